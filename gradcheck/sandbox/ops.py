@@ -183,7 +183,10 @@ class _HarnessGraph:
 
 
 def op_graph(state, header, arrays, reply):
-    """One graph, run by each engine asked for ("student" and/or "harness"), runs in sequence."""
+    """One graph, run by each engine asked for ("student" and/or "harness"), runs in sequence.
+    Several graphs in one request: header["graphs"], a list of such graph requests."""
+    if "graphs" in header:
+        return {"graphs": [op_graph(state, g, arrays, reply) for g in header["graphs"]]}
     return {"engines": {engine: _run_graph(state, header, engine, arrays, reply) for engine in header["engines"]}}
 
 
@@ -211,6 +214,9 @@ def _run_graph(state, header, engine, arrays, reply):
             entry = {"out": reply.value(g.forward(feed))}
         except BaseException as exc:  # noqa: BLE001
             runs.append(_error(exc, "ComputationalGraph.forward"))
+            continue
+        if run.get("backward") is False:  # forward only: the next run's backward must use the latest forward
+            runs.append(entry)
             continue
         try:
             dout = run.get("dout")
@@ -260,6 +266,9 @@ def _mlp_item(net, mlp, item, arrays, reply):
 
 
 def op_mlp(state, header, arrays, reply):
+    """One network per entry of header["nets"] (or the header itself), each running its script."""
+    if "nets" in header:
+        return {"nets": [op_mlp(state, net, arrays, reply) for net in header["nets"]]}
     mlp = state.modules.get("mlp")
     try:
         net = mlp.MLP(list(header["sizes"]), activation=header["activation"], seed=header.get("seed", 0))

@@ -1,0 +1,340 @@
+"""Grade a class: every submission folder, in parallel, each report written as soon as it is done.
+
+``grade_class`` runs the per-submission grade function in a pool of grader processes
+(``concurrent.futures.ProcessPoolExecutor``, spawn context). Each grader process makes ONE sandbox in
+its initializer and reuses it for every submission it grades. The parent keeps only summary rows
+(never reports), validates each report and writes it atomically, then writes summary.json and
+gradebook.csv.
+
+No submission is lost:
+- an exception while grading a submission -> an error report for it;
+- a grader process that dies (BrokenProcessPool) -> the submissions that were in flight are re-run
+  one at a time in a fresh pool, so a second death is surely theirs -> an error report; the others
+  go on in a fresh parallel pool;
+- a submission whose grading outlives ``timeout`` seconds (a hung grader) -> its pool is stopped, it
+  gets an error report, and the others in flight are re-run.
+The grader processes are started with the spawn method: code that calls grade_class must be
+importable without side effects (the usual ``if __name__ == "__main__":`` guard).
+"""
+from __future__ import annotations
+
+import collections
+import concurrent.futures as cf
+import json
+import multiprocessing
+import multiprocessing.util
+import os
+import signal
+import time
+import traceback
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from .report import ReportError, error_report, summary_row, validate_report, write_report, write_summary
+
+__all__ = ["BatchError", "GraderError", "default_jobs", "default_sandbox", "discover_submissions",
+           "grade_class", "grade_one"]
+
+CRASHED_TWICE = ("the grader process died twice while grading this submission (for example killed for "
+                 "using too much memory); it was not graded")
+INTERNAL_ERROR = "internal grader error: {error}"
+INVALID_REPORT = "internal grader error: the grader made an invalid report ({error})"
+TOO_LONG = "grading this submission took longer than {seconds:g} s and was stopped"
+
+
+class BatchError(ValueError):
+    """The caller's mistake: a submissions path that does not exist or holds no submission folder."""
+
+
+class GraderError(RuntimeError):
+    """The grader itself could not do its job (could not write reports, could not start a sandbox)."""
+
+
+def default_jobs() -> int:
+    """Grader processes to use by default: the CPUs this process may run on, at most 8 (each grader
+    has a sandbox worker beside it, and each may use up to the assignment's memory limit)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+def default_sandbox(assignment, hide):
+    """The real sandbox of a grader process: ``Sandbox(Limits(**assignment.limits), hide=hide)``."""
+    from .sandbox import Limits, Sandbox
+    return Sandbox(Limits(**assignment.limits), hide=list(hide))
+
+
+def _default_grade():
+    from .grading import grade_submission
+    return grade_submission
+
+
+def discover_submissions(submissions_dir, exclude=()) -> list:
+    """The submission folders: every immediate subdirectory whose name does not start with '.' or
+    '_', sorted by name (paths in ``exclude``, e.g. the reports folder, are skipped). Raises
+    BatchError naming the path when it is not a directory or holds no submission folder."""
+    root = Path(submissions_dir)
+    if not root.exists():
+        raise BatchError(f"submissions folder {str(root)!r} does not exist")
+    if not root.is_dir():
+        raise BatchError(f"{str(root)!r} is not a folder; expected a folder with one subfolder per submission")
+    skip = {Path(p).resolve() for p in exclude}
+    try:
+        subs = sorted((p for p in root.iterdir()
+                       if p.is_dir() and not p.name.startswith((".", "_")) and p.resolve() not in skip),
+                      key=lambda p: p.name)
+    except OSError as e:
+        raise BatchError(f"cannot list submissions folder {str(root)!r}: {e.strerror}") from None
+    if not subs:
+        hint = ""
+        if any((root / f"{m}.py").exists() for m in ("gates", "graph", "mlp")):
+            hint = f"; it looks like one submission: use `gradcheck check {root}`"
+        raise BatchError(f"no submission folders in {str(root)!r} (expected one subfolder per submission, "
+                         f"names not starting with '.' or '_'){hint}")
+    return subs
+
+
+# --- the grader process ---------------------------------------------------------------------------
+
+_WORKER = {}
+
+
+def _worker_init(grade, sandbox_factory, assignment, hide):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _WORKER.clear()
+    _WORKER["assignment"] = assignment
+    try:
+        _WORKER["grade"] = grade if grade is not None else _default_grade()
+        cm = (sandbox_factory or default_sandbox)(assignment, hide)
+        _WORKER["sandbox"] = cm.__enter__()
+        # runs when the pool shuts this process down (multiprocessing does not run atexit handlers)
+        multiprocessing.util.Finalize(None, cm.__exit__, args=(None, None, None), exitpriority=10)
+    except BaseException as e:  # reported with the first task; the parent stops the batch
+        _WORKER["init_error"] = f"{type(e).__name__}: {e}"
+        _WORKER["init_traceback"] = traceback.format_exc()
+
+
+def _grade_in_worker(path, seed):
+    if "init_error" in _WORKER:
+        return {"kind": "init_error", "error": _WORKER["init_error"], "traceback": _WORKER["init_traceback"],
+                "seconds": 0.0}
+    return _grade_here(_WORKER["grade"], Path(path), _WORKER["assignment"], seed, _WORKER["sandbox"])
+
+
+def _grade_here(grade, path, assignment, seed, sandbox):
+    """Grade one submission in this process; the report travels as JSON text."""
+    from .report import dumps_report
+    t0 = time.monotonic()
+    try:
+        report = grade(path, assignment, seed, sandbox)
+        return {"kind": "report", "json": dumps_report(report), "seconds": time.monotonic() - t0}
+    except BaseException as e:  # a grader bug: the parent makes an error report of it
+        return {"kind": "exception", "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(),
+                "seconds": time.monotonic() - t0}
+
+
+# --- the parent -----------------------------------------------------------------------------------
+
+def _report_from(outcome, path, assignment, seed):
+    """(report dict, traceback or None) for one outcome of grading."""
+    kind, sub = outcome["kind"], path.name
+    if kind == "report":
+        try:
+            report = json.loads(outcome["json"])
+            if not isinstance(report, dict) or report.get("submission") != sub:
+                got = report.get("submission") if isinstance(report, dict) else type(report).__name__
+                raise ReportError(f"it names submission {got!r}, not {sub!r}")
+            validate_report(report)
+            return report, None
+        except (ReportError, ValueError) as e:
+            return error_report(sub, assignment, seed, INVALID_REPORT.format(error=str(e).splitlines()[0]),
+                                seconds=outcome["seconds"]), str(e)
+    if kind == "exception":
+        return (error_report(sub, assignment, seed, INTERNAL_ERROR.format(error=outcome["error"]),
+                             seconds=outcome["seconds"]), outcome["traceback"])
+    if kind == "crashed":
+        return error_report(sub, assignment, seed, CRASHED_TWICE), None
+    if kind == "too_long":
+        return error_report(sub, assignment, seed, TOO_LONG.format(seconds=outcome["limit"]),
+                            seconds=outcome["seconds"]), None
+    raise AssertionError(kind)
+
+
+def _stop(pool):
+    """Stop a pool now: cancel what has not started, kill its processes."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())  # private, but stable since 3.2
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        try:
+            p.kill()
+        except Exception:
+            pass
+    for p in procs:
+        try:
+            p.join(5)
+        except Exception:
+            pass
+
+
+class _Runner:
+    def __init__(self, jobs, initargs, timeout, on_outcome):
+        self.jobs, self.initargs, self.timeout, self.on_outcome = jobs, initargs, timeout, on_outcome
+        self.ctx = multiprocessing.get_context("spawn")
+
+    def run(self, items, jobs, seed):
+        """Grade items in one pool with at most `jobs` in flight. Returns (crashed, requeue): the
+        items in flight when a grader process died, and the items to run again through no fault of
+        their own (not started, or stopped because another one took too long)."""
+        queue = collections.deque(items)
+        inflight = {}  # future -> (path, start time)
+        crashed, requeue = [], []
+        pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=self.ctx, initializer=_worker_init,
+                                      initargs=self.initargs)
+        try:
+            while queue or inflight:
+                while queue and len(inflight) < jobs:
+                    path = queue.popleft()
+                    inflight[pool.submit(_grade_in_worker, str(path), seed)] = (path, time.monotonic())
+                now = time.monotonic()
+                wait = max(0.05, min(t for _, t in inflight.values()) + self.timeout - now)
+                done, _ = cf.wait(list(inflight), timeout=min(wait, 5.0), return_when=cf.FIRST_COMPLETED)
+                broken = False
+                for fut in done:
+                    path, start = inflight.pop(fut)
+                    try:
+                        outcome = fut.result()
+                    except BrokenProcessPool:
+                        crashed.append(path)
+                        broken = True
+                        continue
+                    except Exception as e:  # e.g. the result could not be sent back
+                        outcome = {"kind": "exception", "error": f"{type(e).__name__}: {e}",
+                                   "traceback": "".join(traceback.format_exception(e)),
+                                   "seconds": time.monotonic() - start}
+                    if outcome["kind"] == "init_error":
+                        raise GraderError("could not start the sandbox in a grader process: " + outcome["error"]
+                                          + "\n" + outcome["traceback"])
+                    self.on_outcome(path, outcome)
+                if broken:
+                    # the other items in flight fail the same way (unless they just finished): suspects
+                    for fut, (path, _) in inflight.items():
+                        try:
+                            outcome = fut.result(timeout=0) if fut.done() else None
+                        except Exception:
+                            outcome = None
+                        if outcome is not None and outcome["kind"] in ("report", "exception"):
+                            self.on_outcome(path, outcome)
+                        else:
+                            crashed.append(path)
+                    inflight.clear()
+                    requeue.extend(queue)
+                    queue.clear()
+                    break
+                now = time.monotonic()
+                late = [f for f, (_, t) in inflight.items() if now - t > self.timeout and not f.done()]
+                if late:
+                    for fut in late:
+                        path, start = inflight.pop(fut)
+                        self.on_outcome(path, {"kind": "too_long", "limit": self.timeout, "seconds": now - start})
+                    requeue.extend(p for p, _ in inflight.values())
+                    requeue.extend(queue)
+                    inflight.clear()
+                    queue.clear()
+                    _stop(pool)
+                    pool = None
+                    break
+        except BaseException:
+            if pool is not None:
+                _stop(pool)
+                pool = None
+            raise
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+        return crashed, requeue
+
+
+def grade_class(submissions_dir, out_dir, assignment, seed=0, jobs=1, progress=None, grade=None, *,
+                sandbox_factory=None, timeout=None) -> list:
+    """Grade every submission folder of submissions_dir; write OUT_DIR/<submission>.json for each
+    (validated, atomically, as soon as it is done), then summary.json and gradebook.csv.
+
+    grade(submission_dir, assignment, seed, sandbox) -> report dict (default:
+    gradcheck.grading.grade_submission); sandbox_factory(assignment, hide) -> the context manager
+    whose value is passed as ``sandbox`` (default: default_sandbox), entered once per grader process.
+    progress(row, done, total) is called in the parent after each report is written. timeout: the
+    seconds one submission may take before its grading is stopped (default: 3 x the assignment's
+    submission_seconds + 60). Returns the summary rows, sorted by submission id.
+
+    Raises BatchError for a bad submissions path and GraderError when the reports cannot be written
+    or a sandbox cannot be started."""
+    submissions_dir, out_dir = Path(submissions_dir), Path(out_dir)
+    subs = discover_submissions(submissions_dir, exclude=[out_dir])
+    _prepare_out_dir(out_dir)
+    if timeout is None:
+        timeout = 3 * float(assignment.limits.get("submission_seconds", 120)) + 60
+    jobs = max(1, min(int(jobs), len(subs)))
+    hide = [str(submissions_dir.resolve()), str(out_dir.resolve()), str(Path(assignment.path).resolve().parent)]
+    rows = []
+
+    def on_outcome(path, outcome):
+        report, trace = _report_from(outcome, path, assignment, seed)
+        try:
+            file = write_report(report, out_dir)
+        except ReportError as e:  # cannot happen for reports _report_from validated; kept as a guard
+            report = error_report(path.name, assignment, seed, INVALID_REPORT.format(error=str(e).splitlines()[0]))
+            file, trace = write_report(report, out_dir), str(e)
+        except OSError as e:
+            raise GraderError(f"could not write the report of {path.name!r} in {str(out_dir)!r}: {e}") from e
+        row = summary_row(report, file, outcome.get("seconds"))
+        del report
+        rows.append(row)
+        if progress is not None:
+            progress(dict(row, traceback=trace) if trace else row, len(rows), len(subs))
+
+    runner = _Runner(jobs, (grade, sandbox_factory, assignment, hide), timeout, on_outcome)
+    queue = list(subs)
+    while queue:
+        crashed, queue = runner.run(queue, jobs, seed)
+        isolated = crashed  # each suspect alone: a second death is its own
+        while isolated:
+            again, isolated = runner.run(isolated, 1, seed)
+            for path in again:
+                on_outcome(path, {"kind": "crashed", "seconds": None})
+    try:
+        write_summary(rows, out_dir, assignment=assignment, seed=seed)
+    except OSError as e:
+        raise GraderError(f"could not write the class summary in {str(out_dir)!r}: {e}") from e
+    return sorted(rows, key=lambda r: r["submission"])
+
+
+def _prepare_out_dir(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / f".gradcheck-write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise GraderError(f"cannot write reports to {str(out_dir)!r}: {e.strerror or e}") from e
+
+
+def grade_one(submission_dir, assignment, seed=0, grade=None, *, sandbox_factory=None, hide=()) -> tuple:
+    """Grade one submission in this process (for ``gradcheck check``): (report, seconds, traceback or
+    None). An exception of the grader becomes an error report. Raises GraderError when the sandbox
+    cannot be started."""
+    path = Path(submission_dir).resolve()
+    grade = grade if grade is not None else _default_grade()
+    hide = [str(path.resolve()), str(Path(assignment.path).resolve().parent), *map(str, hide)]
+    try:
+        cm = (sandbox_factory or default_sandbox)(assignment, hide)
+        sandbox = cm.__enter__()
+    except Exception as e:
+        raise GraderError(f"could not start the sandbox: {type(e).__name__}: {e}") from e
+    try:
+        outcome = _grade_here(grade, path, assignment, seed, sandbox)
+    finally:
+        cm.__exit__(None, None, None)
+    report, trace = _report_from(outcome, path, assignment, seed)
+    return report, outcome["seconds"], trace

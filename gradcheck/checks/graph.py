@@ -1,0 +1,479 @@
+"""Checks of graph.py: the lecture's graphs, branches, reuse, upstream gradients, a second forward,
+unused inputs, and random graphs from Hypothesis.
+
+Scored runs use the student's ComputationalGraph with correct stand-in gates (session B), so a wrong
+gate never costs graph points. Random graphs are also run with the student's own gates, in their
+graph and in the harness's engine (session A), to tell the student where a composed failure comes from.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, Verbosity, assume, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from ..diagnosis import diagnose
+from ..reference import gates as ref_gates
+from ..reference import graph as ref_graph
+from .common import CallFailed, Payload, Result, StudentError, call, compare, value
+
+UNARY = {"ExpGate": "exp({})", "InverseGate": "1/{}", "SigmoidGate": "sigmoid({})", "TanhGate": "tanh({})",
+         "ReLUGate": "relu({})", "AddConstantGate": "({c} + {})", "ScaleGate": "{c}*{}"}
+BINARY = {"AddGate": "({} + {})", "MultiplyGate": "({} * {})", "MaxGate": "max({}, {})"}
+
+
+@dataclass
+class Graph:
+    """A graph as data: nodes in topological order, and runs (feed, dout, whether to call backward)."""
+
+    nodes: list
+    runs: list = field(default_factory=list)
+    floats: bool = False
+
+    @property
+    def inputs(self):
+        return [n["input"] for n in self.nodes if "input" in n]
+
+    def formula(self) -> str:
+        text = []
+        for n in self.nodes:
+            if "input" in n:
+                text.append(n["input"])
+            elif n["gate"] in BINARY:
+                text.append(BINARY[n["gate"]].format(*(text[i] for i in n["in"])))
+            else:
+                c = n.get("args", [None])[0] if n.get("args") else None
+                text.append(UNARY[n["gate"]].format(text[n["in"][0]], c=_num(c) if c is not None else ""))
+        used = self._reaching_output()
+        unused = [_strip(text[k]) for k, n in enumerate(self.nodes) if "gate" in n and k not in used]
+        also = f" (plus {len(unused)} gate{'s' if len(unused) > 1 else ''} not feeding f: {'; '.join(unused)})" if unused else ""
+        return f"f({', '.join(self.inputs)}) = {_strip(text[-1])}{also}"
+
+    def _reaching_output(self):
+        used, stack = set(), [len(self.nodes) - 1]
+        while stack:
+            k = stack.pop()
+            if k not in used:
+                used.add(k)
+                stack.extend(self.nodes[k].get("in", []))
+        return used
+
+    def request(self, engines, payload):
+        return {"engines": engines, "nodes": self.nodes, "floats": self.floats,
+                "runs": [{"feed": {k: payload.ref(v) for k, v in feed.items()},
+                          "dout": None if dout is None else payload.ref(dout),
+                          **({} if backward else {"backward": False})}
+                         for feed, dout, backward in self.runs]}
+
+
+def _strip(body):
+    return body[1:-1] if body.startswith("(") and body.endswith(")") and _balanced(body[1:-1]) else body
+
+
+def _balanced(text):
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _num(x):
+    return f"{float(x):.4g}"
+
+
+def _values_text(feed):
+    def one(v):
+        v = np.asarray(v)
+        return _num(v) if v.ndim == 0 else np.array2string(v, precision=4, separator=", ", suppress_small=True)
+    return ", ".join(f"{k}={one(v)}" for k, v in feed.items())
+
+
+# --------------------------------------------------------------------------- ground truth
+
+
+def reference_run(graph: Graph, feed, dout):
+    """Output and input gradients from the reference engine and reference gates."""
+    g = ref_graph.ComputationalGraph()
+    handles = []
+    for n in graph.nodes:
+        if "input" in n:
+            handles.append(g.input(n["input"]))
+        else:
+            handles.append(g.gate(getattr(ref_gates, n["gate"])(*n.get("args", [])), *[handles[i] for i in n["in"]]))
+    out = g.forward(feed)
+    grads = g.backward(dout)
+    return np.asarray(out, dtype=float), {k: np.asarray(v, dtype=float) for k, v in grads.items()}
+
+
+def overwrite_run(graph: Graph, feed, dout, keep):
+    """Input gradients of an engine that overwrites instead of adding at branches: ``keep`` is "first"
+    or "last", the write that survives in reverse topological order."""
+    values = []
+    for n in graph.nodes:
+        values.append(np.asarray(feed[n["input"]], dtype=float) if "input" in n else None)
+    gates = {}
+    for k, n in enumerate(graph.nodes):
+        if "gate" in n:
+            gates[k] = getattr(ref_gates, n["gate"])(*n.get("args", []))
+            values[k] = np.asarray(gates[k].forward(*[values[i] for i in n["in"]]), dtype=float)
+    grads = [None] * len(graph.nodes)
+    grads[-1] = np.ones_like(values[-1]) if dout is None else np.asarray(dout, dtype=float)
+    for k in reversed(range(len(graph.nodes))):
+        if k in gates and grads[k] is not None:
+            for i, g in zip(graph.nodes[k]["in"], gates[k].backward(grads[k])):
+                if grads[i] is None or keep == "last":
+                    grads[i] = np.asarray(g, dtype=float)
+    return {n["input"]: np.zeros_like(values[k]) if grads[k] is None else grads[k]
+            for k, n in enumerate(graph.nodes) if "input" in n}
+
+
+def _alternatives(graph, feed, dout, expected):
+    names = graph.inputs
+    alts = {}
+    if dout is not None:
+        _, ones = reference_run(graph, feed, np.ones_like(np.asarray(dout, dtype=float)))
+        alts["backward ignores the upstream gradient dout (as if it were all ones)"] = [ones[k] for k in names]
+    for keep in ("first", "last"):
+        over = overwrite_run(graph, feed, dout, keep)
+        alts[f"gradients are overwritten instead of added where a node feeds several gates ({keep} write kept)"] = \
+            [over[k] for k in names]
+    return alts
+
+
+# ------------------------------------------------------------------------------- judging
+
+
+@dataclass
+class RunOutcome:
+    ok: bool
+    message: str = ""
+    details: dict = field(default_factory=dict)
+    error: bool = False
+
+
+def judge_runs(graph: Graph, reply, arrays, tolerances) -> RunOutcome:
+    """Compare one engine's runs with the reference. The first problem found is reported."""
+    if "error" in reply and "runs" not in reply:
+        return RunOutcome(False, reply["error"], error=True)
+    runs = reply.get("runs", [])
+    for r, ((feed, dout, backward), run) in enumerate(zip(graph.runs, runs)):
+        out_ref, grads_ref = reference_run(graph, feed, dout)
+        at = f"{graph.formula()} at {_values_text(feed)}"
+        if "error" in run and "out" not in run:
+            return RunOutcome(False, f"{run.get('where', 'forward')}: {run['error']} ({at})", error=True)
+        try:
+            out, kind = value(run["out"], arrays)
+        except (StudentError, KeyError) as exc:
+            return RunOutcome(False, f"forward returned no value: {exc} ({at})", error=True)
+        bad = compare(out, out_ref, tolerances, kind)
+        if bad:
+            return RunOutcome(False, f"{at}: f is {bad.message}",
+                              {"counterexample": f"{at}: f expected {_short(out_ref)}, got {_short(out)}",
+                               "worst": bad.as_details("f")})
+        if not backward:
+            continue
+        if "grads" not in run:
+            return RunOutcome(False, f"{run.get('where', 'backward')}: {run.get('error', 'no gradients')} ({at})",
+                              error=True)
+        got = {}
+        for name in graph.inputs:
+            if name not in run["grads"]:
+                return RunOutcome(False, f"backward() returned no gradient for input '{name}' ({at})")
+            try:
+                got[name] = value(run["grads"][name], arrays)
+            except StudentError as exc:
+                return RunOutcome(False, f"gradient for '{name}': {exc} ({at})", error=True)
+        for name in graph.inputs:
+            g, kind = got[name]
+            bad = compare(g, grads_ref[name], tolerances, kind)
+            if bad:
+                when = f" with dout={_short(dout)}" if dout is not None else ""
+                example = f"{at}{when}: df/d{name} expected {_short(grads_ref[name])}, got {_short(g)}"
+                details = {"counterexample": example, "worst": bad.as_details(f"d{name}")}
+                diagnosis = diagnose([got[k][0] for k in graph.inputs], [grads_ref[k] for k in graph.inputs],
+                                     _alternatives(graph, feed, dout, grads_ref))
+                if diagnosis:
+                    details["diagnosis"] = diagnosis
+                again = f" (forward call {r + 1} on the same graph)" if r > 0 else ""
+                return RunOutcome(False, f"{example}{again}", details)
+    return RunOutcome(True)
+
+
+def _short(v):
+    v = np.asarray(v, dtype=float)
+    return _num(v) if v.ndim == 0 else np.array2string(v, precision=4, separator=", ", suppress_small=True)
+
+
+# ------------------------------------------------------------------------------ the graphs
+
+
+def _inp(*names):
+    return [{"input": n} for n in names]
+
+
+def _g(gate, *inputs, args=()):
+    return {"gate": gate, "in": list(inputs), "args": list(args)}
+
+
+def fixed_graphs(rng) -> dict[str, Graph]:
+    """The deterministic graph checks, by check id (values drawn from ``rng``)."""
+    arr = lambda *shape: rng.uniform(-1.5, 1.5, shape)  # noqa: E731
+    graphs = {}
+    lecture = Graph(_inp("x", "y", "z") + [_g("AddGate", 0, 1), _g("MultiplyGate", 3, 2)], floats=True)
+    lecture.runs = [({"x": -2.0, "y": 5.0, "z": -4.0}, None, True)]
+    graphs["graph.lecture_example"] = lecture
+    # f(w, x) = 1 / (1 + exp(-(w0 x0 + w1 x1 + w2))) from the lecture's gates
+    neuron = Graph(_inp("w0", "x0", "w1", "x1", "w2") + [
+        _g("MultiplyGate", 0, 1), _g("MultiplyGate", 2, 3), _g("AddGate", 5, 6), _g("AddGate", 7, 4),
+        _g("ScaleGate", 8, args=(-1.0,)), _g("ExpGate", 9), _g("AddConstantGate", 10, args=(1.0,)),
+        _g("InverseGate", 11)], floats=True)
+    neuron.runs = [({"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0}, None, True)]
+    graphs["graph.sigmoid_neuron"] = neuron
+    # q = x + y feeds two gates, x feeds two gates
+    branches = Graph(_inp("x", "y") + [_g("AddGate", 0, 1), _g("MultiplyGate", 2, 0), _g("SigmoidGate", 2),
+                                       _g("AddGate", 3, 4)])
+    branches.runs = [({"x": arr(3), "y": arr(3)}, None, True)]
+    graphs["graph.branches"] = branches
+    twice = Graph(_inp("x", "y") + [_g("MultiplyGate", 0, 0), _g("MultiplyGate", 2, 1)])
+    twice.runs = [({"x": arr(2, 3), "y": arr(2, 3)}, None, True)]
+    graphs["graph.same_node_twice"] = twice
+    upstream = Graph(_inp("x", "y", "z") + [_g("MultiplyGate", 0, 1), _g("TanhGate", 2), _g("AddGate", 3, 4)])
+    upstream.runs = [({"x": arr(2, 3), "y": arr(2, 3), "z": arr(2, 3)}, rng.normal(size=(2, 3)), True)]
+    graphs["graph.upstream_gradient"] = upstream
+    again = Graph(_inp("x", "y") + [_g("MultiplyGate", 0, 1), _g("ExpGate", 0), _g("AddGate", 2, 3)])
+    again.runs = [({"x": arr(4), "y": arr(4)}, None, True), ({"x": arr(4), "y": arr(4)}, None, False),
+                  ({"x": arr(4), "y": arr(4)}, rng.normal(size=4), True)]
+    graphs["graph.second_forward"] = again
+    unused = Graph(_inp("x", "y", "z") + [_g("MultiplyGate", 0, 1)])
+    unused.runs = [({"x": arr(3), "y": arr(3), "z": arr(2, 2)}, None, True)]
+    graphs["graph.unused_input"] = unused
+    return graphs
+
+
+PASS_MESSAGES = {
+    "graph.lecture_example": "(x + y) z at (-2, 5, -4) gives -12 and gradients (-4, -4, 3)",
+    "graph.sigmoid_neuron": "the sigmoid neuron gives 0.73, dw = (-0.20, -0.39, 0.20), dx = (0.39, -0.59)",
+    "graph.branches": "gradients add where a node feeds several gates",
+    "graph.same_node_twice": "x * x gets both contributions",
+    "graph.upstream_gradient": "backward(dout) uses the upstream gradient",
+    "graph.second_forward": "backward refers to the latest forward",
+    "graph.unused_input": "an input that does not reach the output gets zeros of its shape",
+}
+
+
+def _module_problem(ctx):
+    graph = ctx.modules_b.get("graph", {})
+    if not graph.get("ok"):
+        return "error", f"graph.py could not be imported: {graph.get('error', 'graph.py was not found')}"
+    if "ComputationalGraph" not in graph.get("names", []):
+        return "missing", "graph.py has no class ComputationalGraph"
+    return None
+
+
+def run(ctx, wanted: set[str]) -> dict[str, Result]:
+    ids = [i for i in wanted if i.startswith("graph.")]
+    if not ids:
+        return {}
+    problem = _module_problem(ctx)
+    if problem:
+        return {i: Result(i, problem[0], problem[1]) for i in ids}
+    results = {}
+    graphs = {k: g for k, g in fixed_graphs(ctx.rng("graph.fixed")).items() if k in wanted}
+    if graphs:
+        payload = Payload()
+        try:
+            reply, arrays = call(ctx.session_b, {"op": "graph", "graphs": [g.request(["student"], payload)
+                                                                        for g in graphs.values()]}, payload)
+            replies = reply["graphs"]
+        except CallFailed as exc:
+            replies = [exc] * len(graphs)
+        for (check_id, graph), rep in zip(graphs.items(), replies):
+            if isinstance(rep, CallFailed):
+                results[check_id] = Result(check_id, rep.status, f"running your graph: {rep}")
+                continue
+            outcome = judge_runs(graph, rep["engines"]["student"], arrays, ctx.tolerances)
+            results[check_id] = _result(check_id, outcome, PASS_MESSAGES[check_id])
+    if "graph.random_graphs" in wanted:
+        results["graph.random_graphs"] = random_graphs(ctx)
+    return results
+
+
+def _result(check_id, outcome: RunOutcome, pass_message):
+    if outcome.ok:
+        return Result(check_id, "pass", pass_message)
+    return Result(check_id, "error" if outcome.error else "fail", outcome.message,
+                  {**outcome.details, "blame": "graph.py (run with correct gates)"})
+
+
+# ------------------------------------------------------------------------- random graphs
+
+SHAPES = [(), (3,), (2, 2)]
+CONSTANTS = [-1.0, 0.5, 2.0]
+
+
+@st.composite
+def graph_cases(draw):
+    """A random DAG of the contract's elementwise gates, with shared subexpressions, random inputs of
+    one shape, and a random upstream gradient. Shrinks towards fewer, simpler gates."""
+    names = ["x", "y", "z"][: draw(st.integers(1, 3))]
+    nodes = _inp(*names)
+    for _ in range(draw(st.integers(1, 6))):
+        if draw(st.booleans()):
+            gate = draw(st.sampled_from(sorted(BINARY)))
+            ins = [draw(st.integers(0, len(nodes) - 1)), draw(st.integers(0, len(nodes) - 1))]
+            nodes.append(_g(gate, *ins))
+        else:
+            gate = draw(st.sampled_from(sorted(UNARY)))
+            args = [draw(st.sampled_from(CONSTANTS))] if gate in ("AddConstantGate", "ScaleGate") else []
+            nodes.append(_g(gate, draw(st.integers(0, len(nodes) - 1)), args=args))
+    shape = draw(st.sampled_from(SHAPES))
+    elements = st.floats(-2.0, 2.0, allow_nan=False, width=32).map(lambda v: round(v, 2))
+    feed = {n: draw(hnp.arrays(np.float64, shape, elements=elements)) for n in names}
+    dout = draw(hnp.arrays(np.float64, shape, elements=st.floats(-2.0, 2.0, width=32).map(lambda v: round(v, 2))))
+    graph = Graph(nodes)
+    graph.runs = [(feed, dout, True)]
+    return graph
+
+
+def in_domain(graph: Graph) -> bool:
+    """Whether every gate's inputs stay where grading is fair: no near-ties for max and ReLU, no pole
+    for the inverse, moderate values for exp, no huge values."""
+    feed = graph.runs[0][0]
+    values = []
+    for n in graph.nodes:
+        if "input" in n:
+            values.append(np.asarray(feed[n["input"]], dtype=float))
+            continue
+        ins = [values[i] for i in n["in"]]
+        gate = n["gate"]
+        if gate in ("InverseGate", "ReLUGate") and np.any(np.abs(ins[0]) < 0.1):
+            return False
+        if gate == "MaxGate" and np.any(np.abs(ins[0] - ins[1]) < 0.1):
+            return False
+        if gate == "ExpGate" and np.any(ins[0] > 4.0):
+            return False
+        with np.errstate(all="ignore"):
+            out = getattr(ref_gates, gate)(*n.get("args", [])).forward(*ins)
+        values.append(np.asarray(out, dtype=float))
+        if not np.all(np.isfinite(values[-1])) or np.any(np.abs(values[-1]) > 1e4):
+            return False
+    return True
+
+
+class _Stop(Exception):
+    """A worker call failed during the property: stop without calling the worker again."""
+
+
+def _settings(examples):
+    return settings(max_examples=examples, database=None, deadline=None, derandomize=False, print_blob=False,
+                    verbosity=Verbosity.quiet, phases=[Phase.generate, Phase.shrink],
+                    suppress_health_check=list(HealthCheck))
+
+
+@functools.lru_cache(maxsize=8)
+def generated_graphs(seed: int, examples: int) -> tuple:
+    """The graphs Hypothesis generates from this seed while no example fails. Generation depends only
+    on the seed, so a grader process draws them once and replays them to every submission in one
+    batch; only a submission that fails one runs the property example by example, to shrink it."""
+    drawn = []
+
+    @hypothesis_seed(seed)
+    @_settings(examples)
+    @given(graph_cases())
+    def collect(graph):
+        assume(in_domain(graph))
+        drawn.append(graph)
+
+    collect()
+    return tuple(drawn)
+
+
+def _batch(ctx, session, engines, graphs):
+    """All graphs in one request; returns the failures as (graph size, engine, outcome), smallest first."""
+    payload = Payload()
+    reply, arrays = call(session, {"op": "graph", "graphs": [g.request(engines, payload) for g in graphs]}, payload)
+    failures = []
+    for graph, rep in zip(graphs, reply["graphs"]):
+        for engine in engines:
+            outcome = judge_runs(graph, rep["engines"][engine], arrays, ctx.tolerances)
+            if not outcome.ok:
+                failures.append((len(graph.nodes), engine, outcome))
+                break
+    return sorted(failures, key=lambda f: f[0])
+
+
+def _property(ctx, session, engines, examples, shrink=True):
+    """Replay the seed's graphs in one batch. If one fails: with ``shrink``, run the Hypothesis
+    property example by example so that it shrinks to a minimal failing graph; without, report the
+    smallest failing graph of the batch. Returns (engine, outcome) or None."""
+    failures = _batch(ctx, session, engines, generated_graphs(ctx.seed, examples))
+    if not failures:
+        return None
+    first = failures[0][1:]
+    if not shrink:
+        return first
+    state = {"failure": None, "stopped": None}
+
+    @hypothesis_seed(ctx.seed)
+    @_settings(examples)
+    @given(graph_cases())
+    def prop(graph):
+        assume(in_domain(graph))
+        if state["stopped"] is not None:
+            raise _Stop()
+        try:
+            failures = _batch(ctx, session, engines, [graph])
+        except CallFailed as exc:
+            state["stopped"] = exc
+            raise _Stop() from None
+        if failures:
+            state["failure"] = failures[0][1:]
+            raise AssertionError(failures[0][2].message)
+
+    try:
+        prop()
+    except _Stop:
+        pass
+    except Exception:  # noqa: BLE001 - AssertionError, or Hypothesis' Flaky for a nondeterministic graph
+        pass
+    if state["stopped"] is not None:
+        raise state["stopped"]
+    return state["failure"] or first
+
+
+def random_graphs(ctx) -> Result:
+    check_id = "graph.random_graphs"
+    examples = int(ctx.settings.get("random_graphs", 25))
+    try:
+        failure = _property(ctx, ctx.session_b, ["student"], examples)
+    except CallFailed as exc:
+        return Result(check_id, exc.status, f"running your graph on random graphs: {exc}")
+    if failure:
+        _, outcome = failure
+        return Result(check_id, "error" if outcome.error else "fail", f"minimal failing graph: {outcome.message}",
+                      {**outcome.details, "blame": "graph.py: it fails with correct gates"})
+    details = {"examples": examples}
+    if ctx.modules_a.get("gates", {}).get("ok"):
+        try:
+            own = _property(ctx, ctx.session_a, ["harness", "student"], examples, shrink=False)
+        except CallFailed as exc:
+            own = None
+            details["your_gates"] = f"could not run your gates in your graph: {exc}"
+        if own:
+            engine, outcome = own
+            details["your_gates"] = outcome.message
+            details["counterexample"] = outcome.details.get("counterexample", outcome.message)
+            details["blame"] = ("gates.py: your gates fail here in a correct engine too (see the gates.* checks)"
+                                if engine == "harness" else
+                                "your gates and graph together (each passes alone): e.g. state shared between "
+                                "gate instances")
+    message = f"{examples} random graphs give the reference's values and gradients with correct gates"
+    if "your_gates" in details:
+        message += "; with your own gates they do not (not deducted here; see details)"
+    return Result(check_id, "pass", message, details)

@@ -1,0 +1,152 @@
+"""The command line: a thin layer over gradcheck.batch and gradcheck.report."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import batch as _batch
+from .assignment import AssignmentError, assignment_schema, load_assignment
+from .report import report_schema, render_feedback, student_view, write_report
+
+EXIT_CODES = """\b
+Exit status:
+  0  grading completed, whatever the students scored
+  1  the grader itself could not do its job (cannot write the reports folder,
+     cannot start the sandbox, every submission ended in a grader error)
+  2  usage error: bad option or path, malformed assignment file (the message
+     names the file and the field)"""
+
+
+class UsageProblem(click.UsageError):
+    """A caller's mistake: exit status 2."""
+    exit_code = 2
+
+
+class GraderFailure(click.ClickException):
+    """The grader could not do its job: exit status 1."""
+    exit_code = 1
+
+
+def _load(assignment_file):
+    try:
+        return load_assignment(assignment_file)
+    except AssignmentError as e:
+        raise UsageProblem(f"malformed assignment: {e}") from None
+
+
+def _pts(x) -> str:
+    return f"{float(x):g}"
+
+
+@click.group(epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gradcheck")
+def main():
+    """Grade backpropagation assignments: gates, computational graphs and an MLP."""
+
+
+_assignment_option = click.option(
+    "--assignment", "assignment_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Assignment TOML file (default: the packaged backprop assignment).")
+_seed_option = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+                            help="Seed of every random input; the same seed reproduces the same reports.")
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("submissions_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True, help="Folder for the reports, summary.json and gradebook.csv.")
+@_assignment_option
+@_seed_option
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help=f"Submissions graded in parallel (default: the CPUs available, at most 8; here "
+                   f"{_batch.default_jobs()}).")
+def grade(submissions_dir, out_dir, assignment_file, seed, jobs):
+    """Grade every submission folder in SUBMISSIONS_DIR.
+
+    Each immediate subfolder (not starting with '.' or '_') is one submission; its report is written
+    to OUT/<submission>.json as soon as it is graded, and OUT/summary.json and OUT/gradebook.csv sum
+    up the class. Progress goes to stderr, the summary table to stdout."""
+    assignment = _load(assignment_file)
+    jobs = jobs or _batch.default_jobs()
+
+    def progress(row, done, total):
+        secs = f"{row['seconds']:.1f}s" if row.get("seconds") is not None else "-"
+        click.echo(f"[{done:>{len(str(total))}}/{total}] {row['submission']:<24} "
+                   f"{_pts(row['score']):>6}/{_pts(row['max_score']):<5} {row['status']:<7} {secs}", err=True)
+        if row["status"] == "error":
+            click.echo(f"    {row.get('message', '')}", err=True)
+            if row.get("traceback"):
+                click.echo("    " + row["traceback"].rstrip().replace("\n", "\n    "), err=True)
+
+    try:
+        rows = _batch.grade_class(submissions_dir, out_dir, assignment, seed=seed, jobs=jobs, progress=progress)
+    except _batch.BatchError as e:
+        raise UsageProblem(str(e)) from None
+    except _batch.GraderError as e:
+        raise GraderFailure(str(e)) from None
+
+    width = max([10] + [len(r["submission"]) for r in rows])
+    click.echo(f"{'submission':<{width}}  {'score':>13}  status")
+    for r in rows:
+        click.echo(f"{r['submission']:<{width}}  {_pts(r['score']):>6} / {_pts(r['max_score']):<4}  {r['status']}")
+    graded = sorted(r["score"] for r in rows if r["status"] == "graded")
+    if graded:
+        import statistics
+        click.echo(f"\n{len(rows)} submissions, {len(graded)} graded: mean {statistics.fmean(graded):.2f}, "
+                   f"median {statistics.median(graded):g} (of {_pts(assignment.max_score)})")
+    errors = [r["submission"] for r in rows if r["status"] == "error"]
+    if errors:
+        click.echo(f"{len(errors)} submission(s) could not be graded (status error): {', '.join(errors[:20])}"
+                   + (" ..." if len(errors) > 20 else ""), err=True)
+    click.echo(f"Reports: {out_dir}/ (one <submission>.json each, summary.json, gradebook.csv)")
+    if errors and len(errors) == len(rows):
+        raise GraderFailure("no submission could be graded: the grader is not working here (see the messages above)")
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("submission_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_assignment_option
+@_seed_option
+@click.option("--all", "show_all", is_flag=True,
+              help="Show everything, hidden checks included (for an instructor).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write the full report to OUT/<submission>.json (default: write nothing).")
+def check(submission_dir, assignment_file, seed, show_all, out_dir):
+    """Grade one submission folder and print its feedback.
+
+    By default prints what a student may see (hidden checks and those shown after the due date
+    appear only as placeholders); --all prints the full report's content."""
+    assignment = _load(assignment_file)
+    if not any((submission_dir / f"{m}.py").exists() for m in ("gates", "graph", "mlp")):
+        click.echo(f"warning: {submission_dir} has none of gates.py, graph.py, mlp.py", err=True)
+    try:
+        report, seconds, trace = _batch.grade_one(submission_dir, assignment, seed,
+                                                  hide=[out_dir.resolve()] if out_dir else ())
+    except _batch.GraderError as e:
+        raise GraderFailure(str(e)) from None
+    click.echo(render_feedback(report if show_all else student_view(report)), nl=False)
+    if out_dir is not None:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            path = write_report(report, out_dir)
+        except OSError as e:
+            raise GraderFailure(f"could not write the report to {str(out_dir)!r}: {e}") from None
+        click.echo(f"Report: {path}", err=True)
+    if report["status"] == "error":
+        if trace:
+            click.echo(trace.rstrip(), err=True)
+        raise GraderFailure("the grader could not grade this submission: " + report.get("message", ""))
+
+
+@main.command()
+@click.option("--assignment", "which", flag_value="assignment", help="Print the assignment file's schema instead.")
+def schema(which):
+    """Print the report's JSON Schema (or, with --assignment, the assignment file's)."""
+    click.echo(json.dumps(assignment_schema() if which == "assignment" else report_schema(), indent=2))
+
+
+if __name__ == "__main__":  # python -m gradcheck.cli
+    sys.exit(main())

@@ -1,0 +1,482 @@
+"""Numerical gradient checks: centered differences, tolerances, kinks, directional and sparse checks.
+
+Pure numpy; it never runs student code itself, it takes callables. A backward pass is checked as a
+vector-Jacobian product: for an upstream gradient ``dout`` (random, both signs) the numerical gradient
+of ``g = <dout, f(x1, ..., xk)>`` is compared with the analytic gradients. The work is split so the
+caller can evaluate f remotely, all points in one batch:
+
+1. ``plan = plan_check(inputs, ...)``; ``plan.points`` are the argument tuples to evaluate
+   (``plan.points[0]`` is the unperturbed base point);
+2. the caller computes ``outputs = [f(*p) for p in plan.points]``;
+3. ``verdict = judge(plan, outputs, analytic_grads, dout)``.
+
+``check_vjp`` drives the three steps, switches to float32 steps when f turns out to compute in
+float32, and re-samples inconclusive directions (sparser ones, which can miss the kinks).
+
+A *probe* moves one input along a displacement ``delta`` (one coordinate with its step, or a random
+Gaussian direction scaled by the steps) to the offsets t = -1, -1/2, +1/2, +1; t = 0 is the base point.
+From G(t) = <dout, f(x + t delta) - f(x)>:
+
+- the estimate is the centered difference (G(1) - G(-1)) / 2, compared with <analytic, delta>;
+- the four one-sided slopes over the half steps lie on a line for a smooth function (up to O(h^2) and
+  roundoff). Their deviation from the best line bounds the error that a kink (ReLU at 0, a tie in a
+  max) or strong curvature can cause (one kink: at most twice the largest deviation), so a mismatch
+  that such a bound explains is "inconclusive", never "wrong";
+- the fourth difference of G measures f's roundoff (pooled over probes); it reveals a function that
+  computes in float32 even when it returns float64.
+
+A probe passes when |analytic - numerical| <= atol + rtol * scale + noise, where scale is the
+magnitude of the input's gradient (largest checked entry; for a direction the norm of
+analytic * delta), not the entry itself, so tiny and zero entries do not turn noise into failures.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+FULL_MAX_SIZE = 64     # mode="auto": every coordinate up to this size, directions + a sample above
+N_DIRECTIONS = 2       # random directions per tensor
+N_SPARSE = 8           # sampled coordinates per tensor
+
+_OFFSETS = (-1.0, -0.5, 0.5, 1.0)
+_MIDS = np.array([-0.75, -0.25, 0.25, 0.75])           # where the half-step slopes sit
+_A = np.stack([np.ones(4), _MIDS], axis=1)
+_LINE = _A @ np.linalg.pinv(_A)                          # projects four slopes onto a line
+_KINK_BOUND = 3.0      # centered error <= 2 x max line residual for one kink, 4/3 for a cubic; margin
+_NOISE_SIGMAS = 6.0    # tolerance for roundoff, in units of the noise scale of G
+_KINK_SIGMAS = 10.0    # a line residual above this (plus half the smooth tolerance) is a kink
+_RTOL = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-3}
+_LOW_PRECISION = 1e-10  # relative roundoff of f above this is not float64 arithmetic
+_F32 = np.dtype(np.float32)
+
+
+def step_size(x, precision=np.float64):
+    """Elementwise step h = eps(precision)^(1/3) * max(1, |x|): ~6e-6 in float64, ~5e-3 in float32."""
+    eps = np.finfo(np.dtype(precision)).eps
+    return eps ** (1 / 3) * np.maximum(1.0, np.abs(np.asarray(x, dtype=np.float64)))
+
+
+def rel_error(x, y):
+    """CS231n relative error max |x - y| / max(1e-8, |x| + |y|), elementwise; for display."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.size == 0:
+        return 0.0
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+# ----------------------------------------------------------------------------------------- plan
+
+@dataclass
+class Probe:
+    """One input moved along ``delta`` (float64, as actually stored after rounding to the input's
+    dtype); for a coordinate ``index`` is set and ``delta`` is its step. The probe's points are
+    ``plan.points[first:first + 4]`` at the offsets -1, -1/2, 1/2, 1."""
+    arg: int
+    index: tuple | None
+    delta: np.ndarray | float
+    first: int
+
+
+@dataclass
+class Plan:
+    inputs: list
+    names: list
+    wrt: list
+    precision: np.dtype
+    points: list = field(default_factory=list)
+    probes: list = field(default_factory=list)
+    modes: dict = field(default_factory=dict)
+
+
+def plan_check(inputs, *, mode="auto", rng=None, wrt=None, names=None, precision=None,
+               n_directions=N_DIRECTIONS, n_sparse=N_SPARSE, density=1.0):
+    """Plan the evaluations that check the inputs in ``wrt`` (indices or names; default: every
+    floating-point input; the others pass through unchanged in every point).
+
+    mode: "full" (every coordinate), "sparse" (``n_sparse`` random coordinates), "directional"
+    (``n_directions`` random Gaussian directions), "auto" (full up to FULL_MAX_SIZE elements,
+    directions + sparse coordinates above). precision: the arithmetic f computes in, which sets the
+    steps; default float32 if a checked input is float32, else float64. density: the fraction of
+    entries a direction moves (at least one). Points share unperturbed
+    arrays: pass copies to code that might modify its arguments.
+    """
+    inputs = [np.array(x) for x in inputs]
+    names = list(names) if names is not None else [None] * len(inputs)
+    wrt = _resolve_wrt(wrt, inputs, names)
+    plan = Plan(inputs, names, wrt, _plan_precision(precision, [inputs[i] for i in wrt]))
+    plan.points.append(tuple(inputs))
+    rng = _rng(rng)
+    for i in wrt:
+        x = inputs[i]
+        m = mode if mode != "auto" else ("full" if x.size <= FULL_MAX_SIZE else "mixed")
+        if m not in ("full", "sparse", "directional", "mixed"):
+            raise ValueError(f"unknown mode {mode!r}")
+        plan.modes[i] = m
+        h = step_size(x, plan.precision)
+        if m in ("directional", "mixed"):
+            for _ in range(n_directions):
+                _add_probe(plan, i, None, h * _direction(rng, x.shape, density))
+        if m in ("full", "sparse", "mixed"):
+            if m == "full" or n_sparse >= x.size:
+                flat = np.arange(x.size)
+            else:
+                flat = np.sort(rng.choice(x.size, n_sparse, replace=False))
+            for k in flat:
+                index = tuple(int(j) for j in np.unravel_index(k, x.shape))
+                _add_probe(plan, i, index, float(h[index]))
+    return plan
+
+
+def _direction(rng, shape, density):
+    u = rng.standard_normal(shape)
+    if density < 1:
+        keep = rng.random(shape) < density
+        keep.flat[rng.integers(keep.size)] = True
+        u = u * keep
+    return u
+
+
+def _add_probe(plan, arg, index, delta):
+    x = plan.inputs[arg]
+    first, moved = len(plan.points), []
+    for t in _OFFSETS:
+        if index is None:
+            xt = (x.astype(np.float64) + t * delta).astype(x.dtype)
+        else:
+            xt = x.copy()
+            xt[index] = x[index] + t * delta
+        moved.append(xt)
+        plan.points.append(plan.points[0][:arg] + (xt,) + plan.points[0][arg + 1:])
+    actual = (moved[-1].astype(np.float64) - moved[0].astype(np.float64)) / 2
+    plan.probes.append(Probe(arg, index, actual if index is None else float(actual[index]), first))
+
+
+def _resolve_wrt(wrt, inputs, names):
+    if wrt is None:
+        return [i for i, x in enumerate(inputs) if np.issubdtype(x.dtype, np.floating)]
+    out = [names.index(w) if isinstance(w, str) else int(w) for w in wrt]
+    for i in out:
+        if not np.issubdtype(inputs[i].dtype, np.floating):
+            raise ValueError(f"{_label(i, names[i])} is not floating point ({inputs[i].dtype})")
+    return out
+
+
+def _plan_precision(precision, xs):
+    if precision is not None:
+        return np.dtype(precision)
+    return _F32 if any(x.dtype.itemsize <= 4 for x in xs) else np.dtype(np.float64)
+
+
+def _rng(rng):
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng or 0)
+
+
+# ---------------------------------------------------------------------------------------- judge
+
+@dataclass
+class Check:
+    """One coordinate or direction: the numerical ("expected") and analytic ("got") values, in
+    gradient units for a coordinate and as a directional derivative for a direction."""
+    kind: str              # "coordinate" | "direction"
+    index: tuple | None
+    expected: float
+    got: float
+    error: float
+    tol: float
+    status: str            # "ok" | "wrong" | "inconclusive" (a kink or strong curvature)
+
+    @property
+    def rel_error(self):
+        return rel_error(self.expected, self.got)
+
+
+@dataclass
+class InputResult:
+    arg: int
+    name: str | None
+    checks: list
+    problem: str | None = None     # wrong shape, missing or non-finite gradient
+
+    @property
+    def label(self):
+        return _label(self.arg, self.name)
+
+    @property
+    def status(self):
+        if self.problem or any(c.status == "wrong" for c in self.checks):
+            return "fail"
+        directions = [c for c in self.checks if c.kind == "direction"]
+        if directions and not any(c.status == "ok" for c in directions):
+            return "inconclusive"
+        return "pass" if any(c.status == "ok" for c in self.checks) else "inconclusive"
+
+    @property
+    def n_kinks(self):
+        """Coordinates excluded because a kink (or curvature) could explain their mismatch."""
+        return sum(c.status == "inconclusive" and c.kind == "coordinate" for c in self.checks)
+
+    @property
+    def worst(self):
+        pool = [c for c in self.checks if c.status == "wrong"] or self.checks
+        pool = [c for c in pool if np.isfinite(c.error)]
+        return max(pool, key=lambda c: c.error / c.tol if c.tol > 0 else np.inf, default=None)
+
+    @property
+    def message(self):
+        if self.problem:
+            return f"{self.label}: {self.problem}"
+        n, w, status = len(self.checks), self.worst, self.status
+        if status == "fail":
+            wrong = sum(c.status == "wrong" for c in self.checks)
+            if w.kind == "coordinate":
+                where = f"worst at [{', '.join(map(str, w.index))}]" if w.index else "scalar"
+                what = f"{where}: expected {w.expected:.6g}, got {w.got:.6g}"
+            else:
+                what = (f"directional derivative along a random direction: "
+                        f"expected {w.expected:.6g}, got {w.got:.6g}")
+            return f"{self.label}: {what} (rel. error {w.rel_error:.3g}; {wrong} of {n} checks wrong)"
+        if status == "inconclusive":
+            bad = sum(c.status == "inconclusive" for c in self.checks)
+            return f"{self.label}: inconclusive: {bad} of {n} checks hit a kink or strong curvature"
+        worst = max(c.rel_error for c in self.checks if c.status == "ok")
+        excluded = sum(c.status == "inconclusive" for c in self.checks)
+        kinks = f"; {excluded} checks at kinks excluded" if excluded else ""
+        return f"{self.label}: pass ({n} checks, max rel. error {worst:.2g}{kinks})"
+
+
+@dataclass
+class Verdict:
+    inputs: list            # InputResult per checked input
+    precision: str          # whose tolerances were used: "float64" or "float32"
+    noise: float            # measured relative roundoff of f (>= eps of the precision)
+    low_precision: bool     # f's roundoff is worse than float64 arithmetic
+    rounds: int = 1
+
+    @property
+    def status(self):
+        statuses = {r.status for r in self.inputs}
+        return next((s for s in ("fail", "inconclusive") if s in statuses), "pass")
+
+    @property
+    def passed(self):
+        return self.status == "pass"
+
+    @property
+    def message(self):
+        return "\n".join(r.message for r in self.inputs)
+
+    def __getitem__(self, key):
+        return next(r for r in self.inputs if key in (r.arg, r.name))
+
+
+@dataclass
+class _Numeric:
+    centered: float   # (G(1) - G(-1)) / 2
+    residual: float   # largest deviation of the half-step slopes from a line: kinks, curvature
+    fourth: float     # |fourth difference| of G: roundoff
+    size: float       # noise scale of G: root sum of squares of dout * f over changed outputs
+
+
+def judge(plan, outputs, analytic_grads, dout, rtol=None, atol=None, noise=None):
+    """Verdict from ``outputs[i] = f(*plan.points[i])``. ``analytic_grads`` lists the analytic
+    gradients aligned with the inputs or with ``plan.wrt`` (a single array for a single input).
+    rtol defaults by precision (float64 1e-6, float32 1e-3); atol (absolute, gradient units) to 0.
+    noise: f's relative roundoff if known (``Verdict.noise`` of an earlier check); else measured."""
+    if len(outputs) != len(plan.points):
+        raise ValueError(f"{len(outputs)} outputs for {len(plan.points)} points")
+    outs = [np.asarray(o) for o in outputs]
+    dout = np.asarray(dout, dtype=np.float64)
+    if outs[0].shape != dout.shape:
+        raise ValueError(f"f returned shape {outs[0].shape} but dout has shape {dout.shape}")
+    grads = _align_grads(plan, analytic_grads)
+    base = outs[0].astype(np.float64)
+    numerics = [_measure(p, outs, base, dout) for p in plan.probes]
+    if noise is None:
+        noise = _noise(plan.precision, outs, plan.probes, numerics)
+    low = bool(noise > _LOW_PRECISION)
+    precision = np.dtype(plan.precision)
+    if low or any(g is not None and _is_float32(np.asarray(g)) for g in grads.values()):
+        precision = max(precision, _F32, key=lambda d: np.finfo(d).eps)
+    rtol = _RTOL.get(precision, 10 * np.finfo(precision).eps ** 0.5) if rtol is None else rtol
+    results = []
+    for i in plan.wrt:
+        mine = [(p, m) for p, m in zip(plan.probes, numerics) if p.arg == i]
+        results.append(_judge_input(plan, i, grads.get(i), mine, noise, rtol, atol or 0.0))
+    return Verdict(results, precision.name, noise, low)
+
+
+def _align_grads(plan, grads):
+    if isinstance(grads, np.ndarray) or np.isscalar(grads):
+        grads = [grads]
+    grads = list(grads)
+    if len(grads) == len(plan.inputs):
+        return dict(enumerate(grads))
+    if len(grads) == len(plan.wrt):
+        return dict(zip(plan.wrt, grads))
+    raise ValueError(f"{len(grads)} gradients for {len(plan.inputs)} inputs ({len(plan.wrt)} checked)")
+
+
+def _measure(probe, outs, base, dout):
+    moved = [outs[probe.first + k] for k in range(4)]
+    if any(o.shape != base.shape for o in moved):
+        raise ValueError("f returned outputs of different shapes for different points")
+    moved = [o.astype(np.float64) for o in moved]
+    g = [float(np.vdot(dout, o - base)) for o in moved]
+    g = np.array([g[0], g[1], 0.0, g[2], g[3]])
+    slopes = np.diff(g) / 0.5
+    changed, mag = np.zeros(base.shape, bool), np.abs(base)
+    for o in moved:
+        changed |= o != base
+        mag = np.maximum(mag, np.abs(o))
+    return _Numeric(centered=(g[4] - g[0]) / 2,
+                    residual=float(np.max(np.abs(slopes - _LINE @ slopes))),
+                    fourth=abs(g[0] - 4 * g[1] + 6 * g[2] - 4 * g[3] + g[4]),
+                    size=float(np.sqrt(np.sum((dout * mag)[changed] ** 2))))
+
+
+def _noise(precision, outs, probes, numerics):
+    """Relative roundoff of f: at least eps of the planned precision (float32's if the outputs are
+    float32 numbers), or as measured by the fourth differences of at least 4 coordinate probes
+    (25th percentile: robust to kinks). Directions are not used: in a large tensor a few crossed
+    kinks look like roundoff there."""
+    floor = np.finfo(precision).eps
+    if any(o.dtype == _F32 for o in outs) or _is_float32(*outs):
+        floor = max(floor, np.finfo(_F32).eps)
+    ratios = [m.fourth / (np.sqrt(70) * m.size) for p, m in zip(probes, numerics)
+              if p.index is not None and m.size > 0 and np.isfinite(m.fourth)]
+    measured = np.quantile(ratios, 0.25) / 0.3186 if len(ratios) >= 4 else 0.0  # 25% of |N(0,1)|
+    return float(max(floor, measured))
+
+
+def _is_float32(*arrays):
+    """Every value is a float32 number, and some need more than 12 significant bits: a float64
+    computation almost never returns such values, a float32 one cast to float64 always does."""
+    values = np.concatenate([np.ravel(a).astype(np.float64) for a in arrays])
+    values = values[np.isfinite(values)]
+    if values.size == 0 or not np.array_equal(values.astype(np.float32), values):
+        return False
+    mantissa = np.frexp(values)[0] * 2.0 ** 12
+    return bool(np.any(mantissa != np.round(mantissa)))
+
+
+def _judge_input(plan, i, grad, numerics, noise, rtol, atol):
+    x, result = plan.inputs[i], InputResult(i, plan.names[i], [])
+    if grad is None:
+        result.problem = "no gradient returned"
+        return result
+    grad = np.asarray(grad)
+    if grad.shape != x.shape:
+        result.problem = f"gradient has shape {grad.shape}, the input has shape {x.shape}"
+        return result
+    a = grad.astype(np.float64)
+    if not np.all(np.isfinite(a)):
+        result.problem = "gradient contains nan or inf"
+        return result
+    coords = [(p, m) for p, m in numerics if p.index is not None]
+    scale = max((max(abs(m.centered / p.delta), abs(a[p.index])) for p, m in coords), default=0.0)
+    for p, m in numerics:
+        if p.index is None:   # everything in units of the displacement delta
+            got, unit, width = float(np.vdot(a, p.delta)), 1.0, float(np.linalg.norm(p.delta))
+            scale_t = max(abs(m.centered), abs(got), float(np.linalg.norm(a * p.delta)))
+        else:
+            got, unit = float(a[p.index]) * p.delta, p.delta
+            width, scale_t = p.delta, scale * p.delta
+        smooth_tol = atol * width + rtol * scale_t
+        tol = smooth_tol + _NOISE_SIGMAS * noise * m.size
+        err = abs(got - m.centered)
+        kinked = m.residual > smooth_tol / 2 + _KINK_SIGMAS * noise * m.size
+        if err <= tol:
+            status = "ok"
+        elif kinked or err <= tol + _KINK_BOUND * m.residual:
+            status = "inconclusive"
+        else:
+            status = "wrong"
+        kind = "direction" if p.index is None else "coordinate"
+        result.checks.append(Check(kind, p.index, m.centered / unit, got / unit, err / unit,
+                                   tol / unit, status))
+    return result
+
+
+def _label(i, name):
+    return f"input {i} ({name})" if name else f"input {i}"
+
+
+# ------------------------------------------------------------------------------------- drivers
+
+def check_vjp(f_batch, inputs, analytic_grads, dout, *, mode="auto", rng=None, max_rounds=3,
+              wrt=None, names=None, precision=None, rtol=None, atol=None):
+    """Check analytic gradients (the VJP with ``dout``) of f; ``f_batch(points)`` returns
+    ``[f(*p) for p in points]``, possibly evaluated remotely in one round trip. If f's roundoff is
+    worse than float64 (it computes in float32) the check is redone with float32 steps and
+    tolerances; inputs whose directions all hit kinks get new directions, up to ``max_rounds``
+    batches (not counting the float32 redo); round k's directions move a random 8^-k of the
+    entries, so they can avoid the few entries that sit on a kink (e.g. ReLU inputs exactly 0).
+    Deterministic given ``rng`` (Generator or seed)."""
+    rng = _rng(rng)
+    options = dict(wrt=wrt, names=names)
+
+    def run(plan, noise=None):
+        return judge(plan, f_batch(plan.points), analytic_grads, dout, rtol, atol, noise)
+
+    plan = plan_check(inputs, mode=mode, rng=rng, precision=precision, **options)
+    verdict = run(plan)
+    if verdict.low_precision and np.finfo(plan.precision).eps < np.finfo(_F32).eps:
+        plan = plan_check(inputs, mode=mode, rng=rng, precision=_F32, **options)
+        verdict = run(plan)
+    while verdict.rounds < max_rounds:
+        redo = [r.arg for r in verdict.inputs if r.status == "inconclusive"
+                and plan.modes[r.arg] in ("directional", "mixed")]
+        if not redo:
+            break
+        again = run(plan_check(inputs, mode="directional", rng=rng, precision=plan.precision,
+                               wrt=redo, names=names, density=8.0 ** -verdict.rounds),
+                    noise=verdict.noise)
+        for r in again.inputs:
+            verdict[r.arg].checks.extend(r.checks)
+        verdict.rounds += 1
+    return verdict
+
+
+def numerical_vjp(f, inputs, dout, *, wrt=None, precision=None):
+    """Full centered-difference gradients of <dout, f(*inputs)>, one coordinate at a time (2 calls
+    each). Returns a list aligned with the inputs; None for inputs not in ``wrt``."""
+    inputs = [np.array(x) for x in inputs]
+    wrt = _resolve_wrt(wrt, inputs, [None] * len(inputs))
+    prec = _plan_precision(precision, [inputs[i] for i in wrt])
+    dout = np.asarray(dout, dtype=np.float64)
+    grads = [None] * len(inputs)
+    for i in wrt:
+        x, h = inputs[i], step_size(inputs[i], prec)
+        grads[i] = np.zeros(x.shape)
+        for index in np.ndindex(x.shape):
+            values = []
+            for t in (1.0, -1.0):
+                args = [a.copy() for a in inputs]
+                args[i][index] = x[index] + t * h[index]
+                values.append((float(args[i][index]), np.asarray(f(*args), dtype=np.float64)))
+            (xp, fp), (xm, fm) = values
+            grads[i][index] = np.vdot(dout, fp - fm) / (xp - xm)
+    return grads
+
+
+def assert_vjp(f, inputs, analytic_grads, dout=None, **kw):
+    """Raise AssertionError with a readable message if the analytic gradients are wrong; return the
+    Verdict otherwise (pass or inconclusive). ``analytic_grads`` is a list of arrays for ``dout``
+    (default: ones, i.e. the gradient of sum(f)) or a callable ``backward(dout) -> grads``, which
+    gets a random ``dout`` when none is given. Every call of f gets fresh copies of the inputs.
+    Keyword arguments go to ``check_vjp``."""
+    rng = kw["rng"] = _rng(kw.get("rng"))
+    inputs = [np.array(x) for x in inputs]
+    if dout is None:
+        shape = np.shape(f(*[a.copy() for a in inputs]))
+        dout = rng.standard_normal(shape) if callable(analytic_grads) else np.ones(shape)
+    grads = analytic_grads(dout) if callable(analytic_grads) else analytic_grads
+
+    def f_batch(points):
+        return [f(*[np.array(a) for a in p]) for p in points]
+
+    verdict = check_vjp(f_batch, inputs, grads, dout, **kw)
+    if verdict.status == "fail":
+        raise AssertionError("gradient check failed:\n" + verdict.message)
+    return verdict

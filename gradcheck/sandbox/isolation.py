@@ -1,0 +1,470 @@
+"""Process isolation: namespaces, hidden paths, rlimits, privilege drop, cleanup (Linux, stdlib only).
+
+Imported by the zygote as the top-level module ``isolation`` (and by the trusted side as
+``gradcheck.sandbox.isolation``): it must not import anything from the ``gradcheck`` package.
+
+Two set-ups:
+- ``setup_zygote`` runs once in the zygote: a mount namespace (plus a user namespace when not root)
+  in which every hidden path is covered by an empty read-only tmpfs; directories the worker needs (the
+  Python installation) are bound back where a hidden or unreadable directory covers them.
+- ``setup_child`` runs in each forked worker before any student code: new session, per-worker mount,
+  network and IPC namespaces, private tmpfs over every world-writable directory (the private working
+  directory lives in the new ``/tmp``), a ``/proc`` that shows only the worker's own processes,
+  rlimits, an unprivileged uid, no_new_privs, a scrubbed environment, output to the capture pipe.
+Every step reports whether it took effect; the steps listed in ``required`` fail the spawn instead.
+"""
+import ctypes
+import errno
+import os
+import resource
+import signal
+import sys
+import time
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
+
+NOBODY_GID = 65534
+UID_BASE = 1_000_000  # worker uid = UID_BASE + the worker's pid: unique among live workers
+WORKDIR = "/tmp/submission"  # the private working directory when /tmp is a private tmpfs
+BLAS_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+TMP_CANDIDATES = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
+
+_libc = None
+
+
+def libc():
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+        _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+        _libc.unshare.argtypes = [ctypes.c_int]
+        _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    return _libc
+
+
+def _check(ret, what):
+    if ret != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, f"{what}: {os.strerror(e)}")
+
+
+def _b(s):
+    return None if s is None else os.fsencode(s)
+
+
+def unshare(flags):
+    _check(libc().unshare(flags), f"unshare({flags:#x})")
+
+
+def mount(source, target, fstype, flags, data=None):
+    _check(libc().mount(_b(source), _b(target), _b(fstype), flags, _b(data)), f"mount {target}")
+
+
+def prctl(option, arg=0):
+    _check(libc().prctl(option, arg, 0, 0, 0), f"prctl({option})")
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def drop_capabilities():
+    """Clear the effective, permitted and inheritable capability sets of this process."""
+    header, data = _CapHeader(0x20080522, 0), (_CapData * 2)()
+    _check(libc().capset(ctypes.byref(header), data), "capset")
+
+
+# --------------------------------------------------------------------------------------- paths
+
+
+def _under(path, root):
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _others_can_enter(path):
+    st = os.stat(path)
+    return bool(st.st_mode & 0o001)
+
+
+def blocking_ancestor(path):
+    """The topmost directory on the way to ``path`` that other users cannot enter, or None."""
+    parts = path.strip("/").split("/")
+    for i in range(1, len(parts) + 1):
+        d = "/" + "/".join(parts[:i])
+        try:
+            if not _others_can_enter(d):
+                return d
+        except OSError:
+            return None
+    return None
+
+
+def plan_overlays(hide, keep, as_root):
+    """Which paths get an empty tmpfs, and which kept directories are bound back inside them.
+
+    Returns (overlays, notes): overlays is a list of (path, is_dir, keeps inside) outermost first.
+    A kept directory (the Python installation, the staging area) that lies under a hidden path or
+    under a directory other users cannot enter stays reachable through a bind mount.
+    """
+    notes = []
+    roots = {}
+    for h in hide:
+        if os.path.lexists(h):
+            roots[h] = os.path.isdir(h) and not os.path.islink(h)
+        else:
+            notes.append(f"hidden path does not exist: {h}")
+    if as_root:
+        for k in keep:
+            a = blocking_ancestor(k)
+            if a is not None and a not in roots:
+                roots[a] = True
+    overlays = []
+    for root in sorted(roots, key=lambda p: (p.count("/"), p)):
+        # an overlay under another overlay is needed only if a kept directory brings it back into view
+        covering = [r for r, _, _ in overlays if _under(root, r) and r != root]
+        if covering and not any(_under(root, k) for k in keep):
+            continue
+        inside = [k for k in keep if _under(k, root) and k != root] if roots[root] else []
+        if any(_under(k, root) for k in keep) and not inside:
+            notes.append(f"hidden path {root} holds a directory the worker needs; not hidden")
+            continue
+        for k in inside:
+            if not as_root or root in hide:
+                notes.append(f"{k} stays visible inside hidden path {root}")
+        overlays.append((root, roots[root], inside))
+    return overlays, notes
+
+
+def apply_overlays(overlays, empty_file):
+    """Mount the planned overlays (in a private mount namespace); returns the paths that got one."""
+    keep_fds = {}
+    for _, _, inside in overlays:
+        for k in inside:
+            if k not in keep_fds:
+                keep_fds[k] = os.open(k, os.O_PATH | os.O_DIRECTORY)
+    done = []
+    for root, is_dir, inside in overlays:
+        if not is_dir:
+            mount(empty_file, root, None, MS_BIND)
+            mount(None, root, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+            done.append(root)
+            continue
+        opts = "size=64k,nr_inodes=512,mode=0755"
+        mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, opts)
+        for k in inside:
+            os.makedirs(k, mode=0o755, exist_ok=True)
+            mount(f"/proc/self/fd/{keep_fds[k]}", k, None, MS_BIND | MS_REC)
+        mount("tmpfs", root, "tmpfs", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, opts)
+        done.append(root)
+    for fd in keep_fds.values():
+        os.close(fd)
+    return done
+
+
+def setup_zygote(cfg):
+    """Once, in the zygote: a private mount namespace with the hidden paths covered. Returns a report."""
+    report = {"as_root": os.geteuid() == 0, "userns": False, "mount_ns": False, "hidden": [], "notes": []}
+    if not cfg.get("namespaces", True):
+        report["notes"].append("namespaces disabled by configuration")
+        return report
+    try:
+        if report["as_root"]:
+            unshare(CLONE_NEWNS)
+        else:
+            uid, gid = os.getuid(), os.getgid()
+            unshare(CLONE_NEWUSER | CLONE_NEWNS)
+            with open("/proc/self/setgroups", "w") as f:
+                f.write("deny")
+            with open("/proc/self/uid_map", "w") as f:
+                f.write(f"{uid} {uid} 1")
+            with open("/proc/self/gid_map", "w") as f:
+                f.write(f"{gid} {gid} 1")
+            report["userns"] = True
+        mount(None, "/", None, MS_REC | MS_PRIVATE)
+        report["mount_ns"] = True
+    except OSError as exc:
+        report["notes"].append(f"no mount namespace: {exc}")
+        return report
+    overlays, notes = plan_overlays(cfg.get("hide", []), cfg.get("keep", []), report["as_root"])
+    report["notes"].extend(notes)
+    for root, is_dir, inside in overlays:
+        try:
+            report["hidden"].extend(apply_overlays([(root, is_dir, inside)], cfg["empty_file"]))
+        except OSError as exc:
+            report["notes"].append(f"could not hide {root}: {exc}")
+    return report
+
+
+# --------------------------------------------------------------------------------------- child
+
+
+def world_writable_dirs():
+    out = []
+    for d in TMP_CANDIDATES:
+        try:
+            st = os.stat(d)
+        except OSError:
+            continue
+        if os.path.isdir(d) and st.st_mode & 0o002:
+            out.append(d)
+    return out
+
+
+def _copy_submission(src_fd, dst, uid, gid):
+    for name in os.listdir(src_fd):
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=src_fd)
+        try:
+            out = os.open(os.path.join(dst, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            try:
+                while True:
+                    chunk = os.read(fd, 1 << 20)
+                    if not chunk:
+                        break
+                    os.write(out, chunk)
+                if uid is not None:
+                    os.fchown(out, uid, gid)
+            finally:
+                os.close(out)
+        finally:
+            os.close(fd)
+
+
+def _count_threads(uid):
+    n = 0
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open(f"/proc/{p}/status") as f:
+                    fields = dict(line.split(":", 1) for line in f if ":" in line)
+                if int(fields["Uid"].split()[0]) == uid:
+                    n += int(fields["Threads"])
+            except (OSError, KeyError, ValueError):
+                pass
+    return n
+
+
+def setup_child(cfg, keep_fds, report):
+    """In the freshly forked worker, before student code: everything of the module docstring.
+
+    ``cfg``: staging (dir with the submission copy), limits (dict), required (step names that must
+    succeed), drop_user, namespaces, sys_path, fallback_base, tmp_dirs. ``report`` (a dict) is filled
+    with the steps that took effect. Returns the working directory. Raises when a required step fails.
+    """
+    required = set(cfg.get("required", ()))
+    limits = cfg["limits"]
+    errors = report.setdefault("errors", [])
+
+    def step(name, fn):
+        try:
+            fn()
+            report[name] = True
+        except Exception as exc:  # noqa: BLE001
+            report[name] = False
+            errors.append(f"{name}: {exc}")
+            if name in required:
+                raise RuntimeError(f"required isolation step {name!r} failed: {exc}") from exc
+
+    os.setsid()
+    as_root = os.geteuid() == 0
+    drop = bool(cfg.get("drop_user")) and as_root
+    uid = UID_BASE + os.getpid() if drop else os.getuid()
+    gid = NOBODY_GID if drop else os.getgid()
+    report["uid"], report["gid"] = uid, gid
+    src_fd = os.open(cfg["staging"], os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+
+    if cfg.get("namespaces"):
+        step("mount_ns", lambda: unshare(CLONE_NEWNS))
+        step("net_ns", lambda: unshare(CLONE_NEWNET))
+        step("ipc_ns", lambda: unshare(CLONE_NEWIPC))
+    if report.get("mount_ns"):
+        def private_tmp():
+            mount(None, "/", None, MS_REC | MS_PRIVATE)
+            for d in cfg.get("tmp_dirs", []):
+                size = limits["disk_mb"] if d == "/tmp" else 1
+                mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,nr_inodes=4096,mode=1777")
+        step("private_tmp", private_tmp)
+        if as_root:
+            def proc():
+                try:
+                    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible")
+                except OSError:
+                    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
+            step("proc_hidden", proc)
+    if report.get("private_tmp") and os.path.isdir("/tmp"):
+        workdir = WORKDIR
+        os.mkdir(workdir, 0o700)
+    else:
+        import tempfile
+
+        workdir = tempfile.mkdtemp(prefix="w-", dir=cfg["fallback_base"])
+    if drop:
+        os.chown(workdir, uid, gid)
+    os.chmod(workdir, 0o700)
+    _copy_submission(src_fd, workdir, uid if drop else None, gid)
+    os.close(src_fd)
+    report["workdir"] = workdir
+
+    # file descriptors: only the channel, the capture pipe and the report pipe survive
+    keep = sorted(set(keep_fds))
+    last = 2
+    for fd in keep + [os.sysconf("SC_OPEN_MAX") if os.sysconf("SC_OPEN_MAX") > 0 else 65536]:
+        if fd > last + 1:
+            os.closerange(last + 1, fd)
+        last = max(last, fd)
+
+    shared_uid = not drop
+    nproc = limits["processes"] + (_count_threads(uid) if shared_uid else 0)
+    mb = 2**20
+    rl = {"CORE": 0, "FSIZE": limits["file_size_mb"] * mb, "NOFILE": limits["open_files"], "NPROC": nproc,
+          "CPU": (limits["cpu_seconds"], limits["cpu_seconds"] + 1), "AS": limits["memory_mb"] * mb}
+    for name, value in rl.items():
+        soft, hard = value if isinstance(value, tuple) else (value, value)
+        resource.setrlimit(getattr(resource, "RLIMIT_" + name), (soft, hard))
+    report["rlimits"] = True
+
+    if drop:
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+        try:
+            os.setuid(0)
+        except PermissionError:
+            pass
+        else:
+            raise RuntimeError("could still become root after dropping privileges")
+        report["dropped_user"] = True
+    elif report.get("mount_ns") and os.geteuid() != 0:
+        step("capabilities_dropped", drop_capabilities)
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    report["no_new_privs"] = True
+    try:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # set after setuid, which clears it
+    except OSError:
+        pass
+
+    os.environ.clear()
+    os.environ.update({"PATH": "/usr/bin:/bin", "HOME": workdir, "LANG": "C.UTF-8", **BLAS_ENV})
+    os.chdir(workdir)
+    sys.path[:] = [workdir] + list(cfg["sys_path"])
+    sys.argv[:] = ["worker"]
+    sys.dont_write_bytecode = True
+    for sig in (signal.SIGXFSZ,):
+        signal.signal(sig, signal.SIG_IGN)
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM):
+        signal.signal(sig, signal.SIG_DFL)
+    return workdir
+
+
+def redirect_output(out_fd):
+    """fd 1 and 2 to the capture pipe, fd 0 from /dev/null, line-buffered Python streams."""
+    import io
+
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(out_fd, 1)
+    os.dup2(out_fd, 2)
+    os.close(out_fd)
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        stream = io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8",
+                                  errors="backslashreplace", line_buffering=True)
+        setattr(sys, name, stream)
+        setattr(sys, f"__{name}__", stream)
+    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+
+
+# ------------------------------------------------------------------------------------- cleanup
+
+
+def _proc_table():
+    """{pid: (ppid, real uid, state)} of every process."""
+    table = {}
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open(f"/proc/{p}/stat", "rb") as f:
+                stat = f.read()
+            rest = stat[stat.rindex(b")") + 2 :].split()
+            st = os.stat(f"/proc/{p}")
+            table[int(p)] = (int(rest[1]), st.st_uid, rest[0].decode())
+        except (OSError, ValueError, IndexError):
+            pass
+    return table
+
+
+def uid_processes(uid):
+    """Pids of live (non-zombie) processes owned by ``uid``."""
+    return [pid for pid, (_, u, state) in _proc_table().items() if u == uid and state != "Z"]
+
+
+def kill_uid(uid, tries=20):
+    """SIGKILL every process of ``uid`` from a short-lived helper that becomes that uid (root only).
+
+    kill(-1) as ``uid`` reaches exactly the processes whose real or saved uid is ``uid``; it is
+    atomic with respect to fork, so a forking process cannot outrun it. Returns True when none is left.
+    """
+    for _ in range(tries):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setgroups([])
+                os.setgid(NOBODY_GID)
+                os.setuid(uid)
+                os.kill(-1, signal.SIGKILL)
+            except BaseException:  # noqa: BLE001 - ESRCH: nothing left
+                pass
+            os._exit(0)
+        os.waitpid(pid, 0)
+        if not uid_processes(uid):
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def kill_tree(root_pid, extra_roots=()):
+    """Without a dedicated uid: stop, then kill, ``root_pid`` and all its descendants."""
+    stopped = set()
+    for _ in range(20):
+        table = _proc_table()
+        children = {}
+        for pid, (ppid, _, _) in table.items():
+            children.setdefault(ppid, []).append(pid)
+        todo, found = [root_pid, *extra_roots], set()
+        while todo:
+            p = todo.pop()
+            if p in found or p not in table:
+                continue
+            found.add(p)
+            todo.extend(children.get(p, []))
+        new = found - stopped
+        if not new:
+            break
+        for p in new:
+            try:
+                os.kill(p, signal.SIGSTOP)
+            except OSError:
+                pass
+        stopped |= new
+    for p in stopped:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+    return sorted(stopped)
+
+
+def errno_name(exc):
+    return errno.errorcode.get(getattr(exc, "errno", None) or 0, "?")

@@ -1,0 +1,238 @@
+"""The fork server: imports numpy once, then forks one worker per request (run as a script).
+
+Started by the trusted side (``gradcheck.sandbox.Sandbox``) as
+``python -I -S -B zygote.py <control fd>``: no site, no user paths, no ``gradcheck`` package. It puts
+only this folder and the standard library on ``sys.path`` (plus numpy's site directory), imports
+numpy (with one BLAS thread), ``protocol``, ``ops``, ``worker``, ``standin_gates`` and ``isolation``,
+sets up its mount namespace with the hidden paths (``isolation.setup_zygote``), then serves requests
+on the control socket (AF_UNIX SOCK_SEQPACKET, JSON messages, file descriptors by SCM_RIGHTS):
+
+  {"op": "spawn", "cfg": {...}} + [channel fd, output fd]
+        -> {"ok": true, "pid": pid, "uid": uid, "setup": {...}} | {"ok": false, "error": "..."}
+  {"op": "kill", "pid": pid, "grace": seconds}
+        -> {"ok": true, "status": wait status, "exitcode": n|null, "signal": n|null, "cpu": s, "maxrss_kb": n}
+  {"op": "shutdown"} -> kills every worker, replies, exits. End of stream on the control socket: same.
+
+Trusted code only: student code runs in the forked children after ``isolation.setup_child``. The
+zygote is a child subreaper, so workers' orphaned descendants are reparented to it and reaped here.
+"""
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import time
+
+MAX_MSG = 1 << 16
+
+
+def _boot():
+    cfg_fd = int(sys.argv[1])
+    ctl = socket.socket(fileno=cfg_fd)
+    msg = ctl.recv(MAX_MSG)
+    cfg = json.loads(msg)
+    for key, value in cfg["env"].items():
+        os.environ[key] = value
+    here = os.path.dirname(os.path.abspath(__file__))
+    stdlib = [p for p in sys.path if p and os.path.abspath(p) != here]
+    sys.path[:] = [here] + stdlib + [cfg["numpy_site"]]
+    return ctl, cfg, stdlib
+
+
+CTL, CFG, STDLIB = _boot()
+
+import numpy  # noqa: E402  (after the BLAS thread variables are set)
+import numpy.random  # noqa: E402,F401  (lazy in numpy 2: import once here, not in every worker)
+import numpy.linalg  # noqa: E402,F401
+
+import importlib  # noqa: E402,F401
+import io  # noqa: E402,F401
+import resource  # noqa: E402
+import tempfile  # noqa: E402,F401
+import traceback  # noqa: E402,F401
+import types  # noqa: E402,F401
+
+import isolation  # noqa: E402
+import protocol  # noqa: E402,F401
+import ops  # noqa: E402
+import worker  # noqa: E402
+
+try:
+    import standin_gates  # noqa: E402,F401  (ops imports it lazily; the sandbox folder is hidden later)
+except ImportError:
+    pass
+
+WORKERS = {}  # pid -> uid, live workers
+EXITED = {}  # pid -> (status, rusage) of workers reaped before the trusted side asked
+
+
+def _reap():
+    while True:
+        try:
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        if pid in WORKERS:
+            EXITED[pid] = (status, usage)
+
+
+def _wait_worker(pid, timeout):
+    """Reap ``pid`` (and whatever else exited); its (status, rusage) or None after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        _reap()
+        if pid in EXITED:
+            return EXITED.pop(pid)
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.002)
+
+
+def _kill_worker(pid, grace):
+    """Let the worker exit by itself for ``grace`` s, then SIGKILL it with everything it started."""
+    uid = WORKERS.get(pid)
+    if uid is None:
+        return {"ok": False, "error": f"no worker {pid}"}
+    result = _wait_worker(pid, grace) if grace > 0 else None
+    if result is None and pid not in EXITED:
+        # not reaped yet: pid and process group ``pid`` can only be this worker's (it is a session leader)
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    left = []
+    if CFG.get("drop_user") and os.geteuid() == 0 and uid != os.getuid():
+        if not isolation.kill_uid(uid):
+            left = isolation.uid_processes(uid)
+    else:
+        orphans = [p for p, (ppid, _, _) in isolation._proc_table().items()
+                   if ppid == os.getpid() and p not in WORKERS]
+        isolation.kill_tree(pid, orphans)
+    if result is None:
+        result = _wait_worker(pid, 10.0)
+    _reap()
+    del WORKERS[pid]
+    if result is None:
+        return {"ok": False, "error": f"worker {pid} did not die"}
+    status, usage = result
+    return {"ok": True, "status": status,
+            "exitcode": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+            "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+            "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss, "left": left}
+
+
+def _spawn(cfg, fds):
+    channel_fd, out_fd = fds
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # ------------------------------------------------------------------- the worker
+        code = 70
+        try:
+            os.close(r)
+            os.close(CTL.detach())
+            report = {}
+            cfg = {**cfg, "sys_path": STDLIB + [CFG["numpy_site"]], "tmp_dirs": TMP_DIRS,
+                   "namespaces": ZYGOTE_REPORT["mount_ns"] and cfg.get("namespaces", True)}
+            try:
+                isolation.setup_child(cfg, [channel_fd, out_fd, w], report)
+                isolation.redirect_output(out_fd)
+                os.write(w, json.dumps({"ok": True, "setup": report}).encode())
+            except BaseException as exc:  # noqa: BLE001
+                os.write(w, json.dumps({"ok": False, "error": f"{type(exc).__name__}: {exc}",
+                                        "setup": report}).encode()[:MAX_MSG - 100])
+                raise
+            os.close(w)
+            worker.main(channel_fd)
+            code = 0
+        finally:
+            os._exit(code)
+    # ------------------------------------------------------------------------------- the zygote
+    os.close(w)
+    for fd in fds:
+        os.close(fd)
+    WORKERS[pid] = None
+    chunks, deadline = [], time.monotonic() + 20
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([r], [], [], 0.5)
+        if ready:
+            chunk = os.read(r, MAX_MSG)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    os.close(r)
+    try:
+        reply = json.loads(b"".join(chunks))
+    except ValueError:
+        reply = {"ok": False, "error": "worker set-up ended without a report"}
+    WORKERS[pid] = reply.get("setup", {}).get("uid")
+    if not reply.get("ok"):
+        _kill_worker(pid, 0)
+        return reply
+    return {"ok": True, "pid": pid, "uid": WORKERS[pid], "setup": reply["setup"]}
+
+
+def _shutdown():
+    for pid in list(WORKERS):
+        _kill_worker(pid, 0)
+
+
+def _serve():
+    while True:
+        ready, _, _ = select.select([CTL], [], [], 0.5)
+        _reap()
+        if not ready:
+            if os.getppid() != PARENT:
+                break
+            continue
+        try:
+            msg, fds, _, _ = socket.recv_fds(CTL, MAX_MSG, 4)
+        except OSError:
+            break
+        if not msg:
+            break
+        try:
+            req = json.loads(msg)
+            op = req.get("op")
+            if op == "spawn":
+                reply = _spawn(req["cfg"], fds)
+            elif op == "kill":
+                reply = _kill_worker(req["pid"], float(req.get("grace", 0)))
+            elif op == "shutdown":
+                _shutdown()
+                CTL.send(json.dumps({"ok": True}).encode())
+                return
+            else:
+                reply = {"ok": False, "error": f"unknown op {op!r}"}
+        except Exception as exc:  # noqa: BLE001 - report, keep serving
+            reply = {"ok": False, "error": f"zygote: {type(exc).__name__}: {exc}"}
+            for fd in fds:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        CTL.send(json.dumps(reply).encode())
+    _shutdown()
+
+
+if __name__ == "__main__":
+    PARENT = os.getppid()
+    try:
+        isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+        isolation.prctl(isolation.PR_SET_CHILD_SUBREAPER, 1)
+    except OSError:
+        pass
+    TMP_DIRS = isolation.world_writable_dirs()
+    ZYGOTE_REPORT = isolation.setup_zygote(CFG)
+    ZYGOTE_REPORT["numpy"] = numpy.__version__
+    ZYGOTE_REPORT["pid"] = os.getpid()
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    import gc
+
+    gc.collect()
+    gc.freeze()  # keep the imported modules' pages shared with the workers
+    CTL.send(json.dumps({"ok": True, "zygote": ZYGOTE_REPORT}).encode())
+    _serve()
