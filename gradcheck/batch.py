@@ -179,9 +179,24 @@ def _stop(pool):
 
 
 class _Runner:
-    def __init__(self, jobs, initargs, timeout, on_outcome):
-        self.jobs, self.initargs, self.timeout, self.on_outcome = jobs, initargs, timeout, on_outcome
+    def __init__(self, initargs, timeout, on_outcome):
+        self.initargs, self.timeout, self.on_outcome = initargs, timeout, on_outcome
         self.ctx = multiprocessing.get_context("spawn")
+
+    def _handle(self, fut, path, start) -> bool:
+        """Pass a finished future's outcome on; False when its grader process died."""
+        try:
+            outcome = fut.result(timeout=0)
+        except BrokenProcessPool:
+            return False
+        except Exception as e:  # e.g. the result could not be sent back
+            outcome = {"kind": "exception", "error": f"{type(e).__name__}: {e}",
+                       "traceback": "".join(traceback.format_exception(e)), "seconds": time.monotonic() - start}
+        if outcome["kind"] == "init_error":
+            raise GraderError("could not start the sandbox in a grader process: " + outcome["error"]
+                              + "\n" + outcome["traceback"])
+        self.on_outcome(path, outcome)
+        return True
 
     def run(self, items, jobs, seed):
         """Grade items in one pool with at most `jobs` in flight. Returns (crashed, requeue): the
@@ -190,47 +205,29 @@ class _Runner:
         queue = collections.deque(items)
         inflight = {}  # future -> (path, start time)
         crashed, requeue = [], []
+        broken = False
         pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=self.ctx, initializer=_worker_init,
                                       initargs=self.initargs)
         try:
-            while queue or inflight:
+            while (queue or inflight) and not broken:
                 while queue and len(inflight) < jobs:
-                    path = queue.popleft()
-                    inflight[pool.submit(_grade_in_worker, str(path), seed)] = (path, time.monotonic())
+                    try:
+                        fut = pool.submit(_grade_in_worker, str(queue[0]), seed)
+                    except BrokenProcessPool:
+                        broken = True
+                        break
+                    inflight[fut] = (queue.popleft(), time.monotonic())
+                if broken:
+                    break
                 now = time.monotonic()
                 wait = max(0.05, min(t for _, t in inflight.values()) + self.timeout - now)
                 done, _ = cf.wait(list(inflight), timeout=min(wait, 5.0), return_when=cf.FIRST_COMPLETED)
-                broken = False
                 for fut in done:
                     path, start = inflight.pop(fut)
-                    try:
-                        outcome = fut.result()
-                    except BrokenProcessPool:
+                    if not self._handle(fut, path, start):
                         crashed.append(path)
                         broken = True
-                        continue
-                    except Exception as e:  # e.g. the result could not be sent back
-                        outcome = {"kind": "exception", "error": f"{type(e).__name__}: {e}",
-                                   "traceback": "".join(traceback.format_exception(e)),
-                                   "seconds": time.monotonic() - start}
-                    if outcome["kind"] == "init_error":
-                        raise GraderError("could not start the sandbox in a grader process: " + outcome["error"]
-                                          + "\n" + outcome["traceback"])
-                    self.on_outcome(path, outcome)
                 if broken:
-                    # the other items in flight fail the same way (unless they just finished): suspects
-                    for fut, (path, _) in inflight.items():
-                        try:
-                            outcome = fut.result(timeout=0) if fut.done() else None
-                        except Exception:
-                            outcome = None
-                        if outcome is not None and outcome["kind"] in ("report", "exception"):
-                            self.on_outcome(path, outcome)
-                        else:
-                            crashed.append(path)
-                    inflight.clear()
-                    requeue.extend(queue)
-                    queue.clear()
                     break
                 now = time.monotonic()
                 late = [f for f, (_, t) in inflight.items() if now - t > self.timeout and not f.done()]
@@ -238,13 +235,21 @@ class _Runner:
                     for fut in late:
                         path, start = inflight.pop(fut)
                         self.on_outcome(path, {"kind": "too_long", "limit": self.timeout, "seconds": now - start})
-                    requeue.extend(p for p, _ in inflight.values())
-                    requeue.extend(queue)
-                    inflight.clear()
-                    queue.clear()
                     _stop(pool)
                     pool = None
+                    # the others in flight were stopped with it: run them again, no fault of theirs
+                    requeue.extend(p for p, _ in inflight.values())
+                    inflight.clear()
                     break
+            if broken:
+                # a grader process died: the others in flight fail the same way (unless they just
+                # finished); all of them are suspects
+                cf.wait(list(inflight), timeout=30)
+                for fut, (path, start) in inflight.items():
+                    if not (fut.done() and self._handle(fut, path, start)):
+                        crashed.append(path)
+                inflight.clear()
+            requeue.extend(queue)
         except BaseException:
             if pool is not None:
                 _stop(pool)
@@ -294,7 +299,7 @@ def grade_class(submissions_dir, out_dir, assignment, seed=0, jobs=1, progress=N
         if progress is not None:
             progress(dict(row, traceback=trace) if trace else row, len(rows), len(subs))
 
-    runner = _Runner(jobs, (grade, sandbox_factory, assignment, hide), timeout, on_outcome)
+    runner = _Runner((grade, sandbox_factory, assignment, hide), timeout, on_outcome)
     queue = list(subs)
     while queue:
         crashed, queue = runner.run(queue, jobs, seed)

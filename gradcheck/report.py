@@ -300,8 +300,9 @@ def student_view(report, now_due=False, published=False) -> dict:
     view["withheld"] = {"checks": n_withheld, "max_score": round(pts_withheld, 6)}
     view["checks"] = checks
     if "modules" in report:
-        view["modules"] = {name: {k: (clip(v, 2000) if isinstance(v, str) else v) for k, v in m.items()
-                                  if k in ("ok", "error")} for name, m in report["modules"].items()}
+        view["modules"] = {name: {k: ("\n".join(_clip_lines(v, max_lines=30, max_chars=3000)) if isinstance(v, str)
+                                      else v) for k, v in m.items() if k in ("ok", "error")}
+                           for name, m in report["modules"].items()}
     out = report.get("output")
     if isinstance(out, dict):
         if n_withheld:

@@ -277,7 +277,7 @@ def _judge(ctx, spec, cases, reply, plans, numerical):
         if isinstance(numerical, CallFailed):
             errors["numerical"].append(f"evaluating forward for centered differences: {numerical}")
         elif numerical is not None:
-            _judge_numerical(name, cases, plans, numerical, got_grads, problems, errors)
+            _judge_numerical(ctx, name, cases, plans, numerical, got_grads, problems, errors)
     return {f"gates.{name}.{a}": _verdict(f"gates.{name}.{a}", problems[a], errors[a], _PASS[a]) for a in ASPECTS}
 
 
@@ -295,7 +295,7 @@ def _input_name(gate, i):
     return names.get(gate, ("x", "y"))[i]
 
 
-def _judge_numerical(name, cases, plans, numerical, got_grads, problems, errors):
+def _judge_numerical(ctx, name, cases, plans, numerical, got_grads, problems, errors):
     trials, arrays = numerical
     for (k, plan, _), trial in zip(plans, trials):
         case = cases[k]
@@ -312,9 +312,24 @@ def _judge_numerical(name, cases, plans, numerical, got_grads, problems, errors)
         if any(g is None or g.shape != case.inputs[i].shape for g, i in zip(analytic, case.wrt)):
             continue  # reported under shapes
         dout = case.douts[0] if case.douts[0] is not None else np.array(1.0)
-        failed = numerical_verdict(numerics, plan, outputs, analytic, dout)
+        failed = numerical_verdict(numerics, plan, outputs, analytic, dout, mode="full",
+                                   f_batch=_remote_forward(ctx, name, case), rng=ctx.rng(f"gates.{name}.redo.{k}"))
         if failed:
             problems["numerical"].append((f"on {case.label}: {failed[0]}", failed[1]))
+
+
+def _remote_forward(ctx, name, case):
+    """points -> the student's forward at each point, in one worker call (for numerics.check_vjp)."""
+    def f_batch(points):
+        payload = Payload()
+        trial = {"cls": name, "args": list(GATES[name].args), "floats": case.floats,
+                 "points": [[payload.ref(x) for x in point] for point in points]}
+        try:
+            reply, arrays = call(ctx.session_a, {"op": "gates", "trials": [trial]}, payload)
+            return [value(e, arrays)[0] for e in reply["trials"][0]["points_out"]]
+        except (CallFailed, StudentError, KeyError, IndexError) as exc:
+            raise ValueError(f"evaluating forward for centered differences: {exc}") from None
+    return f_batch
 
 
 def _verdict(check_id, problems, errors, pass_message):

@@ -305,7 +305,7 @@ def _train(first, second, arrays, steps):
 def _numerical(ctx, pairs, arrays):
     """The student's gradients against centered differences of their own loss."""
     payload = Payload()
-    nets, jobs = [], []
+    nets, jobs, modes = [], [], {}
     for case, reply in pairs:
         error = _first_error(reply)
         if error:
@@ -329,6 +329,7 @@ def _numerical(ctx, pairs, arrays):
         nets.append(case.script(payload, {"loss_at": {"X": payload.ref(case.X), "y": payload.ref(case.y),
                                                       "points": points}}))
         jobs.append((case, names, plan, [grads[k] for k in names]))
+        modes[id(case)] = mode
     try:
         reply, out_arrays = call(ctx.session_b, {"op": "mlp", "nets": nets}, payload)
     except CallFailed as exc:
@@ -342,7 +343,23 @@ def _numerical(ctx, pairs, arrays):
         except (StudentError, KeyError) as exc:
             return Result("mlp.numerical", "error", f"{_label(case)}: loss at a perturbed point: {exc}")
         failed = numerical_verdict(numerics, plan, [o.reshape(()) if o.size == 1 else o for o in outputs],
-                                   analytic, np.array(1.0))
+                                   analytic, np.array(1.0), mode=modes[id(case)], f_batch=_remote_loss(ctx, case, names),
+                                   rng=ctx.rng(f"mlp.numerical.redo.{case.activation}.{case.sizes}"))
         if failed:
             return Result("mlp.numerical", "fail", f"{_label(case)}: {failed[0]}", failed[1])
     return Result("mlp.numerical", "pass", "loss() gradients match centered differences of your own loss")
+
+
+def _remote_loss(ctx, case, names):
+    """points (tuples of parameter arrays) -> the student's loss at each, in one worker call."""
+    def f_batch(points):
+        payload = Payload()
+        spec = {"X": payload.ref(case.X), "y": payload.ref(case.y),
+                "points": [{k: payload.ref(x) for k, x in zip(names, point)} for point in points]}
+        try:
+            reply, arrays = call(ctx.session_b, {"op": "mlp", "nets": [case.script(payload, {"loss_at": spec})]}, payload)
+            losses = [value(v, arrays)[0] for v in reply["nets"][0]["results"][1]["losses"]]
+        except (CallFailed, StudentError, KeyError, IndexError) as exc:
+            raise ValueError(f"evaluating your loss for centered differences: {exc}") from None
+        return [v.reshape(()) if v.size == 1 else v for v in losses]
+    return f_batch

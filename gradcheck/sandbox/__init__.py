@@ -1,0 +1,756 @@
+"""Run untrusted submissions in isolated worker processes; get plain data back.
+
+Trusted-side API::
+
+    from gradcheck.sandbox import Limits, Sandbox
+    with Sandbox(Limits(call_seconds=10), hide=[submissions_root, reports_dir]) as sandbox:
+        sandbox.isolation                      # what is actually in force on this machine
+        with sandbox.session(submission_dir) as s:
+            s.modules                          # the "load" reply: which modules imported, errors by name
+            r = s.call({"op": "gates", "trials": [...]}, [arrays...])   # -> CallResult
+            s.output, s.budget_left
+
+One ``Sandbox`` per grader process starts a fork server (``zygote.py``) that imported numpy once; each
+session forks workers from it lazily. Student code runs only in those workers; they send back JSON and
+``.npy`` arrays (``protocol.py``), validated here. Nothing is unpickled. See README.md in this folder
+for what is guaranteed where.
+"""
+import dataclasses
+import importlib.util
+import itertools
+import json
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from . import isolation, protocol
+
+__all__ = ["Limits", "Sandbox", "Session", "CallResult", "Output", "SandboxError"]
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ZYGOTE = os.path.join(HERE, "zygote.py")
+MODULES = ("gates", "graph", "mlp")
+ALLOWED_ENV = {"PATH", "HOME", "LANG", *isolation.BLAS_ENV}
+
+# messages of CallResult (tests import them)
+MSG_TIMEOUT = "exceeded the {seconds:g} s time limit during '{op}'"
+MSG_BUDGET = "exceeded the submission's {seconds:g} s time budget during '{op}'"
+MSG_BUDGET_SPENT = "the submission's {seconds:g} s time budget is spent; '{op}' was not run"
+MSG_EXIT = "worker exited with code {code} during '{op}'"
+MSG_SIGNAL = "worker was killed by {signal} during '{op}'"
+MSG_CPU = "killed: CPU time limit {seconds:g} s during '{op}'"
+MSG_MEMORY = "killed: memory limit {mb} MB during '{op}'"
+MSG_FSIZE = "killed: file size limit {mb} MB during '{op}'"
+MSG_INVALID = "invalid reply during '{op}': {detail}"
+MSG_START = "could not start a worker for '{op}': {detail}"
+MSG_LOAD = "{message} (while loading the submission before '{op}')"
+MSG_IMPORT_SKIPPED = "import of {module} did not finish: {reason}; not imported again"
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself failed (could not start the zygote, a required isolation is missing)."""
+
+
+# ------------------------------------------------------------------------------------------ data
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """Limits of one submission's workers. Times in seconds, sizes in MB/KB as named."""
+
+    call_seconds: float = 10  #: wall clock of one request (one s.call), load included separately
+    submission_seconds: float = 120  #: wall clock of all of a submission's calls together
+    cpu_seconds: int = 60  #: CPU time of one worker process (RLIMIT_CPU)
+    memory_mb: int = 1024  #: address space of each worker process (RLIMIT_AS)
+    processes: int = 32  #: processes/threads of the worker's uid (RLIMIT_NPROC)
+    file_size_mb: int = 16  #: largest file a worker may write (RLIMIT_FSIZE)
+    open_files: int = 64  #: file descriptors (RLIMIT_NOFILE)
+    output_kb: int = 64  #: stdout+stderr kept per session (the rest is counted, not kept)
+    disk_mb: int = 64  #: size of the worker's private /tmp (tmpfs, holds the working directory)
+    submission_files: int = 64  #: regular files copied from a submission folder
+    submission_mb: int = 8  #: bytes copied from a submission folder, all files together
+    reply_mb: int = 64  #: largest reply frame accepted from a worker
+
+    def __post_init__(self):
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"Limits.{field.name} must be a positive number, got {value!r}")
+        for name in ("cpu_seconds", "memory_mb", "processes", "file_size_mb", "open_files", "output_kb",
+                     "disk_mb", "submission_files", "submission_mb", "reply_mb"):
+            if int(getattr(self, name)) != getattr(self, name):
+                raise ValueError(f"Limits.{name} must be a whole number, got {getattr(self, name)!r}")
+        if self.open_files < 8:
+            raise ValueError(f"Limits.open_files must be at least 8, got {self.open_files}")
+        if self.memory_mb < 256:
+            raise ValueError(f"Limits.memory_mb must be at least 256 (numpy alone maps ~150 MB), got {self.memory_mb}")
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class CallResult:
+    """The outcome of one request."""
+
+    status: str  #: "ok" (a reply came back and was valid), "timeout" or "error"
+    header: dict | None = None  #: the reply's JSON header (ops' per-item errors are in here), None unless ok
+    arrays: list = dataclasses.field(default_factory=list)  #: the reply's arrays, plain ndarrays
+    message: str = ""  #: what went wrong, for the report; "" when ok
+    op: str = ""  #: the request's op
+    seconds: float = 0.0  #: wall clock spent on this call (worker start included)
+    progress: list = dataclasses.field(default_factory=list)  #: progress frames seen (load: modules started)
+
+    @property
+    def ok(self):
+        return self.status == "ok"
+
+    def to_dict(self):
+        return {"status": self.status, "message": self.message, "op": self.op, "seconds": round(self.seconds, 4)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Output:
+    """Captured stdout+stderr of a session's workers (never parsed: shown to people only)."""
+
+    text: str  #: the first output_kb of it, decoded as UTF-8 with replacement
+    total_bytes: int  #: everything written, counted
+    truncated: bool  #: total_bytes is more than what ``text`` holds
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+class _OutputCollector:
+    """Drains a pipe in a thread: keeps the first ``keep`` bytes, counts all."""
+
+    def __init__(self, keep):
+        self.read_fd, self.write_fd = os.pipe2(os.O_CLOEXEC)
+        self.keep, self.buf, self.total = keep, bytearray(), 0
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, name="sandbox-output", daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while True:
+            try:
+                chunk = os.read(self.read_fd, 1 << 16)
+            except OSError:
+                return
+            if not chunk:
+                return
+            with self.lock:
+                self.total += len(chunk)
+                room = self.keep - len(self.buf)
+                if room > 0:
+                    self.buf += chunk[:room]
+
+    def snapshot(self):
+        with self.lock:
+            return Output(bytes(self.buf).decode("utf-8", "replace"), self.total, self.total > len(self.buf))
+
+    def close(self):
+        if self.write_fd is not None:
+            os.close(self.write_fd)
+            self.write_fd = None
+        self.thread.join(5)
+        if not self.thread.is_alive() and self.read_fd is not None:
+            os.close(self.read_fd)
+            self.read_fd = None
+
+
+class _Worker:
+    def __init__(self, pid, uid, sock, setup):
+        self.pid, self.uid, self.sock, self.setup = pid, uid, sock, setup
+
+
+class _Timeout(Exception):
+    pass
+
+
+class _Closed(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------------------- sandbox
+
+
+def default_hidden():
+    """The gradcheck package, the reference, and the source checkout when running from one."""
+    import gradcheck
+
+    pkg = os.path.realpath(os.path.dirname(gradcheck.__file__))
+    paths = [pkg]
+    try:
+        spec = importlib.util.find_spec("gradcheck.reference")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None:
+        for loc in spec.submodule_search_locations or [os.path.dirname(spec.origin or "")]:
+            if loc:
+                paths.append(os.path.realpath(loc))
+    root = os.path.dirname(pkg)
+    if os.path.isfile(os.path.join(root, "pyproject.toml")) and (
+        os.path.isdir(os.path.join(root, ".git")) or os.path.isdir(os.path.join(root, "reference"))
+    ):
+        paths.append(root)
+    return paths
+
+
+def _numpy_site():
+    import numpy
+
+    return os.path.dirname(os.path.dirname(os.path.realpath(numpy.__file__)))
+
+
+def _sample_file(path, limit=500):
+    """A regular file somewhere under ``path`` (to check that a worker cannot read it), or None."""
+    if os.path.isfile(path):
+        return path
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames.sort()
+        for name in sorted(filenames):
+            full = os.path.join(dirpath, name)
+            if os.path.isfile(full) and not os.path.islink(full):
+                return full
+        seen += len(filenames) + len(dirnames)
+        if seen > limit:
+            break
+    return None
+
+
+def _under(path, root):
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+class Sandbox:
+    """One fork server for a grader process; makes ``Session`` objects, one per submission.
+
+    ``hide``: more paths the workers must not see (submissions root, reports dir, assignment dir); the
+    gradcheck package, the reference and the source checkout are always added. ``namespaces`` and
+    ``drop_privileges`` turn isolations off (for tests of the degraded modes). ``require``: names of
+    ``isolation`` keys that must be True, else ``SandboxError`` (e.g. ("hidden_paths",) in CI).
+    """
+
+    def __init__(self, limits=None, hide=(), *, namespaces=True, drop_privileges=True, staging_root=None,
+                 require=()):
+        self.limits = limits if limits is not None else Limits()
+        if not isinstance(self.limits, Limits):
+            raise TypeError(f"limits must be a gradcheck.sandbox.Limits, got {type(limits).__name__}")
+        if isinstance(hide, (str, os.PathLike)):
+            raise TypeError("hide must be a list of paths, not one path")
+        self.hide = []
+        for p in [*default_hidden(), *hide]:
+            real = os.path.realpath(os.fspath(p))
+            if real == "/":
+                raise ValueError("cannot hide /")
+            if real not in self.hide:
+                self.hide.append(real)
+        self.namespaces, self.drop_privileges = bool(namespaces), bool(drop_privileges)
+        self.staging_root, self.require = staging_root, tuple(require)
+        self.isolation = {}
+        self.zygote_report = {}
+        self._proc = self._ctl = None
+        self._lock = threading.Lock()
+        self._sessions = set()
+        self._uids = set()
+        self._required_steps = []
+        self._base = None
+        self._closed = False
+
+    # ---------------------------------------------------------------- life cycle
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def start(self):
+        if self._base is not None:
+            return self
+        base = tempfile.mkdtemp(prefix="gradcheck-sandbox-", dir=self.staging_root)
+        os.chmod(base, 0o711)
+        self._base = os.path.realpath(base)
+        for h in self.hide:
+            if _under(self._base, h):
+                self.close()
+                raise ValueError(f"the staging folder {self._base} lies inside hidden path {h}; pass staging_root")
+        self._empty = os.path.join(self._base, ".empty")
+        with open(self._empty, "w"):
+            pass
+        os.chmod(self._empty, 0o444)
+        try:
+            self._start_zygote()
+            self._probe()
+        except BaseException:
+            self.close()
+            raise
+        missing = [k for k in self.require if not self.isolation.get(k)]
+        if missing:
+            self.close()
+            raise SandboxError(f"required isolation not in force on this machine: {', '.join(missing)} "
+                               f"(notes: {'; '.join(self.isolation.get('notes', [])) or 'none'})")
+        return self
+
+    def _start_zygote(self):
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **isolation.BLAS_ENV}
+        keep = []
+        for p in (sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)),
+                  _numpy_site(), self._base):
+            real = os.path.realpath(p)
+            if real not in keep:
+                keep.append(real)
+        self._keep = keep
+        self._proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-B", ZYGOTE, str(child.fileno())],
+            pass_fds=[child.fileno()], env=env, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        child.close()
+        self._ctl = parent
+        cfg = {"env": env, "numpy_site": _numpy_site(), "hide": self.hide, "keep": keep,
+               "empty_file": self._empty, "namespaces": self.namespaces, "drop_user": self.drop_privileges}
+        parent.settimeout(60)
+        parent.send(json.dumps(cfg).encode())
+        try:
+            ready = json.loads(parent.recv(1 << 16) or b"{}")
+        except (OSError, ValueError) as exc:
+            raise SandboxError(f"the zygote did not start: {exc}") from None
+        if not ready.get("ok"):
+            raise SandboxError(f"the zygote did not start (exit code {self._proc.poll()})")
+        self.zygote_report = ready["zygote"]
+
+    def _ctl_request(self, msg, fds=()):
+        with self._lock:
+            if self._ctl is None:
+                raise SandboxError("the sandbox is closed")
+            try:
+                self._ctl.settimeout(60)
+                socket.send_fds(self._ctl, [json.dumps(msg).encode()], list(fds))
+                data = self._ctl.recv(1 << 16)
+            except OSError as exc:
+                raise SandboxError(f"lost the zygote: {exc}") from None
+            if not data:
+                raise SandboxError(f"lost the zygote (exit code {self._proc.poll()})")
+            return json.loads(data)
+
+    def _spawn(self, staging, output_fd, required=None):
+        """Fork a worker for the submission copy in ``staging``; returns a _Worker."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        cfg = {"staging": staging, "limits": self.limits.to_dict(), "fallback_base": self._base,
+               "namespaces": self.namespaces, "drop_user": self.drop_privileges,
+               "required": self._required_steps if required is None else required}
+        try:
+            reply = self._ctl_request({"op": "spawn", "cfg": cfg}, [theirs.fileno(), output_fd])
+        finally:
+            theirs.close()
+        if not reply.get("ok"):
+            ours.close()
+            raise SandboxError(reply.get("error", "spawn failed"))
+        if reply.get("uid") is not None and reply["uid"] != os.getuid():
+            self._uids.add(reply["uid"])
+        return _Worker(reply["pid"], reply["uid"], ours, reply.get("setup", {}))
+
+    def _kill(self, worker, grace=0.0):
+        try:
+            worker.sock.close()
+        except OSError:
+            pass
+        try:
+            return self._ctl_request({"op": "kill", "pid": worker.pid, "grace": grace})
+        except SandboxError as exc:
+            return {"ok": False, "error": str(exc)}
+
+    def _probe(self):
+        """Start one worker on an empty folder and record what isolation it actually has."""
+        staging = tempfile.mkdtemp(dir=self._base)
+        collector = _OutputCollector(4096)
+        samples = {}
+        for h in self.hide:
+            samples[h] = _sample_file(h)
+        paths = [p for pair in samples.items() for p in pair if p]
+        setup_errors = []
+        try:
+            wanted = ["mount_ns", "net_ns", "ipc_ns", "private_tmp", "proc_hidden"] if self.namespaces else []
+            w = self._spawn(staging, collector.write_fd, required=[])
+            try:
+                w.sock.settimeout(30)
+                w.sock.sendall(protocol.encode({"op": "_probe", "paths": paths, "_id": 0}))
+                body = protocol.read_frame(w.sock)
+                info, _ = protocol.decode(body)
+            finally:
+                self._kill(w)
+            self._required_steps = [s for s in wanted if w.setup.get(s)]
+            setup_errors = w.setup.get("errors", [])
+        finally:
+            collector.close()
+            shutil.rmtree(staging, ignore_errors=True)
+        me = {ns: os.readlink(f"/proc/self/ns/{ns}") for ns in ("mnt", "net", "ipc")}
+        root = os.geteuid() == 0
+        hidden, not_hidden = [], []
+        for h, sample in samples.items():
+            seen = info["paths"].get(h, {})
+            read = info["paths"].get(sample, {}).get("read") if sample else None
+            ok = (seen.get("listdir") in (0, None) or isinstance(seen.get("listdir"), str)) and read != "ok"
+            (hidden if ok else not_hidden).append(h)
+        rl = info["rlimits"]
+        iso = {
+            "separate_process": True,
+            "zygote": True,
+            "unprivileged_user": root and info["uid"] >= isolation.UID_BASE and info["euid"] == info["uid"]
+            and info["groups"] == [] and info["gid"] == isolation.NOBODY_GID,
+            "network_namespace": info["ns"]["net"] != me["net"] and set(info["interfaces"]) <= {"lo"},
+            "mount_namespace": info["ns"]["mnt"] != me["mnt"],
+            "ipc_namespace": info["ns"]["ipc"] != me["ipc"],
+            "hidden_paths": not not_hidden and bool(self.zygote_report.get("mount_ns")),
+            "hidden": hidden,
+            "not_hidden": not_hidden,
+            "private_tmp": info["tmp"] == [os.path.basename(isolation.WORKDIR)],
+            "process_list_hidden": info["proc_other_users"] == 0,
+            "rlimits": {k.lower(): v[0] for k, v in rl.items()},
+            "scrubbed_env": set(info["env"]) <= ALLOWED_ENV,
+            "private_workdir": info["cwd_owner"] == info["uid"] and info["cwd_mode"] == 0o700
+            and not any(_under(info["cwd"], h) for h in self.hide),
+            "no_new_privs": bool(info["no_new_privs"]),
+            "kill_scope": "uid" if root and info["uid"] >= isolation.UID_BASE else "process tree",
+            "notes": list(self.zygote_report.get("notes", [])) + setup_errors,
+        }
+        want_rl = {"as": self.limits.memory_mb * 2**20, "cpu": self.limits.cpu_seconds,
+                   "fsize": self.limits.file_size_mb * 2**20, "nofile": self.limits.open_files, "core": 0}
+        iso["rlimits_in_force"] = all(iso["rlimits"][k] == v for k, v in want_rl.items())
+        if not root:
+            iso["notes"].append("not running as root: workers run as the grader's own user "
+                                "(no per-worker uid; RLIMIT_NPROC counts all of that user's processes)")
+        self.isolation = iso
+        self._probe_info = info
+
+    # ---------------------------------------------------------------- sessions
+
+    def session(self, submission_dir, standin_gates=False):
+        """A ``Session`` on a private copy of ``submission_dir`` (its regular files only)."""
+        if self._base is None or self._closed:
+            raise SandboxError("the sandbox is not running: use it in a with block or call start()")
+        s = Session(self, submission_dir, standin_gates)
+        self._sessions.add(s)
+        return s
+
+    def close(self):
+        if self._closed:
+            return
+        self._closed = True
+        for s in list(self._sessions):
+            s.close()
+        if self._ctl is not None:
+            try:
+                with self._lock:
+                    self._ctl.settimeout(30)
+                    self._ctl.send(json.dumps({"op": "shutdown"}).encode())
+                    self._ctl.recv(1 << 16)
+            except OSError:
+                pass
+            self._ctl.close()
+            self._ctl = None
+        if self._proc is not None:
+            try:
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        if os.geteuid() == 0:  # belt and braces: nothing of a worker uid may survive the sandbox
+            for uid in self._uids:
+                if isolation.uid_processes(uid):
+                    isolation.kill_uid(uid)
+        if self._base is not None:
+            shutil.rmtree(self._base, ignore_errors=True)
+
+    @property
+    def worker_uids(self):
+        """The uids workers ran as (to check that none of their processes is left)."""
+        return set(self._uids)
+
+
+# --------------------------------------------------------------------------------------- session
+
+
+class Session:
+    """One submission: a private copy, workers forked lazily, a wall-clock budget, captured output."""
+
+    def __init__(self, sandbox, submission_dir, standin_gates=False):
+        self._sandbox, self.limits = sandbox, sandbox.limits
+        self.submission_dir = os.fspath(submission_dir)
+        self.standin_gates = bool(standin_gates)
+        self._staging = tempfile.mkdtemp(prefix="s-", dir=sandbox._base)
+        os.chmod(self._staging, 0o700)
+        self.staged = self._stage(self.submission_dir, self._staging)
+        self._output = _OutputCollector(self.limits.output_kb * 1024)
+        self._worker = None
+        self._spent = 0.0
+        self._skip = {}
+        self._modules = None
+        self.load_result = None
+        self.restarts = 0
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def _stage(self, src, dst):
+        """Copy the regular files of ``src`` (no links, no folders) into ``dst``, within the caps."""
+        if not os.path.isdir(src):
+            raise FileNotFoundError(f"submission folder not found: {src}")
+        copied, skipped, total = [], [], 0
+        cap = self.limits.submission_mb * 2**20
+        for entry in sorted(os.scandir(src), key=lambda e: e.name):
+            if not entry.is_file(follow_symlinks=False):
+                skipped.append({"name": entry.name, "why": "not a regular file"})
+                continue
+            if len(copied) >= self.limits.submission_files:
+                skipped.append({"name": entry.name, "why": f"more than {self.limits.submission_files} files"})
+                continue
+            try:
+                fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            except OSError as exc:
+                skipped.append({"name": entry.name, "why": str(exc)})
+                continue
+            with os.fdopen(fd, "rb") as f:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    skipped.append({"name": entry.name, "why": "not a regular file"})
+                    continue
+                data = f.read(cap - total + 1)
+            if total + len(data) > cap:
+                skipped.append({"name": entry.name, "why": f"over the {self.limits.submission_mb} MB cap"})
+                continue
+            total += len(data)
+            with open(os.path.join(dst, entry.name), "wb") as out:
+                out.write(data)
+            copied.append(entry.name)
+        return {"files": copied, "skipped": skipped, "bytes": total}
+
+    # ---------------------------------------------------------------- properties
+
+    @property
+    def budget_left(self):
+        """Seconds of the submission's wall-clock budget left (time spent inside calls counts)."""
+        return max(0.0, self.limits.submission_seconds - self._spent)
+
+    @property
+    def output(self):
+        return self._output.snapshot()
+
+    @property
+    def modules(self):
+        """The "load" reply's modules: {name: {"ok": bool, "error"?: str, "names": [...]}}.
+
+        Loads the submission (starting a worker) if nothing was loaded yet. When the load itself
+        failed (the worker hung or died at import), every module is reported with that message."""
+        if self._modules is None and self.load_result is None:
+            with self._lock:
+                if self._worker is None and self.budget_left > 0:
+                    self._start("load")
+        if self._modules is not None:
+            return self._modules
+        message = self.load_result.message if self.load_result is not None else "not loaded"
+        return {name: {"ok": False, "error": message, "where": f"import {name}"} for name in MODULES}
+
+    # ---------------------------------------------------------------- calls
+
+    def call(self, header, arrays=()):
+        """Send one request, wait for one reply: a CallResult. Never raises for what the worker does."""
+        if self._closed:
+            raise SandboxError("the session is closed")
+        if not isinstance(header, dict) or not isinstance(header.get("op"), str):
+            raise TypeError("header must be a dict with a string 'op'")
+        op = header["op"]
+        if op == "load" or op.startswith("_") or "_id" in header or "_arrays" in header:
+            raise ValueError(f"op {op!r} / keys _id, _arrays are managed by the session")
+        return self._call(header, arrays)
+
+    def ping(self):
+        """Round trip of the smallest request (starts and loads a worker if none is running)."""
+        return self._call({"op": "ping"})
+
+    def probe(self, paths=()):
+        """What the current worker sees (uid, rlimits, namespaces, sys.modules, ``paths`` readable?).
+
+        For tests and diagnostics: the reply comes from code running next to the student's."""
+        return self._call({"op": "_probe", "paths": [os.fspath(p) for p in paths]})
+
+    def _call(self, header, arrays=()):
+        op = header["op"]
+        rid, frame = self._prepare(header, arrays)  # caller errors (a bad dtype) raise here
+        with self._lock:
+            t0 = time.monotonic()
+            if self.budget_left <= 0:
+                return CallResult("timeout", op=op,
+                                  message=MSG_BUDGET_SPENT.format(seconds=self.limits.submission_seconds, op=op))
+            if self._worker is None:
+                failed = self._start(op)
+                if failed is not None:
+                    failed.seconds = time.monotonic() - t0
+                    return failed
+            result = self._roundtrip(rid, frame, op)
+            result.seconds = time.monotonic() - t0
+            return result
+
+    def _prepare(self, header, arrays):
+        rid = next(self._ids)
+        return rid, protocol.encode({**header, "_id": rid}, arrays)
+
+    def _start(self, op):
+        """Start a worker and load the submission; None when ready, else the failed CallResult."""
+        for _ in range(len(MODULES) + 1):
+            t0 = time.monotonic()
+            try:
+                self._worker = self._sandbox._spawn(self._staging, self._output.write_fd)
+            except SandboxError as exc:
+                self._spent += time.monotonic() - t0
+                return CallResult("error", op=op, message=MSG_START.format(op=op, detail=exc))
+            self.restarts += 1
+            self._spent += time.monotonic() - t0
+            load = {"op": "load", "standin_gates": self.standin_gates, "_skip": self._skip}
+            r = self._roundtrip(*self._prepare(load, []), "load", progress=True)
+            self.load_result = r
+            if r.ok:
+                modules = r.header.get("modules")
+                if not isinstance(modules, dict):
+                    modules = {name: {"ok": False, "error": f"bad load reply: {r.header.get('error')}"}
+                               for name in MODULES}
+                for name, reason in self._skip.items():
+                    modules[name] = {"ok": False, "error": reason, "where": f"import {name}"}
+                self._modules = modules
+                return None
+            started = [p.get("module") for p in r.progress if p.get("_progress") == "import"]
+            culprit = started[-1] if started else None
+            if culprit in MODULES and culprit not in self._skip and self.budget_left > 0:
+                why = r.message.replace(" during 'load'", "")
+                self._skip[culprit] = MSG_IMPORT_SKIPPED.format(module=culprit, reason=why)
+                continue
+            r.message = MSG_LOAD.format(message=r.message, op=op)
+            r.op = op
+            return r
+        return r
+
+    def _roundtrip(self, rid, frame, op, progress=False):
+        w = self._worker
+        limit = min(self.limits.call_seconds, self.budget_left)
+        by_budget = self.budget_left < self.limits.call_seconds
+        t0 = time.monotonic()
+        deadline = t0 + limit
+        seen = []
+        try:
+            try:
+                self._send(w.sock, frame, deadline)
+                while True:
+                    body = self._recv(w.sock, deadline)
+                    reply, reply_arrays = protocol.decode(body)
+                    if progress and "_progress" in reply and len(seen) < 16:
+                        seen.append(reply)
+                        continue
+                    if reply.pop("_id", None) != rid:
+                        raise protocol.ProtocolError("reply does not answer this request")
+                    return CallResult("ok", reply, reply_arrays, op=op, progress=seen)
+            except _Timeout:
+                self._kill_worker()
+                template = MSG_BUDGET if by_budget else MSG_TIMEOUT
+                seconds = self.limits.submission_seconds if by_budget else self.limits.call_seconds
+                return CallResult("timeout", op=op, progress=seen, message=template.format(seconds=seconds, op=op))
+            except _Closed:
+                info = self._kill_worker(grace=0.5)
+                return CallResult("error", op=op, progress=seen, message=self._describe_exit(info, op))
+            except protocol.ProtocolError as exc:
+                self._kill_worker()
+                return CallResult("error", op=op, progress=seen, message=MSG_INVALID.format(op=op, detail=exc))
+        finally:
+            self._spent += time.monotonic() - t0
+
+    def _send(self, sock, data, deadline):
+        view = memoryview(data)
+        while view:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _Timeout
+            sock.settimeout(left)
+            try:
+                n = sock.send(view)
+            except socket.timeout:
+                raise _Timeout from None
+            except OSError:
+                raise _Closed from None
+            view = view[n:]
+
+    def _recv_exact(self, sock, n, deadline):
+        buf = bytearray(n)
+        view, got = memoryview(buf), 0
+        while got < n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _Timeout
+            sock.settimeout(left)
+            try:
+                k = sock.recv_into(view[got:], n - got)
+            except socket.timeout:
+                raise _Timeout from None
+            except OSError:
+                raise _Closed from None
+            if k == 0:
+                raise _Closed
+            got += k
+        return buf
+
+    def _recv(self, sock, deadline):
+        (n,) = protocol._LEN.unpack(self._recv_exact(sock, 4, deadline))
+        cap = min(self.limits.reply_mb * 2**20, protocol.MAX_FRAME)
+        if n > cap:
+            raise protocol.ProtocolError(f"frame of {n} bytes exceeds the {cap} byte cap")
+        return self._recv_exact(sock, n, deadline)
+
+    def _kill_worker(self, grace=0.0):
+        w, self._worker = self._worker, None
+        if w is None:
+            return {}
+        return self._sandbox._kill(w, grace)
+
+    def _describe_exit(self, info, op):
+        lim = self.limits
+        if not info.get("ok"):
+            return f"worker stopped answering during '{op}' ({info.get('error', 'unknown state')})"
+        if info.get("exitcode") is not None:
+            return MSG_EXIT.format(code=info["exitcode"], op=op)
+        sig = info.get("signal")
+        try:
+            name = signal.Signals(sig).name
+        except (ValueError, TypeError):
+            name = f"signal {sig}"
+        if sig == signal.SIGXCPU or (sig == signal.SIGKILL and info.get("cpu", 0) >= lim.cpu_seconds - 0.05):
+            return MSG_CPU.format(seconds=lim.cpu_seconds, op=op)
+        if sig == signal.SIGXFSZ:
+            return MSG_FSIZE.format(mb=lim.file_size_mb, op=op)
+        if sig in (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS) and "MemoryError" in self.output.text[-4000:]:
+            return MSG_MEMORY.format(mb=lim.memory_mb, op=op)
+        return MSG_SIGNAL.format(signal=name, op=op)
+
+    def close(self):
+        if self._closed:
+            return
+        self._closed = True
+        with self._lock:
+            self._kill_worker()
+        self._output.close()
+        shutil.rmtree(self._staging, ignore_errors=True)
+        self._sandbox._sessions.discard(self)

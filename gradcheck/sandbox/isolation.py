@@ -416,6 +416,8 @@ def kill_uid(uid, tries=20):
     kill(-1) as ``uid`` reaches exactly the processes whose real or saved uid is ``uid``; it is
     atomic with respect to fork, so a forking process cannot outrun it. Returns True when none is left.
     """
+    if uid < UID_BASE:
+        raise ValueError(f"refusing to kill every process of uid {uid}: not a worker uid")
     for _ in range(tries):
         pid = os.fork()
         if pid == 0:

@@ -47,7 +47,7 @@ def plain_array(value):
         raise TypeError(f"cannot send an array of dtype {arr.dtype}: only float, int and bool arrays travel")
     if arr.ndim > MAX_NDIM:
         raise ValueError(f"cannot send an array of {arr.ndim} dimensions (at most {MAX_NDIM})")
-    return np.ascontiguousarray(arr, dtype=np.dtype(kind).newbyteorder("<")).view(np.ndarray)
+    return np.asarray(arr, dtype=np.dtype(kind).newbyteorder("<"), order="C")  # keeps 0-d arrays 0-d
 
 
 def _npy(arr):

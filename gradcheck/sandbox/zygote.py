@@ -105,7 +105,7 @@ def _kill_worker(pid, grace):
             except OSError:
                 pass
     left = []
-    if CFG.get("drop_user") and os.geteuid() == 0 and uid != os.getuid():
+    if uid is not None and uid >= isolation.UID_BASE and os.geteuid() == 0:
         if not isolation.kill_uid(uid):
             left = isolation.uid_processes(uid)
     else:
@@ -146,8 +146,12 @@ def _spawn(cfg, fds):
                                         "setup": report}).encode()[:MAX_MSG - 100])
                 raise
             os.close(w)
-            worker.main(channel_fd)
-            code = 0
+            try:
+                worker.main(channel_fd)
+                code = 0
+            except BaseException:  # noqa: BLE001 - the worker loop itself failed: say why on stderr
+                traceback.print_exc()
+                sys.stderr.flush()
         finally:
             os._exit(code)
     # ------------------------------------------------------------------------------- the zygote
@@ -226,7 +230,9 @@ if __name__ == "__main__":
     except OSError:
         pass
     TMP_DIRS = isolation.world_writable_dirs()
+    _t0 = time.perf_counter()
     ZYGOTE_REPORT = isolation.setup_zygote(CFG)
+    ZYGOTE_REPORT["setup_seconds"] = round(time.perf_counter() - _t0, 6)
     ZYGOTE_REPORT["numpy"] = numpy.__version__
     ZYGOTE_REPORT["pid"] = os.getpid()
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
