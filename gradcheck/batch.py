@@ -130,7 +130,9 @@ def _grade_here(grade, path, assignment, seed, sandbox):
     try:
         report = grade(path, assignment, seed, sandbox)
         return {"kind": "report", "json": dumps_report(report), "seconds": time.monotonic() - t0}
-    except BaseException as e:  # a grader bug: the parent makes an error report of it
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # a grader bug (SystemExit too): the parent makes an error report of it
         return {"kind": "exception", "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(),
                 "seconds": time.monotonic() - t0}
 
@@ -149,7 +151,7 @@ def _report_from(outcome, path, assignment, seed):
             validate_report(report)
             return report, None
         except (ReportError, ValueError) as e:
-            return error_report(sub, assignment, seed, INVALID_REPORT.format(error=str(e).splitlines()[0]),
+            return error_report(sub, assignment, seed, INVALID_REPORT.format(error=_one_line(e)),
                                 seconds=outcome["seconds"]), str(e)
     if kind == "exception":
         return (error_report(sub, assignment, seed, INTERNAL_ERROR.format(error=outcome["error"]),
@@ -160,6 +162,12 @@ def _report_from(outcome, path, assignment, seed):
         return error_report(sub, assignment, seed, TOO_LONG.format(seconds=outcome["limit"]),
                             seconds=outcome["seconds"]), None
     raise AssertionError(kind)
+
+
+def _one_line(e) -> str:
+    first, *rest = [ln.strip() for ln in str(e).splitlines() if ln.strip()] or [type(e).__name__]
+    text = f"{first} {'; '.join(rest[:2])}".strip() if first.endswith(":") else "; ".join([first, *rest[:2]])
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _stop(pool):
@@ -289,7 +297,7 @@ def grade_class(submissions_dir, out_dir, assignment, seed=0, jobs=1, progress=N
         try:
             file = write_report(report, out_dir)
         except ReportError as e:  # cannot happen for reports _report_from validated; kept as a guard
-            report = error_report(path.name, assignment, seed, INVALID_REPORT.format(error=str(e).splitlines()[0]))
+            report = error_report(path.name, assignment, seed, INVALID_REPORT.format(error=_one_line(e)))
             file, trace = write_report(report, out_dir), str(e)
         except OSError as e:
             raise GraderError(f"could not write the report of {path.name!r} in {str(out_dir)!r}: {e}") from e

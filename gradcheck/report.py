@@ -368,6 +368,11 @@ def render_feedback(report_or_view) -> str:
             lines.extend("    " + ln for ln in _clip_lines(m.get("error", ""), max_lines=12, max_chars=1500))
     lines.append("")
     checks = r.get("checks", [])
+    not_graded = [c for c in checks if c.get("status") == "error" and c.get("message") == ERROR_CHECK_MESSAGE]
+    if r.get("status") == "error" and not_graded:  # one line, not one per check
+        lines.append(f"  {'ERROR':<8} {len(not_graded)} check(s) worth "
+                     f"{_pts(sum(float(c.get('max_score', 0)) for c in not_graded))} point(s): not graded")
+        checks = [c for c in checks if c not in not_graded]
     width = min(max((len(str(c.get("id", ""))) for c in checks), default=10), 48)
     counts = {}
     for c in checks:
@@ -393,6 +398,8 @@ def render_feedback(report_or_view) -> str:
             if worst:
                 lines.append(f"  {'':<8} worst: {worst}")
     lines.append("")
+    if not_graded and r.get("status") == "error":
+        counts["error"] = counts.get("error", 0) + len(not_graded)
     order = [s for s in CHECK_STATUSES if s in counts] + [s for s in counts if s not in CHECK_STATUSES]
     lines.append("Checks: " + ", ".join(f"{counts[s]} {_MARKS.get(s, s).lower()}" for s in order))
     out = r.get("output")

@@ -153,3 +153,18 @@ def test_schema_is_json():
     assert json.loads(json.dumps(assignment_schema()))["properties"]["checks"]["items"]["required"] == \
         ["id", "points", "visibility"]
     assert Path(DEFAULT_PATH).with_name("assignment.schema.json").exists()
+
+
+def test_limits_are_sandbox_limits(tmp_path):
+    """Every limit the schema allows is a keyword of gradcheck.sandbox.Limits, and its bounds agree."""
+    from gradcheck.sandbox import Limits
+    Limits(**load_assignment().limits)
+    names = set(assignment_schema()["properties"]["limits"]["properties"])
+    import dataclasses
+    assert names == {f.name for f in dataclasses.fields(Limits)}
+    f = tmp_path / "low.toml"
+    f.write_text('name = "x"\n[limits]\nmemory_mb = 128\n' + ONE_CHECK)
+    with pytest.raises(AssignmentError, match=r"limits.memory_mb: expected an integer >= 256; got 128"):
+        load_assignment(f)
+    f.write_text('name = "x"\n[limits]\ndisk_mb = 32\nreply_mb = 16\n' + ONE_CHECK)
+    assert Limits(**load_assignment(f).limits).disk_mb == 32

@@ -252,6 +252,9 @@ class Sandbox:
             real = os.path.realpath(os.fspath(p))
             if real == "/":
                 raise ValueError("cannot hide /")
+            if not os.path.lexists(real):
+                raise ValueError(f"cannot hide {p}: it does not exist (create it before starting the sandbox; "
+                                 "only existing paths can be covered)")
             if real not in self.hide:
                 self.hide.append(real)
         self.namespaces, self.drop_privileges = bool(namespaces), bool(drop_privileges)
@@ -265,6 +268,7 @@ class Sandbox:
         self._required_steps = []
         self._base = None
         self._closed = False
+        self.restarts_of_zygote = 0
 
     # ---------------------------------------------------------------- life cycle
 
@@ -351,6 +355,8 @@ class Sandbox:
                "namespaces": self.namespaces, "drop_user": self.drop_privileges,
                "required": self._required_steps if required is None else required}
         try:
+            if self._proc is not None and self._proc.poll() is not None and not self._closed:
+                self._restart_zygote()
             reply = self._ctl_request({"op": "spawn", "cfg": cfg}, [theirs.fileno(), output_fd])
         finally:
             theirs.close()
@@ -360,6 +366,19 @@ class Sandbox:
         if reply.get("uid") is not None and reply["uid"] != os.getuid():
             self._uids.add(reply["uid"])
         return _Worker(reply["pid"], reply["uid"], ours, reply.get("setup", {}))
+
+    def _restart_zygote(self):
+        """The zygote died (killed from outside?): sweep its workers' uids, start a new one."""
+        with self._lock:
+            if self._ctl is not None:
+                self._ctl.close()
+                self._ctl = None
+            self._proc.wait()
+            if os.geteuid() == 0:
+                for uid in self._uids:
+                    isolation.kill_uid(uid)
+            self._start_zygote()
+        self.restarts_of_zygote += 1
 
     def _kill(self, worker, grace=0.0):
         try:
@@ -381,7 +400,7 @@ class Sandbox:
         paths = [p for pair in samples.items() for p in pair if p]
         setup_errors = []
         try:
-            wanted = ["mount_ns", "net_ns", "ipc_ns", "private_tmp", "proc_hidden"] if self.namespaces else []
+            wanted = ["pid_ns", "mount_ns", "net_ns", "ipc_ns", "private_tmp", "proc_hidden"] if self.namespaces else []
             w = self._spawn(staging, collector.write_fd, required=[])
             try:
                 w.sock.settimeout(30)
@@ -401,8 +420,12 @@ class Sandbox:
         for h, sample in samples.items():
             seen = info["paths"].get(h, {})
             read = info["paths"].get(sample, {}).get("read") if sample else None
-            ok = (seen.get("listdir") in (0, None) or isinstance(seen.get("listdir"), str)) and read != "ok"
-            (hidden if ok else not_hidden).append(h)
+            try:
+                st = os.stat(h)
+                same_dir = seen.get("stat") == [st.st_dev, st.st_ino]  # the worker sees the very same folder
+            except OSError:
+                same_dir = False
+            (hidden if read != "ok" and not same_dir else not_hidden).append(h)
         rl = info["rlimits"]
         iso = {
             "separate_process": True,
@@ -416,18 +439,25 @@ class Sandbox:
             "hidden": hidden,
             "not_hidden": not_hidden,
             "private_tmp": info["tmp"] == [os.path.basename(isolation.WORKDIR)],
-            "process_list_hidden": info["proc_other_users"] == 0,
+            "process_list_hidden": info["proc_other_users"] == 0 and not info["proc_sees_parent"],
             "rlimits": {k.lower(): v[0] for k, v in rl.items()},
             "scrubbed_env": set(info["env"]) <= ALLOWED_ENV,
             "private_workdir": info["cwd_owner"] == info["uid"] and info["cwd_mode"] == 0o700
-            and not any(_under(info["cwd"], h) for h in self.hide),
+            and not any(_under(info["cwd"], h) for h in self.hide)
+            and (info["tmp"] == [os.path.basename(isolation.WORKDIR)] or info["uid"] >= isolation.UID_BASE),
             "no_new_privs": bool(info["no_new_privs"]),
-            "kill_scope": "uid" if root and info["uid"] >= isolation.UID_BASE else "process tree",
+            "pid_namespace": bool(w.setup.get("pid_ns")) and info["pid"] == 1,
+            "kill_scope": " + ".join(
+                (["pid namespace"] if w.setup.get("pid_ns") else [])
+                + (["uid"] if root and info["uid"] >= isolation.UID_BASE else [])) or "process tree",
             "notes": list(self.zygote_report.get("notes", [])) + setup_errors,
         }
         want_rl = {"as": self.limits.memory_mb * 2**20, "cpu": self.limits.cpu_seconds,
                    "fsize": self.limits.file_size_mb * 2**20, "nofile": self.limits.open_files, "core": 0}
         iso["rlimits_in_force"] = all(iso["rlimits"][k] == v for k, v in want_rl.items())
+        if info["uid"] == 0:
+            iso["notes"].append("workers run as root: RLIMIT_NPROC is not enforced and every file the "
+                                "mount namespace does not hide is readable and writable")
         if not root:
             iso["notes"].append("not running as root: workers run as the grader's own user "
                                 "(no per-worker uid; RLIMIT_NPROC counts all of that user's processes)")
@@ -498,7 +528,8 @@ class Session:
         self._skip = {}
         self._modules = None
         self.load_result = None
-        self.restarts = 0
+        self.restarts = 0  #: workers started so far (the first one included)
+        self.uids = set()  #: uids this session's workers ran as
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._closed = False
@@ -622,6 +653,8 @@ class Session:
                 self._spent += time.monotonic() - t0
                 return CallResult("error", op=op, message=MSG_START.format(op=op, detail=exc))
             self.restarts += 1
+            if self._worker.uid is not None:
+                self.uids.add(self._worker.uid)
             self._spent += time.monotonic() - t0
             load = {"op": "load", "standin_gates": self.standin_gates, "_skip": self._skip}
             r = self._roundtrip(*self._prepare(load, []), "load", progress=True)

@@ -23,6 +23,7 @@ import time
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
 
@@ -255,6 +256,28 @@ def _count_threads(uid):
     return n
 
 
+def _status_field(name):
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(name + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def global_pid():
+    """This process's pid as the zygote's /proc shows it (read before /proc is replaced)."""
+    pid = _status_field("NSpid")
+    return os.getpid() if pid is None else pid
+
+
+def global_ppid():
+    """The parent's pid as the zygote's /proc shows it (getppid() says 0 across a pid namespace)."""
+    return _status_field("PPid")
+
+
 def setup_child(cfg, keep_fds, report):
     """In the freshly forked worker, before student code: everything of the module docstring.
 
@@ -279,7 +302,8 @@ def setup_child(cfg, keep_fds, report):
     os.setsid()
     as_root = os.geteuid() == 0
     drop = bool(cfg.get("drop_user")) and as_root
-    uid = UID_BASE + os.getpid() if drop else os.getuid()
+    report["global_pid"] = pid = global_pid()
+    uid = UID_BASE + pid if drop else os.getuid()
     gid = NOBODY_GID if drop else os.getgid()
     report["uid"], report["gid"] = uid, gid
     src_fd = os.open(cfg["staging"], os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
@@ -288,6 +312,8 @@ def setup_child(cfg, keep_fds, report):
         step("mount_ns", lambda: unshare(CLONE_NEWNS))
         step("net_ns", lambda: unshare(CLONE_NEWNET))
         step("ipc_ns", lambda: unshare(CLONE_NEWIPC))
+    if "pid_ns" in required and not report.get("pid_ns"):
+        raise RuntimeError("required isolation step 'pid_ns' failed")
     if report.get("mount_ns"):
         def private_tmp():
             mount(None, "/", None, MS_REC | MS_PRIVATE)
@@ -295,12 +321,15 @@ def setup_child(cfg, keep_fds, report):
                 size = limits["disk_mb"] if d == "/tmp" else 1
                 mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,nr_inodes=4096,mode=1777")
         step("private_tmp", private_tmp)
-        if as_root:
+        if as_root or report.get("pid_ns"):
             def proc():
-                try:
-                    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible")
-                except OSError:
-                    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
+                error = None
+                for opts in ("hidepid=invisible", "hidepid=2", None):
+                    try:
+                        return mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts)
+                    except OSError as exc:
+                        error = exc
+                raise error
             step("proc_hidden", proc)
     if report.get("private_tmp") and os.path.isdir("/tmp"):
         workdir = WORKDIR
@@ -405,12 +434,25 @@ def _proc_table():
     return table
 
 
-def uid_processes(uid):
-    """Pids of live (non-zombie) processes owned by ``uid``."""
-    return [pid for pid, (_, u, state) in _proc_table().items() if u == uid and state != "Z"]
+def uid_processes(uid, zombies=False):
+    """Pids of live (and, with ``zombies``, dead but unreaped) processes owned by ``uid``."""
+    out = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{p}").st_uid != uid:
+                continue
+            with open(f"/proc/{p}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if zombies or stat[stat.rindex(b")") + 2 :][:1] != b"Z":
+            out.append(int(p))
+    return out
 
 
-def kill_uid(uid, tries=20):
+def kill_uid(uid, tries=50):
     """SIGKILL every process of ``uid`` from a short-lived helper that becomes that uid (root only).
 
     kill(-1) as ``uid`` reaches exactly the processes whose real or saved uid is ``uid``; it is
@@ -418,7 +460,11 @@ def kill_uid(uid, tries=20):
     """
     if uid < UID_BASE:
         raise ValueError(f"refusing to kill every process of uid {uid}: not a worker uid")
-    for _ in range(tries):
+    for attempt in range(tries):
+        if not uid_processes(uid):
+            return True
+        if attempt:
+            time.sleep(0.002)
         pid = os.fork()
         if pid == 0:
             try:
@@ -430,10 +476,7 @@ def kill_uid(uid, tries=20):
                 pass
             os._exit(0)
         os.waitpid(pid, 0)
-        if not uid_processes(uid):
-            return True
-        time.sleep(0.005)
-    return False
+    return not uid_processes(uid)
 
 
 def kill_tree(root_pid, extra_roots=()):

@@ -80,6 +80,7 @@ def _probe(header):
         info["proc_other_users"] = len(others)
     except OSError as exc:
         info["proc_other_users"] = f"error: {exc}"
+    info["proc_sees_parent"] = os.path.exists(f"/proc/{os.getppid()}")
     try:
         with open("/proc/self/status") as f:
             info["no_new_privs"] = any(line.split() == ["NoNewPrivs:", "1"] for line in f)
@@ -90,6 +91,11 @@ def _probe(header):
     paths = {}
     for path in header.get("paths", []):
         entry = {"exists": os.path.lexists(path)}
+        try:
+            st = os.stat(path)
+            entry["stat"] = [st.st_dev, st.st_ino]
+        except OSError as exc:
+            entry["stat"] = type(exc).__name__
         try:
             entry["listdir"] = len(os.listdir(path)) if os.path.isdir(path) else None
         except OSError as exc:

@@ -106,15 +106,28 @@ def _kill_worker(pid, grace):
                 pass
     left = []
     if uid is not None and uid >= isolation.UID_BASE and os.geteuid() == 0:
+        if result is None:
+            result = _wait_worker(pid, 10.0)  # the worker first: then usually nothing else is left
         if not isolation.kill_uid(uid):
             left = isolation.uid_processes(uid)
+
+        def gone():
+            return not isolation.uid_processes(uid, zombies=True)
     else:
         orphans = [p for p, (ppid, _, _) in isolation._proc_table().items()
                    if ppid == os.getpid() and p not in WORKERS]
-        isolation.kill_tree(pid, orphans)
+        killed = set(isolation.kill_tree(pid, orphans)) - {pid}
+
+        def gone():
+            return not killed & set(isolation._proc_table())
     if result is None:
         result = _wait_worker(pid, 10.0)
-    _reap()
+    deadline = time.monotonic() + 2.0  # reap what was killed: the orphans are this process's children
+    while True:
+        _reap()
+        if gone() or time.monotonic() > deadline:
+            break
+        time.sleep(0.002)
     del WORKERS[pid]
     if result is None:
         return {"ok": False, "error": f"worker {pid} did not die"}
@@ -125,51 +138,95 @@ def _kill_worker(pid, grace):
             "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss, "left": left}
 
 
-def _spawn(cfg, fds):
-    channel_fd, out_fd = fds
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # ------------------------------------------------------------------- the worker
-        code = 70
+def _worker_process(cfg, channel_fd, out_fd, w):
+    """In the worker (B): isolation set-up, report on ``w``, then the worker loop. Never returns."""
+    code = 70
+    try:
+        report = {"pid_ns": cfg["pid_ns"]}
         try:
-            os.close(r)
-            os.close(CTL.detach())
-            report = {}
-            cfg = {**cfg, "sys_path": STDLIB + [CFG["numpy_site"]], "tmp_dirs": TMP_DIRS,
-                   "namespaces": ZYGOTE_REPORT["mount_ns"] and cfg.get("namespaces", True)}
-            try:
-                isolation.setup_child(cfg, [channel_fd, out_fd, w], report)
-                isolation.redirect_output(out_fd)
-                os.write(w, json.dumps({"ok": True, "setup": report}).encode())
-            except BaseException as exc:  # noqa: BLE001
-                os.write(w, json.dumps({"ok": False, "error": f"{type(exc).__name__}: {exc}",
-                                        "setup": report}).encode()[:MAX_MSG - 100])
-                raise
-            os.close(w)
-            try:
-                worker.main(channel_fd)
-                code = 0
-            except BaseException:  # noqa: BLE001 - the worker loop itself failed: say why on stderr
-                traceback.print_exc()
-                sys.stderr.flush()
-        finally:
-            os._exit(code)
-    # ------------------------------------------------------------------------------- the zygote
-    os.close(w)
-    for fd in fds:
-        os.close(fd)
-    WORKERS[pid] = None
-    chunks, deadline = [], time.monotonic() + 20
+            isolation.setup_child(cfg, [channel_fd, out_fd, w], report)
+            isolation.redirect_output(out_fd)
+            os.write(w, json.dumps({"ok": True, "setup": report}).encode())
+        except BaseException as exc:  # noqa: BLE001
+            os.write(w, json.dumps({"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:2000]}",
+                                    "setup": report}).encode())
+            raise
+        os.close(w)
+        try:
+            worker.main(channel_fd)
+            code = 0
+        except BaseException:  # noqa: BLE001 - the worker loop itself failed: say why on stderr
+            traceback.print_exc()
+            sys.stderr.flush()
+    finally:
+        os._exit(code)
+
+
+def _read_all(fd, timeout):
+    chunks, deadline = [], time.monotonic() + timeout
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([r], [], [], 0.5)
+        ready, _, _ = select.select([fd], [], [], 0.5)
         if ready:
-            chunk = os.read(r, MAX_MSG)
+            chunk = os.read(fd, MAX_MSG)
             if not chunk:
                 break
             chunks.append(chunk)
-    os.close(r)
+    os.close(fd)
+    return b"".join(chunks)
+
+
+def _spawn(cfg, fds):
+    """Fork A; A enters a new pid namespace and forks the worker B (pid 1 there), reports B's pid, exits.
+
+    B is reparented to this process (a child subreaper). Killing B kills its whole pid namespace:
+    every process the student started, setsid or not."""
+    channel_fd, out_fd = fds
+    pr, pw = os.pipe()  # A -> zygote: the worker's pid
+    r, w = os.pipe()  # worker -> zygote: its set-up report
+    use_ns = bool(ZYGOTE_REPORT["mount_ns"] and cfg.get("namespaces", True))
+    cfg = {**cfg, "sys_path": STDLIB + [CFG["numpy_site"]], "tmp_dirs": TMP_DIRS, "namespaces": use_ns}
+    a = os.fork()
+    if a == 0:  # --------------------------------------------------------------------------- A
+        code = 70
+        try:
+            os.close(pr)
+            os.close(r)
+            os.close(CTL.detach())
+            pid_ns = False
+            if use_ns:
+                try:
+                    isolation.unshare(isolation.CLONE_NEWPID)
+                    pid_ns = True
+                except OSError:
+                    pass
+            a_pid = os.getpid()
+            b = os.fork()
+            if b == 0:
+                os.close(pw)
+                # wait until A is gone and this process belongs to the zygote: the parent-death signal
+                # set later must follow the zygote, not A
+                deadline = time.monotonic() + 5
+                while isolation.global_ppid() == a_pid and time.monotonic() < deadline:
+                    time.sleep(0.0002)
+                _worker_process({**cfg, "pid_ns": pid_ns}, channel_fd, out_fd, w)
+            os.write(pw, json.dumps({"pid": b}).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    # --------------------------------------------------------------------------------- zygote
+    os.close(pw)
+    os.close(w)
+    for fd in fds:
+        os.close(fd)
+    os.waitpid(a, 0)
     try:
-        reply = json.loads(b"".join(chunks))
+        pid = json.loads(_read_all(pr, 5))["pid"]
+    except (ValueError, KeyError):
+        os.close(r)
+        return {"ok": False, "error": "could not fork a worker"}
+    WORKERS[pid] = None
+    try:
+        reply = json.loads(_read_all(r, 20))
     except ValueError:
         reply = {"ok": False, "error": "worker set-up ended without a report"}
     WORKERS[pid] = reply.get("setup", {}).get("uid")

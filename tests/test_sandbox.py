@@ -1,0 +1,253 @@
+"""gradcheck.sandbox: the trusted-side API, what a worker can see, start-up cost, cleanup."""
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gradcheck
+from gradcheck.sandbox import CallResult, Limits, Output, Sandbox, SandboxError, isolation
+from gradcheck.sandbox.measure import spawn_ping
+
+HERE = Path(__file__).parent
+REFERENCE = HERE.parent / "reference"
+HOSTILE = HERE / "hostile"
+AS_ROOT = os.geteuid() == 0
+LIMITS = Limits(call_seconds=3, submission_seconds=30, memory_mb=512, processes=16, output_kb=4)
+
+
+def resolve(node, arrays):
+    if isinstance(node, dict):
+        return arrays[node["$a"]] if "$a" in node else {k: resolve(v, arrays) for k, v in node.items()}
+    if isinstance(node, list):
+        return [resolve(v, arrays) for v in node]
+    return node
+
+
+def multiply_request(x=2.0, y=3.0, dout=1.0):
+    arrays = [np.asarray(x, float), np.asarray(y, float), np.asarray(dout, float)]
+    run = {"inputs": [{"$a": 0}, {"$a": 1}], "dout": {"$a": 2}}
+    return {"op": "gates", "trials": [{"cls": "MultiplyGate", "runs": [run]}]}, arrays
+
+
+def copy_submission(src, dst):
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
+    return dst
+
+
+@pytest.fixture(scope="module")
+def hidden_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("grader_files")
+    (d / "answers.txt").write_text("the hidden answers")
+    return d
+
+
+@pytest.fixture(scope="module")
+def sandbox(hidden_dir):
+    with Sandbox(LIMITS, hide=[hidden_dir]) as sb:
+        yield sb
+
+
+@pytest.fixture
+def submission(tmp_path):
+    return copy_submission(REFERENCE, tmp_path / "alice")
+
+
+# ------------------------------------------------------------------------------------------- api
+
+
+def test_limits_are_validated():
+    assert Limits().call_seconds == 10 and Limits().memory_mb == 1024
+    for bad in ({"call_seconds": 0}, {"memory_mb": -1}, {"processes": 2.5}, {"output_kb": True},
+                {"memory_mb": 64}, {"open_files": 3}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            Limits(**bad)
+    with pytest.raises(TypeError):
+        Sandbox({"call_seconds": 1})
+    with pytest.raises(TypeError):
+        Sandbox(LIMITS, hide="/tmp")
+
+
+def test_reference_round_trip(sandbox, submission):
+    with sandbox.session(submission) as s:
+        assert all(s.modules[m]["ok"] for m in ("gates", "graph", "mlp")), s.modules
+        assert "MultiplyGate" in s.modules["gates"]["names"]
+        r = s.call(*multiply_request(2.0, 3.0, 1.0))
+        assert isinstance(r, CallResult) and r.ok and r.message == ""
+        run = resolve(r.header["trials"][0]["runs"][0], r.arrays)
+        assert float(run["out"]) == 6.0 and [float(g) for g in run["grads"]] == [3.0, 2.0]
+        graph = {"op": "graph", "engines": ["student", "harness"],
+                 "nodes": [{"input": "x"}, {"input": "y"}, {"input": "z"}, {"gate": "AddGate", "in": [0, 1]},
+                           {"gate": "MultiplyGate", "in": [3, 2]}],
+                 "runs": [{"feed": {"x": {"$a": 0}, "y": {"$a": 1}, "z": {"$a": 2}}, "dout": None}]}
+        r = s.call(graph, [np.array(-2.0), np.array(5.0), np.array(-4.0)])
+        for engine in ("student", "harness"):
+            run = resolve(r.header["engines"][engine]["runs"][0], r.arrays)
+            assert float(run["out"]) == -12.0
+            assert {k: float(v) for k, v in run["grads"].items()} == {"x": -4.0, "y": -4.0, "z": 3.0}
+        X, y = np.random.default_rng(0).standard_normal((5, 3)), np.array([0, 1, 1, 0, 1])
+        r = s.call({"op": "mlp", "sizes": [3, 4, 2], "activation": "tanh", "seed": 0,
+                    "script": [{"loss": [{"$a": 0}, {"$a": 1}]}, {"params": True}]}, [X, y])
+        assert r.ok and "loss" in r.header["results"][0]
+        assert s.output == Output("", 0, False)
+        assert 0 < s.budget_left <= LIMITS.submission_seconds
+
+
+def test_call_rejects_caller_mistakes(sandbox, submission):
+    with sandbox.session(submission) as s:
+        for header in ({"op": "load"}, {"op": "_probe"}, {"nop": 1}, {"op": "gates", "_id": 3}):
+            with pytest.raises((ValueError, TypeError)):
+                s.call(header)
+        with pytest.raises(TypeError):
+            s.call({"op": "gates", "trials": []}, [np.array(["text"])])
+    with pytest.raises(FileNotFoundError):
+        sandbox.session(submission.parent / "nobody")
+
+
+def test_worker_imports_nothing_of_the_grader(sandbox, submission):
+    """In a worker: no gradcheck package module, no reference; gates is the submission's own file."""
+    with sandbox.session(submission) as s:
+        r = s.probe()
+        assert r.ok, r.message
+        info = r.header
+    bad = [m for m in info["modules"] if m.split(".")[0] in ("gradcheck", "reference")]
+    assert bad == []
+    assert info["module_files"]["gates"] == os.path.join(info["cwd"], "gates.py")
+    assert info["module_files"]["mlp"] == os.path.join(info["cwd"], "mlp.py")
+    assert info["sys_path"][0] == info["cwd"]
+    assert not any("gradcheck" in p or p.rstrip("/").endswith("/reference") for p in info["sys_path"])
+    assert "ops" in info["modules"] and "protocol" in info["modules"]
+
+
+def test_isolation_in_force(sandbox, hidden_dir, submission):
+    iso = sandbox.isolation
+    assert iso["separate_process"] and iso["scrubbed_env"] and iso["rlimits_in_force"]
+    assert iso["rlimits"]["as"] == LIMITS.memory_mb * 2**20 and iso["rlimits"]["core"] == 0
+    if not AS_ROOT:
+        pytest.skip("privilege drop and namespaces are checked when running as root")
+    for key in ("unprivileged_user", "network_namespace", "mount_namespace", "hidden_paths", "private_tmp",
+                "process_list_hidden", "private_workdir", "no_new_privs", "pid_namespace"):
+        assert iso[key] is True, (key, iso)
+    assert str(hidden_dir) in iso["hidden"] and iso["kill_scope"] == "pid namespace + uid"
+    pkg = Path(gradcheck.__file__).resolve().parent
+    secrets = [hidden_dir / "answers.txt", pkg / "__init__.py", REFERENCE / "gates.py", pkg / "sandbox" / "ops.py"]
+    with sandbox.session(submission) as s:
+        info = s.probe(secrets + [hidden_dir]).header
+    assert info["uid"] >= isolation.UID_BASE and info["euid"] == info["uid"] and info["groups"] == []
+    for path in secrets:
+        assert info["paths"][str(path)]["read"] != "ok", path
+    assert info["paths"][str(hidden_dir)]["listdir"] in (0, "PermissionError", None)
+    assert set(info["env"]) == {"PATH", "HOME", "LANG", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
+    assert info["interfaces"] == ["lo"]
+
+
+def test_output_is_captured_and_capped(sandbox, tmp_path):
+    sub = copy_submission(REFERENCE, tmp_path / "chatty")
+    gates = sub / "gates.py"
+    gates.write_text(gates.read_text() + "\nprint('hello from gates')\nimport sys\nsys.stderr.write('x' * 10000)\n")
+    with sandbox.session(sub) as s:
+        assert s.modules["gates"]["ok"]
+        assert s.call(*multiply_request()).ok
+        time.sleep(0.1)
+        out = s.output
+    assert out.text.startswith("hello from gates\n") and out.truncated
+    assert out.total_bytes == len("hello from gates\n") + 10000
+    assert len(out.text) == LIMITS.output_kb * 1024
+
+
+def test_crash_restarts_with_load_replayed(sandbox, tmp_path):
+    sub = copy_submission(HOSTILE / "os_exit_backward", tmp_path / "crashy")
+    with sandbox.session(sub) as s:
+        bad = s.call(*multiply_request())
+        assert bad.status == "error" and "exited with code 3" in bad.message
+        header, arrays = multiply_request()
+        header["trials"][0]["cls"] = "AddGate"
+        good = s.call(header, arrays)
+        assert good.ok and s.restarts == 2 and s.modules["gates"]["ok"]
+        assert len(s.uids) == (2 if AS_ROOT else 1)
+
+
+def test_no_process_survives_the_sandbox(tmp_path):
+    sub = copy_submission(HOSTILE / "many_children", tmp_path / "forky")
+    with Sandbox(LIMITS) as sb:
+        zygote = sb._proc.pid
+        s = sb.session(sub)
+        header, arrays = multiply_request()
+        header["trials"][0]["cls"] = "AddGate"
+        assert s.call(header, arrays).ok
+        uids = sb.worker_uids
+        if AS_ROOT:
+            assert any(isolation.uid_processes(uid) for uid in uids)  # sleepers alive, session still open
+    assert sb._proc.poll() is not None and not os.path.exists(f"/proc/{zygote}")
+    if AS_ROOT:
+        assert uids and not any(isolation.uid_processes(uid) for uid in uids)
+    # no zombie left among this process's children
+    children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
+    assert str(zygote) not in children
+
+
+def test_degraded_mode_still_works_and_says_so(tmp_path):
+    sub = copy_submission(REFERENCE, tmp_path / "bob")
+    with Sandbox(LIMITS, namespaces=False, drop_privileges=False) as sb:
+        iso = sb.isolation
+        assert iso["network_namespace"] is False and iso["hidden_paths"] is False
+        assert iso["unprivileged_user"] is False and iso["kill_scope"] == "process tree"
+        assert iso["notes"]
+        with sb.session(sub) as s:
+            assert s.call(*multiply_request()).ok
+        with pytest.raises(SandboxError, match="hidden_paths"):
+            Sandbox(LIMITS, namespaces=False, require=["hidden_paths"]).start()
+
+
+def test_degraded_mode_kills_the_process_tree(tmp_path):
+    sub = copy_submission(HOSTILE / "many_children", tmp_path / "forky")
+    with Sandbox(LIMITS, namespaces=False, drop_privileges=False) as sb:
+        with sb.session(sub) as s:
+            header, arrays = multiply_request()
+            header["trials"][0]["cls"] = "AddGate"
+            r = s.call(header, arrays)
+            assert r.ok
+            (pid,) = [s._worker.pid]
+        left = [p for p, (ppid, _, _) in isolation._proc_table().items() if ppid in (sb._proc.pid, pid)]
+        assert left == []
+
+
+def test_staging_inside_a_hidden_path_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="staging"):
+        Sandbox(LIMITS, hide=[tmp_path], staging_root=tmp_path).start()
+
+
+def test_startup_is_cheap(sandbox):
+    """Fork+isolate+ping from the zygote costs at most 1/5 of a fresh ``python -c 'import numpy'``."""
+    fresh = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import numpy"], check=True)
+        fresh.append(time.perf_counter() - t0)
+    up, _ = spawn_ping(sandbox, 10)
+    ratio = statistics.median(up) / statistics.median(fresh)
+    print(f"spawn+ping {statistics.median(up) * 1000:.1f} ms, fresh numpy {statistics.median(fresh) * 1000:.1f} ms, "
+          f"ratio {ratio:.3f}")
+    assert ratio <= 0.2
+
+
+def test_a_dead_zygote_is_replaced(tmp_path):
+    sub = copy_submission(REFERENCE, tmp_path / "carol")
+    with Sandbox(LIMITS) as sb:
+        with sb.session(sub) as s:
+            assert s.call(*multiply_request()).ok
+            os.kill(sb._proc.pid, 9)
+            sb._proc.wait()
+            r = s.call(*multiply_request())  # the worker died with its zygote
+            assert r.status == "error"
+            assert s.call(*multiply_request()).ok and sb.restarts_of_zygote == 1
+
+
+def test_hidden_paths_must_exist(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        Sandbox(LIMITS, hide=[tmp_path / "reports-not-made-yet"])
