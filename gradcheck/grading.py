@@ -97,13 +97,16 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
 
 
 def _output(*sessions):
+    """The captured stdout/stderr of both sessions (sandbox.Output), for people to read."""
     texts, total, truncated = [], 0, False
     for s in sessions:
-        out = getattr(s, "output", None) or {}
-        if out.get("text"):
-            texts.append(out["text"])
-        total += int(out.get("bytes", 0))
-        truncated = truncated or bool(out.get("truncated"))
+        out = getattr(s, "output", None)
+        if out is None:
+            continue
+        if out.text:
+            texts.append(out.text)
+        total += int(out.total_bytes)
+        truncated = truncated or bool(out.truncated)
     return {"text": "".join(texts), "bytes": total, "truncated": truncated}
 
 

@@ -90,7 +90,7 @@ def _num(x):
 def _values_text(feed):
     def one(v):
         v = np.asarray(v)
-        return _num(v) if v.ndim == 0 else np.array2string(v, precision=4, separator=", ", suppress_small=True)
+        return _num(v) if v.ndim == 0 else np.array2string(v, precision=4, separator=", ", suppress_small=True, max_line_width=10**6)
     return ", ".join(f"{k}={one(v)}" for k, v in feed.items())
 
 
@@ -207,7 +207,7 @@ def judge_runs(graph: Graph, reply, arrays, tolerances) -> RunOutcome:
 
 def _short(v):
     v = np.asarray(v, dtype=float)
-    return _num(v) if v.ndim == 0 else np.array2string(v, precision=4, separator=", ", suppress_small=True)
+    return _num(v) if v.ndim == 0 else np.array2string(v, precision=4, separator=", ", suppress_small=True, max_line_width=10**6)
 
 
 # ------------------------------------------------------------------------------ the graphs
