@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
+import functools
 import json
 import multiprocessing
 import multiprocessing.util
 import os
+import shutil
 import signal
+import tempfile
 import time
 import traceback
 from concurrent.futures.process import BrokenProcessPool
@@ -60,10 +63,10 @@ def default_jobs() -> int:
     return max(1, min(cpus, 8))
 
 
-def default_sandbox(assignment, hide):
+def default_sandbox(assignment, hide, staging_root=None):
     """The real sandbox of a grader process: ``Sandbox(Limits(**assignment.limits), hide=hide)``."""
     from .sandbox import Limits, Sandbox
-    return Sandbox(Limits(**assignment.limits), hide=list(hide))
+    return Sandbox(Limits(**assignment.limits), hide=list(hide), staging_root=staging_root)
 
 
 def _default_grade():
@@ -291,6 +294,13 @@ def grade_class(submissions_dir, out_dir, assignment, seed=0, jobs=1, progress=N
     jobs = max(1, min(int(jobs), len(subs)))
     hide = [str(submissions_dir.resolve()), str(out_dir.resolve()), str(Path(assignment.path).resolve().parent)]
     rows = []
+    staging = None
+    if sandbox_factory is None:
+        # the sandboxes' private folders live in one folder of this run, removed at the end: a grader
+        # process that dies cannot clean up its own
+        staging = tempfile.mkdtemp(prefix="gradcheck-batch-")
+        os.chmod(staging, 0o711)
+        sandbox_factory = functools.partial(default_sandbox, staging_root=staging)
 
     def on_outcome(path, outcome):
         report, trace = _report_from(outcome, path, assignment, seed)
@@ -309,13 +319,17 @@ def grade_class(submissions_dir, out_dir, assignment, seed=0, jobs=1, progress=N
 
     runner = _Runner((grade, sandbox_factory, assignment, hide), timeout, on_outcome)
     queue = list(subs)
-    while queue:
-        crashed, queue = runner.run(queue, jobs, seed)
-        isolated = crashed  # each suspect alone: a second death is its own
-        while isolated:
-            again, isolated = runner.run(isolated, 1, seed)
-            for path in again:
-                on_outcome(path, {"kind": "crashed", "seconds": None})
+    try:
+        while queue:
+            crashed, queue = runner.run(queue, jobs, seed)
+            isolated = crashed  # each suspect alone: a second death is its own
+            while isolated:
+                again, isolated = runner.run(isolated, 1, seed)
+                for path in again:
+                    on_outcome(path, {"kind": "crashed", "seconds": None})
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     try:
         write_summary(rows, out_dir, assignment=assignment, seed=seed)
     except OSError as e:

@@ -271,10 +271,11 @@ def student_view(report, now_due=False, published=False) -> dict:
     "message"}`` with no status, score or details, so nothing of a hidden check's inputs, expected
     values or counterexamples can leak. ``score``/``max_score`` of the view count the shown checks
     only; ``withheld`` says how many checks and points are not shown. The captured output of the
-    student's code is left out while any check is withheld (code may print a hidden check's inputs).
+    student's code is left out while any check is withheld (code may print a hidden check's inputs),
+    and so is the report's summary message of a graded report (it may count the withheld checks).
     A check without a visibility counts as hidden."""
     view = {k: copy.deepcopy(report[k]) for k in ("schema_version", "gradcheck_version", "submission",
-                                                    "assignment", "seed", "status", "message") if k in report}
+                                                    "assignment", "seed", "status") if k in report}
     view["view"] = {"student": True, "now_due": bool(now_due), "published": bool(published)}
     checks, score, max_score, n_withheld, pts_withheld = [], 0.0, 0.0, 0, 0.0
     for c in report.get("checks", []):
@@ -295,6 +296,10 @@ def student_view(report, now_due=False, published=False) -> dict:
                            "message": WITHHELD_MESSAGES.get(vis, WITHHELD_MESSAGES["hidden"])})
             n_withheld += 1
             pts_withheld += float(c.get("max_score", 0.0))
+    # the report's own message may sum up every check ("77 of 79 checks passed"): kept only when it
+    # cannot tell anything about a withheld check, or when it says why grading failed
+    if "message" in report and (n_withheld == 0 or report.get("status") == "error"):
+        view["message"] = clip(report["message"], 1000)
     view["score"] = round(score, 6)
     view["max_score"] = round(max_score, 6)
     view["withheld"] = {"checks": n_withheld, "max_score": round(pts_withheld, 6)}

@@ -185,6 +185,7 @@ def test_safe_names_never_collide():
 
 def test_student_view_never_contains_hidden_checks_content():
     r = make_report()
+    r["message"] = f"77 of 79 checks passed {SECRET}"  # a summary that counts the hidden checks
     view = rp.student_view(r)
     text = json.dumps(view) + rp.render_feedback(view)
     assert SECRET not in text
@@ -200,7 +201,15 @@ def test_student_view_never_contains_hidden_checks_content():
     # a visible check keeps its message and details
     mult = next(c for c in view["checks"] if c["id"] == "gates.MultiplyGate.backward")
     assert mult["details"]["diagnosis"] == "wrong sign" and mult["status"] == "fail"
-    assert r == make_report()  # the report itself is untouched
+    assert r["message"].startswith("77 of 79")  # the report itself is untouched
+    assert "message" not in view
+    all_visible = make_report()
+    for c in all_visible["checks"]:
+        c["visibility"] = "visible"
+    assert rp.student_view(all_visible)["message"] == "ok"  # nothing withheld: the summary may show
+    failed = rp.student_view(rp.error_report("x", A, 0, "the sandbox failed"))
+    assert failed["message"] == "the sandbox failed"  # why grading failed is always said
+
 
 
 def test_student_view_after_due_date_and_published():

@@ -251,3 +251,35 @@ def test_a_dead_zygote_is_replaced(tmp_path):
 def test_hidden_paths_must_exist(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         Sandbox(LIMITS, hide=[tmp_path / "reports-not-made-yet"])
+
+
+def test_overlay_plan(tmp_path):
+    """Hidden paths get an empty tmpfs; kept folders inside them are bound back; nested ones skipped."""
+    for d in ("repo/.venv/lib", "repo/reference", "repo/src/pkg", "subs/a", "outside"):
+        (tmp_path / d).mkdir(parents=True)
+    (tmp_path / "answers.txt").write_text("x")
+    t = str(tmp_path)
+    hide = [f"{t}/repo", f"{t}/repo/reference", f"{t}/repo/.venv/lib/pkg-missing", f"{t}/subs", f"{t}/answers.txt"]
+    overlays, notes = isolation.plan_overlays(hide, [f"{t}/repo/.venv"], as_root=False)
+    assert overlays == [(f"{t}/answers.txt", False, []), (f"{t}/repo", True, [f"{t}/repo/.venv"]),
+                        (f"{t}/subs", True, [])]
+    assert any("does not exist" in n for n in notes) and any(".venv stays visible" in n for n in notes)
+    # a hidden folder that is itself needed by the worker is not hidden, and says so
+    overlays, notes = isolation.plan_overlays([f"{t}/repo/.venv"], [f"{t}/repo/.venv"], as_root=False)
+    assert overlays == [] and "not hidden" in notes[0]
+
+
+def test_sessions_in_threads(sandbox, tmp_path):
+    """One Sandbox, several sessions used at the same time from threads (as a --jobs grader may)."""
+    import concurrent.futures
+
+    subs = [copy_submission(REFERENCE, tmp_path / f"s{i}") for i in range(4)]
+
+    def grade(sub):
+        with sandbox.session(sub) as s:
+            results = [s.call(*multiply_request(float(i), 2.0, 1.0)) for i in range(10)]
+            return [float(resolve(r.header["trials"][0]["runs"][0], r.arrays)["out"]) for r in results]
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        outs = list(pool.map(grade, subs))
+    assert outs == [[2.0 * i for i in range(10)]] * 4

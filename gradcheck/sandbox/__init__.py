@@ -49,6 +49,7 @@ MSG_CPU = "killed: CPU time limit {seconds:g} s during '{op}'"
 MSG_MEMORY = "killed: memory limit {mb} MB during '{op}'"
 MSG_FSIZE = "killed: file size limit {mb} MB during '{op}'"
 MSG_INVALID = "invalid reply during '{op}': {detail}"
+MSG_HUNG_UP = "worker closed its channel during '{op}' and did not exit"
 MSG_START = "could not start a worker for '{op}': {detail}"
 MSG_LOAD = "{message} (while loading the submission before '{op}')"
 MSG_IMPORT_SKIPPED = "import of {module} did not finish: {reason}; not imported again"
@@ -310,19 +311,18 @@ class Sandbox:
     def _start_zygote(self):
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **isolation.BLAS_ENV}
-        keep = []
-        for p in (sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)),
-                  _numpy_site(), self._base):
+        python_dirs = []
+        for p in (sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)), _numpy_site()):
             real = os.path.realpath(p)
-            if real not in keep:
-                keep.append(real)
-        self._keep = keep
+            if real not in python_dirs:
+                python_dirs.append(real)
+        keep = python_dirs + [self._base]
         self._proc = subprocess.Popen(
             [sys.executable, "-I", "-S", "-B", ZYGOTE, str(child.fileno())],
             pass_fds=[child.fileno()], env=env, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         child.close()
         self._ctl = parent
-        cfg = {"env": env, "numpy_site": _numpy_site(), "hide": self.hide, "keep": keep,
+        cfg = {"env": env, "numpy_site": _numpy_site(), "hide": self.hide, "keep": keep, "python_dirs": python_dirs,
                "empty_file": self._empty, "namespaces": self.namespaces, "drop_user": self.drop_privileges}
         parent.settimeout(60)
         parent.send(json.dumps(cfg).encode())
@@ -455,6 +455,10 @@ class Sandbox:
         want_rl = {"as": self.limits.memory_mb * 2**20, "cpu": self.limits.cpu_seconds,
                    "fsize": self.limits.file_size_mb * 2**20, "nofile": self.limits.open_files, "core": 0}
         iso["rlimits_in_force"] = all(iso["rlimits"][k] == v for k, v in want_rl.items())
+        blocked = isolation.blocking_ancestor(os.path.realpath(sys.base_prefix))
+        if iso["unprivileged_user"] and not iso["mount_namespace"] and blocked:
+            iso["notes"].append(f"Python lives under {blocked}, which other users cannot enter: workers can use only "
+                                "the modules the zygote imported (install Python elsewhere, e.g. /usr/local)")
         if info["uid"] == 0:
             iso["notes"].append("workers run as root: RLIMIT_NPROC is not enforced and every file the "
                                 "mount namespace does not hide is readable and writable")
@@ -765,6 +769,8 @@ class Session:
             return f"worker stopped answering during '{op}' ({info.get('error', 'unknown state')})"
         if info.get("exitcode") is not None:
             return MSG_EXIT.format(code=info["exitcode"], op=op)
+        if info.get("killed"):
+            return MSG_HUNG_UP.format(op=op)
         sig = info.get("signal")
         try:
             name = signal.Signals(sig).name

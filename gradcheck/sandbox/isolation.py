@@ -317,9 +317,19 @@ def setup_child(cfg, keep_fds, report):
     if report.get("mount_ns"):
         def private_tmp():
             mount(None, "/", None, MS_REC | MS_PRIVATE)
-            for d in cfg.get("tmp_dirs", []):
+            tmp_dirs = cfg.get("tmp_dirs", [])
+            # the Python installation may live under /tmp (a virtualenv): keep it visible
+            keep = {k: os.open(k, os.O_PATH | os.O_DIRECTORY) for k in cfg.get("python_dirs", [])
+                    if any(_under(k, d) for d in tmp_dirs) and os.path.isdir(k)}
+            for d in tmp_dirs:
                 size = limits["disk_mb"] if d == "/tmp" else 1
                 mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,nr_inodes=4096,mode=1777")
+                for k, fd in keep.items():
+                    if _under(k, d):
+                        os.makedirs(k, mode=0o755, exist_ok=True)
+                        mount(f"/proc/self/fd/{fd}", k, None, MS_BIND | MS_REC)
+            for fd in keep.values():
+                os.close(fd)
         step("private_tmp", private_tmp)
         if as_root or report.get("pid_ns"):
             def proc():

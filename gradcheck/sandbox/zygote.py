@@ -97,7 +97,8 @@ def _kill_worker(pid, grace):
     if uid is None:
         return {"ok": False, "error": f"no worker {pid}"}
     result = _wait_worker(pid, grace) if grace > 0 else None
-    if result is None and pid not in EXITED:
+    killed = result is None and pid not in EXITED
+    if killed:
         # not reaped yet: pid and process group ``pid`` can only be this worker's (it is a session leader)
         for kill in (os.killpg, os.kill):
             try:
@@ -135,7 +136,7 @@ def _kill_worker(pid, grace):
     return {"ok": True, "status": status,
             "exitcode": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
             "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-            "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss, "left": left}
+            "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss, "left": left, "killed": killed}
 
 
 def _worker_process(cfg, channel_fd, out_fd, w):
@@ -184,7 +185,8 @@ def _spawn(cfg, fds):
     pr, pw = os.pipe()  # A -> zygote: the worker's pid
     r, w = os.pipe()  # worker -> zygote: its set-up report
     use_ns = bool(ZYGOTE_REPORT["mount_ns"] and cfg.get("namespaces", True))
-    cfg = {**cfg, "sys_path": STDLIB + [CFG["numpy_site"]], "tmp_dirs": TMP_DIRS, "namespaces": use_ns}
+    cfg = {**cfg, "sys_path": STDLIB + [CFG["numpy_site"]], "tmp_dirs": TMP_DIRS, "namespaces": use_ns,
+           "python_dirs": CFG.get("python_dirs", [])}
     a = os.fork()
     if a == 0:  # --------------------------------------------------------------------------- A
         code = 70
