@@ -88,10 +88,7 @@ def _num(x):
 
 
 def _values_text(feed):
-    def one(v):
-        v = np.asarray(v)
-        return _num(v) if v.ndim == 0 else np.array2string(v, precision=4, separator=", ", suppress_small=True, max_line_width=10**6)
-    return ", ".join(f"{k}={one(v)}" for k, v in feed.items())
+    return ", ".join(f"{k}={_short(v)}" for k, v in feed.items())
 
 
 # --------------------------------------------------------------------------- ground truth
@@ -201,13 +198,16 @@ def judge_runs(graph: Graph, reply, arrays, tolerances) -> RunOutcome:
                 if diagnosis:
                     details["diagnosis"] = diagnosis
                 again = f" (forward call {r + 1} on the same graph)" if r > 0 else ""
-                return RunOutcome(False, f"{example}{again}", details)
+                return RunOutcome(False, f"{graph.formula()}{when}: df/d{name} is {bad.message}{again}", details)
     return RunOutcome(True)
 
 
 def _short(v):
     v = np.asarray(v, dtype=float)
-    return _num(v) if v.ndim == 0 else np.array2string(v, precision=4, separator=", ", suppress_small=True, max_line_width=10**6)
+    if v.ndim == 0:
+        return _num(v)
+    text = np.array2string(v, precision=4, separator=", ", suppress_small=True, max_line_width=10**6)
+    return " ".join(text.split()).replace("[ ", "[")  # one line, single spaces
 
 
 # ------------------------------------------------------------------------------ the graphs
