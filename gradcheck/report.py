@@ -30,7 +30,7 @@ __all__ = [
     "class_summary", "csv_safe", "dumps_report", "error_report", "gradcheck_version", "is_shown",
     "render_feedback", "report_path", "report_schema", "safe_name", "student_view", "summary_row",
     "to_jsonable", "validate_report", "write_report", "write_summary", "atomic_write_text", "clip",
-    "gradebook_csv", "WITHHELD_MESSAGES",
+    "gradebook_csv", "WITHHELD_MESSAGES", "check_detail_lines", "clip_block", "ERROR_CHECK_MESSAGE",
 ]
 
 SCHEMA_VERSION = 1
@@ -349,6 +349,28 @@ def _worst_line(w) -> str | None:
     return clip(f"{where}: {text}" if where else text, 300) if text else None
 
 
+def check_detail_lines(check) -> list:
+    """The lines that explain a check's verdict beneath its message: diagnosis, counterexample,
+    blame and the worst error, each on one line and clipped (empty when the check has no details,
+    e.g. a withheld placeholder of a student view)."""
+    details = check.get("details") if isinstance(check, dict) else None
+    lines = []
+    if isinstance(details, dict):
+        for key in ("diagnosis", "counterexample", "blame"):
+            if details.get(key):
+                lines.append(f"{key}: {clip(' '.join(str(details[key]).split()), 500)}")
+        worst = _worst_line(details.get("worst"))
+        if worst:
+            lines.append(f"worst: {worst}")
+    return lines
+
+
+def clip_block(text, max_lines=40, max_chars=4000) -> str:
+    """A long multi-line text (a traceback, captured prints) cut to its head and tail, every line
+    and the whole clipped, saying what was left out."""
+    return "\n".join(_clip_lines(text, max_lines=max_lines, max_chars=max_chars))
+
+
 def render_feedback(report_or_view) -> str:
     """Text for a human: header with the score, one line per check (status mark, id, points,
     message) with diagnosis, counterexample, worst error and blame beneath when present, import
@@ -393,15 +415,7 @@ def render_feedback(report_or_view) -> str:
         tag = "" if c.get("withheld") or c.get("visibility", "visible") == "visible" else f" ({c['visibility']})"
         msg = clip(" ".join(str(c.get("message", "")).split()), 300) if c.get("message") else ""
         lines.append(f"  {mark:<8} {cid:<{width}} {pts:>8}  {msg}{tag}".rstrip())
-        details = c.get("details") or {}
-        if isinstance(details, dict):
-            for key, label in (("diagnosis", "diagnosis"), ("counterexample", "counterexample"),
-                               ("blame", "blame")):
-                if details.get(key):
-                    lines.append(f"  {'':<8} {label}: {clip(' '.join(str(details[key]).split()), 500)}")
-            worst = _worst_line(details.get("worst"))
-            if worst:
-                lines.append(f"  {'':<8} worst: {worst}")
+        lines.extend(f"  {'':<8} {ln}" for ln in check_detail_lines(c))
     lines.append("")
     if not_graded and r.get("status") == "error":
         counts["error"] = counts.get("error", 0) + len(not_graded)

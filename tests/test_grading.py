@@ -118,3 +118,17 @@ def test_float32_student_with_a_planted_bug_is_still_caught(sandbox, tmp_path):
     bad = failing(grade(sandbox, sub))
     assert {"gates.MultiplyGate.backward", "gates.MultiplyGate.numerical"} <= set(bad)
     assert "swapped" in bad["gates.MultiplyGate.backward"]["details"]["diagnosis"]
+
+
+def test_mlp_that_ignores_net_params_is_diagnosed(sandbox, tmp_path):
+    sub = tmp_path / "frozen-params"
+    shutil.copytree(ROOT / "reference", sub)
+    text = (sub / "mlp.py").read_text()
+    text = text.replace('            self.params[f"b{i}"] = np.zeros(fan_out)\n',
+                        '            self.params[f"b{i}"] = np.zeros(fan_out)\n        self.frozen = dict(self.params)\n')
+    text = text.replace('a = hs[-1] @ self.params[f"W{i}"].T + self.params[f"b{i}"]',
+                        'a = hs[-1] @ self.frozen[f"W{i}"].T + self.frozen[f"b{i}"]')
+    (sub / "mlp.py").write_text(text)
+    bad = failing(grade(sandbox, sub))
+    assert "mlp.forward.tanh" in bad
+    assert "ignores net.params" in bad["mlp.forward.tanh"]["details"]["diagnosis"]

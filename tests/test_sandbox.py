@@ -184,6 +184,7 @@ def test_no_process_survives_the_sandbox(tmp_path):
         if AS_ROOT:
             assert any(isolation.uid_processes(uid) for uid in uids)  # sleepers alive, session still open
     assert sb._proc.poll() is not None and not os.path.exists(f"/proc/{zygote}")
+    assert not os.path.exists(sb._base)  # the private copies are gone too
     if AS_ROOT:
         assert uids and not any(isolation.uid_processes(uid) for uid in uids)
     # no zombie left among this process's children
@@ -213,8 +214,9 @@ def test_degraded_mode_kills_the_process_tree(tmp_path):
             r = s.call(header, arrays)
             assert r.ok
             (pid,) = [s._worker.pid]
-        left = [p for p, (ppid, _, _) in isolation._proc_table().items() if ppid in (sb._proc.pid, pid)]
-        assert left == []
+        table = isolation._proc_table()
+        left = {p: table[p] for p in table if table[p][0] in (sb._proc.pid, pid)}
+        assert left == {}, {p: (v, Path(f"/proc/{p}/cmdline").read_bytes()[:80]) for p, v in left.items()}
 
 
 def test_staging_inside_a_hidden_path_is_refused(tmp_path):

@@ -51,9 +51,12 @@ class _Case:
         self.params = _params(rng, sizes)
         self.X, self.y = _data(rng, sizes, n)
 
-    def script(self, payload, *items):
+    def script(self, payload, *items, initial=False):
+        """Set the grader's parameters, then the items; with ``initial``, first read the parameters
+        the network was created with (to tell a network that ignores net.params)."""
+        first = [{"params": True}] if initial else []
         return {"sizes": self.sizes, "activation": self.activation, "seed": 0,
-                "script": [{"set": {k: payload.ref(v) for k, v in self.params.items()}}, *items]}
+                "script": first + [{"set": {k: payload.ref(v) for k, v in self.params.items()}}, *items]}
 
     def reference(self):
         net = _reference_net(self.sizes, self.activation, self.params)
@@ -95,7 +98,7 @@ def run(ctx, wanted: set[str]) -> dict[str, Result]:
         for which in ("shaped", "deep"):
             c = cases[(act, which)]
             nets.append(c.script(payload, {"forward": payload.ref(c.X)},
-                                 {"loss": [payload.ref(c.X), payload.ref(c.y)]}))
+                                 {"loss": [payload.ref(c.X), payload.ref(c.y)]}, initial=True))
     for c in linear:
         nets.append(c.script(payload, {"forward": payload.ref(c.X)}, {"loss": [payload.ref(c.X), payload.ref(c.y)]}))
     nets.append(wide.script(payload, {"loss": [payload.ref(wide.X), payload.ref(wide.y)]}))
@@ -112,9 +115,10 @@ def run(ctx, wanted: set[str]) -> dict[str, Result]:
             {"set": {k: payload.ref(v) for k, v in train_params.items()}}, {"train": train_spec}]})
     try:
         reply, arrays = call(ctx.session_b, {"op": "mlp", "nets": nets}, payload)
-        replies = reply["nets"]
-    except CallFailed as exc:
-        results.update({i: Result(i, exc.status, f"running your MLP: {exc}") for i in todo})
+        replies = [_Net(req, rep, arrays) for req, rep in zip(nets, reply["nets"])]
+    except (CallFailed, KeyError, TypeError) as exc:
+        status = exc.status if isinstance(exc, CallFailed) else "error"
+        results.update({i: Result(i, status, f"running your MLP: {exc}") for i in todo})
         return results
     r = iter(replies)
     by_case = {key: next(r) for key in cases}
@@ -124,64 +128,100 @@ def run(ctx, wanted: set[str]) -> dict[str, Result]:
     out = {}
     for act in ACTIVATIONS:
         pairs = [(cases[(act, w)], by_case[(act, w)]) for w in ("shaped", "deep")]
-        out[f"mlp.forward.{act}"] = _forward(f"mlp.forward.{act}", pairs, arrays, tol)
-        out[f"mlp.gradients.{act}"] = _gradients(f"mlp.gradients.{act}", pairs, arrays, tol)
+        out[f"mlp.forward.{act}"] = _forward(f"mlp.forward.{act}", pairs, tol)
+        out[f"mlp.gradients.{act}"] = _gradients(f"mlp.gradients.{act}", pairs, tol)
     out["mlp.loss"] = _loss(list(zip(linear, lin)) + [(cases[(a, "shaped")], by_case[(a, "shaped")]) for a in ACTIVATIONS],
-                            arrays, tol)
-    out["mlp.params"] = _params_check([(DEEP[0], params_deep), (LINEAR[0], params_linear)], arrays)
-    out["mlp.sgd_step"] = _sgd(sgd, sgd_reply, arrays, tol, lr)
-    out["mlp.train"] = _train(train1, train2, arrays, train_spec["steps"])
+                            tol)
+    out["mlp.params"] = _params_check([(DEEP[0], params_deep), (LINEAR[0], params_linear)])
+    out["mlp.sgd_step"] = _sgd(sgd, sgd_reply, tol, lr)
+    out["mlp.train"] = _train(train1, train2, train_spec["steps"])
     if "mlp.numerical" in todo:
         numerical_cases = [(cases[(a, "shaped")], by_case[(a, "shaped")]) for a in ACTIVATIONS] + [(wide, wide_reply)]
-        out["mlp.numerical"] = _numerical(ctx, numerical_cases, arrays)
+        out["mlp.numerical"] = _numerical(ctx, numerical_cases)
     results.update({k: v for k, v in out.items() if k in todo})
     return results
 
 
-def _first_error(reply, index=None):
-    if "error" in reply and "results" not in reply:
-        return reply["error"]
-    items = reply["results"] if index is None else [reply["results"][index]]
-    for item in items:
-        if isinstance(item, dict) and "error" in item and len(item) <= 2:
-            return f"{item.get('where', '')}: {item['error']}".lstrip(": ")
-    return None
+class _Net:
+    """One network's reply; its script's items are looked up by name ("forward", "loss", ...)."""
+
+    def __init__(self, request, reply, arrays):
+        self.keys = [next(iter(item)) for item in request.get("script", [])]
+        self.reply, self.arrays = reply, arrays
+
+    def error(self):
+        """The first error of the network or of any item, as text, or None."""
+        if "error" in self.reply and "results" not in self.reply:
+            return self.reply["error"]
+        for item in self.reply.get("results", []):
+            if isinstance(item, dict) and "error" in item and len(item) <= 2:
+                return f"{item.get('where', '')}: {item['error']}".lstrip(": ")
+        return None
+
+    def item(self, key):
+        """The reply of the script's first ``key`` item; StudentError if it (or the network) failed."""
+        if "error" in self.reply and "results" not in self.reply:
+            raise StudentError(self.reply["error"])
+        try:
+            entry = self.reply["results"][self.keys.index(key)]
+        except (ValueError, IndexError, KeyError):
+            raise StudentError(f"no reply for {key}") from None
+        if "error" in entry and key not in entry:
+            raise StudentError(f"{entry.get('where', key)}: {entry['error']}")
+        return entry
+
+    def value(self, key, field=None):
+        """A value of item ``key`` as (array, kind)."""
+        return value(self.item(key)[field or key], self.arrays)
+
+    def values(self, key, field):
+        """A dict of values of item ``key`` (params, grads) as arrays."""
+        return {k: value(v, self.arrays)[0] for k, v in dict(self.item(key)[field]).items()}
 
 
 def _label(case):
     return f"MLP({case.sizes}, '{case.activation}') on a batch of {len(case.X)}"
 
 
-def _forward(check_id, pairs, arrays, tol):
-    for case, reply in pairs:
-        error = _first_error(reply, 1)
-        if error:
-            return Result(check_id, "error", f"{_label(case)}: {error}")
+def _forward(check_id, pairs, tol):
+    for case, net in pairs:
         try:
-            scores, kind = value(reply["results"][1]["scores"], arrays)
+            scores, kind = net.value("forward", "scores")
         except StudentError as exc:
-            return Result(check_id, "error", f"{_label(case)}: forward {exc}")
+            return Result(check_id, "error", f"{_label(case)}: {exc}")
         expected = case.reference()[0]
         bad = compare(scores, expected, tol, kind)
         if bad:
-            return Result(check_id, "fail", f"{_label(case)}: scores are {bad.message}", {"worst": bad.as_details("scores")})
+            details = {"worst": bad.as_details("scores")}
+            if _ignores_params(case, net, scores, tol):
+                details["diagnosis"] = ("forward ignores net.params: the scores are those of the parameters the "
+                                        "network was created with; read net.params at every call")
+            return Result(check_id, "fail", f"{_label(case)}: scores are {bad.message}", details)
     return Result(check_id, "pass", "scores match the reference for parameters set through net.params")
 
 
-def _gradients(check_id, pairs, arrays, tol):
-    for case, reply in pairs:
-        error = _first_error(reply, 2)
-        if error:
-            return Result(check_id, "error", f"{_label(case)}: {error}")
+def _ignores_params(case, net, scores, tol):
+    try:
+        initial = net.values("params", "params")
+        return compare(scores, _reference_net(case.sizes, case.activation, initial).forward(case.X), tol) is None
+    except Exception:  # noqa: BLE001 - initial parameters unusable: no diagnosis
+        return False
+
+
+def _gradients(check_id, pairs, tol):
+    for case, net in pairs:
+        try:
+            item = net.item("loss")
+        except StudentError as exc:
+            return Result(check_id, "error", f"{_label(case)}: {exc}")
         _, _, ref_grads = case.reference()
-        item = reply["results"][2]
         got = item.get("grads", {})
         missing = sorted(set(ref_grads) - set(got))
         if missing:
             return Result(check_id, "fail", f"{_label(case)}: loss() returned no gradient for {', '.join(missing)}")
         for k in ref_grads:
             try:
-                g, kind = value(got[k], arrays)
+                g, kind = value(got[k], net.arrays)
             except StudentError as exc:
                 return Result(check_id, "error", f"{_label(case)}: gradient {k}: {exc}")
             bad = compare(g, ref_grads[k], tol, kind)
@@ -200,15 +240,12 @@ def softmax_loss(scores, y):
     return float(-logp[np.arange(len(y)), y].mean())
 
 
-def _loss(pairs, arrays, tol):
+def _loss(pairs, tol):
     """The loss is judged on the student's own scores, so a forward bug is not deducted twice."""
-    for case, reply in pairs:
-        error = _first_error(reply)
-        if error:
-            return Result("mlp.loss", "error", f"{_label(case)}: {error}")
+    for case, net in pairs:
         try:
-            scores, _ = value(reply["results"][1]["scores"], arrays)
-            loss, kind = value(reply["results"][2]["loss"], arrays)
+            scores, _ = net.value("forward", "scores")
+            loss, kind = net.value("loss")
         except StudentError as exc:
             return Result("mlp.loss", "error", f"{_label(case)}: {exc}")
         if scores.shape != (len(case.y), case.sizes[-1]):
@@ -226,19 +263,19 @@ def _loss(pairs, arrays, tol):
     return Result("mlp.loss", "pass", "the loss is the mean softmax cross-entropy of the scores")
 
 
-def _params_check(pairs, arrays):
-    for sizes, reply in pairs:
-        error = _first_error(reply)
-        if error:
-            return Result("mlp.params", "error", f"MLP({sizes}): {error}")
-        got = reply["results"][0].get("params", {})
+def _params_check(pairs):
+    for sizes, net in pairs:
+        try:
+            got = net.item("params")["params"]
+        except StudentError as exc:
+            return Result("mlp.params", "error", f"MLP({sizes}): {exc}")
         want = expected_keys(sizes)
         if set(got) != set(want):
             return Result("mlp.params", "fail",
                           f"MLP({sizes}).params has keys {sorted(got)}, expected {sorted(want)}")
         for k, shape in want.items():
             try:
-                arr, _ = value(got[k], arrays)
+                arr, _ = value(got[k], net.arrays)
             except StudentError as exc:
                 return Result("mlp.params", "error", f"MLP({sizes}).params['{k}']: {exc}")
             if arr.shape != shape:
@@ -247,16 +284,12 @@ def _params_check(pairs, arrays):
     return Result("mlp.params", "pass", "params has W_i (fan_out, fan_in) and b_i (fan_out,) for every layer")
 
 
-def _sgd(case, reply, arrays, tol, lr):
-    error = _first_error(reply)
-    if error:
-        return Result("mlp.sgd_step", "error", f"{_label(case)}: {error}")
-    items = reply["results"]
+def _sgd(case, net, tol, lr):
     try:
-        loss_before, _ = value(items[1]["loss"], arrays)
-        grads = {k: value(v, arrays)[0] for k, v in items[1]["grads"].items()}
-        returned, kind = value(items[2]["loss"], arrays)
-        after = {k: value(v, arrays)[0] for k, v in items[3]["params"].items()}
+        loss_before, _ = net.value("loss")
+        grads = net.values("loss", "grads")
+        returned, kind = net.value("sgd_step", "loss")
+        after = net.values("params", "params")
     except (StudentError, KeyError) as exc:
         return Result("mlp.sgd_step", "error", f"{_label(case)}: {exc}")
     bad = compare(returned.reshape(()) if returned.size == 1 else returned, loss_before.reshape(()), tol, kind)
@@ -279,13 +312,10 @@ def _sgd(case, reply, arrays, tol, lr):
     return Result("mlp.sgd_step", "pass", "sgd_step does params[k] -= lr * grads[k] and returns the loss before the step")
 
 
-def _train(first, second, arrays, steps):
-    error = _first_error(first) or _first_error(second)
-    if error:
-        return Result("mlp.train", "error", error)
+def _train(first, second, steps):
     try:
-        losses, _ = value(first["results"][1]["losses"], arrays)
-        again, _ = value(second["results"][1]["losses"], arrays)
+        losses, _ = first.value("train", "losses")
+        again, _ = second.value("train", "losses")
     except (StudentError, KeyError) as exc:
         return Result("mlp.train", "error", f"train: {exc}")
     if losses.shape != (steps,):
@@ -302,18 +332,14 @@ def _train(first, second, arrays, steps):
     return Result("mlp.train", "pass", f"train lowers the loss from {early:.3g} to {late:.3g} and is reproducible from its seed")
 
 
-def _numerical(ctx, pairs, arrays):
+def _numerical(ctx, pairs):
     """The student's gradients against centered differences of their own loss."""
     payload = Payload()
     nets, jobs, modes = [], [], {}
-    for case, reply in pairs:
-        error = _first_error(reply)
-        if error:
-            return Result("mlp.numerical", "error", f"{_label(case)}: {error}")
-        index = 2 if len(reply["results"]) > 2 else 1
+    for case, net in pairs:
         try:
-            loss, kind = value(reply["results"][index]["loss"], arrays)
-            grads = {k: value(v, arrays)[0] for k, v in reply["results"][index]["grads"].items()}
+            loss, kind = net.value("loss")
+            grads = net.values("loss", "grads")
         except (StudentError, KeyError) as exc:
             return Result("mlp.numerical", "error", f"{_label(case)}: {exc}")
         names = sorted(case.params)
@@ -332,15 +358,14 @@ def _numerical(ctx, pairs, arrays):
         modes[id(case)] = mode
     try:
         reply, out_arrays = call(ctx.session_b, {"op": "mlp", "nets": nets}, payload)
-    except CallFailed as exc:
-        return Result("mlp.numerical", exc.status, f"evaluating your loss for centered differences: {exc}")
-    for (case, names, plan, analytic), net in zip(jobs, reply["nets"]):
-        error = _first_error(net)
-        if error:
-            return Result("mlp.numerical", "error", f"{_label(case)}: {error}")
+        replies = [_Net(req, rep, out_arrays) for req, rep in zip(nets, reply["nets"])]
+    except (CallFailed, KeyError, TypeError) as exc:
+        status = exc.status if isinstance(exc, CallFailed) else "error"
+        return Result("mlp.numerical", status, f"evaluating your loss for centered differences: {exc}")
+    for (case, names, plan, analytic), net in zip(jobs, replies):
         try:
-            outputs = [value(v, out_arrays)[0] for v in net["results"][1]["losses"]]
-        except (StudentError, KeyError) as exc:
+            outputs = [value(v, out_arrays)[0] for v in net.item("loss_at")["losses"]]
+        except (StudentError, KeyError, TypeError) as exc:
             return Result("mlp.numerical", "error", f"{_label(case)}: loss at a perturbed point: {exc}")
         failed = numerical_verdict(numerics, plan, [o.reshape(()) if o.size == 1 else o for o in outputs],
                                    analytic, np.array(1.0), mode=modes[id(case)], f_batch=_remote_loss(ctx, case, names),

@@ -20,6 +20,7 @@ import importlib.util
 import itertools
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -130,31 +131,51 @@ class Output:
 
 
 class _OutputCollector:
-    """Drains a pipe in a thread: keeps the first ``keep`` bytes, counts all."""
+    """Drains a pipe in a thread: keeps the first ``keep`` bytes, counts all.
+
+    ``snapshot`` drains what is already in the pipe first, so that everything a worker wrote before
+    its reply is in the snapshot taken after the reply."""
 
     def __init__(self, keep):
         self.read_fd, self.write_fd = os.pipe2(os.O_CLOEXEC)
-        self.keep, self.buf, self.total = keep, bytearray(), 0
+        os.set_blocking(self.read_fd, False)
+        self.keep, self.buf, self.total, self.eof = keep, bytearray(), 0, False
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self._run, name="sandbox-output", daemon=True)
         self.thread.start()
 
+    def _drain(self):
+        """Read what is there (caller holds the lock); False at end of stream."""
+        while not self.eof:
+            try:
+                chunk = os.read(self.read_fd, 1 << 16)
+            except BlockingIOError:
+                return True
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.eof = True
+                break
+            self.total += len(chunk)
+            room = self.keep - len(self.buf)
+            if room > 0:
+                self.buf += chunk[:room]
+        return False
+
     def _run(self):
         while True:
             try:
-                chunk = os.read(self.read_fd, 1 << 16)
-            except OSError:
-                return
-            if not chunk:
+                select.select([self.read_fd], [], [], 0.5)
+            except (OSError, ValueError):
                 return
             with self.lock:
-                self.total += len(chunk)
-                room = self.keep - len(self.buf)
-                if room > 0:
-                    self.buf += chunk[:room]
+                if self.read_fd is None or not self._drain():
+                    return
 
     def snapshot(self):
         with self.lock:
+            if self.read_fd is not None:
+                self._drain()
             return Output(bytes(self.buf).decode("utf-8", "replace"), self.total, self.total > len(self.buf))
 
     def close(self):
@@ -162,9 +183,11 @@ class _OutputCollector:
             os.close(self.write_fd)
             self.write_fd = None
         self.thread.join(5)
-        if not self.thread.is_alive() and self.read_fd is not None:
-            os.close(self.read_fd)
-            self.read_fd = None
+        with self.lock:
+            if self.read_fd is not None:
+                self._drain()
+                os.close(self.read_fd)
+                self.read_fd = None
 
 
 class _Worker:

@@ -14,7 +14,6 @@ Two set-ups:
 Every step reports whether it took effect; the steps listed in ``required`` fail the spawn instead.
 """
 import ctypes
-import errno
 import os
 import resource
 import signal
@@ -306,6 +305,9 @@ def setup_child(cfg, keep_fds, report):
     uid = UID_BASE + pid if drop else os.getuid()
     gid = NOBODY_GID if drop else os.getgid()
     report["uid"], report["gid"] = uid, gid
+    # with a shared uid, RLIMIT_NPROC counts the user's other processes too: count them now, while
+    # /proc still shows them all (an overestimate only loosens the limit)
+    nproc = limits["processes"] + (0 if drop else _count_threads(uid))
     src_fd = os.open(cfg["staging"], os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
 
     if cfg.get("namespaces"):
@@ -363,8 +365,6 @@ def setup_child(cfg, keep_fds, report):
             os.closerange(last + 1, fd)
         last = max(last, fd)
 
-    shared_uid = not drop
-    nproc = limits["processes"] + (_count_threads(uid) if shared_uid else 0)
     mb = 2**20
     rl = {"CORE": 0, "FSIZE": limits["file_size_mb"] * mb, "NOFILE": limits["open_files"], "NPROC": nproc,
           "CPU": (limits["cpu_seconds"], limits["cpu_seconds"] + 1), "AS": limits["memory_mb"] * mb}
@@ -497,7 +497,7 @@ def kill_tree(root_pid, extra_roots=()):
         children = {}
         for pid, (ppid, _, _) in table.items():
             children.setdefault(ppid, []).append(pid)
-        todo, found = [root_pid, *extra_roots], set()
+        todo, found = [p for p in (root_pid, *extra_roots) if p is not None], set()
         while todo:
             p = todo.pop()
             if p in found or p not in table:
@@ -520,6 +520,3 @@ def kill_tree(root_pid, extra_roots=()):
             pass
     return sorted(stopped)
 
-
-def errno_name(exc):
-    return errno.errorcode.get(getattr(exc, "errno", None) or 0, "?")

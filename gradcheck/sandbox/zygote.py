@@ -10,7 +10,8 @@ on the control socket (AF_UNIX SOCK_SEQPACKET, JSON messages, file descriptors b
   {"op": "spawn", "cfg": {...}} + [channel fd, output fd]
         -> {"ok": true, "pid": pid, "uid": uid, "setup": {...}} | {"ok": false, "error": "..."}
   {"op": "kill", "pid": pid, "grace": seconds}
-        -> {"ok": true, "status": wait status, "exitcode": n|null, "signal": n|null, "cpu": s, "maxrss_kb": n}
+        -> {"ok": true, "status": wait status, "exitcode": n|null, "signal": n|null, "cpu": s, "maxrss_kb": n,
+            "killed": whether it had to be killed (it had not exited by itself within grace)}
   {"op": "shutdown"} -> kills every worker, replies, exits. End of stream on the control socket: same.
 
 Trusted code only: student code runs in the forked children after ``isolation.setup_child``. The
@@ -91,6 +92,12 @@ def _wait_worker(pid, timeout):
         time.sleep(0.002)
 
 
+def _orphans():
+    """Live children of the zygote that are not workers: descendants of dead workers."""
+    return [p for p, (ppid, _, state) in isolation._proc_table().items()
+            if ppid == os.getpid() and p not in WORKERS and state != "Z"]
+
+
 def _kill_worker(pid, grace):
     """Let the worker exit by itself for ``grace`` s, then SIGKILL it with everything it started."""
     uid = WORKERS.get(pid)
@@ -115,12 +122,21 @@ def _kill_worker(pid, grace):
         def gone():
             return not isolation.uid_processes(uid, zombies=True)
     else:
-        orphans = [p for p, (ppid, _, _) in isolation._proc_table().items()
-                   if ppid == os.getpid() and p not in WORKERS]
-        killed = set(isolation.kill_tree(pid, orphans)) - {pid}
+        # no uid of its own: stop and kill the worker's tree, then whatever got reparented to this
+        # subreaper (a fork may complete after a scan), until two scans in a row find nothing
+        stopped = set(isolation.kill_tree(pid, _orphans())) - {pid}
+        quiet = 0
+        for _ in range(200):
+            _reap()
+            more = set(isolation.kill_tree(None, _orphans())) if _orphans() else set()
+            stopped |= more
+            quiet = 0 if more else quiet + 1
+            if quiet >= 2:
+                break
+            time.sleep(0.002)
 
         def gone():
-            return not killed & set(isolation._proc_table())
+            return not stopped & set(isolation._proc_table())
     if result is None:
         result = _wait_worker(pid, 10.0)
     deadline = time.monotonic() + 2.0  # reap what was killed: the orphans are this process's children

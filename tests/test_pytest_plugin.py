@@ -1,0 +1,108 @@
+"""The pytest plugin, run in a subprocess: `pytest -p gradcheck.pytest_plugin --gradcheck-submission=DIR`
+collects one item per visible check and gives the grader's verdicts (the real grader and sandbox)."""
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from gradcheck.assignment import load_assignment
+from gradcheck.report import is_shown
+
+REPO = Path(__file__).resolve().parents[1]
+A = load_assignment()
+VISIBLE = [c.id for c in A.checks if is_shown(c.visibility)]
+WITHHELD = [c.id for c in A.checks if not is_shown(c.visibility)]
+
+
+def pytest_run(cwd, *args, timeout=180):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "gradcheck.pytest_plugin", "-p", "no:cacheprovider",
+                           *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    return run
+
+
+def _reference_copy(dst: Path) -> Path:
+    dst.mkdir()
+    for m in ("gates.py", "graph.py", "mlp.py"):
+        shutil.copy(REPO / "reference" / m, dst / m)
+    return dst
+
+
+def _outcomes(junit: Path) -> dict:
+    root = ET.parse(junit).getroot()
+    out = {}
+    for case in root.iter("testcase"):
+        status = "failed" if case.find("failure") is not None or case.find("error") is not None else (
+            "skipped" if case.find("skipped") is not None else "passed")
+        props = {p.get("name"): p.get("value") for p in case.iter("property")}
+        out[case.get("name")] = (status, props, case)
+    return out
+
+
+def test_correct_submission_all_visible_checks_pass(tmp_path, workdir):
+    sub = _reference_copy(tmp_path / "correct")
+    junit = tmp_path / "junit.xml"
+    p = pytest_run(workdir, f"--gradcheck-submission={sub}", f"--junitxml={junit}", "-q")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert f"{len(VISIBLE)} passed" in p.stdout
+    results = _outcomes(junit)
+    assert sorted(results) == sorted(VISIBLE)            # one item per visible check id, nothing else
+    assert not set(WITHHELD) & set(results) and "mlp.train" not in p.stdout.replace("not run here", "")
+    assert all(status == "passed" for status, _, _ in results.values())
+    status, props, _ = results["gates.MultiplyGate.backward"]
+    assert props == {"max_score": "2.0", "score": "2.0"}
+    assert f"not run here: {len(WITHHELD)} check(s)" in p.stdout and "90 / 90 points" in p.stdout
+
+
+def test_buggy_submission_fails_exactly_the_multiply_gate_checks(tmp_path, workdir):
+    junit = tmp_path / "junit.xml"
+    p = pytest_run(workdir, f"--gradcheck-submission={REPO / 'submissions' / 'swapped-multiply'}",
+                   "--gradcheck-seed", "0", f"--junitxml={junit}", "-q")
+    assert p.returncode == 1, p.stdout + p.stderr
+    results = _outcomes(junit)
+    failed = {name for name, (status, _, _) in results.items() if status == "failed"}
+    assert failed == {"gates.MultiplyGate.backward", "gates.MultiplyGate.numerical"}
+    assert f"2 failed, {len(VISIBLE) - 2} passed" in p.stdout
+    # the failure reads like the report's feedback, with no pytest traceback
+    assert "diagnosis: the two inputs' gradients are swapped" in p.stdout
+    assert "gates.MultiplyGate.backward: fail (0/2 points)" in p.stdout
+    assert "FAILED gradcheck/swapped-multiply::gates.MultiplyGate.backward - backward on" in p.stdout
+    assert "Traceback" not in p.stdout and "runtest" not in p.stdout
+    assert results["gates.MultiplyGate.backward"][1]["score"] == "0.0"
+
+
+def test_selection_runs_only_the_selected_checks(tmp_path, workdir):
+    p = pytest_run(workdir, f"--gradcheck-submission={REPO / 'submissions' / 'swapped-multiply'}", "-k", "AddGate",
+                   "-v")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert f"5 passed, {len(VISIBLE) - 5} deselected" in p.stdout
+    assert "gradcheck/swapped-multiply::gates.AddGate.forward PASSED" in p.stdout
+    assert "5 of 5 checks run here passed" in p.stdout   # the grader ran only those
+
+
+def test_without_the_option_the_plugin_does_nothing(workdir):
+    (workdir / "test_plain.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
+    p = pytest_run(workdir, "-q")
+    assert p.returncode == 0 and "1 passed" in p.stdout
+    assert "gradcheck" not in p.stdout
+    help_text = pytest_run(workdir, "--help").stdout
+    assert "--gradcheck-submission=DIR" in help_text and "--gradcheck-seed" in help_text
+
+
+def test_usage_errors(tmp_path, workdir):
+    p = pytest_run(workdir, f"--gradcheck-submission={tmp_path / 'missing'}")
+    assert p.returncode == 4 and "is not a folder" in p.stderr
+    bad = tmp_path / "course.toml"
+    bad.write_text('name = "x"\n[[checks]]\nid = "mlp.trian"\npoints = 1\nvisibility = "visible"\n')
+    p = pytest_run(workdir, f"--gradcheck-submission={tmp_path}", f"--gradcheck-assignment={bad}")
+    assert p.returncode == 4 and "did you mean 'mlp.train'" in p.stderr
