@@ -12,6 +12,8 @@ def _close(a, b, rtol=1e-4, atol=1e-9) -> bool:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.shape != b.shape:
         return False
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return False
     scale = np.abs(b).max() if b.size else 0.0
     return bool(np.all(np.abs(a - b) <= atol + rtol * (np.abs(b) + scale)))
 
@@ -59,6 +61,8 @@ def _diagnose_one(got, expected, batch):
     if expected.ndim == 2 and expected.shape[0] == expected.shape[1] and not _close(expected, expected.T) \
             and _close(got, expected.T):
         return "transposed"
+    if not np.all(np.isfinite(got)):
+        return None
     alpha = float(np.vdot(got, expected) / np.vdot(expected, expected))
     if not _close(got, alpha * expected):
         return None

@@ -271,7 +271,8 @@ class InputResult:
             return f"{self.label}: {what} (rel. error {w.rel_error:.3g}; {wrong} of {n} checks wrong)"
         if status == "inconclusive":
             bad = sum(c.status == "inconclusive" for c in self.checks)
-            return f"{self.label}: inconclusive: {bad} of {n} checks hit a kink or strong curvature"
+            return (f"{self.label}: inconclusive: {bad} of {n} checks hit a kink, strong curvature"
+                    f" or non-finite values")
         worst = max(_badness(c) for c in self.checks if c.status == "ok")
         excluded = sum(c.status == "inconclusive" for c in self.checks)
         kinks = f"; {excluded} checks at kinks excluded" if excluded else ""
@@ -436,7 +437,9 @@ def _judge_input(plan, i, grad, numerics, noise, rtol, atol):
         smooth_tol = atol * width + rtol * scale_t
         tol = smooth_tol + _NOISE_SIGMAS * noise * m.size
         err = abs(got - m.centered)
-        if err <= tol:
+        if not (np.isfinite(err) and np.isfinite(m.kink)):   # f returned nan or inf
+            status = "inconclusive"
+        elif err <= tol:
             status = "ok"
         elif m.kink > smooth_tol / 2 or err <= tol + _KINK_BOUND * m.kink:
             status = "inconclusive"
@@ -455,7 +458,7 @@ def _label(i, name):
 # ------------------------------------------------------------------------------------- drivers
 
 def check_vjp(f_batch, inputs, analytic_grads, dout, *, mode="auto", rng=None, max_rounds=3,
-              wrt=None, names=None, precision=None, rtol=None, atol=None):
+              wrt=None, names=None, precision=None, rtol=None, atol=None, evaluated=None):
     """Check analytic gradients (the VJP with ``dout``) of f; ``f_batch(points)`` returns
     ``[f(*p) for p in points]``, possibly evaluated remotely in one round trip. If f's roundoff is
     worse than float64, or the check did not pass and f is found blind to input changes below
@@ -463,15 +466,20 @@ def check_vjp(f_batch, inputs, analytic_grads, dout, *, mode="auto", rng=None, m
     steps and tolerances. Inputs left inconclusive get 4 new directions per round, up to ``max_rounds``
     batches (not counting the float32 redo); round k's directions move a random 8^-k of the
     entries, so they can avoid the few entries that sit on a kink (e.g. ReLU inputs exactly 0).
-    Deterministic given ``rng`` (Generator or seed)."""
+    evaluated: ``(plan, outputs)`` already evaluated (e.g. sent along with other requests), used
+    as the first batch. Deterministic given ``rng`` (Generator or seed)."""
     rng = _rng(rng)
     options = dict(wrt=wrt, names=names)
 
     def run(plan, noise=None):
         return judge(plan, f_batch(plan.points), analytic_grads, dout, rtol, atol, noise)
 
-    plan = plan_check(inputs, mode=mode, rng=rng, precision=precision, **options)
-    verdict = run(plan)
+    if evaluated is None:
+        plan = plan_check(inputs, mode=mode, rng=rng, precision=precision, **options)
+        verdict = run(plan)
+    else:
+        plan, outputs = evaluated
+        verdict = judge(plan, outputs, analytic_grads, dout, rtol, atol)
     if np.finfo(plan.precision).eps < np.finfo(_F32).eps and (verdict.low_precision or (
             verdict.status != "pass" and _blind_below_float32(f_batch, plan, verdict, dout))):
         plan = plan_check(inputs, mode=mode, rng=rng, precision=_F32, **options)

@@ -399,6 +399,28 @@ def test_plan_and_judge_split_with_non_differentiable_inputs():
                for p, q in zip(again.points, plan_check([z, y], mode="auto", rng=0).points))
 
 
+def test_check_vjp_continues_from_an_evaluated_batch():
+    rng = np.random.default_rng(5)
+    x, dout = rng.standard_normal(200), rng.standard_normal(200)
+    f32 = in_float32(np.sin)
+    good = dout * np.cos(x.astype(np.float32)).astype(np.float64)
+    calls = []
+
+    def f_batch(points):
+        calls.append(len(points))
+        return [f32(*p) for p in points]
+
+    plan = plan_check([x], rng=1)
+    outputs = [f32(*p) for p in plan.points]          # e.g. sent with other worker requests
+    verdict = check_vjp(f_batch, [x], [good], dout, evaluated=(plan, outputs), rng=2)
+    assert verdict.passed and verdict.precision == "float32"
+    assert len(calls) == 1                            # only the float32 redo
+    # a float64 function: a failure at float64 steps stands (no float32 redo weakens it)
+    bad = check_vjp(local(np.sin), [x], [1.001 * dout * np.cos(x)], dout,
+                    evaluated=(plan, [np.sin(*p) for p in plan.points]), rng=2)
+    assert bad.status == "fail" and bad.precision == "float64"
+
+
 def test_rel_error():
     assert rel_error([1.0, 2.0], [1.0, 2.0]) == 0.0
     assert rel_error(1.5, -1.5) == 1.0

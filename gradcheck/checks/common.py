@@ -121,7 +121,9 @@ def compare(got, expected, tolerances: dict, kind="float64") -> Mismatch | None:
         return None
     if not np.all(np.isfinite(got)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(got))[0])
-        return Mismatch(f"non-finite value {got[bad]} at {index_text(bad)}", bad, float(expected[bad]), float(got[bad]))
+        where = f" at {index_text(bad)}" if bad else ""
+        return Mismatch(f"non-finite ({got[bad]}){where}, expected {number(expected[bad])}", bad,
+                        float(expected[bad]), float(got[bad]))
     rtol, atol = tolerance(tolerances, is_float32_precision(got, kind))
     err = np.abs(got - expected)
     allowed = atol + rtol * (np.abs(expected) + np.abs(expected).max())
