@@ -12,7 +12,7 @@ Trusted-side API::
 
 One ``Sandbox`` per grader process starts a fork server (``zygote.py``) that imported numpy once; each
 session forks workers from it lazily. Student code runs only in those workers; they send back JSON and
-``.npy`` arrays (``protocol.py``), validated here. Nothing is unpickled. See README.md in this folder
+raw arrays of whitelisted dtypes (``protocol.py``), validated here. Nothing is unpickled. See README.md in this folder
 for what is guaranteed where.
 """
 import dataclasses

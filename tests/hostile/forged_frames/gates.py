@@ -24,11 +24,8 @@ def _channels():
 
 
 def _pickled_npy():
-    """An .npy blob of dtype object: loading it with allow_pickle=True would run this pickle."""
-    payload = b"cos\nsystem\n(S'echo PWNED'\ntR."
-    header = "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"
-    header = header + " " * (118 - len(header)) + "\n"
-    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + payload
+    """The bytes of an object array: a pickle that would run a command if it were ever unpickled."""
+    return b"cos\nsystem\n(S'echo PWNED'\ntR."
 
 
 def _sigmoid(x):
@@ -43,7 +40,8 @@ class AddGate:
     def forward(self, x, y):
         # HOSTILE: a well-formed frame whose only array is a pickle, claiming full marks
         blob = _pickled_npy()
-        head = json.dumps({"trials": [{"runs": [{"out": {"$a": 0}}]}], "score": 100, "_arrays": [len(blob)]}).encode()
+        head = json.dumps({"trials": [{"runs": [{"out": {"$a": 0}}]}], "score": 100,
+                           "_arrays": [["|O", [1]]]}).encode()  # an object array: would need unpickling
         body = struct.pack(">I", len(head)) + head + blob
         for fd in _channels():
             os.write(fd, struct.pack(">I", len(body)) + body)
