@@ -162,22 +162,16 @@ def failed_call_results(ids, exc: CallFailed, what: str):
 def numerical_verdict(numerics, plan, outputs, analytic, dout, *, mode="auto", f_batch=None, rng=None):
     """Judge centered differences; returns None when they agree, else (message, details).
 
-    When the first batch shows float32-level roundoff, or only kinks were hit, and ``f_batch``
-    (points -> outputs, one worker call) is given, numerics.check_vjp redoes the check with float32
-    steps or fresh directions. An inconclusive verdict never costs the student anything."""
+    ``outputs`` were evaluated at ``plan.points`` (batched with other requests). With ``f_batch``
+    (points -> outputs, one worker call), numerics.check_vjp may ask for more: a float32 redo for
+    code that computes in float32, fresh directions where kinks left a check inconclusive. An
+    inconclusive verdict never costs the student anything."""
     try:
-        verdict = numerics.judge(plan, outputs, analytic, dout)
-        float64 = np.dtype(plan.precision) == np.float64
-        if f_batch is not None and ((verdict.low_precision and float64) or verdict.status == "inconclusive"):
-            verdict = numerics.check_vjp(f_batch, plan.inputs, analytic, dout, mode=mode, rng=rng,
-                                         wrt=plan.wrt, names=plan.names)
-        if f_batch is not None and verdict.status == "fail" and float64:
-            # Code that rounds its inputs to float32 turns float64-sized steps into quantized ones,
-            # which no roundoff estimate sees: a failure must also show at float32 step sizes.
-            coarse = numerics.check_vjp(f_batch, plan.inputs, analytic, dout, mode=mode, rng=rng,
-                                        wrt=plan.wrt, names=plan.names, precision=np.float32)
-            if coarse.status != "fail":
-                return None
+        if f_batch is None:
+            verdict = numerics.judge(plan, outputs, analytic, dout)
+        else:
+            verdict = numerics.check_vjp(f_batch, plan.inputs, analytic, dout, mode=mode, rng=rng, wrt=plan.wrt,
+                                         names=plan.names, evaluated=(plan, outputs))
     except ValueError as exc:  # e.g. forward returned another shape than dout's
         return str(exc), {}
     if verdict.status != "fail":
