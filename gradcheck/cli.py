@@ -44,6 +44,12 @@ def _load(assignment_file):
         raise UsageProblem(f"malformed assignment: {e}") from None
 
 
+def _lost(row, most=3) -> str:
+    """The checks a submission lost points on, the first few by id."""
+    lost = [cid for cid, c in row.get("checks", {}).items() if c["score"] < c["max_score"]]
+    return ", ".join(lost[:most]) + (f" (+{len(lost) - most} more)" if len(lost) > most else "")
+
+
 def _pts(x) -> str:
     return f"{float(x):g}"
 
@@ -104,9 +110,10 @@ def grade(submissions_dir, out_dir, assignment_file, seed, jobs, formats):
         raise GraderFailure(str(e)) from None
 
     width = max([10] + [len(r["submission"]) for r in rows])
-    click.echo(f"{'submission':<{width}}  {'score':>13}  status")
+    click.echo(f"{'submission':<{width}}  {'score':>13}  status  points lost on")
     for r in rows:
-        click.echo(f"{r['submission']:<{width}}  {_pts(r['score']):>6} / {_pts(r['max_score']):<4}  {r['status']}")
+        click.echo(f"{r['submission']:<{width}}  {_pts(r['score']):>6} / {_pts(r['max_score']):<4}  "
+                   f"{r['status']:<6}  {_lost(r)}")
     graded = sorted(r["score"] for r in rows if r["status"] == "graded")
     if graded:
         import statistics
