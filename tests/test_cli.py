@@ -100,8 +100,9 @@ def test_grade_writes_reports_summary_and_gradebook(tmp_path, fake):
     progress = [ln for ln in r.stderr.splitlines() if ln.startswith("[")]
     assert len(progress) == 3 and any("bad-bob" in ln and "0/100" in ln and "graded" in ln for ln in progress)
     table = r.stdout.splitlines()
-    assert table[0].split() == ["submission", "score", "status"]
+    assert table[0].split() == ["submission", "score", "status", "points", "lost", "on"]
     assert [ln.split()[0] for ln in table[1:4]] == ["alice", "bad-bob", "carol"]
+    assert "gates.AddGate.forward" in table[2] and "more)" in table[2]  # bad-bob lost points on many checks
     assert "mean 66.67" in r.stdout and "median 100" in r.stdout and str(out) in r.stdout
     rows = list(csv.DictReader((out / "gradebook.csv").open(newline="")))
     assert [row["submission"] for row in rows] == ["alice", "bad-bob", "carol"]
