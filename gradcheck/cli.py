@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
-import traceback
 from pathlib import Path
 
 import click
@@ -13,10 +10,9 @@ import click
 from . import batch as _batch
 from .assignment import AssignmentError, assignment_schema, load_assignment
 from .formats import (FORMATS, GRADESCOPE_VISIBILITIES, gradescope_failure_results, prairielearn_failure_results,
-                      to_gradescope, to_junit, to_prairielearn, validate_gradescope, validate_prairielearn,
-                      write_json)
-from .report import (atomic_write_text, dumps_report, error_report, report_schema, render_feedback, safe_name,
-                     student_view, write_report)
+                      to_gradescope, to_prairielearn)
+from .formats.container import ResultsNotWritten, grade_in_container, write_class_formats
+from .report import report_schema, render_feedback, student_view, write_report
 
 EXIT_CODES = """\b
 Exit status:
@@ -126,7 +122,7 @@ def grade(submissions_dir, out_dir, assignment_file, seed, jobs, formats):
     click.echo(f"Reports: {out_dir}/ (one <submission>.json each, summary.json, gradebook.csv)")
     if formats:
         try:
-            for line in _write_formats(rows, out_dir, assignment, formats):
+            for line in write_class_formats(rows, out_dir, assignment, formats):
                 click.echo(line)
         except OSError as e:
             raise GraderFailure(f"could not write the {'/'.join(formats)} results in {str(out_dir)!r}: {e}") from None
@@ -188,127 +184,11 @@ def schema(which):
     click.echo(json.dumps(assignment_schema() if which == "assignment" else report_schema(), indent=2))
 
 
-# --- platform formats -----------------------------------------------------------------------------
-
-def _write_formats(rows, out_dir, assignment, formats):
-    """The platform files of a graded class, made from the reports written in out_dir."""
-    reports = []
-    for row in sorted(rows, key=lambda r: r["submission"]):
-        name = row.get("report") or f"{safe_name(row['submission'])}.json"
-        reports.append(json.loads((Path(out_dir) / name).read_text(encoding="utf-8")))
-    lines = []
-    for fmt in dict.fromkeys(formats):
-        if fmt == "junit":
-            path = Path(out_dir) / "junit.xml"
-            atomic_write_text(path, to_junit(reports))
-            lines.append(f"JUnit XML: {path}")
-            continue
-        folder = Path(out_dir) / fmt
-        folder.mkdir(exist_ok=True)
-        for report in reports:
-            if fmt == "gradescope":
-                results = to_gradescope(report, assignment)
-                validate_gradescope(results)
-            else:
-                results = to_prairielearn(report, assignment)
-                validate_prairielearn(results)
-            write_json(results, folder / f"{safe_name(report['submission'])}.json")
-        lines.append(f"{'Gradescope' if fmt == 'gradescope' else 'PrairieLearn'} results: {folder}/")
-    return lines
-
-
-def _find_submission(path: Path):
-    """The folder holding the student's modules: path itself, or its only subfolder that holds them
-    (students often upload a zip of their folder). None when path is not a folder."""
-    if not path.is_dir():
-        return None
-    modules = ("gates.py", "graph.py", "mlp.py")
-    if any((path / m).is_file() for m in modules):
-        return path
+def _run_in_container(*args):
     try:
-        inner = [p for p in path.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
-                 and any((p / m).is_file() for m in modules)]
-    except OSError:
-        return path
-    return inner[0] if len(inner) == 1 else path
-
-
-def _container_sandbox(assignment, hide):
-    """The sandbox of the container modes: as root, refuse to run student code as root."""
-    from .sandbox import Limits, Sandbox
-    require = ("unprivileged_user",) if hasattr(os, "geteuid") and os.geteuid() == 0 else ()
-    return Sandbox(Limits(**assignment.limits), hide=list(hide), require=require)
-
-
-def _grade_in_container(platform, submission, results, assignment_file, seed, hide, report_file, convert, fail):
-    """Grade one submission and ALWAYS write a valid results file (score 0 and a message saying what
-    broke when grading itself fails). Exit status 0 when results were written, 1 when they could not be."""
-    results = Path(results)
-    validate = validate_gradescope if platform == "gradescope" else validate_prairielearn
-    data, report, assignment = None, None, None
-    try:
-        results.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise GraderFailure(f"cannot create the results folder {str(results.parent)!r}: {e}") from None
-    try:
-        try:
-            assignment = load_assignment(assignment_file)
-        except AssignmentError as e:
-            raise _Broken(f"the autograder is misconfigured (assignment file): {e}") from None
-        root = _find_submission(Path(submission))
-        name = Path(submission).name or "submission"
-        if root is None:
-            report = error_report(name, assignment, seed, f"no submission found: {str(submission)!r} is not a folder")
-        else:
-            hidden = []
-            tmp = Path(tempfile.gettempdir()).resolve()
-            for h in (results.parent, *hide):
-                h = Path(h).resolve()
-                if not h.exists():
-                    click.echo(f"note: not hiding {h}: it does not exist", err=True)
-                elif tmp == h or h in tmp.parents:
-                    click.echo(f"note: not hiding {h}: the sandbox's private folders live under it", err=True)
-                else:
-                    hidden.append(h)
-            try:
-                report, _, trace = _batch.grade_one(root, assignment, seed, sandbox_factory=_container_sandbox,
-                                                    hide=hidden)
-                if trace:
-                    click.echo(trace.rstrip(), err=True)
-            except _batch.GraderError as e:
-                report = error_report(root.name, assignment, seed, str(e))
-        data = convert(report, assignment)
-        validate(data)
-    except Exception as e:  # noqa: BLE001 - whatever broke, the platform gets a valid file saying so
-        why = str(e) if isinstance(e, _Broken) else f"internal grader error: {type(e).__name__}: {e}"
-        if not isinstance(e, _Broken):
-            click.echo(traceback.format_exc().rstrip(), err=True)
-        click.echo(f"gradcheck {platform}: {why}", err=True)
-        data = fail(why, assignment)
-        validate(data)
-    try:
-        write_json(data, results)
-    except OSError as e:
-        raise GraderFailure(f"could not write {str(results)!r}: {e}") from None
-    if report is not None:
-        # the instructor's feedback: the run's stdout (Gradescope shows it to instructors only)
-        click.echo(render_feedback(report), nl=False)
-        iso = report.get("isolation")
-        if isinstance(iso, dict):
-            keys = ("unprivileged_user", "hidden_paths", "network_namespace", "pid_namespace", "rlimits_in_force")
-            click.echo("Sandbox: " + ", ".join(f"{k}={'yes' if iso.get(k) else 'NO'}" for k in keys)
-                       + "".join(f"\n  note: {n}" for n in iso.get("notes") or []))
-        if report_file is not None:
-            try:
-                Path(report_file).parent.mkdir(parents=True, exist_ok=True)
-                atomic_write_text(report_file, dumps_report(report))
-            except OSError as e:
-                click.echo(f"could not write the report to {str(report_file)!r}: {e}", err=True)
-    click.echo(f"Results: {results}", err=True)
-
-
-class _Broken(Exception):
-    """Grading could not start for a reason worth saying as is."""
+        grade_in_container(*args, echo=click.echo)
+    except ResultsNotWritten as e:
+        raise GraderFailure(str(e)) from None
 
 
 _CONTAINER_EXIT = """\b
@@ -350,7 +230,7 @@ def gradescope(submission, results, assignment_file, seed, visibility, hide, rep
     As root (Gradescope runs run_autograder as root) student code runs as an unprivileged user in
     the sandbox's worker processes; if that cannot be arranged, nothing is run and the results say so."""
     hide = (*(p for p in (Path("/autograder/source"),) if p.exists()), *hide)
-    _grade_in_container("gradescope", submission, results, assignment_file, seed, hide, report_file,
+    _run_in_container("gradescope", submission, results, assignment_file, seed, hide, report_file,
                         lambda r, a: to_gradescope(r, a, visibility=visibility),
                         lambda why, a: gradescope_failure_results(why, a, seed=seed))
 
@@ -375,7 +255,7 @@ def prairielearn(submission, results, assignment_file, seed, now_due, published,
     PrairieLearn has no per-test visibility, so checks a student may not see yet are left out of the
     tests (the message says how many); the score counts every check."""
     hide = (*(p for p in (Path("/grade/tests"), Path("/grade/serverFilesCourse")) if p.exists()), *hide)
-    _grade_in_container("prairielearn", submission, results, assignment_file, seed, hide, report_file,
+    _run_in_container("prairielearn", submission, results, assignment_file, seed, hide, report_file,
                         lambda r, a: to_prairielearn(r, a, now_due=now_due, published=published),
                         lambda why, a: prairielearn_failure_results(why))
 

@@ -23,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from gradcheck import batch, cli
+from gradcheck.formats import container
 from gradcheck.assignment import load_assignment
 from gradcheck.formats import (FormatError, PL_MAX_BYTES, dumps, format_schema, to_gradescope, to_junit,
                                to_prairielearn, validate_gradescope, validate_prairielearn)
@@ -385,7 +386,7 @@ def test_gradescope_mode_when_grading_raises(tmp_path, monkeypatch):
 
 def test_gradescope_mode_when_the_grade_function_or_sandbox_fails(tmp_path, monkeypatch):
     sub = _copy_reference(tmp_path / "sub")
-    monkeypatch.setattr(cli, "_container_sandbox", _fake_sandbox)
+    monkeypatch.setattr(container, "container_sandbox", _fake_sandbox)
     monkeypatch.setattr(batch, "grade_one", functools.partial(
         batch.grade_one, grade=lambda *a: (_ for _ in ()).throw(ValueError("bad grade"))))
     results = tmp_path / "a" / "results.json"
@@ -396,7 +397,7 @@ def test_gradescope_mode_when_the_grade_function_or_sandbox_fails(tmp_path, monk
 
     def no_sandbox(assignment, hide):
         raise OSError("no namespaces for you")
-    monkeypatch.setattr(cli, "_container_sandbox", no_sandbox)
+    monkeypatch.setattr(container, "container_sandbox", no_sandbox)
     monkeypatch.setattr(batch, "grade_one", functools.partial(batch.grade_one, grade=_fake_grade))
     results = tmp_path / "b" / "results.json"
     assert _run("gradescope", "--submission", sub, "--results", results).exit_code == 0
@@ -432,7 +433,7 @@ def test_prairielearn_mode_without_a_submission(tmp_path):
 
 
 def test_prairielearn_mode_finds_a_nested_folder_and_grades_it(tmp_path, fake, monkeypatch):
-    monkeypatch.setattr(cli, "_container_sandbox", _fake_sandbox)
+    monkeypatch.setattr(container, "container_sandbox", _fake_sandbox)
     sub = tmp_path / "student"
     _copy_reference(sub / "homework")
     results = tmp_path / "results" / "results.json"
