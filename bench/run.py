@@ -1,0 +1,645 @@
+"""gradcheck's benchmark: class throughput, worker start-up, and the cost of numerical verification.
+
+    python bench/run.py            # N=200 submissions, every measurement (a few minutes)
+    python bench/run.py --quick    # N=40, no full per-coordinate loop at 70k parameters (~1 min)
+
+Prints a table and writes bench/results.json (``--json PATH`` to write elsewhere).
+
+1. Class throughput: a class of N submissions (copies of reference/ and five planted-bug variants of
+   it, mixed) graded by ``gradcheck grade DIR --jobs 2`` in a subprocess, full isolation on. Wall
+   clock, per-submission seconds (the reports' timing.seconds), peak RSS of the grader processes and
+   of the workers (sampled from /proc), the same at N/4 (does the grader's memory grow with the
+   class?), and the same class graded with --jobs 1: the reports must be identical (timing aside).
+2. Worker start-up: asking the zygote for a worker until it answers ``ping`` (ready to import a
+   submission), and until it has imported the reference, over a fresh ``python -c "import numpy"``.
+3. Numerical verification cost: MLP softmax losses of ~30, ~5,000 and ~70,000 parameters (reference
+   MLP, tanh, batch 64): gradcheck's check of all parameters (``gradcheck.numerics.check_vjp`` on the
+   loss as a function of the parameter tensors, in-process) and a CS231n-style per-coordinate loop,
+   as multiples of one analytic forward+backward (reference ``MLP.loss``), and which planted gradient
+   bugs each one catches, plus their verdicts on the correct gradient (false alarms).
+
+Numbers are medians; the load average before and after is recorded (another job on the machine
+slows everything down). BLAS runs with one thread (as in the workers) unless OPENBLAS_NUM_THREADS
+is set.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "reference"
+MODULES = ("gates.py", "graph.py", "mlp.py")
+WORKER_UID_BASE = 1_000_000
+
+# planted bugs: (file, text of the reference, replacement); each must occur exactly once
+BUGS = {
+    "swapped-multiply": ("gates.py", "return [dz * self.y, dz * self.x]", "return [dz * self.x, dz * self.y]"),
+    "sigmoid-ignores-dout": ("gates.py", "return [dz * self.z * (1.0 - self.z)]",
+                             "return [self.z * (1.0 - self.z)]"),
+    "branch-overwrite": ("graph.py", "grads[i] = g if grads[i] is None else grads[i] + g", "grads[i] = g"),
+    "softmax-not-mean": ("gates.py", "return [dout * dscores / n]", "return [dout * dscores]"),
+    "sgd-wrong-sign": ("mlp.py", "self.params[k] = self.params[k] - lr * g",
+                       "self.params[k] = self.params[k] + lr * g"),
+}
+
+TARGETS = {
+    "submissions_per_second": 8.0,     # at --jobs 2, full isolation
+    "worker_start_over_fresh": 0.2,    # worker start <= 1/5 of python -c "import numpy"
+    "numerical_passes_70k": 20.0,      # analytic forward+backward passes
+    "worker_rss_mb": 300.0,
+}
+
+
+# ------------------------------------------------------------------------------------ the class
+
+
+def kinds(n):
+    """The kind of each of n submissions: every other one correct, the others cycle through the bugs."""
+    bugs = list(BUGS)
+    return ["correct" if i % 2 == 0 else bugs[(i // 2) % len(bugs)] for i in range(n)]
+
+
+def make_class(root, n):
+    """Write n submission folders under root (copies of reference/*.py, patched for the bugs);
+    returns {submission name: kind}."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    sources = {m: (REFERENCE / m).read_text() for m in MODULES}
+    out = {}
+    for i, kind in enumerate(kinds(n)):
+        files = dict(sources)
+        if kind != "correct":
+            name, old, new = BUGS[kind]
+            if files[name].count(old) != 1:
+                raise RuntimeError(f"bug {kind}: {old!r} does not occur exactly once in reference/{name}")
+            files[name] = files[name].replace(old, new)
+        sub = root / f"s{i:04d}-{kind}"
+        sub.mkdir()
+        for m, text in files.items():
+            (sub / m).write_text(text)
+        out[sub.name] = kind
+    return out
+
+
+# ---------------------------------------------------------------------- processes and their memory
+
+
+def _proc_table():
+    """{pid: (ppid, uid, cmdline, rss_kb, hwm_kb)} of every process we can read."""
+    table = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                status = f.read()
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = {}
+        for line in status.splitlines():
+            key, _, value = line.partition(":")
+            fields[key] = value.split()
+        try:
+            table[pid] = (int(fields["PPid"][0]), int(fields["Uid"][0]), cmdline,
+                          int(fields.get("VmRSS", [0])[0]), int(fields.get("VmHWM", [0])[0]))
+        except (KeyError, IndexError, ValueError):
+            continue
+    return table
+
+
+def classify(pid, root_pid, uid, cmdline):
+    """The role of a process of a grading run: cli, grader (pool process), zygote, worker or other."""
+    if pid == root_pid:
+        return "cli"
+    if uid >= WORKER_UID_BASE:
+        return "worker"
+    if "zygote.py" in cmdline:
+        return "zygote"
+    if "multiprocessing" in cmdline and "resource_tracker" not in cmdline:
+        return "grader"
+    return "other"
+
+
+class MemorySampler:
+    """Samples /proc while a process tree runs: the peak RSS (VmHWM) of each process of the tree,
+    classified by role."""
+
+    def __init__(self, root_pid, interval=0.05):
+        self.root, self.interval = root_pid, interval
+        self.peaks = {}   # pid -> (role, peak kb)
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self):
+        tree = {self.root}
+        while not self._stop.is_set():
+            table = _proc_table()
+            grew = True
+            while grew:   # the descendants of the root, whatever their parent died of
+                grew = False
+                for pid, (ppid, *_rest) in table.items():
+                    if pid not in tree and ppid in tree:
+                        tree.add(pid)
+                        grew = True
+            for pid in tree & set(table):
+                ppid, uid, cmdline, rss, hwm = table[pid]
+                role = classify(pid, self.root, uid, cmdline)
+                old = self.peaks.get(pid, (role, 0))[1]
+                self.peaks[pid] = (role, max(old, hwm, rss))
+            self.samples += 1
+            self._stop.wait(self.interval)
+
+    def summary(self):
+        by_role = {}
+        for role, kb in self.peaks.values():
+            by_role.setdefault(role, []).append(kb / 1024)
+        out = {"samples": self.samples}
+        for role, mbs in sorted(by_role.items()):
+            out[role] = {"count": len(mbs), "peak_mb": round(max(mbs), 1),
+                         "median_mb": round(statistics.median(mbs), 1)}
+        return out
+
+
+def grade_cli(sub_dir, out_dir, jobs, seed=0):
+    """``gradcheck grade SUB_DIR --out OUT_DIR --jobs JOBS`` in a subprocess: wall clock and memory."""
+    cmd = [sys.executable, "-c", "import sys; from gradcheck.cli import main; sys.exit(main())",
+           "grade", str(sub_dir), "--out", str(out_dir), "--jobs", str(jobs), "--seed", str(seed)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with MemorySampler(proc.pid) as sampler:
+        stdout, stderr = proc.communicate()
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"gradcheck grade exited with {proc.returncode}:\n{stderr[-3000:]}")
+    return {"wall_seconds": wall, "memory": sampler.summary()}
+
+
+def read_reports(out_dir):
+    out = {}
+    for path in sorted(Path(out_dir).glob("*.json")):
+        if path.name != "summary.json":
+            out[path.stem] = json.loads(path.read_text())
+    return out
+
+
+def without_timing(report):
+    return {k: v for k, v in report.items() if k != "timing"}
+
+
+def _percentile(values, q):
+    return float(np.percentile(np.asarray(values, dtype=float), q)) if values else None
+
+
+def _mb(memory, role):
+    return memory.get(role, {}).get("peak_mb")
+
+
+def class_throughput(n, jobs=2, small=None, compare_jobs=1, workdir=None):
+    """Grade a generated class of n at --jobs ``jobs``; the first ``small`` of it at the same jobs
+    (memory growth); the same class at --jobs ``compare_jobs`` (identical reports?)."""
+    small = small or max(1, n // 4)
+    tmp = Path(tempfile.mkdtemp(prefix="gradcheck-bench-", dir=workdir))
+    try:
+        big_dir, small_dir = tmp / "class", tmp / "class-small"
+        kind_of = make_class(big_dir, n)
+        make_class(small_dir, small)
+        # both runs of the class write to the same --out path: it is recorded in the reports
+        # (isolation.hidden), so a different folder would make every report differ
+        run = grade_cli(big_dir, tmp / "reports", jobs)
+        reports = read_reports(tmp / "reports")
+        (tmp / "reports").rename(tmp / "reports-first")
+        if len(reports) != n:
+            raise RuntimeError(f"{len(reports)} reports for {n} submissions")
+        seconds = [r["timing"]["seconds"] for r in reports.values()]
+        small_run = grade_cli(small_dir, tmp / "reports-small", jobs)
+        result = {
+            "n": n, "jobs": jobs,
+            "wall_seconds": round(run["wall_seconds"], 3),
+            "submissions_per_second": round(n / run["wall_seconds"], 2),
+            "median_seconds": round(statistics.median(seconds), 4),
+            "p95_seconds": round(_percentile(seconds, 95), 4),
+            "memory": run["memory"],
+            "grader_peak_rss_mb": _mb(run["memory"], "grader"),
+            "cli_peak_rss_mb": _mb(run["memory"], "cli"),
+            "worker_peak_rss_mb": _mb(run["memory"], "worker"),
+            "worker_median_rss_mb": run["memory"].get("worker", {}).get("median_mb"),
+            "zygote_peak_rss_mb": _mb(run["memory"], "zygote"),
+            "small": {"n": small, "wall_seconds": round(small_run["wall_seconds"], 3),
+                      "grader_peak_rss_mb": _mb(small_run["memory"], "grader"),
+                      "cli_peak_rss_mb": _mb(small_run["memory"], "cli"), "memory": small_run["memory"]},
+            "status": sorted({r["status"] for r in reports.values()}),
+            "scores": {k: sorted({r["score"] for name, r in reports.items() if kind_of[name] == k})
+                       for k in sorted(set(kind_of.values()))},
+            "isolation": {k: v for k, v in next(iter(reports.values()))["isolation"].items()
+                          if isinstance(v, bool)},
+        }
+        grader_growth = (result["grader_peak_rss_mb"] or 0) - (result["small"]["grader_peak_rss_mb"] or 0)
+        cli_growth = (result["cli_peak_rss_mb"] or 0) - (result["small"]["cli_peak_rss_mb"] or 0)
+        result["grader_growth_mb"] = round(grader_growth, 1)
+        result["cli_growth_mb"] = round(cli_growth, 1)
+        # "grows": more than 5 MB and 5% between N/4 and N (sampling noise is well below that)
+        result["grader_memory_grows"] = bool(grader_growth > max(5.0, 0.05 * (result["grader_peak_rss_mb"] or 0)))
+        if compare_jobs:
+            other = grade_cli(big_dir, tmp / "reports", compare_jobs)
+            other_reports = read_reports(tmp / "reports")
+            differ = sorted(k for k in set(reports) | set(other_reports)
+                            if k not in reports or k not in other_reports
+                            or without_timing(reports[k]) != without_timing(other_reports[k]))
+            result[f"jobs{compare_jobs}"] = {
+                "wall_seconds": round(other["wall_seconds"], 3),
+                "submissions_per_second": round(n / other["wall_seconds"], 2),
+                "grader_peak_rss_mb": _mb(other["memory"], "grader"),
+                "worker_peak_rss_mb": _mb(other["memory"], "worker")}
+            result["identical_across_jobs"] = not differ
+            result["differing_reports"] = differ[:10]
+        return result
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------- worker start-up
+
+
+def worker_startup(rounds=5, spawns=20):
+    """Worker start (fork from the zygote, isolate, answer ping) and worker start + import of the
+    reference, each over a fresh ``python -c "import numpy"``, measured in alternation."""
+    from gradcheck.sandbox import Limits, Sandbox, measure
+    fresh, up, load = [], [], []
+    sub = Path(tempfile.mkdtemp(prefix="gradcheck-bench-sub-"))
+    try:
+        for m in MODULES:
+            shutil.copy(REFERENCE / m, sub / m)
+        with Sandbox(Limits(), hide=[str(sub)]) as sb:
+            isolation = {k: v for k, v in sb.isolation.items() if isinstance(v, bool)}
+            for _ in range(rounds):
+                fresh += measure.fresh_numpy(1)
+                up += measure.spawn_ping(sb, spawns)[0]
+                for _ in range(max(1, spawns // 4)):
+                    t0 = time.perf_counter()
+                    with sb.session(sub) as s:
+                        ok = all(v.get("ok") for v in s.modules.values())
+                        load.append(time.perf_counter() - t0)
+                    if not ok:
+                        raise RuntimeError(f"the reference did not load in a worker: {s.modules}")
+    finally:
+        shutil.rmtree(sub, ignore_errors=True)
+    f, u, lo = (statistics.median(v) * 1000 for v in (fresh, up, load))
+    return {"fresh_import_numpy_ms": round(f, 2), "spawn_ping_ms": round(u, 2),
+            "spawn_ping_over_fresh": round(u / f, 4), "spawn_load_reference_ms": round(lo, 2),
+            "spawn_load_over_fresh": round(lo / f, 4), "runs": {"fresh": len(fresh), "spawn": len(up),
+                                                                "load": len(load)},
+            "isolation": isolation}
+
+
+# -------------------------------------------------------------------- numerical verification cost
+
+
+class LossProblem:
+    """The softmax loss of a reference MLP (tanh) on a fixed batch, as a function of its parameter
+    tensors (sorted names: W1, W2, ..., b1, b2, ...)."""
+
+    def __init__(self, sizes, batch=64, seed=0, activation="tanh"):
+        from gradcheck.reference.mlp import MLP
+        rng = np.random.default_rng(seed)
+        self.sizes = list(sizes)
+        self.net = MLP(sizes, activation, seed=seed)
+        self.X = rng.standard_normal((batch, sizes[0]))
+        self.y = rng.integers(0, sizes[-1], batch)
+        self.names = sorted(self.net.params)
+        self.params = [self.net.params[k].copy() for k in self.names]
+        self.n_params = int(sum(p.size for p in self.params))
+        self.rows = np.arange(batch)
+
+    def loss(self, *params):
+        """Forward only: the loss at these parameters."""
+        self.net.params = dict(zip(self.names, params))
+        scores = self.net.forward(self.X)
+        shifted = scores - scores.max(axis=1, keepdims=True)
+        logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return float(-logp[self.rows, self.y].mean())
+
+    def analytic(self, dact=None):
+        """One analytic forward+backward at the base parameters: (loss, [grads in names' order]).
+        ``dact``: a replacement for the activation's derivative (a planted bug)."""
+        self.net.params = dict(zip(self.names, self.params))
+        if dact is not None:
+            saved, self.net.dact = self.net.dact, dact
+        try:
+            loss, grads = self.net.loss(self.X, self.y)
+        finally:
+            if dact is not None:
+                self.net.dact = saved
+        return loss, [grads[k] for k in self.names]
+
+
+def planted(problem):
+    """{case: gradients}: the correct gradient and five planted bugs."""
+    _, g = problem.analytic()
+    k = {name: i for i, name in enumerate(problem.names)}
+    cases = {"correct": g}
+
+    def with_(name, value):
+        out = [x.copy() for x in g]
+        out[k[name]] = value
+        return out
+
+    cases["sign flip (W1)"] = with_("W1", -g[k["W1"]])
+    cases["factor 2 (W2)"] = with_("W2", 2 * g[k["W2"]])
+    one = g[k["W1"]].copy()
+    where = np.unravel_index(np.argmax(np.abs(one)), one.shape)
+    one[where] *= 1.1            # the largest entry off by 10%
+    cases["one element (W1)"] = with_("W1", one)
+    w1 = g[k["W1"]]
+    cases["transposed (W1)"] = with_("W1", np.ascontiguousarray(w1.T).reshape(w1.shape))
+    cases["no activation derivative"] = problem.analytic(dact=lambda h: np.ones_like(h))[1]
+    return cases
+
+
+def _median_time(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def gradcheck_check(problem, grads, mode="directional", seed=0):
+    """gradcheck's numerical check of every parameter tensor: (verdict, evaluations, seconds)."""
+    from gradcheck import numerics
+    count = [0]
+
+    def f_batch(points):
+        count[0] += len(points)
+        return [problem.loss(*p) for p in points]
+
+    t0 = time.perf_counter()
+    verdict = numerics.check_vjp(f_batch, problem.params, grads, np.array(1.0), mode=mode, rng=seed,
+                                 names=problem.names)
+    return verdict, count[0], time.perf_counter() - t0
+
+
+def eval_numerical_gradient(f, x, h=1e-5):
+    """CS231n-style: the centered difference of f() at every coordinate of x, changed in place."""
+    grad = np.zeros_like(x)
+    for ix in np.ndindex(x.shape):
+        old = x[ix]
+        x[ix] = old + h
+        plus = f()
+        x[ix] = old - h
+        minus = f()
+        x[ix] = old
+        grad[ix] = (plus - minus) / (2 * h)
+    return grad
+
+
+def cs231n_rel_error(x, y):
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+def cs231n_loop(problem, limit=None):
+    """The numerical gradient of every tensor, one coordinate at a time: (grads, evaluations,
+    seconds). With ``limit``: only the first ``limit`` coordinates (for a cost estimate)."""
+    params = [p.copy() for p in problem.params]
+
+    def f():
+        return problem.loss(*params)
+
+    count, grads = 0, []
+    t0 = time.perf_counter()
+    if limit is None:
+        for x in params:
+            grads.append(eval_numerical_gradient(f, x))
+            count += 2 * x.size
+    else:
+        x = params[0]
+        flat = x.reshape(-1)
+        for i in range(min(limit, flat.size)):
+            old = flat[i]
+            flat[i] = old + 1e-5
+            f()
+            flat[i] = old - 1e-5
+            f()
+            flat[i] = old
+            count += 2
+        grads = None
+    return grads, count, time.perf_counter() - t0
+
+
+def numerical_cost(sizes, seeds=5, loop_max=None, repeat=5, threshold=1e-5):
+    """gradcheck (directional, and auto) vs the CS231n loop on one MLP loss. The loop runs in full
+    up to ``loop_max`` parameters (None: always); above, its cost is estimated from 2000 coordinates."""
+    problem = LossProblem(sizes)
+    full_loop = loop_max is None or problem.n_params <= loop_max
+    cases = planted(problem)
+    unit = _median_time(lambda: problem.analytic(), 200 if problem.n_params < 10_000 else 100)
+    forward = _median_time(lambda: problem.loss(*problem.params), 100)
+    out = {"sizes": problem.sizes, "params": problem.n_params, "batch": len(problem.X),
+           "analytic_ms": round(unit * 1000, 4), "forward_ms": round(forward * 1000, 4), "checkers": {}}
+    for mode in ("directional", "auto"):
+        verdicts, times, evals = {}, [], set()
+        for case, grads in cases.items():
+            statuses = []
+            for seed in range(seeds):
+                runs = repeat if case == "correct" else 1
+                for _ in range(runs):
+                    verdict, n_eval, seconds = gradcheck_check(problem, grads, mode, seed)
+                    if case == "correct":
+                        times.append(seconds)
+                        evals.add(n_eval)
+                statuses.append(verdict.status)
+            verdicts[case] = {s: statuses.count(s) for s in sorted(set(statuses))}
+        cost = statistics.median(times)
+        bugs = [c for c in cases if c != "correct"]
+        out["checkers"][f"gradcheck {mode}"] = {
+            "evaluations": sorted(evals), "ms": round(cost * 1000, 3), "passes": round(cost / unit, 2),
+            "seeds": seeds,
+            "caught": sum(verdicts[c].get("fail", 0) == seeds for c in bugs), "bugs": len(bugs),
+            "false_alarm": verdicts["correct"].get("fail", 0) > 0,
+            "verdicts": verdicts}
+    # the per-coordinate loop, once; its verdicts from the same numerical gradient
+    grads, n_eval, seconds = cs231n_loop(problem, limit=None if full_loop else 2000)
+    entry = {"evaluations": n_eval if full_loop else 2 * problem.n_params, "estimated": not full_loop,
+             "threshold": threshold}
+    if full_loop:
+        entry["ms"] = round(seconds * 1000, 1)
+        verdicts, errors = {}, {}
+        for case, analytic in cases.items():
+            err = max(cs231n_rel_error(a, b) for a, b in zip(analytic, grads))
+            errors[case] = float(f"{err:.3g}")
+            verdicts[case] = "wrong" if err > threshold else "ok"
+        entry.update(verdicts=verdicts, rel_error=errors,
+                     caught=sum(v == "wrong" for c, v in verdicts.items() if c != "correct"),
+                     bugs=len(cases) - 1, false_alarm=verdicts["correct"] == "wrong")
+    else:
+        entry["ms"] = round(seconds / n_eval * 2 * problem.n_params * 1000, 1)
+    entry["passes"] = round(entry["ms"] / 1000 / unit, 1)
+    out["checkers"]["cs231n loop"] = entry
+    return out
+
+
+# ------------------------------------------------------------------------------------------ main
+
+
+def loadavg():
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def targets(results):
+    out = {}
+    c = results.get("class")
+    if c:
+        out["throughput"] = {"target": ">= 8 submissions/s at --jobs 2", "value": c["submissions_per_second"],
+                             "met": c["submissions_per_second"] >= TARGETS["submissions_per_second"]}
+        out["worker_rss"] = {"target": "worker < 300 MB RSS", "value": c["worker_peak_rss_mb"],
+                             "met": c["worker_peak_rss_mb"] is not None
+                             and c["worker_peak_rss_mb"] < TARGETS["worker_rss_mb"]}
+        out["grader_memory_flat"] = {"target": "grader memory does not grow with class size",
+                                     "value": c["grader_growth_mb"], "met": not c["grader_memory_grows"]}
+        if "identical_across_jobs" in c:
+            out["jobs_identical"] = {"target": "same reports with --jobs 1 and 2",
+                                     "value": c["identical_across_jobs"], "met": c["identical_across_jobs"]}
+    w = results.get("worker_startup")
+    if w:
+        out["worker_start"] = {"target": "worker start <= 1/5 of python -c 'import numpy'",
+                               "value": w["spawn_ping_over_fresh"],
+                               "met": w["spawn_ping_over_fresh"] <= TARGETS["worker_start_over_fresh"]}
+    for entry in results.get("numerics", []):
+        if entry["params"] > 50_000:
+            g = entry["checkers"]["gradcheck directional"]
+            out["numerical_70k"] = {
+                "target": "check all parameters of the 70k MLP in <= 20 forward+backward passes, every bug, "
+                          "no false alarm",
+                "value": g["passes"],
+                "met": g["passes"] <= TARGETS["numerical_passes_70k"] and g["caught"] == g["bugs"]
+                and not g["false_alarm"]}
+    return out
+
+
+def table(results):
+    lines = []
+    c = results.get("class")
+    if c:
+        lines += [f"Class of {c['n']} (half correct, half 5 planted bugs), gradcheck grade --jobs {c['jobs']}, "
+                  f"full isolation",
+                  f"  throughput            {c['submissions_per_second']:.2f} submissions/s "
+                  f"({c['wall_seconds']:.1f} s wall)",
+                  f"  per submission        median {c['median_seconds']:.3f} s, p95 {c['p95_seconds']:.3f} s",
+                  f"  peak RSS              grader {c['grader_peak_rss_mb']} MB, worker {c['worker_peak_rss_mb']} MB "
+                  f"(median {c['worker_median_rss_mb']}), zygote {c['zygote_peak_rss_mb']} MB, "
+                  f"CLI {c['cli_peak_rss_mb']} MB",
+                  f"  grader RSS at N={c['small']['n']}   {c['small']['grader_peak_rss_mb']} MB "
+                  f"(growth to N={c['n']}: {c['grader_growth_mb']} MB; grows: {c['grader_memory_grows']})"]
+        if "identical_across_jobs" in c:
+            lines.append(f"  --jobs 1              {c['jobs1']['submissions_per_second']:.2f} submissions/s; "
+                         f"reports identical to --jobs 2: {str(c['identical_across_jobs']).lower()}")
+        lines.append(f"  scores by kind        {c['scores']}")
+    w = results.get("worker_startup")
+    if w:
+        lines += ["Worker start-up (medians)",
+                  f"  fresh python -c 'import numpy'   {w['fresh_import_numpy_ms']:.1f} ms",
+                  f"  worker ready (spawn + ping)      {w['spawn_ping_ms']:.2f} ms = "
+                  f"{w['spawn_ping_over_fresh']:.3f} x fresh",
+                  f"  worker with reference imported   {w['spawn_load_reference_ms']:.2f} ms = "
+                  f"{w['spawn_load_over_fresh']:.3f} x fresh"]
+    if results.get("numerics"):
+        lines.append("Numerical verification of all parameters (cost in analytic forward+backward passes)")
+        lines.append(f"  {'params':>7} {'checker':<22} {'evals':>8} {'ms':>10} {'passes':>9} {'bugs caught':>12} "
+                     f"{'false alarm':>12}")
+        for e in results["numerics"]:
+            for name, ch in e["checkers"].items():
+                evals = ch["evaluations"]
+                evals = "/".join(map(str, evals)) if isinstance(evals, list) else str(evals)
+                caught = f"{ch['caught']}/{ch['bugs']}" if "caught" in ch else "-"
+                alarm = str(ch["false_alarm"]).lower() if "false_alarm" in ch else "-"
+                est = " (est.)" if ch.get("estimated") else ""
+                lines.append(f"  {e['params']:>7} {name:<22} {evals:>8} {ch['ms']:>10.1f} {ch['passes']:>9.1f} "
+                             f"{caught:>12} {alarm:>12}{est}")
+            lines.append(f"  {'':>7} (one forward+backward: {e['analytic_ms']:.3f} ms; forward only: "
+                         f"{e['forward_ms']:.3f} ms)")
+    if results.get("targets"):
+        lines.append("Targets")
+        for name, t in results["targets"].items():
+            lines.append(f"  {'MET    ' if t['met'] else 'NOT MET'} {t['target']}: {t['value']}")
+    lines.append(f"Load average before {results['machine']['loadavg_before']}, after "
+                 f"{results['machine']['loadavg_after']}")
+    return "\n".join(lines)
+
+
+NUMERIC_SIZES = ([3, 4, 3], [50, 80, 10], [784, 89, 10])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="N=40, 2 seeds, no full per-coordinate loop at 70k")
+    ap.add_argument("--n", type=int, default=None, help="class size (default 200, --quick 40)")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--seeds", type=int, default=None, help="seeds per gradcheck check (default 5, --quick 2)")
+    ap.add_argument("--sizes", default=None, help="MLP sizes to check, e.g. '3,4,3;50,80,10'")
+    ap.add_argument("--skip", default="", help="comma-separated parts to skip: class, startup, numerics")
+    ap.add_argument("--json", default=str(ROOT / "bench" / "results.json"), help="where to write the results")
+    args = ap.parse_args(argv)
+    n = args.n or (40 if args.quick else 200)
+    seeds = args.seeds or (2 if args.quick else 5)
+    sizes = ([[int(s) for s in part.split(",")] for part in args.sizes.split(";")] if args.sizes
+             else [list(s) for s in NUMERIC_SIZES])
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    import gradcheck
+    results = {"command": "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+               "quick": args.quick,
+               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
+                           "gradcheck": getattr(gradcheck, "__version__", None),
+                           "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+                           "loadavg_before": loadavg()}}
+    if "startup" not in skip:
+        results["worker_startup"] = worker_startup(rounds=3 if args.quick else 5)
+    if "numerics" not in skip:
+        results["numerics"] = [numerical_cost(s, seeds=seeds, loop_max=10_000 if args.quick else None,
+                                              repeat=3 if args.quick else 5) for s in sizes]
+    if "class" not in skip:
+        results["class"] = class_throughput(n, jobs=args.jobs)
+    results["machine"]["loadavg_after"] = loadavg()
+    results["targets"] = targets(results)
+    print(table(results))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+        print(f"wrote {args.json}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
