@@ -1,6 +1,7 @@
 """What `pip install .` gives a user who has no source checkout: the package with the reference
 under gradcheck.reference (never a top-level `reference` module), its data files, and the
 `gradcheck` command."""
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -14,8 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
+    source = tmp_path_factory.mktemp("source") / "gradcheck"  # a copy: building writes build/ into the tree
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "reports",
+                                                                 "__pycache__", ".hypothesis"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out),
-                    str(ROOT)], check=True, capture_output=True, timeout=300)
+                    str(source)], check=True, capture_output=True, timeout=300)
     (path,) = out.glob("gradcheck-*.whl")
     return path
 

@@ -1,9 +1,11 @@
 """gradcheck.sandbox: the trusted-side API, what a worker can see, start-up cost, cleanup."""
+import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -45,6 +47,26 @@ def hidden_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("grader_files")
     (d / "answers.txt").write_text("the hidden answers")
     return d
+
+
+@pytest.fixture(scope="module")
+def unlisted_dir(tmp_path_factory):
+    """Another copy of the reference that nobody passes in hide=, outside every temp folder (next to the
+    checkout, where another checkout of the course would be): only the allowlist root keeps it out."""
+    parent = REFERENCE.resolve().parent.parent
+    try:
+        if parent == Path("/"):
+            raise OSError("the checkout is at the top level")
+        d = Path(tempfile.mkdtemp(prefix=".gradcheck-decoy-", dir=parent))
+    except OSError:
+        d = tmp_path_factory.mktemp("decoy")
+    try:
+        (d / "reference").mkdir()
+        shutil.copy(REFERENCE / "gates.py", d / "reference" / "gates.py")
+        (d / "answers.txt").write_text("answers nobody listed")
+        yield d
+    finally:
+        shutil.rmtree(d)
 
 
 @pytest.fixture(scope="module")
@@ -124,18 +146,20 @@ def test_worker_imports_nothing_of_the_grader(sandbox, submission):
     assert "ops" in info["modules"] and "protocol" in info["modules"]
 
 
-def test_isolation_in_force(sandbox, hidden_dir, submission):
+def test_isolation_in_force(sandbox, hidden_dir, unlisted_dir, submission):
     iso = sandbox.isolation
     assert iso["separate_process"] and iso["scrubbed_env"] and iso["rlimits_in_force"]
     assert iso["rlimits"]["as"] == LIMITS.memory_mb * 2**20 and iso["rlimits"]["core"] == 0
     if not AS_ROOT:
         pytest.skip("privilege drop and namespaces are checked when running as root")
     for key in ("unprivileged_user", "network_namespace", "mount_namespace", "hidden_paths", "private_tmp",
-                "process_list_hidden", "private_workdir", "no_new_privs", "pid_namespace"):
+                "process_list_hidden", "private_workdir", "no_new_privs", "pid_namespace", "allowlist_root"):
         assert iso[key] is True, (key, iso)
     assert str(hidden_dir) in iso["hidden"] and iso["kill_scope"] == "pid namespace + uid"
+    assert os.path.realpath(sys.base_prefix) in iso["allowed_paths"] or "/usr" in iso["allowed_paths"]
     pkg = Path(gradcheck.__file__).resolve().parent
-    secrets = [hidden_dir / "answers.txt", pkg / "__init__.py", REFERENCE / "gates.py", pkg / "sandbox" / "ops.py"]
+    secrets = [hidden_dir / "answers.txt", pkg / "__init__.py", REFERENCE / "gates.py", pkg / "sandbox" / "ops.py",
+               unlisted_dir / "reference" / "gates.py", unlisted_dir / "answers.txt"]
     with sandbox.session(submission) as s:
         info = s.probe(secrets + [hidden_dir]).header
     assert info["uid"] >= isolation.UID_BASE and info["euid"] == info["uid"] and info["groups"] == []
@@ -144,6 +168,141 @@ def test_isolation_in_force(sandbox, hidden_dir, submission):
     assert info["paths"][str(hidden_dir)]["listdir"] in (0, "PermissionError", None)
     assert set(info["env"]) == {"PATH", "HOME", "LANG", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
     assert info["interfaces"] == ["lo"]
+
+
+def test_worker_sees_only_the_allowlist_root(sandbox, unlisted_dir, submission):
+    """Nothing but the system folders, the Python installation and its own temp folders exists for a
+    worker: not the checkout, not another copy of the reference that no one listed, not /home or /opt."""
+    if not sandbox.isolation.get("allowlist_root"):
+        pytest.skip(f"no allowlist root here: {sandbox.isolation['notes']}")
+    repo = REFERENCE.resolve().parent
+    host = [repo, repo / "tests", repo.parent, unlisted_dir, unlisted_dir / "reference" / "gates.py", Path(sandbox._base),
+            *(Path(p) for p in ("/home", "/srv", "/opt", "/mnt", "/var/lib", "/run", "/sys", "/boot", "/work"))]
+    host = [p for p in host if p.exists() and not any(
+        isolation._under(str(p), a) or isolation._under(a, str(p)) for a in sandbox.isolation["allowed_paths"])]
+    python = [Path(sys.base_prefix).resolve() / "lib", Path(np.__file__).resolve(), Path("/usr/bin"), Path("/etc/passwd")]
+    with sandbox.session(submission) as s:
+        info = s.probe(host + python + [Path("/dev/null"), Path("/dev/urandom")]).header
+    assert host and all(not info["paths"][str(p)]["exists"] for p in host), \
+        {str(p): info["paths"][str(p)] for p in host if info["paths"][str(p)]["exists"]}
+    assert all(info["paths"][str(p)]["exists"] for p in python)
+    assert info["paths"]["/dev/null"]["read"] == "ok" and info["paths"]["/dev/urandom"]["read"] == "ok"
+    assert info["tmp"] == sorted({"submission", *sandbox.zygote_report["tmp_entries"]})
+
+
+def test_hidden_paths_inside_the_allowlist_stay_hidden(tmp_path):
+    """hide= still counts inside an allowed folder: a package of the Python installation can be hidden."""
+    import _pytest
+
+    pkg_dir = Path(_pytest.__file__).resolve().parent
+    a_file = Path(pytest.__file__).resolve().parent / "__main__.py"
+    sub = copy_submission(REFERENCE, tmp_path / "dave")
+    with Sandbox(LIMITS, hide=[pkg_dir, a_file]) as sb:
+        iso = sb.isolation
+        if not AS_ROOT or not iso.get("mount_namespace"):
+            pytest.skip("needs mount namespaces")
+        assert iso["hidden_paths"] and {str(pkg_dir), str(a_file)} <= set(iso["hidden"]), iso
+        with sb.session(sub) as s:
+            assert s.call(*multiply_request()).ok
+            info = s.probe([pkg_dir / "__init__.py", a_file, Path(np.__file__).resolve()]).header
+    assert info["paths"][str(pkg_dir / "__init__.py")]["read"] != "ok"
+    assert info["paths"][str(a_file)]["read"] == "ok" and info["paths"][str(a_file)]["stat"] != list(
+        (a_file.stat().st_dev, a_file.stat().st_ino))  # an empty file stands in for it
+    assert info["paths"][str(Path(np.__file__).resolve())]["read"] == "ok"
+
+
+LAZY_IMPORTS = """
+import collections, decimal, fractions, functools, itertools, json, math, random, statistics
+import csv, heapq, string, dataclasses, copy, pprint, difflib, unittest
+import numpy.linalg, numpy.random, numpy.testing, numpy.fft, numpy.polynomial
+
+AT_IMPORT = float(fractions.Fraction(1, 3) * 3) + statistics.mean([1, 2, 3]) - 2  # 1.0
+
+
+class ExpGate:
+    def forward(self, x):
+        import bisect, fractions, statistics, decimal, textwrap, uuid
+        import numpy.testing as npt
+        from numpy.polynomial import polynomial
+        npt.assert_allclose(numpy.linalg.inv(numpy.eye(2)), numpy.eye(2))
+        rng = numpy.random.default_rng(0)
+        v = rng.standard_normal(3)
+        total = (AT_IMPORT + float(fractions.Fraction(1, 2)) + statistics.median([1, 5, 3])
+                 + float(decimal.Decimal("0.25")) + bisect.bisect([1, 2, 3], 2)
+                 + float(numpy.fft.fft(numpy.ones(4))[0].real) + float(polynomial.polyval(2.0, [1, 1]))
+                 + len(json.dumps(collections.OrderedDict(a=1))) + math.factorial(3)
+                 + functools.reduce(lambda a, b: a + b, itertools.repeat(1, 2)) + float(v.shape[0]))
+        self.x = numpy.asarray(x, dtype=float)
+        return numpy.asarray(total + 0 * self.x)
+
+    def backward(self, dz):
+        return [numpy.zeros_like(self.x)]
+"""
+
+
+def test_student_code_imports_stdlib_and_numpy_modules_lazily(sandbox, tmp_path):
+    """Modules the zygote never imported load from the (read-only) Python installation, at import and later."""
+    with sandbox.session(REFERENCE) as s:
+        preloaded = set(s.probe().header["modules"])
+    lazy = [m for m in ("fractions", "decimal", "statistics", "csv", "numpy.testing", "numpy.fft",
+                        "numpy.polynomial", "unittest", "difflib", "uuid") if m not in preloaded]
+    assert len(lazy) >= 5, lazy  # the test would prove nothing if the zygote had imported them all
+    sub = copy_submission(REFERENCE, tmp_path / "erin")
+    (sub / "gates.py").write_text((sub / "gates.py").read_text() + LAZY_IMPORTS)
+    with sandbox.session(sub) as s:
+        assert s.modules["gates"]["ok"], s.modules["gates"]
+        r = s.call({"op": "gates", "trials": [{"cls": "ExpGate", "runs": [{"inputs": [{"$a": 0}], "dout": {"$a": 1}}]}]},
+                   [np.array(0.0), np.array(1.0)])
+        run = resolve(r.header["trials"][0]["runs"][0], r.arrays)
+        assert "error" not in run, (run, s.output.text)
+    expected = 1.0 + 0.5 + 3 + 0.25 + 2 + 4.0 + 3.0 + len('{"a": 1}') + 6 + 2 + 3
+    assert float(run["out"]) == expected
+
+
+def _in_private_mount_namespace(fn):
+    """Run ``fn`` in a forked child that has its own mount namespace (never touches the host's); its JSON result."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(r)
+            isolation.unshare(isolation.CLONE_NEWNS)
+            isolation.mount(None, "/", None, isolation.MS_REC | isolation.MS_PRIVATE)
+            os.write(w, json.dumps(fn()).encode())
+            code = 0
+        except BaseException as exc:  # noqa: BLE001
+            os.write(w, json.dumps({"error": repr(exc)}).encode())
+        finally:
+            os._exit(code)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        data = f.read()
+    os.waitpid(pid, 0)
+    return json.loads(data)
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="mount namespaces of the test process need root")
+def test_allowlist_root_is_built_and_tested_or_reported(tmp_path):
+    (tmp_path / ".empty").write_text("")
+    numpy_site = str(Path(np.__file__).resolve().parent.parent)
+
+    def build(allowed):
+        def fn():
+            report = {"notes": []}
+            isolation.setup_allowlist_root({"empty_file": str(tmp_path / ".empty"), "allowed": allowed}, report)
+            report["mounted"] = os.path.ismount(tmp_path / ".root")
+            return report
+        return fn
+
+    good = _in_private_mount_namespace(build([os.path.realpath(sys.base_prefix), numpy_site]))
+    assert good["allowlist_root"] is True and good["mounted"] and good["notes"] == [], good
+    assert "/usr" in good["allowed_paths"] and os.path.realpath(sys.base_prefix) in good["allowed_paths"] + ["/usr"]
+    # a folder that holds a per-worker temp folder cannot be bound: no root, today's behaviour, and a note
+    bad = _in_private_mount_namespace(build(["/var"]))
+    assert bad["allowlist_root"] is False and not bad["mounted"], bad
+    assert "no allowlist root" in bad["notes"][0] and "minus the hidden paths" in bad["notes"][0]
+    assert not (tmp_path / ".root").exists() or not os.listdir(tmp_path / ".root")
 
 
 def test_output_is_captured_and_capped(sandbox, tmp_path):

@@ -12,6 +12,7 @@ import os
 import secrets
 import shutil
 import socket
+import tempfile
 import time
 from pathlib import Path
 
@@ -80,8 +81,21 @@ def tree_hashes(*roots):
     return out
 
 
+def unlisted_folder(fallback):
+    """A temporary folder next to the checkout (outside every temp folder a worker gets privately), where
+    another checkout of the course would be; ``fallback`` when the checkout's parent is not writable."""
+    parent = REFERENCE.resolve().parent.parent
+    try:
+        if parent == Path("/"):
+            raise OSError("the checkout is at the top level")
+        return Path(tempfile.mkdtemp(prefix=".gradcheck-decoy-", dir=parent))
+    except OSError:
+        return Path(tempfile.mkdtemp(prefix="decoy-", dir=fallback))
+
+
 class World:
-    """Folders of one test module: submissions (with an honest sibling), reports, a hidden secret."""
+    """Folders of one test module: submissions (with an honest sibling), reports, a hidden secret, and an
+    unlisted copy of the reference that no one passes in hide= (only the allowlist root keeps it out)."""
 
     def __init__(self, root):
         self.root = root
@@ -91,6 +105,10 @@ class World:
         self.token = "secret-" + secrets.token_hex(16)
         (self.secret / "token.txt").write_text(self.token)
         (self.secret / "reference" / "gates.py").write_text(f"# {self.token}\n" + (REFERENCE / "gates.py").read_text())
+        self.unlisted = unlisted_folder(root)
+        (self.unlisted / "main" / "reference").mkdir(parents=True)
+        (self.unlisted / "main" / "reference" / "gates.py").write_text(
+            f"# {self.token}\n" + (REFERENCE / "gates.py").read_text())
         self.sibling = self.subs / "honest_sibling"
         shutil.copytree(REFERENCE, self.sibling, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
         self.listener = socket.socket()
@@ -108,7 +126,8 @@ class World:
         target = {"reports": str(self.reports), "sibling": str(self.sibling), "port": self.port,
                   "token": self.token, "hidden": [str(self.secret), str(self.reports), str(self.subs),
                                                   str(REFERENCE.resolve())],
-                  "guesses": [str(REFERENCE / "gates.py"), str(self.secret / "token.txt")]}
+                  "guesses": [str(REFERENCE / "gates.py"), str(self.secret / "token.txt"),
+                              str(self.unlisted / "main" / "reference" / "gates.py")]}
         (dst / "target.json").write_text(json.dumps(target))
         return dst
 
@@ -116,8 +135,11 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     w = World(tmp_path_factory.mktemp("hostile"))
-    yield w
-    w.listener.close()
+    try:
+        yield w
+    finally:
+        w.listener.close()
+        shutil.rmtree(w.unlisted)
 
 
 @pytest.fixture(scope="module")
@@ -295,6 +317,10 @@ def test_reference_and_secrets_stay_unreadable(sandbox, world):
         assert "LEAK" not in text, text
         assert float(run["out"]) == 0.0 and "snoop: 0 leaks" in text, text
         assert_add_works(s)
+    if sandbox.isolation["allowlist_root"]:
+        # the reference elsewhere on the machine (the original checkout, another course's copy) is just as
+        # absent as the unlisted copy: the worker's root holds only the system folders and Python
+        assert sandbox.isolation["hidden_paths"] and sandbox.isolation["not_hidden"] == []
 
 
 def test_sibling_cannot_be_touched(sandbox, world):

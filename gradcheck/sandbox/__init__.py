@@ -420,7 +420,7 @@ class Sandbox:
         samples = {}
         for h in self.hide:
             samples[h] = _sample_file(h)
-        paths = [p for pair in samples.items() for p in pair if p]
+        paths = [p for pair in samples.items() for p in pair if p] + [self._base]  # not in the allowlist root
         setup_errors = []
         try:
             wanted = ["pid_ns", "mount_ns", "net_ns", "ipc_ns", "private_tmp", "proc_hidden"] if self.namespaces else []
@@ -448,8 +448,11 @@ class Sandbox:
                 same_dir = seen.get("stat") == [st.st_dev, st.st_ino]  # the worker sees the very same folder
             except OSError:
                 same_dir = False
-            (hidden if read != "ok" and not same_dir else not_hidden).append(h)
+            # a hidden file is covered by an empty stand-in: readable, but not the same file
+            unread = read != "ok" or (sample == h and os.path.isfile(h))
+            (hidden if unread and not same_dir else not_hidden).append(h)
         rl = info["rlimits"]
+        own_tmp = info["tmp"] == sorted({os.path.basename(isolation.WORKDIR), *self.zygote_report.get("tmp_entries", [])})
         iso = {
             "separate_process": True,
             "zygote": True,
@@ -461,13 +464,16 @@ class Sandbox:
             "hidden_paths": not not_hidden and bool(self.zygote_report.get("mount_ns")),
             "hidden": hidden,
             "not_hidden": not_hidden,
-            "private_tmp": info["tmp"] == [os.path.basename(isolation.WORKDIR)],
+            "allowlist_root": bool(self.zygote_report.get("allowlist_root") and w.setup.get("allowlist_root"))
+            and info["paths"].get(self._base, {}).get("exists") is False,
+            "allowed_paths": list(self.zygote_report.get("allowed_paths", [])),
+            "private_tmp": own_tmp,
             "process_list_hidden": info["proc_other_users"] == 0 and not info["proc_sees_parent"],
             "rlimits": {k.lower(): v[0] for k, v in rl.items()},
             "scrubbed_env": set(info["env"]) <= ALLOWED_ENV,
             "private_workdir": info["cwd_owner"] == info["uid"] and info["cwd_mode"] == 0o700
             and not any(_under(info["cwd"], h) for h in self.hide)
-            and (info["tmp"] == [os.path.basename(isolation.WORKDIR)] or info["uid"] >= isolation.UID_BASE),
+            and (own_tmp or info["uid"] >= isolation.UID_BASE),
             "no_new_privs": bool(info["no_new_privs"]),
             "pid_namespace": bool(w.setup.get("pid_ns")) and info["pid"] == 1,
             "kill_scope": " + ".join(

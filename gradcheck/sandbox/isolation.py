@@ -6,12 +6,18 @@ Imported by the zygote as the top-level module ``isolation`` (and by the trusted
 Two set-ups:
 - ``setup_zygote`` runs once in the zygote: a mount namespace (plus a user namespace when not root)
   in which every hidden path is covered by an empty read-only tmpfs; directories the worker needs (the
-  Python installation) are bound back where a hidden or unreadable directory covers them.
+  Python installation) are bound back where a hidden or unreadable directory covers them. Then it
+  builds the workers' *allowlist root* (``build_root``): a fresh tmpfs holding only the system
+  directories (``/usr``, ``/etc``, ``/bin``...), a minimal ``/dev``, and the Python installation,
+  all bound read-only at their own paths. Everything else on the machine does not exist in it.
 - ``setup_child`` runs in each forked worker before any student code: new session, per-worker mount,
-  network and IPC namespaces, private tmpfs over every world-writable directory (the private working
-  directory lives in the new ``/tmp``), a ``/proc`` that shows only the worker's own processes,
-  rlimits, an unprivileged uid, no_new_privs, a scrubbed environment, output to the capture pipe.
-Every step reports whether it took effect; the steps listed in ``required`` fail the spawn instead.
+  network and IPC namespaces, a private tmpfs on ``/tmp``, ``/var/tmp`` and ``/dev/shm`` (the private
+  working directory lives in the new ``/tmp``), a ``/proc`` that shows only the worker's own
+  processes, ``pivot_root`` into the allowlist root (the old root is detached), rlimits, an
+  unprivileged uid, no_new_privs, a scrubbed environment, output to the capture pipe.
+When the allowlist root cannot be built, workers see the host's tree minus the hidden paths (the
+zygote says why in its notes). Every step reports whether it took effect; the steps listed in
+``required`` fail the spawn instead (entering the allowlist root, once built, is always required).
 """
 import ctypes
 import os
@@ -27,7 +33,14 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 32, 4096, 8192, 16384, 1 << 18
+MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
+MNT_DETACH = 2
+MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC = 1, 2, 4, 8
+AT_FDCWD, AT_RECURSIVE = -100, 0x8000
+# syscalls glibc has no wrapper for: {machine: (pivot_root, mount_setattr)}
+_SYSCALLS = {"x86_64": (155, 442), "aarch64": (41, 442), "riscv64": (41, 442), "ppc64le": (203, 442),
+             "s390x": (217, 442), "i686": (217, 442), "i386": (217, 442), "armv7l": (218, 442)}
 
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
 
@@ -36,6 +49,14 @@ UID_BASE = 1_000_000  # worker uid = UID_BASE + the worker's pid: unique among l
 WORKDIR = "/tmp/submission"  # the private working directory when /tmp is a private tmpfs
 BLAS_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 TMP_CANDIDATES = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
+# the allowlist root: system folders bound read-only (or the same symlink when the host has one),
+# device nodes bound into an otherwise empty /dev, and the per-worker private tmpfs mount points
+SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc")
+DEVICES = ("null", "zero", "full", "random", "urandom")
+DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
+             "stderr": "/proc/self/fd/2"}
+ROOT_TMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+ROOT_DIRS = ("proc", "tmp", "var/tmp", "dev/shm")
 
 _libc = None
 
@@ -47,6 +68,8 @@ def libc():
         _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
         _libc.unshare.argtypes = [ctypes.c_int]
         _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+        _libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+        _libc.syscall.restype = ctypes.c_long
     return _libc
 
 
@@ -70,6 +93,55 @@ def mount(source, target, fstype, flags, data=None):
 
 def prctl(option, arg=0):
     _check(libc().prctl(option, arg, 0, 0, 0), f"prctl({option})")
+
+
+def umount(target, flags=MNT_DETACH):
+    _check(libc().umount2(_b(target), flags), f"umount {target}")
+
+
+def _syscall_nr(index, name):
+    import platform
+
+    nrs = _SYSCALLS.get(platform.machine())
+    if nrs is None:
+        raise OSError(38, f"{name}: syscall number unknown on {platform.machine()}")
+    return nrs[index]
+
+
+def pivot_root(new_root, put_old):
+    nr = _syscall_nr(0, "pivot_root")
+    _check(libc().syscall(ctypes.c_long(nr), ctypes.c_char_p(_b(new_root)), ctypes.c_char_p(_b(put_old))),
+           "pivot_root")
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64), ("propagation", ctypes.c_uint64),
+                ("userns_fd", ctypes.c_uint64)]
+
+
+def mount_setattr(path, attr_set, recursive):
+    nr = _syscall_nr(1, "mount_setattr")
+    attr = _MountAttr(attr_set, 0, 0, 0)
+    _check(libc().syscall(ctypes.c_long(nr), ctypes.c_int(AT_FDCWD), ctypes.c_char_p(_b(path)),
+                          ctypes.c_uint(AT_RECURSIVE if recursive else 0), ctypes.byref(attr),
+                          ctypes.c_size_t(ctypes.sizeof(attr))), f"mount_setattr {path}")
+
+
+def make_readonly(path, recursive=True, extra=MOUNT_ATTR_NOSUID):
+    """Make the mount at ``path`` (and, with ``recursive``, every mount under it) read-only.
+
+    ``mount_setattr`` (Linux 5.12) does the whole subtree and leaves locked flags alone; older kernels
+    get a remount of the top mount that keeps its flags (a user namespace may not clear them)."""
+    try:
+        return mount_setattr(path, MOUNT_ATTR_RDONLY | extra, recursive)
+    except OSError:
+        pass
+    st = os.statvfs(path).f_flag
+    flags = MS_REMOUNT | MS_BIND | MS_RDONLY | (MS_NOSUID if extra & MOUNT_ATTR_NOSUID else 0)
+    flags |= st & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME)
+    if st & os.ST_RELATIME:
+        flags |= MS_RELATIME
+    mount(None, path, None, flags)
 
 
 class _CapHeader(ctypes.Structure):
@@ -173,9 +245,200 @@ def apply_overlays(overlays, empty_file):
     return done
 
 
+def outermost(paths):
+    """The paths none of the others contains, in order."""
+    paths = list(dict.fromkeys(paths))
+    return [p for p in paths if not any(q != p and _under(p, q) for q in paths)]
+
+
+def _mkdirs(root, path):
+    """Create ``root + path`` (mode 0755) component by component, never following a symlink."""
+    cur = root
+    for part in path.strip("/").split("/"):
+        cur = os.path.join(cur, part)
+        try:
+            os.mkdir(cur, 0o755)
+            os.chmod(cur, 0o755)
+        except FileExistsError:
+            if os.path.islink(cur) or not os.path.isdir(cur):
+                raise OSError(17, f"{cur} exists and is not a folder") from None
+    return cur
+
+
+def plan_root(allowed):
+    """Which folders a worker's allowlist root binds: (system dirs, {name: symlink target}, Python dirs)."""
+    system, links = [], {}
+    for name in SYSTEM_DIRS:
+        src = "/" + name
+        if os.path.islink(src):
+            links[name] = os.readlink(src)
+        elif os.path.isdir(src):
+            system.append(src)
+    reserved = ["/" + n for n in (*SYSTEM_DIRS, "dev", "proc")]
+    extra = []
+    for k in outermost(os.path.realpath(p) for p in allowed):
+        if any(_under(k, r) for r in system):
+            continue  # already there (a Python in /usr)
+        if k == "/" or any(_under(k, r) for r in reserved) or any(_under(t, k) for t in ROOT_TMP_DIRS):
+            raise OSError(22, f"cannot bind {k} into the allowlist root")
+        extra.append(k)
+    return system, links, extra
+
+
+def build_root(root, allowed):
+    """Mount the workers' allowlist root at ``root`` (in the zygote's mount namespace).
+
+    A fresh tmpfs holding: the system folders (read-only binds, or the host's symlinks), a ``/dev``
+    with only null, zero, full, random, urandom, the mount points of the per-worker ``/proc``,
+    ``/tmp``, ``/var/tmp``, ``/dev/shm``, and ``allowed`` (the Python installation) bound read-only
+    at its own path. Binds are recursive, so the hidden-path overlays of the zygote's namespace that
+    fall inside an allowed folder stay in force. Returns (bound paths, those under a per-worker tmp dir).
+    """
+    system, links, extra = plan_root(allowed)
+    opts = "size=1m,nr_inodes=4096,mode=0755"
+    mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, opts)
+    try:
+        os.chmod(root, 0o755)
+        for name, target in links.items():
+            os.symlink(target, os.path.join(root, name))
+        for d in ROOT_DIRS:
+            _mkdirs(root, d)
+        for src in system + extra:
+            dst = _mkdirs(root, src)
+            mount(src, dst, None, MS_BIND | MS_REC)
+            make_readonly(dst)
+        for name in DEVICES:
+            src = "/dev/" + name
+            if not os.path.exists(src):
+                continue
+            dst = os.path.join(root, "dev", name)
+            os.close(os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            mount(src, dst, None, MS_BIND)
+            try:
+                mount_setattr(dst, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, False)
+            except OSError:
+                pass
+        for name, target in DEV_LINKS.items():
+            os.symlink(target, os.path.join(root, "dev", name))
+        mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, opts)
+    except BaseException:
+        umount(root)
+        raise
+    keep = [k for k in extra if any(_under(k, t) for t in ROOT_TMP_DIRS)]
+    return system + extra, keep
+
+
+def tmp_entries(dirs):
+    """Names the worker's private /tmp shows besides the working folder: where a kept dir lies in it."""
+    return sorted({k[len("/tmp/"):].split("/")[0] for k in dirs if _under(k, "/tmp") and k != "/tmp"})
+
+
+def _mount_proc(target):
+    error = None
+    for opts in ("hidepid=invisible", "hidepid=2", None):
+        try:
+            return mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts)
+        except OSError as exc:
+            error = exc
+    raise error
+
+
+def enter_root(root, keep, disk_mb, proc=None):
+    """In a worker's own mount namespace: private tmpfs mounts inside the allowlist ``root``, then
+    ``pivot_root`` into it and detach the old root. ``keep``: bound folders under a tmp dir (a
+    virtualenv under /tmp) to bind again over the fresh tmpfs. ``proc``: a callable mounting /proc
+    at the path it is given (its failure is the caller's business), or None."""
+    fds = {k: os.open(root + k, os.O_PATH | os.O_DIRECTORY) for k in keep}
+    try:
+        for d in ROOT_TMP_DIRS:
+            size = disk_mb if d == "/tmp" else 1
+            mount("tmpfs", root + d, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,nr_inodes=4096,mode=1777")
+            for k, fd in fds.items():
+                if _under(k, d):
+                    mount(f"/proc/self/fd/{fd}", _mkdirs(root + d, k[len(d):]), None, MS_BIND | MS_REC)
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+    if proc is not None:
+        proc(root + "/proc")  # before the pivot: a user namespace may mount proc only while one is visible
+    os.chdir(root)
+    try:
+        pivot_root(".", ".")  # the old root ends up on top of the new one; detach it with all its mounts
+        umount(".")
+    except OSError:
+        # / is not a mount point (the grader runs in a chroot or an initramfs): move the new root over it
+        mount(".", "/", None, MS_MOVE)
+        os.chroot(".")
+    os.chdir("/")
+
+
+def _selftest_root(root, keep):
+    """Fork a child that enters the allowlist root as a worker would; None if it worked, else why."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(r)
+            unshare(CLONE_NEWNS)
+            enter_root(root, keep, 1)
+            top = set(os.listdir("/"))
+            if os.path.exists(root):
+                raise OSError(0, f"{root} is still reachable")
+            with open("/tmp/probe", "w") as f:
+                f.write("x")
+            for k in keep:
+                os.listdir(k)
+            if not {"usr", "tmp", "dev", "proc"} <= top:
+                raise OSError(0, f"unexpected root: {sorted(top)}")
+            code = 0
+        except BaseException as exc:  # noqa: BLE001
+            os.write(w, f"{type(exc).__name__}: {exc}".encode()[:2000])
+        finally:
+            os._exit(code)
+    os.close(w)
+    _, status = os.waitpid(pid, 0)
+    with os.fdopen(r, "rb") as f:
+        why = f.read().decode(errors="replace")
+    return None if status == 0 else (why or f"test worker ended with status {status}")
+
+
+def setup_allowlist_root(cfg, report):
+    """In the zygote, after the hidden-path overlays: build and test the allowlist root (see build_root).
+
+    Fills report["allowlist_root"], ["allowed_paths"], ["root"], ["root_keep"]; a failure leaves the
+    zygote as it was and says why in report["notes"]."""
+    report["allowlist_root"] = False
+    if not cfg.get("allowlist_root", True):
+        report["notes"].append("allowlist root disabled by configuration: workers see the whole file tree "
+                               "minus the hidden paths")
+        return
+    root = cfg.get("root_dir") or os.path.join(os.path.dirname(cfg["empty_file"]), ".root")
+    made = False
+    try:
+        if not os.path.isdir(root):
+            os.mkdir(root, 0o700)
+            made = True
+        bound, keep = build_root(root, cfg.get("allowed", []))
+    except OSError as exc:
+        if made:
+            os.rmdir(root)
+        report["notes"].append(f"no allowlist root ({exc}): workers see the whole file tree minus the hidden paths")
+        return
+    why = _selftest_root(root, keep)
+    if why is not None:
+        umount(root)
+        report["notes"].append(f"no allowlist root (a test worker could not enter it: {why}): workers see the "
+                               "whole file tree minus the hidden paths")
+        return
+    report.update({"allowlist_root": True, "root": root, "allowed_paths": bound, "root_keep": keep,
+                   "tmp_entries": tmp_entries(keep)})
+
+
 def setup_zygote(cfg):
     """Once, in the zygote: a private mount namespace with the hidden paths covered. Returns a report."""
-    report = {"as_root": os.geteuid() == 0, "userns": False, "mount_ns": False, "hidden": [], "notes": []}
+    report = {"as_root": os.geteuid() == 0, "userns": False, "mount_ns": False, "hidden": [], "notes": [],
+              "allowlist_root": False, "tmp_entries": tmp_entries(cfg.get("python_dirs", []))}
     if not cfg.get("namespaces", True):
         report["notes"].append("namespaces disabled by configuration")
         return report
@@ -204,6 +467,7 @@ def setup_zygote(cfg):
             report["hidden"].extend(apply_overlays([(root, is_dir, inside)], cfg["empty_file"]))
         except OSError as exc:
             report["notes"].append(f"could not hide {root}: {exc}")
+    setup_allowlist_root(cfg, report)
     return report
 
 
@@ -281,7 +545,8 @@ def setup_child(cfg, keep_fds, report):
     """In the freshly forked worker, before student code: everything of the module docstring.
 
     ``cfg``: staging (dir with the submission copy), limits (dict), required (step names that must
-    succeed), drop_user, namespaces, sys_path, fallback_base, tmp_dirs. ``report`` (a dict) is filled
+    succeed), drop_user, namespaces, sys_path, fallback_base, tmp_dirs, python_dirs, new_root and
+    root_keep (the allowlist root built by the zygote, if any). ``report`` (a dict) is filled
     with the steps that took effect. Returns the working directory. Raises when a required step fails.
     """
     required = set(cfg.get("required", ()))
@@ -310,13 +575,25 @@ def setup_child(cfg, keep_fds, report):
     nproc = limits["processes"] + (0 if drop else _count_threads(uid))
     src_fd = os.open(cfg["staging"], os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
 
+    new_root = cfg.get("new_root") if cfg.get("namespaces") else None
+    if new_root:
+        required |= {"mount_ns", "allowlist_root"}  # the zygote's own view is not what a worker may see
     if cfg.get("namespaces"):
         step("mount_ns", lambda: unshare(CLONE_NEWNS))
         step("net_ns", lambda: unshare(CLONE_NEWNET))
         step("ipc_ns", lambda: unshare(CLONE_NEWIPC))
     if "pid_ns" in required and not report.get("pid_ns"):
         raise RuntimeError("required isolation step 'pid_ns' failed")
-    if report.get("mount_ns"):
+
+    def proc(target="/proc"):
+        step("proc_hidden", lambda: _mount_proc(target))
+
+    with_proc = as_root or report.get("pid_ns")
+    if new_root:
+        step("allowlist_root", lambda: enter_root(new_root, cfg.get("root_keep", []), limits["disk_mb"],
+                                                  proc if with_proc else None))
+        report["private_tmp"] = report["allowlist_root"]
+    elif report.get("mount_ns"):
         def private_tmp():
             mount(None, "/", None, MS_REC | MS_PRIVATE)
             tmp_dirs = cfg.get("tmp_dirs", [])
@@ -333,16 +610,8 @@ def setup_child(cfg, keep_fds, report):
             for fd in keep.values():
                 os.close(fd)
         step("private_tmp", private_tmp)
-        if as_root or report.get("pid_ns"):
-            def proc():
-                error = None
-                for opts in ("hidepid=invisible", "hidepid=2", None):
-                    try:
-                        return mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts)
-                    except OSError as exc:
-                        error = exc
-                raise error
-            step("proc_hidden", proc)
+        if with_proc:
+            proc()
     if report.get("private_tmp") and os.path.isdir("/tmp"):
         workdir = WORKDIR
         os.mkdir(workdir, 0o700)

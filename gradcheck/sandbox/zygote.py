@@ -4,7 +4,8 @@ Started by the trusted side (``gradcheck.sandbox.Sandbox``) as
 ``python -I -S -B zygote.py <control fd>``: no site, no user paths, no ``gradcheck`` package. It puts
 only this folder and the standard library on ``sys.path`` (plus numpy's site directory), imports
 numpy (with one BLAS thread), ``protocol``, ``ops``, ``worker``, ``standin_gates`` and ``isolation``,
-sets up its mount namespace with the hidden paths (``isolation.setup_zygote``), then serves requests
+sets up its mount namespace with the hidden paths and the workers' allowlist root (the system folders
+and the Python installation only; ``isolation.setup_zygote``), then serves requests
 on the control socket (AF_UNIX SOCK_SEQPACKET, JSON messages, file descriptors by SCM_RIGHTS):
 
   {"op": "spawn", "cfg": {...}} + [channel fd, output fd]
@@ -202,7 +203,9 @@ def _spawn(cfg, fds):
     r, w = os.pipe()  # worker -> zygote: its set-up report
     use_ns = bool(ZYGOTE_REPORT["mount_ns"] and cfg.get("namespaces", True))
     cfg = {**cfg, "sys_path": STDLIB + [CFG["numpy_site"]], "tmp_dirs": TMP_DIRS, "namespaces": use_ns,
-           "python_dirs": CFG.get("python_dirs", [])}
+           "python_dirs": CFG.get("python_dirs", []),
+           "new_root": ZYGOTE_REPORT.get("root") if ZYGOTE_REPORT["allowlist_root"] else None,
+           "root_keep": ZYGOTE_REPORT.get("root_keep", [])}
     a = os.fork()
     if a == 0:  # --------------------------------------------------------------------------- A
         code = 70
@@ -306,7 +309,13 @@ if __name__ == "__main__":
         pass
     TMP_DIRS = isolation.world_writable_dirs()
     _t0 = time.perf_counter()
-    ZYGOTE_REPORT = isolation.setup_zygote(CFG)
+    # what a worker's allowlist root holds besides the system folders: the Python installation, the
+    # standard library and numpy's site directory (never this folder, the gradcheck package)
+    ALLOWED = list(CFG.get("python_dirs", []))
+    for p in STDLIB + [CFG["numpy_site"]]:
+        if os.path.isdir(p) and os.path.realpath(p) not in ALLOWED:
+            ALLOWED.append(os.path.realpath(p))
+    ZYGOTE_REPORT = isolation.setup_zygote({**CFG, "allowed": ALLOWED})
     ZYGOTE_REPORT["setup_seconds"] = round(time.perf_counter() - _t0, 6)
     ZYGOTE_REPORT["numpy"] = numpy.__version__
     ZYGOTE_REPORT["pid"] = os.getpid()

@@ -1,8 +1,9 @@
 """HOSTILE helper of the sneaky_reference submission: looks for the reference solution (and a secret the
 test planted in a hidden folder) by every route it can think of, and reports each success as a leak.
 
-Harmless by construction: it only reads (at most 200 kB per file), walks the file tree for at most
-1.5 s, skips /proc, /sys, /dev and /mnt in that walk, and never writes or connects anywhere.
+Harmless by construction: it only reads (at most 200 kB per file, at most 5000 files next to known
+folders), walks the file tree for at most 1.5 s, skips /proc, /sys, /dev and /mnt in that walk, and
+never writes or connects anywhere.
 """
 import glob
 import importlib
@@ -142,6 +143,39 @@ class Snoop:
                 [os.path.join(h, "token.txt") for h in self.hidden]:
             self.read("known path", path)
 
+    def neighbours(self, budget=5000):
+        """Other checkouts and copies: look inside every folder next to a folder this process heard of
+        (sys.path, install metadata, the environment, mount points, the target's paths) and in the usual
+        places (home folders, /srv, /opt, /work...)."""
+        seeds = {"/home", "/root", "/srv", "/opt", "/work", "/mnt", "/var", "/usr/local", "/tmp", "/var/tmp", "/"}
+        seeds.update(p for p in sys.path if p)
+        seeds.update(self.guesses + self.hidden)
+        for value in os.environ.values():
+            seeds.update(part for part in value.split(":") if part.startswith("/"))
+        try:
+            with open("/proc/self/mountinfo") as f:
+                seeds.update(line.split()[4] for line in f)
+        except OSError:
+            pass
+        folders = set()
+        for seed in seeds:
+            p = os.path.abspath(seed)
+            while True:
+                folders.add(p)
+                if p == "/":
+                    break
+                p = os.path.dirname(p)
+        for folder in sorted(folders):
+            try:
+                names = sorted(os.listdir(folder))[:200]
+            except OSError:
+                continue
+            for name in names:
+                for rel in ("reference/gates.py", "main/reference/gates.py", "token.txt"):
+                    if self.tried >= budget:
+                        return
+                    self.read("next to a known folder", os.path.join(folder, name, rel))
+
     def walk(self, seconds=1.5):
         stop = time.monotonic() + seconds
         for dirpath, dirnames, filenames in os.walk("/"):
@@ -156,7 +190,8 @@ class Snoop:
 
 def leaks():
     s = Snoop()
-    for route in (s.imports, s.sys_path, s.site_packages, s.environment, s.proc, s.mounts, s.guessed, s.walk):
+    for route in (s.imports, s.sys_path, s.site_packages, s.environment, s.proc, s.mounts, s.guessed, s.neighbours,
+                  s.walk):
         try:
             route()
         except Exception as exc:  # noqa: BLE001
