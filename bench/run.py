@@ -33,6 +33,7 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
+import resource  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -102,8 +103,11 @@ def make_class(root, n):
 # ---------------------------------------------------------------------- processes and their memory
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
 def _proc_table():
-    """{pid: (ppid, uid, cmdline, rss_kb, hwm_kb)} of every process we can read."""
+    """{pid: (ppid, uid, cmdline, rss_kb, hwm_kb, cpu_seconds)} of every process we can read."""
     table = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -114,6 +118,9 @@ def _proc_table():
                 status = f.read()
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read().rsplit(")", 1)[1].split()
+            cpu = (int(stat[11]) + int(stat[12])) / _TICK      # utime + stime
         except OSError:
             continue
         fields = {}
@@ -122,7 +129,7 @@ def _proc_table():
             fields[key] = value.split()
         try:
             table[pid] = (int(fields["PPid"][0]), int(fields["Uid"][0]), cmdline,
-                          int(fields.get("VmRSS", [0])[0]), int(fields.get("VmHWM", [0])[0]))
+                          int(fields.get("VmRSS", [0])[0]), int(fields.get("VmHWM", [0])[0]), cpu)
         except (KeyError, IndexError, ValueError):
             continue
     return table
@@ -142,12 +149,14 @@ def classify(pid, root_pid, uid, cmdline):
 
 
 class MemorySampler:
-    """Samples /proc while a process tree runs: the peak RSS (VmHWM) of each process of the tree,
-    classified by role."""
+    """Samples /proc while a process tree runs: the peak RSS (VmHWM) and the CPU time of each
+    process of the tree, classified by role (a process that lives shorter than the interval may be
+    missed; VmHWM is the peak over its life up to the sample)."""
 
     def __init__(self, root_pid, interval=0.05):
         self.root, self.interval = root_pid, interval
         self.peaks = {}   # pid -> (role, peak kb)
+        self.cpu = {}     # pid -> CPU seconds at the last sample
         self.samples = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -172,10 +181,13 @@ class MemorySampler:
                         tree.add(pid)
                         grew = True
             for pid in tree & set(table):
-                ppid, uid, cmdline, rss, hwm = table[pid]
-                role = classify(pid, self.root, uid, cmdline)
-                old = self.peaks.get(pid, (role, 0))[1]
+                ppid, uid, cmdline, rss, hwm, cpu = table[pid]
+                known, old = self.peaks.get(pid, ("other", 0))
+                # the first role that is not "other" sticks: a process about to exit (a zombie)
+                # has an empty cmdline
+                role = known if known != "other" else classify(pid, self.root, uid, cmdline)
                 self.peaks[pid] = (role, max(old, hwm, rss))
+                self.cpu[pid] = cpu
             self.samples += 1
             self._stop.wait(self.interval)
 
@@ -185,8 +197,9 @@ class MemorySampler:
             by_role.setdefault(role, []).append(kb / 1024)
         out = {"samples": self.samples}
         for role, mbs in sorted(by_role.items()):
+            cpu = sum(c for pid, c in self.cpu.items() if self.peaks[pid][0] == role)
             out[role] = {"count": len(mbs), "peak_mb": round(max(mbs), 1),
-                         "median_mb": round(statistics.median(mbs), 1)}
+                         "median_mb": round(statistics.median(mbs), 1), "cpu_seconds_seen": round(cpu, 2)}
         return out
 
 
@@ -195,13 +208,16 @@ def grade_cli(sub_dir, out_dir, jobs, seed=0):
     cmd = [sys.executable, "-c", "import sys; from gradcheck.cli import main; sys.exit(main())",
            "grade", str(sub_dir), "--out", str(out_dir), "--jobs", str(jobs), "--seed", str(seed)]
     t0 = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     with MemorySampler(proc.pid) as sampler:
         stdout, stderr = proc.communicate()
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError(f"gradcheck grade exited with {proc.returncode}:\n{stderr[-3000:]}")
-    return {"wall_seconds": wall, "memory": sampler.summary()}
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_seconds": wall, "cpu_seconds": cpu, "memory": sampler.summary()}
 
 
 def read_reports(out_dir):
@@ -246,6 +262,7 @@ def class_throughput(n, jobs=2, small=None, compare_jobs=1, workdir=None):
             "n": n, "jobs": jobs,
             "wall_seconds": round(run["wall_seconds"], 3),
             "submissions_per_second": round(n / run["wall_seconds"], 2),
+            "cpu_ms_per_submission": round(run["cpu_seconds"] / n * 1000, 1),   # every process of the run
             "median_seconds": round(statistics.median(seconds), 4),
             "p95_seconds": round(_percentile(seconds, 95), 4),
             "memory": run["memory"],

@@ -27,13 +27,15 @@ import multiprocessing.util
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import time
 import traceback
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from .report import ReportError, error_report, summary_row, validate_report, write_report, write_summary
+from .report import (ReportError, atomic_write_text, error_report, report_path, summary_row, validate_report,
+                     write_report, write_summary)
 
 __all__ = ["BatchError", "GraderError", "default_jobs", "default_sandbox", "discover_submissions",
            "grade_class", "grade_one"]
@@ -144,6 +146,13 @@ def _grade_here(grade, path, assignment, seed, sandbox):
 
 def _report_from(outcome, path, assignment, seed):
     """(report dict, traceback or None) for one outcome of grading."""
+    report, trace, _ = _checked_report(outcome, path, assignment, seed)
+    return report, trace
+
+
+def _checked_report(outcome, path, assignment, seed):
+    """(report dict, traceback or None, text): ``text`` is the grader's own JSON text of a report
+    that was validated here (what write_report would write for it, byte for byte), else None."""
     kind, sub = outcome["kind"], path.name
     if kind == "report":
         try:
@@ -152,19 +161,29 @@ def _report_from(outcome, path, assignment, seed):
                 got = report.get("submission") if isinstance(report, dict) else type(report).__name__
                 raise ReportError(f"it names submission {got!r}, not {sub!r}")
             validate_report(report)
-            return report, None
+            return report, None, outcome["json"]
         except (ReportError, ValueError) as e:
             return error_report(sub, assignment, seed, INVALID_REPORT.format(error=_one_line(e)),
-                                seconds=outcome["seconds"]), str(e)
+                                seconds=outcome["seconds"]), str(e), None
     if kind == "exception":
         return (error_report(sub, assignment, seed, INTERNAL_ERROR.format(error=outcome["error"]),
-                             seconds=outcome["seconds"]), outcome["traceback"])
+                             seconds=outcome["seconds"]), outcome["traceback"], None)
     if kind == "crashed":
-        return error_report(sub, assignment, seed, CRASHED_TWICE), None
+        return error_report(sub, assignment, seed, CRASHED_TWICE), None, None
     if kind == "too_long":
         return error_report(sub, assignment, seed, TOO_LONG.format(seconds=outcome["limit"]),
-                            seconds=outcome["seconds"]), None
+                            seconds=outcome["seconds"]), None, None
     raise AssertionError(kind)
+
+
+def _compact(row):
+    """The row with its check ids and statuses interned: the parent keeps a row per submission,
+    and every row repeats the same strings."""
+    checks = row.get("checks")
+    if isinstance(checks, dict):
+        row["checks"] = {sys.intern(k): {f: sys.intern(v) if isinstance(v, str) else v for f, v in c.items()}
+                         if isinstance(c, dict) else c for k, c in checks.items()}
+    return row
 
 
 def _one_line(e) -> str:
@@ -303,15 +322,18 @@ def grade_class(submissions_dir, out_dir, assignment, seed=0, jobs=1, progress=N
         sandbox_factory = functools.partial(default_sandbox, staging_root=staging)
 
     def on_outcome(path, outcome):
-        report, trace = _report_from(outcome, path, assignment, seed)
+        report, trace, text = _checked_report(outcome, path, assignment, seed)
         try:
-            file = write_report(report, out_dir)
+            if text is not None:   # validated above: write the grader's text, not validate it twice
+                file = atomic_write_text(report_path(out_dir, report["submission"]), text)
+            else:
+                file = write_report(report, out_dir)
         except ReportError as e:  # cannot happen for reports _report_from validated; kept as a guard
             report = error_report(path.name, assignment, seed, INVALID_REPORT.format(error=_one_line(e)))
             file, trace = write_report(report, out_dir), str(e)
         except OSError as e:
             raise GraderError(f"could not write the report of {path.name!r} in {str(out_dir)!r}: {e}") from e
-        row = summary_row(report, file, outcome.get("seconds"))
+        row = _compact(summary_row(report, file, outcome.get("seconds")))
         del report
         rows.append(row)
         if progress is not None:

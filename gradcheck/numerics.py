@@ -32,6 +32,9 @@ analytic * delta), not the entry itself, so tiny and zero entries do not turn no
 """
 from __future__ import annotations
 
+import math
+import operator
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,12 +55,19 @@ _RTOL = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 2e-3}
 _LOW_PRECISION = 1e-11  # relative roundoff of f above this is not float64 arithmetic
 _MAX_ROUNDOFF = 1e-4    # ... and above this not float32 arithmetic either: a kink
 _F32 = np.dtype(np.float32)
+_F32_MAX = np.float32(np.finfo(np.float32).max)
 
 
 def step_size(x, precision=np.float64):
     """Elementwise step h = eps(precision)^(1/3) * max(1, |x|): ~6e-6 in float64, ~5e-3 in float32."""
     eps = np.finfo(np.dtype(precision)).eps
-    return eps ** (1 / 3) * np.maximum(1.0, np.abs(np.asarray(x, dtype=np.float64)))
+    x = np.asarray(x)
+    if x.ndim == 0:
+        return eps ** (1 / 3) * np.maximum(1.0, np.abs(np.asarray(x, dtype=np.float64)))
+    h = np.abs(x, dtype=np.float64)   # in place from here: one array, not three (large inputs)
+    np.maximum(1.0, h, out=h)
+    h *= eps ** (1 / 3)
+    return h
 
 
 def rel_error(x, y):
@@ -74,11 +84,44 @@ def rel_error(x, y):
 class Probe:
     """One input moved along ``delta`` (float64, as actually stored after rounding to the input's
     dtype); for a coordinate ``index`` is set and ``delta`` is its step. The probe's points are
-    ``plan.points[first:first + 4]`` at the offsets -1, -1/2, 1/2, 1."""
+    ``plan.points[first:first + 4]`` at the offsets -1, -1/2, 1/2, 1: the base point with the input
+    moved by ``t * step`` (``step``: the displacement asked for, before rounding to the dtype)."""
     arg: int
     index: tuple | None
     delta: np.ndarray | float
     first: int
+    step: np.ndarray | float | None = field(default=None, repr=False)
+
+
+class _Points(Sequence):
+    """``plan.points``: the base point, then 4 points per probe, each made when it is asked for (a
+    plan of a large tensor would otherwise hold 4 copies of it per direction). A moved input is
+    made from a private copy of the input, so code that modifies its arguments cannot change the
+    points still to come; the unmoved inputs are the base point's arrays, shared by every point."""
+
+    def __init__(self, plan):
+        self._plan = plan
+
+    def __len__(self):
+        return 1 + 4 * len(self._plan.probes)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        n = len(self)
+        k = operator.index(k)
+        if k < 0:
+            k += n
+        if not 0 <= k < n:
+            raise IndexError("point index out of range")
+        plan = self._plan
+        if k == 0:
+            return plan.base
+        probe = plan.probes[(k - 1) // 4]
+        return _moved(plan, probe.arg, probe.index, probe.step, _OFFSETS[(k - 1) % 4])
+
+    def __repr__(self):
+        return f"<{len(self)} points>"
 
 
 @dataclass
@@ -87,9 +130,18 @@ class Plan:
     names: list
     wrt: list
     precision: np.dtype
-    points: list = field(default_factory=list)
     probes: list = field(default_factory=list)
     modes: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.base = tuple(self.inputs)
+        self._pristine = {}   # arg -> a private copy of the input, the origin of moved points
+
+    @property
+    def points(self):
+        """The argument tuples to evaluate: ``points[0]`` is the base point (the inputs), then the
+        probes' points (a sequence; each moved point is made when it is asked for)."""
+        return _Points(self)
 
     def changes(self):
         """``points[1:]`` in compact form, to ship to a remote evaluator instead of full copies:
@@ -97,9 +149,11 @@ class Plan:
         ``value`` at ``index`` (a coordinate), or replaced by ``value`` when index is None."""
         out = []
         for p in self.probes:
-            for k in range(p.first, p.first + 4):
-                x = self.points[k][p.arg]
-                out.append((p.arg, p.index, x if p.index is None else x[p.index]))
+            for t in _OFFSETS:
+                if p.index is None:
+                    out.append((p.arg, None, _moved(self, p.arg, None, t * p.step)[p.arg]))
+                else:
+                    out.append((p.arg, p.index, _moved_entry(self, p.arg, p.index, t * p.step)))
         return out
 
 
@@ -119,16 +173,22 @@ def plan_check(inputs, *, mode="auto", rng=None, wrt=None, names=None, precision
     names = list(names) if names is not None else [None] * len(inputs)
     wrt = _resolve_wrt(wrt, inputs, names)
     plan = Plan(inputs, names, wrt, _plan_precision(precision, [inputs[i] for i in wrt]))
-    plan.points.append(tuple(inputs))
     rng = _rng(rng)
+    scratch = {}
     for i in wrt:
         x = inputs[i]
         m = mode if mode != "auto" else ("full" if x.size <= FULL_MAX_SIZE else "mixed")
         if m not in ("full", "sparse", "directional", "mixed"):
             raise ValueError(f"unknown mode {mode!r}")
         plan.modes[i] = m
+        fast = x.dtype == np.float64 and x.ndim > 0 and density >= 1
+        if m in ("directional", "mixed") and fast:
+            for _ in range(n_directions):
+                _add_direction(plan, i, rng.standard_normal(x.shape), scratch)
+            if m == "directional":
+                continue
         h = step_size(x, plan.precision)
-        if m in ("directional", "mixed"):
+        if m in ("directional", "mixed") and not fast:
             for _ in range(n_directions):
                 _add_probe(plan, i, None, h * _direction(rng, x.shape, density))
         if m in ("full", "sparse", "mixed"):
@@ -136,8 +196,9 @@ def plan_check(inputs, *, mode="auto", rng=None, wrt=None, names=None, precision
                 flat = np.arange(x.size)
             else:
                 flat = np.sort(rng.choice(x.size, n_sparse, replace=False))
-            for k in flat:
-                index = tuple(int(j) for j in np.unravel_index(k, x.shape))
+            indices = np.unravel_index(flat, x.shape) if x.ndim else ()
+            for k in range(len(flat)):
+                index = tuple(int(j[k]) for j in indices)
                 _add_probe(plan, i, index, float(h[index]))
     return plan
 
@@ -151,36 +212,155 @@ def _direction(rng, shape, density):
     return u
 
 
+def _work(scratch, key, shape, dtype):
+    """A work array of plan_check, reused from direction to direction: allocating and freeing
+    large temporaries costs a page fault per 4 KB every time."""
+    n = math.prod(shape)
+    buf = scratch.get(key)
+    if buf is None or buf.size < n:
+        buf = scratch[key] = np.empty(n, dtype)
+    return buf[:n].reshape(shape)
+
+
+def _add_direction(plan, arg, u, scratch):
+    """``_add_probe(plan, arg, None, step_size(x) * u)`` for a float64 array x, with the same
+    arithmetic but in place and in reused work arrays (this is most of the cost of planning a
+    large tensor): u becomes the probe's step."""
+    x = plan.inputs[arg]
+    work = _work(scratch, "f8", x.shape, np.float64)
+    h = np.abs(x, out=work)                              # step_size(x), in place
+    np.maximum(1.0, h, out=h)
+    h *= np.finfo(plan.precision).eps ** (1 / 3)
+    np.multiply(h, u, out=u)
+    actual = np.empty_like(x)
+    step = _float32_aligned_inplace(u, x, scratch, actual)
+    if arg not in plan._pristine:
+        plan._pristine[arg] = x.copy()
+    first = 1 + 4 * len(plan.probes)
+    np.add(x, step, out=actual)                          # ((x + step) - (x - step)) / 2
+    actual -= np.subtract(x, step, out=work)
+    actual /= 2
+    plan.probes.append(Probe(arg, None, actual, first, step))
+
+
+def _float32_aligned_inplace(delta, x, scratch, spare):
+    """``_float32_aligned(delta, x)`` for float64 arrays, computed in delta (returned) with work
+    arrays from ``scratch`` and the float64 array ``spare`` (overwritten); values beyond float32's
+    range take the general path."""
+    work = _work(scratch, "f8", x.shape, np.float64)
+    v = _work(scratch, "f4", x.shape, np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        np.abs(x, out=work)
+        work += np.abs(delta, out=spare)
+        np.copyto(v, work, casting="same_kind")           # as .astype(np.float32)
+        if not np.all(v < _F32_MAX):
+            return _float32_aligned(delta, x)
+        tiny = v.min() < 2.0 ** -126   # subnormal or zero: spacing 2^-149
+        e = _work(scratch, "i4", x.shape, np.int32)
+        np.frexp(v, out=(v, e))        # v: the mantissa from here (0 where v was 0)
+        e -= 24
+        if tiny:
+            np.maximum(e, -149, out=e)
+            e[v == 0] = -149
+        q = np.ldexp(np.float64(2.0), e, out=work)
+        np.divide(delta, q, out=delta)
+        np.round(delta, out=delta)
+        delta *= q
+    return delta
+
+
 def _float32_aligned(delta, x):
     """delta rounded to a multiple of twice float32's spacing at x: x + t * delta (t = +-1/2, +-1)
     then keeps x's offset from the float32 grid, so code that casts its inputs to float32 moves by
     exactly t * delta too (else by up to 1% more or less at float64 steps, in a way no difference
     pattern shows)."""
-    x = np.abs(np.asarray(x, dtype=np.float64))
+    if np.ndim(delta) == 0 and np.ndim(x) == 0:
+        return _float32_aligned_scalar(float(delta), float(np.abs(np.float64(x))))
+    x = np.abs(x, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):   # beyond float32's range: leave delta
-        q = 2 * np.spacing((x + np.abs(delta)).astype(np.float32)).astype(np.float64)
+        if x.ndim:   # x + |delta|, in place (large inputs: fewer temporary arrays)
+            x += np.abs(delta)
+            v = x.astype(np.float32)
+        else:
+            v = (x + np.abs(delta)).astype(np.float32)
+        if v.ndim and np.all(v < _F32_MAX):   # finite, and not float32's largest (spacing inf)
+            # twice the spacing of v, exactly: 2^(e - 23) for v = m 2^e, m in [1/2, 1); 2^-148 for
+            # subnormals and zero (what 2 * np.spacing(v) gives, without its slow per-element loop)
+            e = np.frexp(v)[1]
+            e -= 24
+            np.maximum(e, -149, out=e)
+            if not v.all():
+                e[v == 0] = -149
+            q = np.ldexp(np.float64(2.0), e)
+            out = np.divide(delta, q, out=x)   # round(delta / q) * q, in place
+            np.round(out, out=out)
+            out *= q
+            return out
+        q = 2 * np.spacing(v).astype(np.float64)
         return np.where(np.isfinite(q), np.round(delta / q) * q, delta)
+
+
+def _float32_aligned_scalar(delta, x):
+    """_float32_aligned of one entry (|x| given), with the same arithmetic on floats."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        q = 2 * float(np.spacing(np.float32(x + abs(delta))))
+    if not math.isfinite(q):
+        return np.float64(delta)
+    ratio = delta / q
+    return np.float64(math.copysign(round(ratio), ratio) * q)   # np.round keeps the sign of -0.0
 
 
 def _add_probe(plan, arg, index, delta):
     x = plan.inputs[arg]
-    delta = _float32_aligned(delta, x if index is None else x[index])
-    first = len(plan.points)
-    for t in _OFFSETS:
-        plan.points.append(_moved(plan, arg, index, t * delta))
-    actual = (plan.points[-1][arg].astype(np.float64) - plan.points[-4][arg].astype(np.float64)) / 2
-    plan.probes.append(Probe(arg, index, actual if index is None else float(actual[index]), first))
-
-
-def _moved(plan, arg, index, step):
-    """The base point with input ``arg`` moved by ``step`` (at ``index``, or everywhere)."""
-    x = plan.inputs[arg]
-    if index is None:
-        xt = (x.astype(np.float64) + step).astype(x.dtype)
+    step = _float32_aligned(delta, x if index is None else x[index])
+    if arg not in plan._pristine:
+        plan._pristine[arg] = x.copy()
+    first = 1 + 4 * len(plan.probes)
+    if index is None:   # the displacement as stored: (x + step) - (x - step), halved, in float64
+        plus, minus = _moved(plan, arg, None, step, 1.0)[arg], _moved(plan, arg, None, step, -1.0)[arg]
+        if plus.dtype != np.float64:
+            plus, minus = plus.astype(np.float64), minus.astype(np.float64)
+        if plus.ndim:
+            actual = np.subtract(plus, minus, out=plus)
+            actual /= 2
+        else:
+            actual = (plus - minus) / 2
     else:
+        actual = (float(_moved_entry(plan, arg, index, step)) - float(_moved_entry(plan, arg, index, -step))) / 2
+    plan.probes.append(Probe(arg, index, actual, first, step))
+
+
+def _moved(plan, arg, index, step, t=None):
+    """The base point with input ``arg`` moved by ``step`` (or ``t * step``; at ``index``, or
+    everywhere)."""
+    x = plan._pristine.get(arg, plan.inputs[arg])
+    if index is None:
+        if x.dtype == np.float64 and x.ndim and t is not None:   # x + t * step, one new array
+            if t == 1.0:
+                return _replace(plan.base, arg, x + step)
+            if t == -1.0:
+                return _replace(plan.base, arg, x - step)
+            xt = np.multiply(step, t)
+            return _replace(plan.base, arg, np.add(x, xt, out=xt))
+        if t is not None:
+            step = t * step
+        xt = x + step if x.dtype == np.float64 else (x.astype(np.float64) + step).astype(x.dtype)
+    else:
+        if t is not None:
+            step = t * step
         xt = x.copy()
         xt[index] = x[index] + step
-    return plan.points[0][:arg] + (xt,) + plan.points[0][arg + 1:]
+    return _replace(plan.base, arg, xt)
+
+
+def _replace(base, arg, x):
+    return base[:arg] + (x,) + base[arg + 1:]
+
+
+def _moved_entry(plan, arg, index, step):
+    """``_moved(plan, arg, index, step)[arg][index]`` without copying the input."""
+    x = plan._pristine.get(arg, plan.inputs[arg])
+    return x.dtype.type(x[index] + step)
 
 
 def _resolve_wrt(wrt, inputs, names):
@@ -337,7 +517,7 @@ def judge(plan, outputs, analytic_grads, dout, rtol=None, atol=None, noise=None)
     floor = float(np.finfo(plan.precision).eps)
     if any(o.dtype == _F32 for o in outs) or _is_float32(*outs):
         floor = max(floor, float(np.finfo(_F32).eps))
-    numerics = [_measure(p, outs, dout, floor) for p in plan.probes]
+    numerics = _measure_all(plan.probes, outs, dout, floor)
     if noise is None:
         noise = _measured_noise(plan.probes, numerics)
     noise = max(floor, noise)
@@ -385,6 +565,44 @@ def _measure(probe, outs, dout, floor):
                     size=float(size), active=bool(changed.any()))
 
 
+_MEASURE_CHUNK = 1 << 20   # values of the (probes, 5, outputs) block _measure_all works on at once
+
+
+def _measure_all(probes, outs, dout, floor):
+    """``[_measure(p, outs, dout, floor) for p in probes]``, the probes side by side: the same
+    arithmetic (so the same bits) with a few array operations instead of two dozen per probe."""
+    if not probes:
+        return []
+    values = np.stack(outs).astype(np.float64).reshape(len(outs), -1)
+    m = values.shape[1]
+    d, w = dout.ravel(), np.abs(dout).ravel()
+    chunk = max(1, _MEASURE_CHUNK // (5 * max(m, 1)))
+    out = []
+    for start in range(0, len(probes), chunk):
+        part = probes[start:start + chunk]
+        firsts = np.array([p.first for p in part])
+        rows = np.stack([firsts, firsts + 1, np.zeros_like(firsts), firsts + 2, firsts + 3], axis=1)
+        f = values[rows]                                  # (probes, 5, outputs)
+        g = (f - f[:, 2:3]) @ d                           # each block as (5, m) @ (m,)
+        slopes = np.diff(f, axis=1) / 0.5
+        residual = np.max(np.abs(slopes - _LINE @ slopes), axis=1)
+        mag = np.max(np.abs(f), axis=1)
+        changed = np.any(f != f[:, 2:3], axis=1)
+        wm = w * mag
+        over = np.maximum(0.0, residual - _KINK_SIGMAS * floor * mag)
+        centered = (g[:, 4] - g[:, 0]) / 2
+        fourth = np.abs(g[:, 0] - 4 * g[:, 1] + 6 * g[:, 2] - 4 * g[:, 3] + g[:, 4])
+        top = np.max(wm, axis=1, initial=0.0)
+        active = np.any(changed, axis=1)
+        for k in range(len(part)):
+            # per probe as in _measure: a masked sum and a dot product, whose rounding depends on
+            # how they are computed
+            size = np.sqrt(np.sum(wm[k][changed[k]] ** 2) + top[k] ** 2)
+            out.append(_Numeric(centered=centered[k], kink=float(w @ over[k]), fourth=fourth[k],
+                                size=float(size), active=bool(active[k])))
+    return out
+
+
 def _measured_noise(probes, numerics):
     """Relative roundoff of f from the fourth differences of G in at least 4 coordinate probes
     (median: float32 quantization gives exact zeros, kinks raise fourth differences; ratios above
@@ -403,7 +621,13 @@ def _is_float32(*arrays):
     many_bits = False
     for a in arrays:                      # the first float64 array usually settles it
         values = np.asarray(a, dtype=np.float64).ravel()
-        values = values[np.isfinite(values)]
+        head = values[:64]                # a float64 computation's values fail here already
+        head = head[np.isfinite(head)]
+        if not np.array_equal(head.astype(np.float32), head):
+            return False
+        finite = np.isfinite(values)
+        if not finite.all():
+            values = values[finite]
         if not np.array_equal(values.astype(np.float32), values):
             return False
         if not many_bits:
@@ -421,7 +645,7 @@ def _judge_input(plan, i, grad, numerics, noise, rtol, atol):
     if grad.shape != x.shape:
         result.problem = f"gradient has shape {grad.shape}, the input has shape {x.shape}"
         return result
-    a = grad.astype(np.float64)
+    a = np.asarray(grad, dtype=np.float64)   # read only
     if not np.all(np.isfinite(a)):
         result.problem = "gradient contains nan or inf"
         return result

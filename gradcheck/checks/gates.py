@@ -176,9 +176,20 @@ def _trials_request(name, cases, payload):
 
 def _points_request(name, plans, payload):
     spec = GATES[name]
-    return [{"cls": name, "args": list(spec.args), "floats": floats,
-             "points": [[payload.ref(x) for x in point] for point in plan.points]}
+    return [{"cls": name, "args": list(spec.args), "floats": floats, "points": _point_refs(plan.points, payload)}
             for _, plan, floats in plans]
+
+
+def _point_refs(points, payload):
+    """The points' arrays as references; an input a point leaves unmoved is the base point's own
+    array (numerics shares it), sent once (the worker gives each call a fresh copy anyway)."""
+    points = list(points)
+    if not points:
+        return []
+    base = points[0]
+    base_refs = [payload.ref(x) for x in base]
+    return [[r if x is b else payload.ref(x) for x, b, r in zip(point, base, base_refs)] if len(point) == len(base)
+            else [payload.ref(x) for x in point] for point in points]
 
 
 def _plan_numerical(ctx, name, cases, reply):
@@ -323,7 +334,7 @@ def _remote_forward(ctx, name, case):
     def f_batch(points):
         payload = Payload()
         trial = {"cls": name, "args": list(GATES[name].args), "floats": case.floats,
-                 "points": [[payload.ref(x) for x in point] for point in points]}
+                 "points": _point_refs(points, payload)}
         try:
             reply, arrays = call(ctx.session_a, {"op": "gates", "trials": [trial]}, payload)
             return [value(e, arrays)[0] for e in reply["trials"][0]["points_out"]]

@@ -161,37 +161,39 @@ def judge_runs(graph: Graph, reply, arrays, tolerances) -> RunOutcome:
     runs = reply.get("runs", [])
     for r, ((feed, dout, backward), run) in enumerate(zip(graph.runs, runs)):
         out_ref, grads_ref = reference_run(graph, feed, dout)
-        at = f"{graph.formula()} at {_values_text(feed)}"
+        def at(feed=feed):   # only a failure needs the text (formatting it costs more than the run)
+            return f"{graph.formula()} at {_values_text(feed)}"
+
         if "error" in run and "out" not in run:
-            return RunOutcome(False, f"{run.get('where', 'forward')}: {run['error']} ({at})", error=True)
+            return RunOutcome(False, f"{run.get('where', 'forward')}: {run['error']} ({at()})", error=True)
         try:
             out, kind = value(run["out"], arrays)
         except (StudentError, KeyError) as exc:
-            return RunOutcome(False, f"forward returned no value: {exc} ({at})", error=True)
+            return RunOutcome(False, f"forward returned no value: {exc} ({at()})", error=True)
         bad = compare(out, out_ref, tolerances, kind)
         if bad:
-            return RunOutcome(False, f"{at}: f is {bad.message}",
-                              {"counterexample": f"{at}: f expected {_short(out_ref)}, got {_short(out)}",
+            return RunOutcome(False, f"{at()}: f is {bad.message}",
+                              {"counterexample": f"{at()}: f expected {_short(out_ref)}, got {_short(out)}",
                                "worst": bad.as_details("f")})
         if not backward:
             continue
         if "grads" not in run:
-            return RunOutcome(False, f"{run.get('where', 'backward')}: {run.get('error', 'no gradients')} ({at})",
+            return RunOutcome(False, f"{run.get('where', 'backward')}: {run.get('error', 'no gradients')} ({at()})",
                               error=True)
         got = {}
         for name in graph.inputs:
             if name not in run["grads"]:
-                return RunOutcome(False, f"backward() returned no gradient for input '{name}' ({at})")
+                return RunOutcome(False, f"backward() returned no gradient for input '{name}' ({at()})")
             try:
                 got[name] = value(run["grads"][name], arrays)
             except StudentError as exc:
-                return RunOutcome(False, f"gradient for '{name}': {exc} ({at})", error=True)
+                return RunOutcome(False, f"gradient for '{name}': {exc} ({at()})", error=True)
         for name in graph.inputs:
             g, kind = got[name]
             bad = compare(g, grads_ref[name], tolerances, kind)
             if bad:
                 when = f" with dout={_short(dout)}" if dout is not None else ""
-                example = f"{at}{when}: df/d{name} expected {_short(grads_ref[name])}, got {_short(g)}"
+                example = f"{at()}{when}: df/d{name} expected {_short(grads_ref[name])}, got {_short(g)}"
                 details = {"counterexample": example, "worst": bad.as_details(f"d{name}")}
                 diagnosis = diagnose([got[k][0] for k in graph.inputs], [grads_ref[k] for k in graph.inputs],
                                      _alternatives(graph, feed, dout, grads_ref))
