@@ -280,6 +280,7 @@ def class_throughput(n, jobs=2, small=None, compare_jobs=1, workdir=None):
             "isolation": {k: v for k, v in next(iter(reports.values()))["isolation"].items()
                           if isinstance(v, bool)},
         }
+        result["full_isolation"] = bool(result["isolation"]) and all(result["isolation"].values())
         grader_growth = (result["grader_peak_rss_mb"] or 0) - (result["small"]["grader_peak_rss_mb"] or 0)
         cli_growth = (result["cli_peak_rss_mb"] or 0) - (result["small"]["cli_peak_rss_mb"] or 0)
         result["grader_growth_mb"] = round(grader_growth, 1)
@@ -479,10 +480,20 @@ def numerical_cost(sizes, seeds=5, loop_max=None, repeat=5, threshold=1e-5):
     problem = LossProblem(sizes)
     full_loop = loop_max is None or problem.n_params <= loop_max
     cases = planted(problem)
-    unit = _median_time(lambda: problem.analytic(), 200 if problem.n_params < 10_000 else 100)
-    forward = _median_time(lambda: problem.loss(*problem.params), 100)
-    out = {"sizes": problem.sizes, "params": problem.n_params, "batch": len(problem.X),
-           "analytic_ms": round(unit * 1000, 4), "forward_ms": round(forward * 1000, 4), "checkers": {}}
+    units, forwards = [], []
+
+    def time_passes(n):   # analytic passes and forward evaluations, timed between the checks
+        for _ in range(n):
+            t0 = time.perf_counter()
+            problem.analytic()
+            t1 = time.perf_counter()
+            problem.loss(*problem.params)
+            units.append(t1 - t0)
+            forwards.append(time.perf_counter() - t1)
+
+    time_passes(100)
+    timed = {}
+    verdicts_by_mode = {}
     for mode in ("directional", "auto"):
         verdicts, times, evals = {}, [], set()
         for case, grads in cases.items():
@@ -494,12 +505,20 @@ def numerical_cost(sizes, seeds=5, loop_max=None, repeat=5, threshold=1e-5):
                     if case == "correct":
                         times.append(seconds)
                         evals.add(n_eval)
+                        time_passes(5)
                 statuses.append(verdict.status)
             verdicts[case] = {s: statuses.count(s) for s in sorted(set(statuses))}
-        cost = statistics.median(times)
-        bugs = [c for c in cases if c != "correct"]
+        timed[mode], verdicts_by_mode[mode] = (times, evals), verdicts
+    unit, forward = statistics.median(units), statistics.median(forwards)
+    out = {"sizes": problem.sizes, "params": problem.n_params, "batch": len(problem.X),
+           "analytic_ms": round(unit * 1000, 4), "forward_ms": round(forward * 1000, 4), "checkers": {}}
+    bugs = [c for c in cases if c != "correct"]
+    for mode, (times, evals) in timed.items():
+        cost, verdicts = statistics.median(times), verdicts_by_mode[mode]
         out["checkers"][f"gradcheck {mode}"] = {
             "evaluations": sorted(evals), "ms": round(cost * 1000, 3), "passes": round(cost / unit, 2),
+            # what the loss evaluations alone cost (a floor for any checker making them)
+            "evaluations_only_passes": round(max(evals) * forward / unit, 2),
             "seeds": seeds,
             "caught": sum(verdicts[c].get("fail", 0) == seeds for c in bugs), "bugs": len(bugs),
             "false_alarm": verdicts["correct"].get("fail", 0) > 0,
@@ -570,16 +589,19 @@ def table(results):
     lines = []
     c = results.get("class")
     if c:
-        lines += [f"Class of {c['n']} (half correct, half 5 planted bugs), gradcheck grade --jobs {c['jobs']}, "
-                  f"full isolation",
+        iso = "full isolation" if c["full_isolation"] else \
+            "NOT full isolation: " + ", ".join(k for k, v in c["isolation"].items() if not v)
+        lines += [f"Class of {c['n']} (half correct, half 5 planted bugs), gradcheck grade --jobs {c['jobs']}, {iso}",
                   f"  throughput            {c['submissions_per_second']:.2f} submissions/s "
                   f"({c['wall_seconds']:.1f} s wall)",
-                  f"  per submission        median {c['median_seconds']:.3f} s, p95 {c['p95_seconds']:.3f} s",
+                  f"  per submission        median {c['median_seconds']:.3f} s, p95 {c['p95_seconds']:.3f} s "
+                  f"(timing.seconds); CPU {c['cpu_ms_per_submission']:.0f} ms (all processes)",
                   f"  peak RSS              grader {c['grader_peak_rss_mb']} MB, worker {c['worker_peak_rss_mb']} MB "
                   f"(median {c['worker_median_rss_mb']}), zygote {c['zygote_peak_rss_mb']} MB, "
                   f"CLI {c['cli_peak_rss_mb']} MB",
                   f"  grader RSS at N={c['small']['n']}   {c['small']['grader_peak_rss_mb']} MB "
-                  f"(growth to N={c['n']}: {c['grader_growth_mb']} MB; grows: {c['grader_memory_grows']})"]
+                  f"(growth to N={c['n']}: {c['grader_growth_mb']} MB; grows: {c['grader_memory_grows']}); "
+                  f"CLI parent {c['small']['cli_peak_rss_mb']} MB (+{c['cli_growth_mb']} MB)"]
         if "identical_across_jobs" in c:
             lines.append(f"  --jobs 1              {c['jobs1']['submissions_per_second']:.2f} submissions/s; "
                          f"reports identical to --jobs 2: {str(c['identical_across_jobs']).lower()}")
@@ -602,9 +624,11 @@ def table(results):
                 evals = "/".join(map(str, evals)) if isinstance(evals, list) else str(evals)
                 caught = f"{ch['caught']}/{ch['bugs']}" if "caught" in ch else "-"
                 alarm = str(ch["false_alarm"]).lower() if "false_alarm" in ch else "-"
-                est = " (est.)" if ch.get("estimated") else ""
+                note = " (estimated)" if ch.get("estimated") else ""
+                if "evaluations_only_passes" in ch:
+                    note = f" (its loss evaluations alone: {ch['evaluations_only_passes']:.1f})"
                 lines.append(f"  {e['params']:>7} {name:<22} {evals:>8} {ch['ms']:>10.1f} {ch['passes']:>9.1f} "
-                             f"{caught:>12} {alarm:>12}{est}")
+                             f"{caught:>12} {alarm:>12}{note}")
             lines.append(f"  {'':>7} (one forward+backward: {e['analytic_ms']:.3f} ms; forward only: "
                          f"{e['forward_ms']:.3f} ms)")
     if results.get("targets"):
@@ -626,6 +650,7 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seeds", type=int, default=None, help="seeds per gradcheck check (default 5, --quick 2)")
     ap.add_argument("--sizes", default=None, help="MLP sizes to check, e.g. '3,4,3;50,80,10'")
+    ap.add_argument("--rounds", type=int, default=None, help="worker start-up rounds (default 5, --quick 3)")
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: class, startup, numerics")
     ap.add_argument("--json", default=str(ROOT / "bench" / "results.json"), help="where to write the results")
     args = ap.parse_args(argv)
@@ -642,7 +667,8 @@ def main(argv=None):
                            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
                            "loadavg_before": loadavg()}}
     if "startup" not in skip:
-        results["worker_startup"] = worker_startup(rounds=3 if args.quick else 5)
+        rounds = args.rounds or (3 if args.quick else 5)
+        results["worker_startup"] = worker_startup(rounds=rounds, spawns=20 if rounds > 1 else 4)
     if "numerics" not in skip:
         results["numerics"] = [numerical_cost(s, seeds=seeds, loop_max=10_000 if args.quick else None,
                                               repeat=3 if args.quick else 5) for s in sizes]

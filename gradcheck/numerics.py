@@ -244,18 +244,20 @@ def _add_direction(plan, arg, u, scratch):
 
 
 def _float32_aligned_inplace(delta, x, scratch, spare):
-    """``_float32_aligned(delta, x)`` for float64 arrays, computed in delta (returned) with work
-    arrays from ``scratch`` and the float64 array ``spare`` (overwritten); values beyond float32's
-    range take the general path."""
+    """``_float32_aligned(delta, x)`` for a float64 array delta of x's shape, computed in delta
+    (returned), with work arrays from ``scratch`` and the float64 array ``spare`` (overwritten).
+    The spacing comes from the exponent (np.spacing loops per element); values at or beyond
+    float32's largest number take the general path."""
     work = _work(scratch, "f8", x.shape, np.float64)
     v = _work(scratch, "f4", x.shape, np.float32)
     with np.errstate(over="ignore", invalid="ignore"):
         np.abs(x, out=work)
         work += np.abs(delta, out=spare)
         np.copyto(v, work, casting="same_kind")           # as .astype(np.float32)
-        if not np.all(v < _F32_MAX):
-            return _float32_aligned(delta, x)
-        tiny = v.min() < 2.0 ** -126   # subnormal or zero: spacing 2^-149
+        if not np.all(v < _F32_MAX):   # inf, nan, or float32's largest (its spacing is inf)
+            return _float32_aligned_general(delta, x)
+        # twice the spacing of v = m 2^e (m in [1/2, 1)): 2^(e - 23); 2^-148 for subnormals and 0
+        tiny = v.min() < 2.0 ** -126
         e = _work(scratch, "i4", x.shape, np.int32)
         np.frexp(v, out=(v, e))        # v: the mantissa from here (0 where v was 0)
         e -= 24
@@ -276,27 +278,16 @@ def _float32_aligned(delta, x):
     pattern shows)."""
     if np.ndim(delta) == 0 and np.ndim(x) == 0:
         return _float32_aligned_scalar(float(delta), float(np.abs(np.float64(x))))
-    x = np.abs(x, dtype=np.float64)
+    if np.shape(delta) == np.shape(x):
+        delta = np.array(delta, dtype=np.float64)
+        return _float32_aligned_inplace(delta, x, {}, np.empty(delta.shape))
+    return _float32_aligned_general(delta, x)
+
+
+def _float32_aligned_general(delta, x):
+    x = np.abs(np.asarray(x, dtype=np.float64))
     with np.errstate(over="ignore", invalid="ignore"):   # beyond float32's range: leave delta
-        if x.ndim:   # x + |delta|, in place (large inputs: fewer temporary arrays)
-            x += np.abs(delta)
-            v = x.astype(np.float32)
-        else:
-            v = (x + np.abs(delta)).astype(np.float32)
-        if v.ndim and np.all(v < _F32_MAX):   # finite, and not float32's largest (spacing inf)
-            # twice the spacing of v, exactly: 2^(e - 23) for v = m 2^e, m in [1/2, 1); 2^-148 for
-            # subnormals and zero (what 2 * np.spacing(v) gives, without its slow per-element loop)
-            e = np.frexp(v)[1]
-            e -= 24
-            np.maximum(e, -149, out=e)
-            if not v.all():
-                e[v == 0] = -149
-            q = np.ldexp(np.float64(2.0), e)
-            out = np.divide(delta, q, out=x)   # round(delta / q) * q, in place
-            np.round(out, out=out)
-            out *= q
-            return out
-        q = 2 * np.spacing(v).astype(np.float64)
+        q = 2 * np.spacing((x + np.abs(delta)).astype(np.float32)).astype(np.float64)
         return np.where(np.isfinite(q), np.round(delta / q) * q, delta)
 
 
