@@ -673,7 +673,8 @@ def _label(i, name):
 # ------------------------------------------------------------------------------------- drivers
 
 def check_vjp(f_batch, inputs, analytic_grads, dout, *, mode="auto", rng=None, max_rounds=3,
-              wrt=None, names=None, precision=None, rtol=None, atol=None, evaluated=None):
+              wrt=None, names=None, precision=None, rtol=None, atol=None, evaluated=None,
+              n_directions=N_DIRECTIONS):
     """Check analytic gradients (the VJP with ``dout``) of f; ``f_batch(points)`` returns
     ``[f(*p) for p in points]``, possibly evaluated remotely in one round trip. If f's roundoff is
     worse than float64, or the check did not pass and f is found blind to input changes below
@@ -682,9 +683,10 @@ def check_vjp(f_batch, inputs, analytic_grads, dout, *, mode="auto", rng=None, m
     batches (not counting the float32 redo); round k's directions move a random 8^-k of the
     entries, so they can avoid the few entries that sit on a kink (e.g. ReLU inputs exactly 0).
     evaluated: ``(plan, outputs)`` already evaluated (e.g. sent along with other requests), used
-    as the first batch. Deterministic given ``rng`` (Generator or seed)."""
+    as the first batch. n_directions: random directions per tensor in the first batch (one already
+    checks a whole tensor; more only add redundancy). Deterministic given ``rng`` (Generator or seed)."""
     rng = _rng(rng)
-    options = dict(wrt=wrt, names=names)
+    options = dict(wrt=wrt, names=names, n_directions=n_directions)
 
     def run(plan, noise=None):
         return judge(plan, f_batch(plan.points), analytic_grads, dout, rtol, atol, noise)
