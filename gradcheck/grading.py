@@ -20,8 +20,9 @@ class Context:
     session_a runs the student's own modules; session_b the same with correct stand-in gates, for the
     checks that must not depend on the student's gates. Both start their worker lazily."""
 
-    def __init__(self, session_a, session_b, assignment, seed):
+    def __init__(self, session_a, session_b, assignment, seed, missing=()):
         self.session_a, self.session_b = session_a, session_b
+        self.missing = set(missing)  # contract modules with no file in the submission
         self.seed = int(seed)
         self.tolerances = dict(assignment.tolerances)
         self.settings = dict(assignment.settings)
@@ -37,7 +38,11 @@ class Context:
 
     def _load(self, key, session):
         if key not in self._modules:
-            self._modules[key] = session.modules or {}
+            modules = dict(session.modules or {})
+            for name in self.missing:  # say so plainly rather than "No module named 'gates'"
+                if not modules.get(name, {}).get("ok"):
+                    modules[name] = {"ok": False, "error": f"{name}.py is not in the submission folder"}
+            self._modules[key] = modules
         return self._modules[key]
 
     def rng(self, label: str) -> np.random.Generator:
@@ -47,8 +52,25 @@ class Context:
         return np.random.default_rng([self.seed, int.from_bytes(digest[:8], "little")])
 
 
-def run_checks(session_a, session_b, assignment, seed) -> dict[str, Result]:
-    ctx = Context(session_a, session_b, assignment, seed)
+MODULE_FILES = ("gates.py", "graph.py", "mlp.py")
+
+
+def find_submission(path: Path) -> Path:
+    """The folder holding the student's modules: ``path`` itself, or its only subfolder that holds
+    them (students often hand in a zip of their folder)."""
+    path = Path(path)
+    if any((path / m).is_file() for m in MODULE_FILES):
+        return path
+    try:
+        inner = [p for p in path.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
+                 and any((p / m).is_file() for m in MODULE_FILES)]
+    except OSError:
+        return path
+    return inner[0] if len(inner) == 1 else path
+
+
+def run_checks(session_a, session_b, assignment, seed, missing=()) -> dict[str, Result]:
+    ctx = Context(session_a, session_b, assignment, seed, missing)
     wanted = {c.id for c in assignment.checks}
     results = {}
     for part in PARTS:
@@ -61,9 +83,10 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
     only a fault of the grader itself raises."""
     submission_dir = Path(submission_dir)
     started = time.monotonic()
-    with sandbox.session(submission_dir, standin_gates=False) as a, \
-            sandbox.session(submission_dir, standin_gates=True) as b:
-        results = run_checks(a, b, assignment, seed)
+    root = find_submission(submission_dir)
+    missing = [m[:-3] for m in MODULE_FILES if not (root / m).is_file()]
+    with sandbox.session(root, standin_gates=False) as a, sandbox.session(root, standin_gates=True) as b:
+        results = run_checks(a, b, assignment, seed, missing)
         modules = {name: {k: v for k, v in status.items() if k in ("ok", "error")}
                    for name, status in (a.modules or {}).items()}
         output = _output(a, b)
@@ -85,7 +108,7 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
         "assignment": assignment.name,
         "seed": int(seed),
         "status": "graded",
-        "message": f"{len(checks) - failed} of {len(checks)} checks passed",
+        "message": f"{len(checks) - failed} of {len(checks)} checks passed" + _where(submission_dir, root, missing),
         "score": round(score, 6),
         "max_score": round(max_score, 6),
         "checks": checks,
@@ -94,6 +117,15 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
         "output": output,
         "timing": {"seconds": round(time.monotonic() - started, 3)},
     }
+
+
+def _where(submission_dir, root, missing):
+    notes = []
+    if root != submission_dir:
+        notes.append(f"graded the files in {root.relative_to(submission_dir)}/, the only folder holding them")
+    if missing:
+        notes.append("missing: " + ", ".join(f"{m}.py" for m in missing))
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 def _output(*sessions):

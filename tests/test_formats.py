@@ -432,7 +432,7 @@ def test_prairielearn_mode_without_a_submission(tmp_path):
     assert p["gradable"] is False and "no submission found" in p["message"]
 
 
-def test_prairielearn_mode_finds_a_nested_folder_and_grades_it(tmp_path, fake, monkeypatch):
+def test_prairielearn_mode_grades_a_folder_holding_the_submission(tmp_path, fake, monkeypatch):
     monkeypatch.setattr(container, "container_sandbox", _fake_sandbox)
     sub = tmp_path / "student"
     _copy_reference(sub / "homework")
@@ -441,7 +441,7 @@ def test_prairielearn_mode_finds_a_nested_folder_and_grades_it(tmp_path, fake, m
     assert r.exit_code == 0, r.output
     p = _results(results)
     validate_prairielearn(p)
-    assert p["gradable"] is True and p["score"] == 1.0 and "gradcheck: homework" in r.stdout
+    assert p["gradable"] is True and p["score"] == 1.0 and "gradcheck: student" in r.stdout
 
 
 # --- the Gradescope files ---------------------------------------------------------------------------------

@@ -132,3 +132,18 @@ def test_mlp_that_ignores_net_params_is_diagnosed(sandbox, tmp_path):
     bad = failing(grade(sandbox, sub))
     assert "mlp.forward.tanh" in bad
     assert "ignores net.params" in bad["mlp.forward.tanh"]["details"]["diagnosis"]
+
+
+def test_a_folder_holding_the_submission_folder_is_graded_and_missing_files_are_named(sandbox, tmp_path):
+    outer = tmp_path / "alice"
+    shutil.copytree(ROOT / "reference", outer / "homework")
+    report = grade(sandbox, outer)
+    assert report["score"] == 100.0 and report["submission"] == "alice"
+    assert "graded the files in homework/" in report["message"]
+    empty = tmp_path / "bob"
+    empty.mkdir()
+    (empty / "gates.py").write_text((ROOT / "reference" / "gates.py").read_text())
+    report = grade(sandbox, empty)
+    assert "missing: graph.py, mlp.py" in report["message"]
+    mlp = next(c for c in report["checks"] if c["id"] == "mlp.loss")
+    assert mlp["status"] == "error" and "mlp.py is not in the submission folder" in mlp["message"]

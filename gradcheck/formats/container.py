@@ -57,22 +57,6 @@ def write_class_formats(rows, out_dir, assignment, formats):
     return lines
 
 
-def find_submission(path: Path):
-    """The folder holding the student's modules: path itself, or its only subfolder that holds them
-    (students often upload a zip of their folder). None when path is not a folder."""
-    if not path.is_dir():
-        return None
-    modules = ("gates.py", "graph.py", "mlp.py")
-    if any((path / m).is_file() for m in modules):
-        return path
-    try:
-        inner = [p for p in path.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
-                 and any((p / m).is_file() for m in modules)]
-    except OSError:
-        return path
-    return inner[0] if len(inner) == 1 else path
-
-
 def container_sandbox(assignment, hide):
     """The sandbox of the container modes: as root, refuse to run student code as root."""
     from ..sandbox import Limits, Sandbox
@@ -97,7 +81,7 @@ def grade_in_container(platform, submission, results, assignment_file, seed, hid
             assignment = load_assignment(assignment_file)
         except AssignmentError as e:
             raise _Broken(f"the autograder is misconfigured (assignment file): {e}") from None
-        root = find_submission(Path(submission))
+        root = Path(submission) if Path(submission).is_dir() else None
         name = Path(submission).name or "submission"
         if root is None:
             report = error_report(name, assignment, seed, f"no submission found: {str(submission)!r} is not a folder")
