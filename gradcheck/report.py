@@ -423,8 +423,8 @@ def render_feedback(report_or_view) -> str:
     lines.append("Checks: " + ", ".join(f"{counts[s]} {_MARKS.get(s, s).lower()}" for s in order))
     out = r.get("output")
     if isinstance(out, dict):
-        if out.get("withheld"):
-            lines.append(f"Your code printed {out.get('bytes', 0)} bytes; not shown while some checks are hidden.")
+        if out.get("withheld") and out.get("bytes"):
+            lines.append(f"Your code printed {out['bytes']} bytes; not shown while some checks are hidden.")
         elif out.get("text"):
             cut = " (truncated)" if out.get("truncated") else ""
             lines.append(f"Your code printed{cut}:")
