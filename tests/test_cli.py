@@ -171,13 +171,14 @@ def test_sandbox_that_cannot_start_exits_1(tmp_path, fake):
     assert r.exit_code == 1 and "no namespaces for you" in r.stderr
 
 
-def test_check_prints_student_feedback_and_writes_nothing(tmp_path, fake):
+def test_check_prints_student_feedback_and_writes_nothing(tmp_path, fake, monkeypatch):
     subs = make_subs(tmp_path, ["bad-bob"])
-    runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path) as cwd:
-        r = runner.invoke(cli.main, ["check", str(subs / "bad-bob")], catch_exceptions=False)
-        assert r.exit_code == 0, r.output
-        assert os.listdir(cwd) == []
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    r = CliRunner().invoke(cli.main, ["check", str(subs / "bad-bob")], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert os.listdir(cwd) == []
     assert "gradcheck: bad-bob" in r.stdout and "Score: 0 / 90" in r.stdout
     assert "FAIL" in r.stdout and "gates.AddGate.forward" in r.stdout
     assert SECRET not in r.output and "hidden check" in r.stdout
