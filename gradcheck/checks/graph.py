@@ -130,7 +130,7 @@ def overwrite_run(graph: Graph, feed, dout, keep):
             for k, n in enumerate(graph.nodes) if "input" in n}
 
 
-def _alternatives(graph, feed, dout, expected):
+def _alternatives(graph, feed, dout):
     names = graph.inputs
     alts = {}
     if dout is not None:
@@ -196,7 +196,7 @@ def judge_runs(graph: Graph, reply, arrays, tolerances) -> RunOutcome:
                 example = f"{at()}{when}: df/d{name} expected {_short(grads_ref[name])}, got {_short(g)}"
                 details = {"counterexample": example, "worst": bad.as_details(f"d{name}")}
                 diagnosis = diagnose([got[k][0] for k in graph.inputs], [grads_ref[k] for k in graph.inputs],
-                                     _alternatives(graph, feed, dout, grads_ref))
+                                     _alternatives(graph, feed, dout))
                 if diagnosis:
                     details["diagnosis"] = diagnosis
                 again = f" (forward call {r + 1} on the same graph)" if r > 0 else ""
