@@ -32,8 +32,8 @@ def failing(report):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 12345])
-@pytest.mark.parametrize("path", [ROOT / "reference", EXAMPLES / "correct", FIXTURES / "float32"],
-                         ids=["reference", "correct-student", "float32-student"])
+@pytest.mark.parametrize("path", [ROOT / "reference", EXAMPLES / "correct", FIXTURES / "float32", FIXTURES / "loops"],
+                         ids=["reference", "correct-student", "float32-student", "loops-student"])
 def test_correct_submissions_get_full_marks(sandbox, path, seed):
     report = grade(sandbox, path, seed)
     assert failing(report) == {}
