@@ -49,13 +49,17 @@ def test_unrelated_values_are_never_called_a_sign_or_factor_bug(got, expected):
     text = diagnose([got], [expected])
     if text is None:
         return
-    # whatever is named must actually explain the values
+    # whatever is named must explain every value, up to noise at the scale of the largest one
+    def explains(want):
+        scale = 1e-3 * max(np.abs(want).max(), np.abs(got).max()) + 1e-8
+        return got.shape == want.shape and np.all(np.abs(got - want) <= scale)
+
     if "wrong sign" in text:
-        np.testing.assert_allclose(got, -expected, rtol=1e-3, atol=1e-8)
+        assert explains(-expected)
     elif "zero" in text:
-        assert np.allclose(got, 0)
+        assert explains(np.zeros_like(got))
     elif "transposed" in text:
-        np.testing.assert_allclose(got, expected.T, rtol=1e-3, atol=1e-8)
+        assert explains(expected.T)
     else:
         alpha = float(np.vdot(got, expected) / np.vdot(expected, expected))
-        np.testing.assert_allclose(got, alpha * expected, rtol=1e-3, atol=1e-8)
+        assert explains(alpha * expected)
