@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from hostile_corpus import materialize
+
 from gradcheck.assignment import DEFAULT_PATH, load_assignment
 from gradcheck.batch import grade_class
 from gradcheck.report import validate_report
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-HOSTILE = HERE / "hostile"
 
 # case -> check-id prefixes that must not pass (the hostile spot); None: only completion is asserted
 NOT_EARNED = {
@@ -61,7 +62,7 @@ def graded(tmp_path_factory):
         shutil.copytree(src, klass / name, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
     target = {"reports": str(out), "sibling": str(klass / "victim")}
     for case in NOT_EARNED:
-        shutil.copytree(HOSTILE / case, klass / case, ignore=shutil.ignore_patterns("__pycache__"))
+        materialize(case, klass / case)
         (klass / case / "target.json").write_text(json.dumps(target))
     text = DEFAULT_PATH.read_text()
     for key, value in (("call_seconds", 3), ("submission_seconds", 40), ("memory_mb", 768)):

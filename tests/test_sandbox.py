@@ -13,12 +13,13 @@ import numpy as np
 import pytest
 
 import gradcheck
+from hostile_corpus import materialize
+
 from gradcheck.sandbox import CallResult, Limits, Output, Sandbox, SandboxError, isolation
 from gradcheck.sandbox.measure import spawn_ping
 
 HERE = Path(__file__).parent
 REFERENCE = HERE.parent / "reference"
-HOSTILE = HERE / "hostile"
 AS_ROOT = os.geteuid() == 0
 LIMITS = Limits(call_seconds=3, submission_seconds=30, memory_mb=512, processes=16, output_kb=4)
 
@@ -319,7 +320,7 @@ def test_output_is_captured_and_capped(sandbox, tmp_path):
 
 
 def test_crash_restarts_with_load_replayed(sandbox, tmp_path):
-    sub = copy_submission(HOSTILE / "os_exit_backward", tmp_path / "crashy")
+    sub = materialize("os_exit_backward", tmp_path / "crashy")
     with sandbox.session(sub) as s:
         bad = s.call(*multiply_request())
         assert bad.status == "error" and "exited with code 3" in bad.message
@@ -331,7 +332,7 @@ def test_crash_restarts_with_load_replayed(sandbox, tmp_path):
 
 
 def test_no_process_survives_the_sandbox(tmp_path):
-    sub = copy_submission(HOSTILE / "many_children", tmp_path / "forky")
+    sub = materialize("many_children", tmp_path / "forky")
     with Sandbox(LIMITS) as sb:
         zygote = sb._proc.pid
         s = sb.session(sub)
@@ -364,7 +365,7 @@ def test_degraded_mode_still_works_and_says_so(tmp_path):
 
 
 def test_degraded_mode_kills_the_process_tree(tmp_path):
-    sub = copy_submission(HOSTILE / "many_children", tmp_path / "forky")
+    sub = materialize("many_children", tmp_path / "forky")
     with Sandbox(LIMITS, namespaces=False, drop_privileges=False) as sb:
         with sb.session(sub) as s:
             header, arrays = multiply_request()

@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hostile_corpus import materialize
+
 from gradcheck.sandbox import MSG_BUDGET, MSG_BUDGET_SPENT, MSG_EXIT, MSG_TIMEOUT, Limits, Sandbox, isolation
 
 HERE = Path(__file__).parent
-HOSTILE = HERE / "hostile"
 REFERENCE = HERE.parent / "reference"
 AS_ROOT = os.geteuid() == 0
 
@@ -122,7 +123,7 @@ class World:
         dst = self.subs / case
         if dst.exists():
             shutil.rmtree(dst)
-        shutil.copytree(HOSTILE / case, dst, ignore=shutil.ignore_patterns("__pycache__"))
+        materialize(case, dst)
         target = {"reports": str(self.reports), "sibling": str(self.sibling), "port": self.port,
                   "token": self.token, "hidden": [str(self.secret), str(self.reports), str(self.subs),
                                                   str(REFERENCE.resolve())],
