@@ -8,7 +8,7 @@ from importlib import resources
 
 import jsonschema
 
-from ..report import ERROR_CHECK_MESSAGE, atomic_write_text, check_detail_lines, clip, to_jsonable
+from ..report import ERROR_CHECK_MESSAGE, atomic_write_text, check_detail_lines, clip, clip_block, to_jsonable
 
 SCHEMAS = {
     "gradescope": "gradescope-results.schema.json",
@@ -90,3 +90,22 @@ def xml_text(text) -> str:
     """Text XML 1.0 can hold: control characters (other than tab and newlines) and lone surrogates
     become U+FFFD, so a student's odd output never breaks the file."""
     return _XML_BAD.sub("\ufffd", str(text))
+
+
+def student_code_lines(view, *, max_lines, max_chars, prefix) -> list:
+    """What a student sees of their own code's run: modules that did not import (with the error), and
+    what the code printed, unless some check is withheld (their prints could reveal its inputs)."""
+    lines = []
+    for name, m in (view.get("modules") or {}).items():
+        if isinstance(m, dict) and not m.get("ok", True):
+            lines.append(f"{name}.py could not be imported:")
+            lines.extend("    " + ln for ln in clip_block(m.get("error", ""), 12, 1500).splitlines())
+    out = view.get("output")
+    if isinstance(out, dict):
+        if out.get("withheld"):
+            if out.get("bytes"):
+                lines.append(f"Your code printed {out['bytes']} bytes; not shown while some checks are hidden.")
+        elif out.get("text"):
+            lines.append("Your code printed" + (" (truncated):" if out.get("truncated") else ":"))
+            lines.extend(prefix + ln for ln in clip_block(out["text"], max_lines, max_chars).splitlines())
+    return lines

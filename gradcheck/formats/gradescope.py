@@ -14,8 +14,8 @@ stdout of run_autograder (gradcheck's full instructor feedback) is for instructo
 """
 from __future__ import annotations
 
-from ..report import clip, clip_block, error_report, student_view
-from .common import FormatError, check_prefix, check_text, validate_against
+from ..report import clip, error_report, student_view
+from .common import FormatError, check_prefix, check_text, student_code_lines, validate_against
 
 __all__ = ["GRADESCOPE_VISIBILITIES", "gradescope_failure_results", "to_gradescope", "validate_gradescope"]
 
@@ -80,18 +80,7 @@ def _top_output(report) -> str:
     failed = [c["id"] for c in shown if c.get("status") != "pass"]
     if failed:
         lines.append(clip(f"Not passed ({len(failed)}): " + ", ".join(failed), 1500) + " (details in the tests below)")
-    for name, m in (view.get("modules") or {}).items():
-        if isinstance(m, dict) and not m.get("ok", True):
-            lines.append(f"{name}.py could not be imported:")
-            lines.extend("    " + ln for ln in clip_block(m.get("error", ""), 12, 1500).splitlines())
-    out = view.get("output")
-    if isinstance(out, dict):
-        if out.get("withheld"):
-            if out.get("bytes"):
-                lines.append(f"Your code printed {out['bytes']} bytes; not shown while some checks are hidden.")
-        elif out.get("text"):
-            lines.append("Your code printed" + (" (truncated):" if out.get("truncated") else ":"))
-            lines.extend("  | " + ln for ln in clip_block(out["text"], 40, 4000).splitlines())
+    lines.extend(student_code_lines(view, max_lines=40, max_chars=4000, prefix="  | "))
     return clip("\n".join(lines), TOP_OUTPUT_CHARS)
 
 

@@ -18,8 +18,8 @@ head and tail first; if the file is still too large the per-test texts are short
 """
 from __future__ import annotations
 
-from ..report import clip, clip_block, student_view
-from .common import FormatError, check_text, dumps, validate_against
+from ..report import clip, student_view
+from .common import FormatError, check_text, dumps, student_code_lines, validate_against
 
 __all__ = ["PL_MAX_BYTES", "prairielearn_failure_results", "to_prairielearn", "validate_prairielearn"]
 
@@ -51,19 +51,7 @@ def _message(report, view) -> str:
 
 
 def _output(view, limit) -> str:
-    parts = []
-    for name, m in (view.get("modules") or {}).items():
-        if isinstance(m, dict) and not m.get("ok", True):
-            parts.append(f"{name}.py could not be imported:")
-            parts.extend("    " + ln for ln in clip_block(m.get("error", ""), 12, 1500).splitlines())
-    out = view.get("output")
-    if isinstance(out, dict):
-        if out.get("withheld"):
-            if out.get("bytes"):
-                parts.append(f"Your code printed {out['bytes']} bytes; not shown while some checks are hidden.")
-        elif out.get("text"):
-            parts.append("Your code printed" + (" (truncated):" if out.get("truncated") else ":"))
-            parts.append(clip_block(out["text"], 60, limit))
+    parts = student_code_lines(view, max_lines=60, max_chars=limit, prefix="")
     return clip("\n".join(parts), limit)
 
 
