@@ -28,7 +28,7 @@ def test_wheel_holds_the_reference_under_gradcheck_and_the_data_files(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("gradcheck/reference/gates.py", "gradcheck/reference/graph.py", "gradcheck/reference/mlp.py",
                    "gradcheck/assignment/default.toml", "gradcheck/assignment/assignment.schema.json",
-                   "gradcheck/report.schema.json", "gradcheck/sandbox/zygote.py",
+                   "gradcheck/report.schema.json", "gradcheck/sandbox/inside/zygote.py",
                    "gradcheck/formats/schemas/gradescope-results.schema.json"):
         assert needed in names, needed
     assert not any(n.startswith("reference/") for n in names)

@@ -15,7 +15,8 @@ import pytest
 import gradcheck
 from hostile_corpus import materialize
 
-from gradcheck.sandbox import CallResult, Limits, Output, Sandbox, SandboxError, isolation
+from gradcheck.sandbox import CallResult, Limits, Output, Sandbox, SandboxError
+from gradcheck.sandbox.inside import isolation
 from gradcheck.sandbox.measure import spawn_ping
 
 HERE = Path(__file__).parent

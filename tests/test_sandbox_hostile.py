@@ -21,7 +21,8 @@ import pytest
 
 from hostile_corpus import materialize
 
-from gradcheck.sandbox import MSG_BUDGET, MSG_BUDGET_SPENT, MSG_EXIT, MSG_TIMEOUT, Limits, Sandbox, isolation
+from gradcheck.sandbox import MSG_BUDGET, MSG_BUDGET_SPENT, MSG_EXIT, MSG_TIMEOUT, Limits, Sandbox
+from gradcheck.sandbox.inside import isolation
 
 HERE = Path(__file__).parent
 REFERENCE = HERE.parent / "reference"

@@ -1,4 +1,4 @@
-"""gradcheck/sandbox/protocol.py: frames round-trip, and every malformed or oversized frame is refused."""
+"""gradcheck/sandbox/inside/protocol.py: frames round-trip, and every malformed or oversized frame is refused."""
 import json
 import re
 import socket
@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from gradcheck.sandbox import protocol
-from gradcheck.sandbox.protocol import ProtocolError, decode, encode, read_frame
+from gradcheck.sandbox.inside import protocol
+from gradcheck.sandbox.inside.protocol import ProtocolError, decode, encode, read_frame
 
 PACKAGE = Path(protocol.__file__).parent.parent
 

@@ -31,12 +31,12 @@ import tempfile
 import threading
 import time
 
-from . import isolation, protocol
+from .inside import isolation, protocol
 
 __all__ = ["Limits", "Sandbox", "Session", "CallResult", "Output", "SandboxError"]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ZYGOTE = os.path.join(HERE, "zygote.py")
+ZYGOTE = os.path.join(HERE, "inside", "zygote.py")
 MODULES = ("gates", "graph", "mlp")
 ALLOWED_ENV = {"PATH", "HOME", "LANG", *isolation.BLAS_ENV}
 

@@ -19,7 +19,8 @@ import time
 
 import numpy as np
 
-from . import Limits, Sandbox, _OutputCollector, protocol
+from . import Limits, Sandbox, _OutputCollector
+from .inside import protocol
 
 
 def _ms(values):
