@@ -1,6 +1,7 @@
 """Grade one submission: open its worker sessions, run every part's checks, build the report."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from pathlib import Path
@@ -10,22 +11,26 @@ import numpy as np
 from . import __version__
 from .checks import gates, graph, mlp
 from .checks.common import Result
+from .reference import gates as reference_gates
+from .sandbox import Budget
 
 PARTS = (gates, graph, mlp)
 
 
 class Context:
-    """What a part's checks get: two worker sessions, tolerances, settings, and seeded randomness.
+    """What a part's checks get: two worker sessions, tolerances, settings, seeded randomness, and the
+    results of the parts judged before (the graph's blame reads the gates' results).
 
     session_a runs the student's own modules; session_b the same with correct stand-in gates, for the
     checks that must not depend on the student's gates. Both start their worker lazily."""
 
-    def __init__(self, session_a, session_b, assignment, seed, missing=()):
+    def __init__(self, session_a, session_b, assignment, seed, missing=(), results=None):
         self.session_a, self.session_b = session_a, session_b
         self.missing = set(missing)  # contract modules with no file in the submission
         self.seed = int(seed)
         self.tolerances = dict(assignment.tolerances)
         self.settings = dict(assignment.settings)
+        self.results = results if results is not None else {}
         self._modules = {}
 
     @property
@@ -52,6 +57,14 @@ class Context:
         return np.random.default_rng([self.seed, int.from_bytes(digest[:8], "little")])
 
 
+@functools.lru_cache(maxsize=1)
+def standins() -> dict:
+    """Correct gates for the sessions that grade the graph and the MLP apart from the student's gates:
+    the reference's gates, sent as source to those sessions only (never to one that grades gates)."""
+    source = (Path(reference_gates.__file__)).read_text(encoding="utf-8")
+    return {"source": source, "names": list(gates.GATES)}
+
+
 MODULE_FILES = ("gates.py", "graph.py", "mlp.py")
 
 
@@ -69,27 +82,51 @@ def find_submission(path: Path) -> Path:
     return inner[0] if len(inner) == 1 else path
 
 
-def run_checks(session_a, session_b, assignment, seed, missing=()) -> dict[str, Result]:
-    ctx = Context(session_a, session_b, assignment, seed, missing)
-    wanted = {c.id for c in assignment.checks}
-    results = {}
+def run_checks(session_a, session_b, assignment, seed, missing=(), wanted=None, results=None) -> dict[str, Result]:
+    """The results of the ``wanted`` check ids (default: all of the assignment's). A part whose
+    judging raises (it should not: replies are validated) gets error results, never a crash."""
+    results = {} if results is None else results
+    ctx = Context(session_a, session_b, assignment, seed, missing, results)
+    wanted = {c.id for c in assignment.checks} if wanted is None else set(wanted)
     for part in PARTS:
-        results.update(part.run(ctx, wanted))
+        prefix = part.__name__.rsplit(".", 1)[-1] + "."
+        ids = {i for i in wanted if i.startswith(prefix)}
+        if not ids:
+            continue
+        try:
+            results.update(part.run(ctx, ids))
+        except Exception as exc:  # noqa: BLE001 - a grader fault is contained to this part's checks
+            message = f"the grader failed while judging {prefix[:-1]} ({type(exc).__name__}: {exc}); please report it"
+            results.update({i: Result(i, "error", message, {"grader_fault": True}) for i in ids if i not in results})
     return results
 
 
 def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
     """The report of one submission (see docs/design.md). Student faults become check statuses;
-    only a fault of the grader itself raises."""
+    only a fault of the grader itself raises.
+
+    Sessions: the visible checks run first, in session A (the student's modules) and session B (with
+    correct stand-in gates); the checks not shown to students yet (hidden, after the due date, after
+    publishing) run after them, in fresh sessions of their own, so nothing the student's code sees or
+    does during a withheld check can reach a visible message. All sessions share one time budget."""
     submission_dir = Path(submission_dir)
     started = time.monotonic()
     root = find_submission(submission_dir)
     missing = [m[:-3] for m in MODULE_FILES if not (root / m).is_file()]
-    with sandbox.session(root, standin_gates=False) as a, sandbox.session(root, standin_gates=True) as b:
-        results = run_checks(a, b, assignment, seed, missing)
-        modules = {name: {k: v for k, v in status.items() if k in ("ok", "error")}
-                   for name, status in (a.modules or {}).items()}
-        output = _output(a, b)
+    budget = Budget(sandbox.limits.submission_seconds)
+    withheld = {c.id for c in assignment.checks if c.visibility != "visible"}
+    visible = {c.id for c in assignment.checks} - withheld
+    results, sessions, modules = {}, [], {}
+    for wanted in (visible, withheld):
+        if not wanted:
+            continue
+        with sandbox.session(root, budget=budget) as a, sandbox.session(root, standins=standins(), budget=budget) as b:
+            run_checks(a, b, assignment, seed, missing, wanted, results)
+            if not sessions:
+                modules = {name: {k: v for k, v in status.items() if k in ("ok", "error")}
+                           for name, status in (a.modules or {}).items()}
+            sessions += [a.output, b.output]
+    output = _output(*sessions, keep=sandbox.limits.output_kb * 1024)
     checks = []
     for spec in assignment.checks:
         r = results.get(spec.id) or Result(spec.id, "error", "this check did not run (grader fault)")
@@ -128,18 +165,22 @@ def _where(submission_dir, root, missing):
     return f" ({'; '.join(notes)})" if notes else ""
 
 
-def _output(*sessions):
-    """The captured stdout/stderr of both sessions (sandbox.Output), for people to read."""
+def _output(*outputs, keep):
+    """The captured stdout/stderr of all sessions (sandbox.Output), for people to read: the first
+    ``keep`` bytes of them all together."""
     texts, total, truncated = [], 0, False
-    for s in sessions:
-        out = getattr(s, "output", None)
+    for out in outputs:
         if out is None:
             continue
         if out.text:
             texts.append(out.text)
         total += int(out.total_bytes)
         truncated = truncated or bool(out.truncated)
-    return {"text": "".join(texts), "bytes": total, "truncated": truncated}
+    text = "".join(texts)
+    if len(text.encode("utf-8", "surrogateescape")) > keep:
+        text = text.encode("utf-8", "surrogateescape")[:keep].decode("utf-8", "ignore")
+        truncated = True
+    return {"text": text, "bytes": total, "truncated": truncated}
 
 
 def _plain(obj):

@@ -514,7 +514,7 @@ def judge(plan, outputs, analytic_grads, dout, rtol=None, atol=None, noise=None)
     noise = max(floor, noise)
     low = bool(noise > _LOW_PRECISION)
     precision = np.dtype(plan.precision)
-    if low or any(g is not None and _is_float32(np.asarray(g)) for g in grads.values()):
+    if low:   # measured from f's values, never from the dtype of the gradients under test
         precision = max(precision, _F32, key=lambda d: np.finfo(d).eps)
     rtol = _RTOL.get(precision, 10 * np.finfo(precision).eps ** 0.5) if rtol is None else rtol
     results = []

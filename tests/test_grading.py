@@ -45,7 +45,9 @@ def test_correct_submissions_get_full_marks(sandbox, path, seed):
 PLANTED = {
     "swapped-multiply": ({"gates.MultiplyGate.backward", "gates.MultiplyGate.numerical"}, "swapped"),
     "sigmoid-ignores-dout": ({"gates.SigmoidGate.backward", "gates.SigmoidGate.numerical"}, "ignores the upstream"),
-    "matmul-transposed": ({"gates.MatMulGate.backward", "gates.MatMulGate.shapes"}, "transposed"),
+    # no gradient of the input's shape: centered differences have nothing to compare with (an error, no point)
+    "matmul-transposed": ({"gates.MatMulGate.backward", "gates.MatMulGate.shapes", "gates.MatMulGate.numerical"},
+                          "transposed"),
     "softmax-sum-not-mean": ({"gates.SoftmaxCrossEntropyGate.backward", "gates.SoftmaxCrossEntropyGate.numerical"},
                              "N = "),
     "branch-overwrite": ({"graph.branches", "graph.same_node_twice", "graph.second_forward", "graph.random_graphs"},
@@ -62,7 +64,8 @@ def test_planted_bug_fails_exactly_its_checks_with_its_diagnosis(sandbox, name):
     assert set(bad) == expected, {k: v["message"] for k, v in bad.items()}
     first = next(c for c in report["checks"] if c["id"] in expected and c.get("details", {}).get("diagnosis"))
     assert diagnosis in first["details"]["diagnosis"]
-    assert all(c["status"] == "fail" for c in bad.values())
+    assert all(c["status"] == "fail" or (c["status"] == "error" and c["message"].startswith("could not be checked"))
+               for c in bad.values())
 
 
 def test_one_wrong_gate_costs_only_that_gates_points(sandbox):

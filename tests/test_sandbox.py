@@ -35,8 +35,8 @@ def resolve(node, arrays):
 
 def multiply_request(x=2.0, y=3.0, dout=1.0):
     arrays = [np.asarray(x, float), np.asarray(y, float), np.asarray(dout, float)]
-    run = {"inputs": [{"$a": 0}, {"$a": 1}], "dout": {"$a": 2}}
-    return {"op": "gates", "trials": [{"cls": "MultiplyGate", "runs": [run]}]}, arrays
+    call = {"cls": "MultiplyGate", "inputs": [{"$a": 0}, {"$a": 1}], "dout": {"$a": 2}}
+    return {"op": "gates", "calls": [call], "order": [[0, "f"], [0, "b"]]}, arrays
 
 
 def copy_submission(src, dst):
@@ -103,17 +103,16 @@ def test_reference_round_trip(sandbox, submission):
         assert "MultiplyGate" in s.modules["gates"]["names"]
         r = s.call(*multiply_request(2.0, 3.0, 1.0))
         assert isinstance(r, CallResult) and r.ok and r.message == ""
-        run = resolve(r.header["trials"][0]["runs"][0], r.arrays)
+        run = resolve(r.header["calls"][0], r.arrays)
         assert float(run["out"]) == 6.0 and [float(g) for g in run["grads"]] == [3.0, 2.0]
-        graph = {"op": "graph", "engines": ["student", "harness"],
+        graph = {"op": "graph", "graphs": [{
                  "nodes": [{"input": "x"}, {"input": "y"}, {"input": "z"}, {"gate": "AddGate", "in": [0, 1]},
                            {"gate": "MultiplyGate", "in": [3, 2]}],
-                 "runs": [{"feed": {"x": {"$a": 0}, "y": {"$a": 1}, "z": {"$a": 2}}, "dout": None}]}
+                 "runs": [{"feed": {"x": {"$a": 0}, "y": {"$a": 1}, "z": {"$a": 2}}, "dout": None}]}]}
         r = s.call(graph, [np.array(-2.0), np.array(5.0), np.array(-4.0)])
-        for engine in ("student", "harness"):
-            run = resolve(r.header["engines"][engine]["runs"][0], r.arrays)
-            assert float(run["out"]) == -12.0
-            assert {k: float(v) for k, v in run["grads"].items()} == {"x": -4.0, "y": -4.0, "z": 3.0}
+        run = resolve(r.header["graphs"][0]["runs"][0], r.arrays)
+        assert float(run["out"]) == -12.0
+        assert {k: float(v) for k, v in run["grads"].items()} == {"x": -4.0, "y": -4.0, "z": 3.0}
         X, y = np.random.default_rng(0).standard_normal((5, 3)), np.array([0, 1, 1, 0, 1])
         r = s.call({"op": "mlp", "sizes": [3, 4, 2], "activation": "tanh", "seed": 0,
                     "script": [{"loss": [{"$a": 0}, {"$a": 1}]}, {"params": True}]}, [X, y])
@@ -128,7 +127,7 @@ def test_call_rejects_caller_mistakes(sandbox, submission):
             with pytest.raises((ValueError, TypeError)):
                 s.call(header)
         with pytest.raises(TypeError):
-            s.call({"op": "gates", "trials": []}, [np.array(["text"])])
+            s.call({"op": "gates", "calls": [], "order": []}, [np.array(["text"])])
     with pytest.raises(FileNotFoundError):
         sandbox.session(submission.parent / "nobody")
 
@@ -253,9 +252,9 @@ def test_student_code_imports_stdlib_and_numpy_modules_lazily(sandbox, tmp_path)
     (sub / "gates.py").write_text((sub / "gates.py").read_text() + LAZY_IMPORTS)
     with sandbox.session(sub) as s:
         assert s.modules["gates"]["ok"], s.modules["gates"]
-        r = s.call({"op": "gates", "trials": [{"cls": "ExpGate", "runs": [{"inputs": [{"$a": 0}], "dout": {"$a": 1}}]}]},
-                   [np.array(0.0), np.array(1.0)])
-        run = resolve(r.header["trials"][0]["runs"][0], r.arrays)
+        r = s.call({"op": "gates", "calls": [{"cls": "ExpGate", "inputs": [{"$a": 0}], "dout": {"$a": 1}}],
+                    "order": [[0, "f"], [0, "b"]]}, [np.array(0.0), np.array(1.0)])
+        run = resolve(r.header["calls"][0], r.arrays)
         assert "error" not in run, (run, s.output.text)
     expected = 1.0 + 0.5 + 3 + 0.25 + 2 + 4.0 + 3.0 + len('{"a": 1}') + 6 + 2 + 3
     assert float(run["out"]) == expected
@@ -326,7 +325,7 @@ def test_crash_restarts_with_load_replayed(sandbox, tmp_path):
         bad = s.call(*multiply_request())
         assert bad.status == "error" and "exited with code 3" in bad.message
         header, arrays = multiply_request()
-        header["trials"][0]["cls"] = "AddGate"
+        header["calls"][0]["cls"] = "AddGate"
         good = s.call(header, arrays)
         assert good.ok and s.restarts == 2 and s.modules["gates"]["ok"]
         assert len(s.uids) == (2 if AS_ROOT else 1)
@@ -338,7 +337,7 @@ def test_no_process_survives_the_sandbox(tmp_path):
         zygote = sb._proc.pid
         s = sb.session(sub)
         header, arrays = multiply_request()
-        header["trials"][0]["cls"] = "AddGate"
+        header["calls"][0]["cls"] = "AddGate"
         assert s.call(header, arrays).ok
         uids = sb.worker_uids
         if AS_ROOT:
@@ -370,7 +369,7 @@ def test_degraded_mode_kills_the_process_tree(tmp_path):
     with Sandbox(LIMITS, namespaces=False, drop_privileges=False) as sb:
         with sb.session(sub) as s:
             header, arrays = multiply_request()
-            header["trials"][0]["cls"] = "AddGate"
+            header["calls"][0]["cls"] = "AddGate"
             r = s.call(header, arrays)
             assert r.ok
             (pid,) = [s._worker.pid]
@@ -440,7 +439,7 @@ def test_sessions_in_threads(sandbox, tmp_path):
     def grade(sub):
         with sandbox.session(sub) as s:
             results = [s.call(*multiply_request(float(i), 2.0, 1.0)) for i in range(10)]
-            return [float(resolve(r.header["trials"][0]["runs"][0], r.arrays)["out"]) for r in results]
+            return [float(resolve(r.header["calls"][0], r.arrays)["out"]) for r in results]
 
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         outs = list(pool.map(grade, subs))

@@ -23,6 +23,7 @@ from hostile_corpus import materialize
 
 from gradcheck.sandbox import MSG_BUDGET, MSG_BUDGET_SPENT, MSG_EXIT, MSG_TIMEOUT, Limits, Sandbox
 from gradcheck.sandbox.inside import isolation
+from gradcheck.grading import standins
 
 HERE = Path(__file__).parent
 REFERENCE = HERE.parent / "reference"
@@ -37,8 +38,8 @@ LIMITS = Limits(call_seconds=3, submission_seconds=40, cpu_seconds=20, memory_mb
 
 def gates_request(cls, inputs, dout, args=()):
     arrays = [np.asarray(v, dtype=float) for v in inputs] + [np.asarray(dout, dtype=float)]
-    run = {"inputs": [{"$a": i} for i in range(len(inputs))], "dout": {"$a": len(inputs)}}
-    return {"op": "gates", "trials": [{"cls": cls, "args": list(args), "runs": [run]}]}, arrays
+    call = {"cls": cls, "args": list(args), "inputs": [{"$a": i} for i in range(len(inputs))], "dout": {"$a": len(inputs)}}
+    return {"op": "gates", "calls": [call], "order": [[0, "f"], [0, "b"]]}, arrays
 
 
 def resolve(node, arrays):
@@ -53,9 +54,9 @@ def resolve(node, arrays):
 
 def first_run(result):
     assert result.ok, result.message
-    trial = result.header["trials"][0]
-    assert "runs" in trial, trial
-    return resolve(trial["runs"][0], result.arrays)
+    entry = result.header["calls"][0]
+    assert "out" in entry or "error" in entry, entry
+    return resolve(entry, result.arrays)
 
 
 def call_gate(s, cls, inputs, dout, args=()):
@@ -151,9 +152,9 @@ def sandbox(world):
 
 
 @contextlib.contextmanager
-def hostile(sandbox, world, case, standin_gates=False):
+def hostile(sandbox, world, case, standins=None):
     before = tree_hashes(*world.protected)
-    s = sandbox.session(world.submission(case), standin_gates=standin_gates)
+    s = sandbox.session(world.submission(case), standins=standins)
     try:
         yield s
     finally:
@@ -174,13 +175,13 @@ def test_syntax_error(sandbox, world):
         assert not s.modules["gates"]["ok"] and "SyntaxError" in s.modules["gates"]["error"]
         assert s.modules["graph"]["ok"] and s.modules["mlp"]["ok"]
         r = call_gate(s, "MultiplyGate", [2.0, 3.0], 1.0)
-        assert r.ok and "error" in r.header["trials"][0]  # reported per item, not a crash
-    with hostile(sandbox, world, "syntax_error", standin_gates=True) as s:  # the graph can still be graded
+        assert r.ok and "error" in r.header["calls"][0]  # reported per item, not a crash
+    with hostile(sandbox, world, "syntax_error", standins=standins()) as s:  # the graph can still be graded
         arrays = [np.array(2.0), np.array(3.0)]
-        r = s.call({"op": "graph", "engines": ["student"],
+        r = s.call({"op": "graph", "graphs": [{
                     "nodes": [{"input": "x"}, {"input": "y"}, {"gate": "MultiplyGate", "in": [0, 1]}],
-                    "runs": [{"feed": {"x": {"$a": 0}, "y": {"$a": 1}}, "dout": None}]}, arrays)
-        run = resolve(r.header["engines"]["student"]["runs"][0], r.arrays)
+                    "runs": [{"feed": {"x": {"$a": 0}, "y": {"$a": 1}}, "dout": None}]}]}, arrays)
+        run = resolve(r.header["graphs"][0]["runs"][0], r.arrays)
         assert float(run["out"]) == 6.0 and float(run["grads"]["x"]) == 3.0
 
 
@@ -194,7 +195,7 @@ def test_missing_module(sandbox, world):
 def test_missing_class(sandbox, world):
     with hostile(sandbox, world, "missing_class") as s:
         r = call_gate(s, "MatMulGate", [np.eye(2), np.ones((2, 1))], np.ones((2, 1)))
-        assert r.ok and "MatMulGate" in r.header["trials"][0]["error"]
+        assert r.ok and "MatMulGate" in r.header["calls"][0]["error"]
         assert_add_works(s)
 
 
@@ -314,7 +315,7 @@ def test_reference_and_secrets_stay_unreadable(sandbox, world):
     with hostile(sandbox, world, "sneaky_reference") as s:
         r = call_gate(s, "ExpGate", [0.0], 1.0)
         assert r.ok, r.message
-        run = resolve(r.header["trials"][0]["runs"][0], r.arrays)
+        run = resolve(r.header["calls"][0], r.arrays)
         text = s.output.text
         assert "LEAK" not in text, text
         assert float(run["out"]) == 0.0 and "snoop: 0 leaks" in text, text

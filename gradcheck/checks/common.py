@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import replies
+
 STATUSES = ("pass", "fail", "error", "timeout", "missing")
 
 
@@ -35,8 +37,19 @@ class Payload:
 
     def __init__(self):
         self.arrays = []
+        self._sent = {}   # id(array) -> (array, ref): an array object sent again is sent once
 
     def ref(self, value):
+        if isinstance(value, np.ndarray):
+            seen = self._sent.get(id(value))
+            if seen is not None and seen[0] is value:
+                return seen[1]
+            ref = self._ref(value)
+            self._sent[id(value)] = (value, ref)
+            return ref
+        return self._ref(value)
+
+    def _ref(self, value):
         arr = np.asarray(value)
         arr = arr.astype(np.int64) if arr.dtype.kind in "iu" else arr.astype(np.float64)
         self.arrays.append(arr)
@@ -44,13 +57,17 @@ class Payload:
 
 
 def call(session, header, payload=None):
-    """One worker round trip; returns (header, arrays) or raises CallFailed."""
+    """One worker round trip; returns (header, arrays) or raises CallFailed. The reply is rebuilt from
+    what the request allows (``replies.validated``): one that does not answer it is an error."""
     result = session.call(header, payload.arrays if payload else [])
     if result.status != "ok":
         raise CallFailed(result.status, result.message)
-    if "error" in result.header and len(result.header) == 1:
-        raise CallFailed("error", result.header["error"])
-    return result.header, result.arrays
+    if isinstance(result.header, dict) and isinstance(result.header.get("error"), str) and len(result.header) == 1:
+        raise CallFailed("error", result.header["error"][:2000])
+    try:
+        return replies.validated(header, result.header, len(result.arrays)), result.arrays
+    except replies.ReplyMismatch as exc:
+        raise CallFailed("error", str(exc)) from None
 
 
 def value(entry, arrays):
@@ -75,21 +92,9 @@ def raise_if_error(entry, where=""):
 # ------------------------------------------------------------------------------- comparisons
 
 
-def is_float32_precision(arr: np.ndarray, kind: str) -> bool:
-    """Whether a value came from float32 (or coarser) arithmetic: its dtype says so, or every element
-    is exactly a float32 number (float32 results cast back to float64)."""
-    if kind in ("float32", "float16"):
-        return True
-    finite = arr[np.isfinite(arr)]
-    if finite.size == 0 or np.all(finite == np.round(finite)):
-        return False  # integers and empty arrays say nothing about precision
-    return bool(np.all(finite.astype(np.float32).astype(np.float64) == finite))
-
-
-def tolerance(tolerances: dict, float32: bool):
-    if float32:
-        return tolerances.get("float32_rtol", 2e-4), tolerances.get("float32_atol", 1e-6)
-    return tolerances.get("rtol", 1e-5), tolerances.get("atol", 1e-8)
+def tolerance(tolerances: dict):
+    """(rtol, atol) of comparisons with the reference: the assignment's, whatever dtype a student returns."""
+    return tolerances.get("rtol", 1e-4), tolerances.get("atol", 1e-7)
 
 
 @dataclass
@@ -110,9 +115,11 @@ class Mismatch:
         return {k: v for k, v in worst.items() if v is not None}
 
 
-def compare(got, expected, tolerances: dict, kind="float64") -> Mismatch | None:
+def compare(got, expected, tolerances: dict) -> Mismatch | None:
     """None when ``got`` matches ``expected``: same shape, and every element within
-    atol + rtol * (|expected| + max|expected|), so noise on entries near zero is not an error."""
+    atol + rtol * (|expected| + max|expected|), so noise on entries near zero is not an error. The
+    tolerance is the assignment's: it does not depend on the dtype the student returned (float32
+    arithmetic inside is far within it; a 0.1 % error is not, in any dtype)."""
     expected = np.asarray(expected, dtype=np.float64)
     got = np.asarray(got, dtype=np.float64)
     if got.shape != expected.shape:
@@ -124,15 +131,8 @@ def compare(got, expected, tolerances: dict, kind="float64") -> Mismatch | None:
         where = f" at {index_text(bad)}" if bad else ""
         return Mismatch(f"non-finite ({got[bad]}){where}, expected {number(expected[bad])}", bad,
                         float(expected[bad]), float(got[bad]))
-    err = np.abs(got - expected)
-    scale = np.abs(expected) + np.abs(expected).max()
-    rtol64, atol64 = tolerance(tolerances, False)
-    rtol32, atol32 = tolerance(tolerances, True)
-    if rtol32 >= rtol64 and atol32 >= atol64 and np.all(err / (atol64 + rtol64 * scale) <= 1.0):
-        return None   # within the float64 tolerances, so within the looser float32 ones: no need to ask which
-    rtol, atol = (rtol32, atol32) if is_float32_precision(got, kind) else (rtol64, atol64)
-    allowed = atol + rtol * scale
-    excess = err / allowed
+    rtol, atol = tolerance(tolerances)
+    excess = np.abs(got - expected) / (atol + rtol * (np.abs(expected) + np.abs(expected).max()))
     worst = np.unravel_index(int(np.argmax(excess)), expected.shape) if expected.ndim else ()
     if excess[worst] <= 1.0:
         return None
@@ -164,26 +164,42 @@ def failed_call_results(ids, exc: CallFailed, what: str):
     return {i: Result(i, exc.status, f"{what}: {exc}") for i in ids}
 
 
-def numerical_verdict(numerics, plan, outputs, analytic, dout, *, mode="auto", f_batch=None, rng=None):
-    """Judge centered differences; returns None when they agree, else (message, details).
+def numerical_verdict(numerics, plan, outputs, analytic, reference, dout, *, f_batch, rng, mode="auto",
+                      what="forward"):
+    """Backward against centered differences of the student's own ``what``, anchored to ground truth;
+    None when the check passes, else (message, details).
 
-    ``outputs`` were evaluated at ``plan.points`` (batched with other requests). With ``f_batch``
-    (points -> outputs, one worker call), numerics.check_vjp may ask for more: a float32 redo for
-    code that computes in float32, fresh directions where kinks left a check inconclusive. An
-    inconclusive verdict never costs the student anything."""
+    ``outputs`` are the student's values at ``plan.points``; ``analytic`` their gradients, ``reference``
+    the reference's at the base point, for the same ``dout``. Passing needs positive evidence on every
+    input: the differences of their function agree with the reference's gradient (so it has the true
+    slope there: a wrong forward, or values that lie at the probe points, cannot vouch for a wrong
+    backward), and with their own gradient. Inconclusive is not a pass: the grader's inputs are away
+    from kinks, so non-finite values or jumps there are the student's. ``f_batch`` (points -> their
+    values, one worker call) lets numerics.check_vjp redo the check with float32 steps for code that
+    computes in float32 (measured from the values' roundoff, never from a returned dtype)."""
+    def verdict_for(grads, salt):
+        return numerics.check_vjp(f_batch, plan.inputs, grads, dout, mode=mode, rng=rng(salt), wrt=plan.wrt,
+                                  names=plan.names, evaluated=(plan, outputs))
     try:
-        if f_batch is None:
-            verdict = numerics.judge(plan, outputs, analytic, dout)
-        else:
-            verdict = numerics.check_vjp(f_batch, plan.inputs, analytic, dout, mode=mode, rng=rng, wrt=plan.wrt,
-                                         names=plan.names, evaluated=(plan, outputs))
+        anchor = verdict_for(reference, "anchor")
+        own = verdict_for(analytic, "own") if anchor.status == "pass" else None
     except ValueError as exc:  # e.g. forward returned another shape than dout's
-        return str(exc), {}
-    if verdict.status != "fail":
+        return f"your {what} at points near the inputs: {exc}", {}
+    if anchor.status != "pass":
+        bad = [r for r in anchor.inputs if r.status != "pass"]
+        if any(r.status == "fail" for r in bad):
+            message = (f"your {what} disagrees with the reference near these inputs (its centered differences "
+                       f"are not the true slope: fix {what} first, then this check can judge your backward): "
+                       + "; ".join(r.message for r in bad if r.status == "fail"))
+        else:
+            message = (f"your {what} gave non-finite values or jumps at points close to the inputs, where the "
+                       f"function is smooth: " + "; ".join(r.message for r in bad))
+        return message, {"precision": anchor.precision, "blame": what}
+    if own.status == "pass":
         return None
-    bad = [r for r in verdict.inputs if r.status == "fail"]
+    bad = [r for r in own.inputs if r.status != "pass"]
+    details = {"precision": own.precision, "blame": "backward"}
     worst = bad[0].worst
-    details = {"precision": verdict.precision}
     if worst is not None and not bad[0].problem:
         details["worst"] = {"input": bad[0].label, "kind": worst.kind, "expected": worst.expected, "got": worst.got,
                             "rel_error": worst.rel_error, **({"index": list(worst.index)} if worst.index else {})}

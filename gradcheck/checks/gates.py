@@ -1,7 +1,11 @@
-"""Checks of gates.py: each gate's forward, backward, centered differences, shapes, and inputs left alone.
+"""Checks of gates.py: each gate's forward, backward, centered differences, shapes, and arguments left alone.
 
-All gates' trials go to the worker in one request (and all their numerical points in a second); a
-request that times out or crashes is retried gate by gate, so one bad gate costs only its own checks.
+Every evaluation is the same kind of call: a fresh instance, forward(inputs), then backward(dout) with
+a random upstream gradient, whether the grader wants the gradients (a run) or only the value (a point
+of the centered differences). All gates' calls go to the worker in one request, every forward before
+every backward, in an order shuffled from the seed; a request that times out or crashes is retried
+gate by gate, so one bad gate costs only its own checks. A check passes only on comparisons actually
+made: a case that could not be compared is an error of that check, with the reason.
 """
 from __future__ import annotations
 
@@ -12,8 +16,7 @@ import numpy as np
 from .. import numerics
 from ..diagnosis import diagnose
 from ..reference import gates as reference
-from .common import (CallFailed, Payload, Result, StudentError, call, compare, numerical_verdict, raise_if_error,
-                     shape_text, value)
+from .common import CallFailed, Payload, Result, StudentError, call, compare, numerical_verdict, shape_text, value
 
 ASPECTS = ("forward", "backward", "numerical", "shapes", "no_mutation")
 ELEMENTWISE_SHAPES = ("float", (), (4,), (2, 3))
@@ -105,6 +108,42 @@ def _reference_run(spec, inputs, dout):
     return np.asarray(out, dtype=float), [np.asarray(g, dtype=float) for g in grads]
 
 
+def _reference_forward(spec, point):
+    return np.asarray(getattr(reference, spec.name)(*spec.args).forward(*[np.array(x) for x in point]), dtype=float)
+
+
+@dataclass
+class Call:
+    """One evaluation: a fresh instance, forward(inputs), backward(dout) (dout None: backward())."""
+
+    inputs: list
+    dout: object
+    floats: bool
+
+
+class _GatePlan:
+    """A gate's cases, their runs and numerical plans, as one list of calls."""
+
+    def __init__(self, ctx, spec):
+        self.spec = spec
+        rng = ctx.rng(f"gates.{spec.name}")
+        self.cases = _cases(spec, rng)
+        self.calls, self.runs, self.points = [], [], []
+        for k, case in enumerate(self.cases):
+            runs = []
+            for dout in case.douts:
+                runs.append(len(self.calls))
+                self.calls.append(Call(case.inputs, dout, case.floats))
+            self.runs.append(runs)
+            plan = numerics.plan_check(case.inputs, mode="full", rng=ctx.rng(f"gates.{spec.name}.numerical.{k}"),
+                                       wrt=case.wrt, names=[_input_name(spec.name, i) for i in range(len(case.inputs))])
+            shape = _reference_run(spec, case.inputs, case.douts[-1])[0].shape
+            first = len(self.calls)
+            for point in plan.points[1:]:   # points[0] is the case's inputs: run 0 evaluates it
+                self.calls.append(Call(list(point), rng.normal(size=shape), case.floats))
+            self.points.append((plan, first))
+
+
 def run(ctx, wanted: set[str]) -> dict[str, Result]:
     """Results for the wanted ``gates.*`` check ids."""
     names = [n for n in GATES if any(f"gates.{n}.{a}" in wanted for a in ASPECTS)]
@@ -112,149 +151,103 @@ def run(ctx, wanted: set[str]) -> dict[str, Result]:
     if not module.get("ok"):
         why = module.get("error", "gates.py was not found")
         return {f"gates.{n}.{a}": Result(f"gates.{n}.{a}", "error", f"gates.py could not be imported: {why}")
-                for n in names for a in ASPECTS}
+                for n in names for a in ASPECTS if f"gates.{n}.{a}" in wanted}
     results = {}
-    cases = {n: _cases(GATES[n], ctx.rng(f"gates.{n}")) for n in names}
     present = [n for n in names if n in module.get("names", [])]
     for n in names:
         if n not in present:
             for a in ASPECTS:
                 results[f"gates.{n}.{a}"] = Result(f"gates.{n}.{a}", "missing", f"gates.py has no class {n}")
-    replies = _batched(ctx, present, cases, _trials_request)
+    plans = {n: _GatePlan(ctx, GATES[n]) for n in present}
+    replies = _batched(ctx, present, plans)
     for n in present:
         if isinstance(replies[n], CallFailed):
             for a in ASPECTS:
                 results[f"gates.{n}.{a}"] = Result(f"gates.{n}.{a}", replies[n].status, f"{n}: {replies[n]}")
-    judged = [n for n in present if not isinstance(replies[n], CallFailed)]
-    plans = {n: _plan_numerical(ctx, n, cases[n], replies[n]) for n in judged}
-    numerical = _batched(ctx, [n for n in judged if plans[n]], plans, _points_request)
-    for n in judged:
-        results.update(_judge(ctx, GATES[n], cases[n], replies[n], plans.get(n), numerical.get(n)))
+        else:
+            results.update(_judge(ctx, plans[n], *replies[n]))
     return {k: v for k, v in results.items() if k in wanted}
 
 
-def _batched(ctx, names, per_gate, build):
-    """Send all gates' trials in one request; when that call fails, retry each gate alone so that
+def _batched(ctx, names, plans):
+    """Send all gates' calls in one request; when that call fails, retry each gate alone so that
     only the gate that broke a limit gets a timeout or error."""
     if not names:
         return {}
     try:
-        return _send(ctx, names, per_gate, build)
+        return _send(ctx, names, plans)
     except CallFailed as exc:
         if len(names) == 1:
             return {names[0]: exc}
     out = {}
     for n in names:
         try:
-            out.update(_send(ctx, [n], per_gate, build))
+            out.update(_send(ctx, [n], plans))
         except CallFailed as exc:
             out[n] = exc
     return out
 
 
-def _send(ctx, names, per_gate, build):
+def _send(ctx, names, plans):
     payload = Payload()
-    trials = {n: build(n, per_gate[n], payload) for n in names}
-    reply, arrays = call(ctx.session_a, {"op": "gates", "trials": [t for n in names for t in trials[n]]}, payload)
-    got = list(reply.get("trials", []))
-    if len(got) != sum(len(t) for t in trials.values()):
-        raise CallFailed("error", "the worker's reply does not match the request")
+    calls = []
+    for n in names:
+        spec = GATES[n]
+        for c in plans[n].calls:
+            calls.append({"cls": n, "args": list(spec.args), "floats": c.floats, "inputs": _refs(c.inputs, payload),
+                          "dout": None if c.dout is None else payload.ref(c.dout)})
+    rng = ctx.rng("gates.order." + ".".join(names))
+    order = [[int(k), "f"] for k in rng.permutation(len(calls))] + [[int(k), "b"] for k in rng.permutation(len(calls))]
+    reply, arrays = call(ctx.session_a, {"op": "gates", "calls": calls, "order": order}, payload)
     out, start = {}, 0
     for n in names:
-        out[n] = (got[start:start + len(trials[n])], arrays)
-        start += len(trials[n])
+        count = len(plans[n].calls)
+        out[n] = (reply["calls"][start:start + count], arrays)
+        start += count
     return out
 
 
-def _trials_request(name, cases, payload):
-    spec = GATES[name]
-    return [{"cls": name, "args": list(spec.args), "floats": c.floats,
-             "runs": [{"inputs": [payload.ref(x) for x in c.inputs],
-                       "dout": None if d is None else payload.ref(d)} for d in c.douts]}
-            for c in cases]
+def _refs(inputs, payload):
+    return [payload.ref(x) for x in inputs]
 
 
-def _points_request(name, plans, payload):
-    spec = GATES[name]
-    return [{"cls": name, "args": list(spec.args), "floats": floats, "points": _point_refs(plan.points, payload)}
-            for _, plan, floats in plans]
-
-
-def _point_refs(points, payload):
-    """The points' arrays as references; an input a point leaves unmoved is the base point's own
-    array (numerics shares it), sent once (the worker gives each call a fresh copy anyway)."""
-    points = list(points)
-    if not points:
-        return []
-    base = points[0]
-    base_refs = [payload.ref(x) for x in base]
-    return [[r if x is b else payload.ref(x) for x, b, r in zip(point, base, base_refs)] if len(point) == len(base)
-            else [payload.ref(x) for x in point] for point in points]
-
-
-def _plan_numerical(ctx, name, cases, reply):
-    """Centered-difference plans for the cases whose forward and backward ran."""
-    trials, arrays = reply
-    plans = []
-    for k, (case, trial) in enumerate(zip(cases, trials)):
-        try:
-            run = trial["runs"][0]
-            raise_if_error(run)
-            out, kind = value(run["out"], arrays)
-        except (StudentError, KeyError, TypeError):
-            continue
-        precision = np.float32 if kind in ("float32", "float16") else np.float64
-        plan = numerics.plan_check(case.inputs, mode="full", rng=ctx.rng(f"gates.{name}.numerical.{k}"),
-                                   wrt=case.wrt, names=[_input_name(name, i) for i in range(len(case.inputs))],
-                                   precision=precision)
-        plans.append((k, plan, case.floats))
-    return plans
-
-
-def _judge(ctx, spec, cases, reply, plans, numerical):
-    name, tol = spec.name, ctx.tolerances
-    trials, arrays = reply
+def _judge(ctx, gp, replies, arrays):
+    spec, name, tol = gp.spec, gp.spec.name, ctx.tolerances
     problems = {a: [] for a in ASPECTS}  # aspect -> list of (message, details)
     errors = {a: [] for a in ASPECTS}
+    compared = {a: 0 for a in ASPECTS}
     got_grads = {}
-    for k, (case, trial) in enumerate(zip(cases, trials)):
+    for k, case in enumerate(gp.cases):
         where = f"on {case.label}"
-        if "error" in trial and "runs" not in trial:
-            for a in ASPECTS:
-                errors[a].append(f"{trial.get('where', name)}: {trial['error']}")
-            continue
-        for r, (dout, run) in enumerate(zip(case.douts, trial["runs"])):
+        for r, index in enumerate(gp.runs[k]):
+            entry, dout = replies[index], case.douts[r]
             ref_out, ref_grads = _reference_run(spec, case.inputs, dout)
             # forward
             try:
-                out, kind = value(run.get("out"), arrays) if "out" in run else (None, None)
-                if out is None:
-                    raise_if_error(run, f"{name}.forward")
-                bad = compare(out, ref_out, tol, kind)
+                if "out" not in entry:
+                    raise StudentError(f"{entry.get('where', name + '.forward')}: {entry.get('error', 'no value')}")
+                out, _ = value(entry["out"], arrays)
+                compared["forward"] += 1
+                bad = compare(out, ref_out, tol)
                 if bad:
                     problems["forward"].append((f"forward {where}: got {bad.message}", {"worst": bad.as_details()}))
             except StudentError as exc:
                 errors["forward"].append(f"{exc} ({where})")
-            # inputs unchanged
-            for i, (entry, x) in enumerate(zip(run.get("inputs_after", []), case.inputs)):
-                try:
-                    after, _ = value(entry, arrays)
-                except StudentError:
-                    continue
-                if after.shape != x.shape or not np.array_equal(after, x, equal_nan=True):
-                    problems["no_mutation"].append(
-                        (f"forward/backward modified input {i + 1} in place ({where})", {}))
+            _judge_mutation(name, case, dout, entry, arrays, where, problems, errors, compared)
             # backward
-            if "grads" not in run:
-                message = f"{run.get('where', name + '.backward')}: {run.get('error', 'no gradients returned')} ({where})"
+            if "grads" not in entry:
+                message = f"{entry.get('where', name + '.backward')}: {entry.get('error', 'no gradients returned')} ({where})"
                 errors["backward"].append(message)
                 errors["shapes"].append(message)
                 continue
             need = 1 if name == "SoftmaxCrossEntropyGate" else spec.arity
-            entries = run["grads"][:need]
+            entries = entry["grads"][:need]
             if len(entries) < need:
-                problems["shapes"].append((f"backward returned {len(entries)} gradients for {need} inputs ({where})", {}))
-                problems["backward"].append((f"backward returned {len(entries)} gradients for {need} inputs ({where})", {}))
+                text = f"backward returned {len(entries)} gradients for {need} inputs ({where})"
+                problems["shapes"].append((text, {}))
+                problems["backward"].append((text, {}))
+                compared["shapes"] += 1
+                compared["backward"] += 1
                 continue
             try:
                 grads = [value(e, arrays) for e in entries]
@@ -263,13 +256,16 @@ def _judge(ctx, spec, cases, reply, plans, numerical):
                 errors["shapes"].append(f"{name}.backward {exc} ({where})")
                 continue
             for i, ((g, _), x) in enumerate(zip(grads, case.inputs)):
+                compared["shapes"] += 1
                 if g.shape != x.shape:
                     problems["shapes"].append(
-                        (f"gradient {i + 1} has shape {shape_text(g.shape)}, its input {shape_text(x.shape)} ({where})", {}))
+                        (f"gradient {i} (d{_input_name(name, i)}) has shape {shape_text(g.shape)}, its input "
+                         f"{shape_text(x.shape)} ({where})", {}))
             if r == 0:
                 got_grads[k] = [g for g, _ in grads]
-            for i, ((g, kind), e) in enumerate(zip(grads, ref_grads[:need])):
-                bad = compare(g, e, tol, kind)
+            compared["backward"] += 1
+            for i, ((g, _), e) in enumerate(zip(grads, ref_grads[:need])):
+                bad = compare(g, e, tol)
                 if bad:
                     alternatives = {}
                     if dout is not None:
@@ -283,21 +279,43 @@ def _judge(ctx, spec, cases, reply, plans, numerical):
                     problems["backward"].append(
                         (f"backward {where}: d{_input_name(name, i)} is {bad.message}", details))
                     break
-    # centered differences of the student's own forward
-    if plans is not None:
-        if isinstance(numerical, CallFailed):
-            errors["numerical"].append(f"evaluating forward for centered differences: {numerical}")
-        elif numerical is not None:
-            _judge_numerical(ctx, name, cases, plans, numerical, got_grads, problems, errors)
-    return {f"gates.{name}.{a}": _verdict(f"gates.{name}.{a}", problems[a], errors[a], _PASS[a]) for a in ASPECTS}
+    _judge_numerical(ctx, gp, replies, arrays, got_grads, problems, errors, compared)
+    return {f"gates.{name}.{a}": _verdict(f"gates.{name}.{a}", problems[a], errors[a], compared[a], _PASS[a])
+            for a in ASPECTS}
+
+
+def _judge_mutation(name, case, dout, entry, arrays, where, problems, errors, compared):
+    """Every argument of forward and backward, the upstream gradient included, as it was given."""
+    after = entry.get("in_after")
+    if after is None:
+        errors["no_mutation"].append(f"{entry.get('where', name)}: {entry.get('error', 'no reply')}: the inputs "
+                                     f"could not be checked ({where})")
+        return
+    given = [(f"forward's input {i} ({_input_name(name, i)})", x) for i, x in enumerate(case.inputs)]
+    if dout is not None and "grads" in entry:
+        if "dout_after" not in entry:
+            errors["no_mutation"].append(f"the upstream gradient dz could not be checked ({where})")
+            return
+        given.append(("backward's upstream gradient dz", np.asarray(dout)))
+        after = list(after) + [entry["dout_after"]]
+    for (label, x), e in zip(given, after):
+        try:
+            got, _ = value(e, arrays)
+        except StudentError as exc:
+            errors["no_mutation"].append(f"{label} could not be checked: {exc} ({where})")
+            continue
+        compared["no_mutation"] += 1
+        if got.shape != x.shape or not np.array_equal(got, x, equal_nan=True):
+            problems["no_mutation"].append((f"{label} was modified in place ({where}); the caller's arrays must "
+                                            "stay as they were", {"argument": label}))
 
 
 _PASS = {
     "forward": "forward matches the reference",
     "backward": "backward matches the reference under random upstream gradients",
-    "numerical": "backward matches centered differences of your forward",
+    "numerical": "backward matches centered differences of your forward, and your forward has the reference's slope",
     "shapes": "one gradient per input, each of its input's shape",
-    "no_mutation": "inputs left unchanged",
+    "no_mutation": "forward and backward leave their arguments unchanged",
 }
 
 
@@ -306,44 +324,60 @@ def _input_name(gate, i):
     return names.get(gate, ("x", "y"))[i]
 
 
-def _judge_numerical(ctx, name, cases, plans, numerical, got_grads, problems, errors):
-    trials, arrays = numerical
-    for (k, plan, _), trial in zip(plans, trials):
-        case = cases[k]
-        if k not in got_grads:
-            continue
-        outputs = []
+def _judge_numerical(ctx, gp, replies, arrays, got_grads, problems, errors, compared):
+    spec, name = gp.spec, gp.spec.name
+    for k, (case, (plan, first)) in enumerate(zip(gp.cases, gp.points)):
+        where = f"on {case.label}"
+        entries = [replies[gp.runs[k][0]]] + replies[first:first + len(plan.points) - 1]
         try:
-            for entry in trial["points_out"]:
-                outputs.append(value(entry, arrays)[0])
+            outputs = []
+            for e in entries:
+                if "out" not in e:
+                    raise StudentError(f"{e.get('where', name + '.forward')}: {e.get('error', 'no value')}")
+                outputs.append(value(e["out"], arrays)[0])
         except StudentError as exc:
-            errors["numerical"].append(f"{name}.forward at a perturbed input: {exc}")
+            errors["numerical"].append(f"could not be checked {where}: {exc} at a point near the inputs")
             continue
-        analytic = [got_grads[k][i] if i < len(got_grads[k]) else None for i in case.wrt]
+        grads = got_grads.get(k)
+        analytic = [grads[i] if grads is not None and i < len(grads) else None for i in case.wrt]
         if any(g is None or g.shape != case.inputs[i].shape for g, i in zip(analytic, case.wrt)):
-            continue  # reported under shapes
+            errors["numerical"].append(f"could not be checked {where}: backward gave no gradient of the input's "
+                                       "shape (see the shapes and backward checks)")
+            continue
         dout = case.douts[0] if case.douts[0] is not None else np.array(1.0)
-        failed = numerical_verdict(numerics, plan, outputs, analytic, dout, mode="full",
-                                   f_batch=_remote_forward(ctx, name, case), rng=ctx.rng(f"gates.{name}.redo.{k}"))
+        ref = _reference_run(spec, case.inputs, case.douts[0])[1]
+        failed = numerical_verdict(numerics, plan, outputs, analytic, [ref[i] for i in case.wrt], dout, mode="full",
+                                   f_batch=_remote_forward(ctx, name, case),
+                                   rng=lambda salt, k=k: ctx.rng(f"gates.{name}.redo.{k}.{salt}"))
+        compared["numerical"] += 1
         if failed:
             problems["numerical"].append((f"on {case.label}: {failed[0]}", failed[1]))
 
 
 def _remote_forward(ctx, name, case):
-    """points -> the student's forward at each point, in one worker call (for numerics.check_vjp)."""
+    """points -> the student's forward at each point, in one worker call (for numerics.check_vjp):
+    the same kind of call as every other, backward included."""
     def f_batch(points):
         payload = Payload()
-        trial = {"cls": name, "args": list(GATES[name].args), "floats": case.floats,
-                 "points": _point_refs(points, payload)}
+        rng = ctx.rng(f"gates.{name}.more")
+        shape = _reference_forward(GATES[name], case.inputs).shape
+        calls = [{"cls": name, "args": list(GATES[name].args), "floats": case.floats,
+                  "inputs": _refs(p, payload), "dout": payload.ref(rng.normal(size=shape))} for p in points]
+        order = [[int(k), "f"] for k in rng.permutation(len(calls))] + [[int(k), "b"] for k in rng.permutation(len(calls))]
         try:
-            reply, arrays = call(ctx.session_a, {"op": "gates", "trials": [trial]}, payload)
-            return [value(e, arrays)[0] for e in reply["trials"][0]["points_out"]]
-        except (CallFailed, StudentError, KeyError, IndexError) as exc:
+            reply, arrays = call(ctx.session_a, {"op": "gates", "calls": calls, "order": order}, payload)
+            out = []
+            for e in reply["calls"]:
+                if "out" not in e:
+                    raise StudentError(e.get("error", "no value"))
+                out.append(value(e["out"], arrays)[0])
+            return out
+        except (CallFailed, StudentError) as exc:
             raise ValueError(f"evaluating forward for centered differences: {exc}") from None
     return f_batch
 
 
-def _verdict(check_id, problems, errors, pass_message):
+def _verdict(check_id, problems, errors, compared, pass_message):
     if errors:
         return Result(check_id, "error", errors[0], {"errors": errors[:5]} if len(errors) > 1 else {})
     if problems:
@@ -351,4 +385,6 @@ def _verdict(check_id, problems, errors, pass_message):
         if len(problems) > 1:
             details = {**details, "failures": len(problems)}
         return Result(check_id, "fail", message, details)
-    return Result(check_id, "pass", pass_message)
+    if not compared:
+        return Result(check_id, "error", "could not be checked: nothing was compared")
+    return Result(check_id, "pass", f"{pass_message} ({compared} comparisons)")

@@ -2,8 +2,9 @@
 unused inputs, and random graphs from Hypothesis.
 
 Scored runs use the student's ComputationalGraph with correct stand-in gates (session B), so a wrong
-gate never costs graph points. Random graphs are also run with the student's own gates, in their
-graph and in the harness's engine (session A), to tell the student where a composed failure comes from.
+gate never costs graph points. Random graphs are also run with the student's own gates in their own
+graph (session A, which holds no correct gate and no correct graph), unscored, to tell the student
+where a composed failure comes from: the gates whose own checks fail, or the two together.
 """
 from __future__ import annotations
 
@@ -62,8 +63,8 @@ class Graph:
                 stack.extend(self.nodes[k].get("in", []))
         return used
 
-    def request(self, engines, payload):
-        return {"engines": engines, "nodes": self.nodes, "floats": self.floats,
+    def request(self, payload):
+        return {"nodes": self.nodes, "floats": self.floats,
                 "runs": [{"feed": {k: payload.ref(v) for k, v in feed.items()},
                           "dout": None if dout is None else payload.ref(dout),
                           **({} if backward else {"backward": False})}
@@ -152,6 +153,7 @@ class RunOutcome:
     message: str = ""
     details: dict = field(default_factory=dict)
     error: bool = False
+    graph: object = None   # the graph that failed
 
 
 def judge_runs(graph: Graph, reply, arrays, tolerances) -> RunOutcome:
@@ -170,7 +172,7 @@ def judge_runs(graph: Graph, reply, arrays, tolerances) -> RunOutcome:
             out, kind = value(run["out"], arrays)
         except (StudentError, KeyError) as exc:
             return RunOutcome(False, f"forward returned no value: {exc} ({at()})", error=True)
-        bad = compare(out, out_ref, tolerances, kind)
+        bad = compare(out, out_ref, tolerances)
         if bad:
             return RunOutcome(False, f"{at()}: f is {bad.message}",
                               {"counterexample": f"{at()}: f expected {_short(out_ref)}, got {_short(out)}",
@@ -190,7 +192,7 @@ def judge_runs(graph: Graph, reply, arrays, tolerances) -> RunOutcome:
                 return RunOutcome(False, f"gradient for '{name}': {exc} ({at()})", error=True)
         for name in graph.inputs:
             g, kind = got[name]
-            bad = compare(g, grads_ref[name], tolerances, kind)
+            bad = compare(g, grads_ref[name], tolerances)
             if bad:
                 when = f" with dout={_short(dout)}" if dout is not None else ""
                 example = f"{at()}{when}: df/d{name} expected {_short(grads_ref[name])}, got {_short(g)}"
@@ -290,7 +292,7 @@ def run(ctx, wanted: set[str]) -> dict[str, Result]:
     if graphs:
         payload = Payload()
         try:
-            reply, arrays = call(ctx.session_b, {"op": "graph", "graphs": [g.request(["student"], payload)
+            reply, arrays = call(ctx.session_b, {"op": "graph", "graphs": [g.request(payload)
                                                                         for g in graphs.values()]}, payload)
             replies = reply["graphs"]
         except CallFailed as exc:
@@ -299,7 +301,7 @@ def run(ctx, wanted: set[str]) -> dict[str, Result]:
             if isinstance(rep, CallFailed):
                 results[check_id] = Result(check_id, rep.status, f"running your graph: {rep}")
                 continue
-            outcome = judge_runs(graph, rep["engines"]["student"], arrays, ctx.tolerances)
+            outcome = judge_runs(graph, rep, arrays, ctx.tolerances)
             results[check_id] = _result(check_id, outcome, PASS_MESSAGES[check_id])
     if "graph.random_graphs" in wanted:
         results["graph.random_graphs"] = random_graphs(ctx)
@@ -396,28 +398,27 @@ def generated_graphs(seed: int, examples: int) -> tuple:
     return tuple(drawn)
 
 
-def _batch(ctx, session, engines, graphs):
-    """All graphs in one request; returns the failures as (graph size, engine, outcome), smallest first."""
+def _batch(ctx, session, graphs):
+    """All graphs in one request; returns the failures as (graph size, outcome), smallest first."""
     payload = Payload()
-    reply, arrays = call(session, {"op": "graph", "graphs": [g.request(engines, payload) for g in graphs]}, payload)
+    reply, arrays = call(session, {"op": "graph", "graphs": [g.request(payload) for g in graphs]}, payload)
     failures = []
     for graph, rep in zip(graphs, reply["graphs"]):
-        for engine in engines:
-            outcome = judge_runs(graph, rep["engines"][engine], arrays, ctx.tolerances)
-            if not outcome.ok:
-                failures.append((len(graph.nodes), engine, outcome))
-                break
+        outcome = judge_runs(graph, rep, arrays, ctx.tolerances)
+        if not outcome.ok:
+            outcome.graph = graph
+            failures.append((len(graph.nodes), outcome))
     return sorted(failures, key=lambda f: f[0])
 
 
-def _property(ctx, session, engines, examples, shrink=True):
+def _property(ctx, session, examples, shrink=True):
     """Replay the seed's graphs in one batch. If one fails: with ``shrink``, run the Hypothesis
     property example by example so that it shrinks to a minimal failing graph; without, report the
-    smallest failing graph of the batch. Returns (engine, outcome) or None."""
-    failures = _batch(ctx, session, engines, generated_graphs(ctx.seed, examples))
+    smallest failing graph of the batch. Returns the failing outcome or None."""
+    failures = _batch(ctx, session, generated_graphs(ctx.seed, examples))
     if not failures:
         return None
-    first = failures[0][1:]
+    first = failures[0][1]
     if not shrink:
         return first
     state = {"failure": None, "stopped": None}
@@ -430,13 +431,13 @@ def _property(ctx, session, engines, examples, shrink=True):
         if state["stopped"] is not None:
             raise _Stop()
         try:
-            failures = _batch(ctx, session, engines, [graph])
+            failures = _batch(ctx, session, [graph])
         except CallFailed as exc:
             state["stopped"] = exc
             raise _Stop() from None
         if failures:
-            state["failure"] = failures[0][1:]
-            raise AssertionError(failures[0][2].message)
+            state["failure"] = failures[0][1]
+            raise AssertionError(failures[0][1].message)
 
     try:
         prop()
@@ -449,30 +450,36 @@ def _property(ctx, session, engines, examples, shrink=True):
     return state["failure"] or first
 
 
+def _failing_gates(graph, ctx):
+    """The gates of ``graph`` whose own checks did not all pass."""
+    used = {n["gate"] for n in graph.nodes if "gate" in n}
+    return sorted({check_id.split(".")[1] for check_id, result in ctx.results.items()
+                   if check_id.startswith("gates.") and result.status != "pass"} & used)
+
+
 def random_graphs(ctx) -> Result:
     check_id = "graph.random_graphs"
     examples = int(ctx.settings.get("random_graphs", 25))
     try:
-        failure = _property(ctx, ctx.session_b, ["student"], examples)
+        outcome = _property(ctx, ctx.session_b, examples)
     except CallFailed as exc:
         return Result(check_id, exc.status, f"running your graph on random graphs: {exc}")
-    if failure:
-        _, outcome = failure
+    if outcome:
         return Result(check_id, "error" if outcome.error else "fail", f"minimal failing graph: {outcome.message}",
                       {**outcome.details, "blame": "graph.py: it fails with correct gates"})
     details = {"examples": examples}
     if ctx.modules_a.get("gates", {}).get("ok"):
         try:
-            own = _property(ctx, ctx.session_a, ["harness", "student"], examples, shrink=False)
+            own = _property(ctx, ctx.session_a, examples, shrink=False)
         except CallFailed as exc:
             own = None
             details["your_gates"] = f"could not run your gates in your graph: {exc}"
         if own:
-            engine, outcome = own
-            details["your_gates"] = outcome.message
-            details["counterexample"] = outcome.details.get("counterexample", outcome.message)
-            details["blame"] = ("gates.py: your gates fail here in a correct engine too (see the gates.* checks)"
-                                if engine == "harness" else
+            details["your_gates"] = own.message
+            details["counterexample"] = own.details.get("counterexample", own.message)
+            suspects = _failing_gates(own.graph, ctx)
+            details["blame"] = (f"gates.py: {', '.join(suspects)} fail{'s' if len(suspects) == 1 else ''} "
+                                "its own checks (see the gates.* checks)" if suspects else
                                 "your gates and graph together (each passes alone): e.g. state shared between "
                                 "gate instances")
     message = f"{examples} random graphs give the reference's values and gradients with correct gates"

@@ -33,9 +33,10 @@ def _data(rng, sizes, n):
 
 
 def train_data(rng, n=90):
-    """Three well-separated blobs in 2-D: a correct train lowers the loss on any seed."""
+    """Three well-separated blobs in 2-D, rows sorted by class: a correct train lowers the loss on any
+    seed, and one that never draws beyond the first rows sees a single class."""
     centers = np.array([[2.0, 0.0], [-1.0, 1.7], [-1.0, -1.7]])
-    y = np.arange(n) % 3
+    y = np.sort(np.arange(n) % 3)
     return centers[y] + rng.normal(0.0, 0.6, (n, 2)), y
 
 
@@ -45,11 +46,28 @@ def _reference_net(sizes, activation, params):
     return net
 
 
+def _preactivations(sizes, params, X):
+    """The hidden layers' pre-activations (where a ReLU has its kink)."""
+    h, out = X, []
+    for i in range(1, len(sizes) - 1):
+        a = h @ params[f"W{i}"].T + params[f"b{i}"]
+        out.append(a)
+        h = np.maximum(a, 0.0)
+    return out
+
+
+KINK_MARGIN = 0.05  # |pre-activation| of a ReLU case at least this: centered differences never cross a kink
+
+
 class _Case:
     def __init__(self, sizes, n, activation, rng):
         self.sizes, self.activation = sizes, activation
-        self.params = _params(rng, sizes)
-        self.X, self.y = _data(rng, sizes, n)
+        for _ in range(200):   # ReLU: redraw until no unit sits near its kink
+            self.params = _params(rng, sizes)
+            self.X, self.y = _data(rng, sizes, n)
+            if activation != "relu" or all(np.abs(a).min() >= KINK_MARGIN
+                                            for a in _preactivations(sizes, self.params, self.X)):
+                break
 
     def script(self, payload, *items, initial=False):
         """Set the grader's parameters, then the items; with ``initial``, first read the parameters
@@ -76,6 +94,9 @@ def _module_problem(ctx, wanted):
     return out
 
 
+TRAIN_STEPS_FULL = 12   # full-batch steps (batch_size > N): losses compared with the reference's
+
+
 def run(ctx, wanted: set[str]) -> dict[str, Result]:
     wanted = {i for i in wanted if i.startswith("mlp.")}
     if not wanted:
@@ -89,55 +110,69 @@ def run(ctx, wanted: set[str]) -> dict[str, Result]:
              for which, (sizes, n) in (("shaped", SHAPED), ("deep", DEEP))}
     linear = [_Case(LINEAR[0], n, act, rng) for act, n in (("relu", LINEAR[1]), ("tanh", 1))]
     wide = _Case(WIDE[0], WIDE[1], "tanh", rng)
-    train_seed = int(rng.integers(0, 2**31))
-    tX, ty = train_data(rng)
-    train_params = _params(rng, TRAIN_SIZES)
-    payload = Payload()
-    nets = []
-    for act in ACTIVATIONS:
-        for which in ("shaped", "deep"):
-            c = cases[(act, which)]
-            nets.append(c.script(payload, {"forward": payload.ref(c.X)},
-                                 {"loss": [payload.ref(c.X), payload.ref(c.y)]}, initial=True))
-    for c in linear:
-        nets.append(c.script(payload, {"forward": payload.ref(c.X)}, {"loss": [payload.ref(c.X), payload.ref(c.y)]}))
-    nets.append(wide.script(payload, {"loss": [payload.ref(wide.X), payload.ref(wide.y)]}))
-    sgd = cases[("tanh", "shaped")]
+    train_rng = ctx.rng("mlp.train")
+    train_seed = int(train_rng.integers(0, 2**31))
+    tX, ty = train_data(train_rng)
+    train_params = _params(train_rng, TRAIN_SIZES)
     lr = 0.1
-    nets.append(sgd.script(payload, {"loss": [payload.ref(sgd.X), payload.ref(sgd.y)]},
-                           {"sgd_step": [payload.ref(sgd.X), payload.ref(sgd.y), lr]}, {"params": True}))
-    nets.append({"sizes": DEEP[0], "activation": "tanh", "seed": 0, "script": [{"params": True}]})
-    nets.append({"sizes": LINEAR[0], "activation": "relu", "seed": 1, "script": [{"params": True}]})
+    sgd = cases[("tanh", "shaped")]
+    payload = Payload()
+    nets, slots = [], {}
+
+    def add(key, net):
+        slots[key] = len(nets)
+        nets.append(net)
+
+    scored = todo - {"mlp.params", "mlp.train"}
+    if scored:
+        for act in ACTIVATIONS:
+            for which in ("shaped", "deep"):
+                c = cases[(act, which)]
+                add((act, which), c.script(payload, {"forward": payload.ref(c.X)},
+                                           {"loss": [payload.ref(c.X), payload.ref(c.y)]}, initial=True))
+        for k, c in enumerate(linear):
+            add(("linear", k), c.script(payload, {"forward": payload.ref(c.X)},
+                                        {"loss": [payload.ref(c.X), payload.ref(c.y)]}))
+        add("wide", wide.script(payload, {"loss": [payload.ref(wide.X), payload.ref(wide.y)]}))
+        add("sgd", sgd.script(payload, {"loss": [payload.ref(sgd.X), payload.ref(sgd.y)]},
+                              {"sgd_step": [payload.ref(sgd.X), payload.ref(sgd.y), lr]}, {"params": True}))
+    if "mlp.params" in todo:
+        add("params_deep", {"sizes": DEEP[0], "activation": "tanh", "seed": 0, "script": [{"params": True}]})
+        add("params_linear", {"sizes": LINEAR[0], "activation": "relu", "seed": 1, "script": [{"params": True}]})
     train_spec = {"X": payload.ref(tX), "y": payload.ref(ty), "lr": 0.5, "batch_size": 16,
                   "steps": int(ctx.settings.get("train_steps", 100)), "seed": train_seed}
-    for _ in range(2):  # twice from the same state: the same seed must give the same losses
-        nets.append({"sizes": TRAIN_SIZES, "activation": "tanh", "seed": 0, "script": [
-            {"set": {k: payload.ref(v) for k, v in train_params.items()}}, {"train": train_spec}]})
+    full_spec = {**train_spec, "batch_size": len(ty) + 7, "steps": TRAIN_STEPS_FULL}
+    if "mlp.train" in todo:
+        for key, spec in (("train1", train_spec), ("train2", train_spec), ("train_full", full_spec)):
+            # twice from the same state: the same seed must give the same losses
+            add(key, {"sizes": TRAIN_SIZES, "activation": "tanh", "seed": 0, "script": [
+                {"set": {k: payload.ref(v) for k, v in train_params.items()}}, {"train": spec}, {"params": True}]})
     try:
         reply, arrays = call(ctx.session_b, {"op": "mlp", "nets": nets}, payload)
-        replies = [_Net(req, rep, arrays) for req, rep in zip(nets, reply["nets"])]
-    except (CallFailed, KeyError, TypeError) as exc:
-        status = exc.status if isinstance(exc, CallFailed) else "error"
-        results.update({i: Result(i, status, f"running your MLP: {exc}") for i in todo})
+    except CallFailed as exc:
+        results.update({i: Result(i, exc.status, f"running your MLP: {exc}") for i in todo})
         return results
-    r = iter(replies)
-    by_case = {key: next(r) for key in cases}
-    lin = [next(r) for _ in linear]
-    wide_reply, sgd_reply, params_deep, params_linear, train1, train2 = (next(r) for _ in range(6))
+    got = {key: _Net(nets[i], reply["nets"][i], arrays) for key, i in slots.items()}
     tol = ctx.tolerances
     out = {}
-    for act in ACTIVATIONS:
-        pairs = [(cases[(act, w)], by_case[(act, w)]) for w in ("shaped", "deep")]
-        out[f"mlp.forward.{act}"] = _forward(f"mlp.forward.{act}", pairs, tol)
-        out[f"mlp.gradients.{act}"] = _gradients(f"mlp.gradients.{act}", pairs, tol)
-    out["mlp.loss"] = _loss(list(zip(linear, lin)) + [(cases[(a, "shaped")], by_case[(a, "shaped")]) for a in ACTIVATIONS],
-                            tol)
-    out["mlp.params"] = _params_check([(DEEP[0], params_deep), (LINEAR[0], params_linear)])
-    out["mlp.sgd_step"] = _sgd(sgd, sgd_reply, tol, lr)
-    out["mlp.train"] = _train(train1, train2, train_spec["steps"])
-    if "mlp.numerical" in todo:
-        numerical_cases = [(cases[(a, "shaped")], by_case[(a, "shaped")]) for a in ACTIVATIONS] + [(wide, wide_reply)]
-        out["mlp.numerical"] = _numerical(ctx, numerical_cases)
+    if scored:
+        by_case = {key: got[key] for key in cases}
+        lin = [got[("linear", k)] for k in range(len(linear))]
+        for act in ACTIVATIONS:
+            pairs = [(cases[(act, w)], by_case[(act, w)]) for w in ("shaped", "deep")]
+            out[f"mlp.forward.{act}"] = _forward(f"mlp.forward.{act}", pairs, tol)
+            out[f"mlp.gradients.{act}"] = _gradients(f"mlp.gradients.{act}", pairs, tol)
+        out["mlp.loss"] = _loss(list(zip(linear, lin)) + [(cases[(a, w)], by_case[(a, w)]) for a in ACTIVATIONS
+                                                          for w in ("shaped", "deep")], tol)
+        out["mlp.sgd_step"] = _sgd(sgd, got["sgd"], tol, lr)
+        if "mlp.numerical" in todo:
+            numerical_cases = [(cases[(a, "shaped")], by_case[(a, "shaped")]) for a in ACTIVATIONS] + [(wide, got["wide"])]
+            out["mlp.numerical"] = _numerical(ctx, numerical_cases)
+    if "mlp.params" in todo:
+        out["mlp.params"] = _params_check([(DEEP[0], got["params_deep"]), (LINEAR[0], got["params_linear"])])
+    if "mlp.train" in todo:
+        out["mlp.train"] = _train(got["train1"], got["train2"], got["train_full"], train_spec, full_spec,
+                                  train_params, tX, ty, tol)
     results.update({k: v for k, v in out.items() if k in todo})
     return results
 
@@ -186,11 +221,11 @@ def _label(case):
 def _forward(check_id, pairs, tol):
     for case, net in pairs:
         try:
-            scores, kind = net.value("forward", "scores")
+            scores, _ = net.value("forward", "scores")
         except StudentError as exc:
             return Result(check_id, "error", f"{_label(case)}: {exc}")
         expected = case.reference()[0]
-        bad = compare(scores, expected, tol, kind)
+        bad = compare(scores, expected, tol)
         if bad:
             details = {"worst": bad.as_details("scores")}
             if _ignores_params(case, net, scores, tol):
@@ -208,6 +243,14 @@ def _ignores_params(case, net, scores, tol):
         return False
 
 
+def _student_grads(case, net, tol):
+    """The student's loss() gradients, and whether every one matches the reference (verified)."""
+    _, _, ref_grads = case.reference()
+    grads = net.values("loss", "grads")
+    verified = set(grads) >= set(ref_grads) and all(compare(grads[k], ref_grads[k], tol) is None for k in ref_grads)
+    return grads, verified
+
+
 def _gradients(check_id, pairs, tol):
     for case, net in pairs:
         try:
@@ -221,10 +264,10 @@ def _gradients(check_id, pairs, tol):
             return Result(check_id, "fail", f"{_label(case)}: loss() returned no gradient for {', '.join(missing)}")
         for k in ref_grads:
             try:
-                g, kind = value(got[k], net.arrays)
+                g, _ = value(got[k], net.arrays)
             except StudentError as exc:
                 return Result(check_id, "error", f"{_label(case)}: gradient {k}: {exc}")
-            bad = compare(g, ref_grads[k], tol, kind)
+            bad = compare(g, ref_grads[k], tol)
             if bad:
                 details = {"worst": bad.as_details(k)}
                 diagnosis = diagnose([g], [ref_grads[k]], batch=len(case.X))
@@ -241,26 +284,39 @@ def softmax_loss(scores, y):
 
 
 def _loss(pairs, tol):
-    """The loss is judged on the student's own scores, so a forward bug is not deducted twice."""
+    """The loss of scores that are verified: where the student's scores match the reference's, their
+    loss must be the reference's loss (evidence); where their scores are wrong (a forward bug, counted
+    under mlp.forward.*), their loss must still be the mean softmax cross-entropy of their own scores,
+    which is consistency, not evidence. No verified case: the loss cannot be checked."""
+    anchored = 0
     for case, net in pairs:
         try:
             scores, _ = net.value("forward", "scores")
-            loss, kind = net.value("loss")
+            loss, _ = net.value("loss")
         except StudentError as exc:
             return Result("mlp.loss", "error", f"{_label(case)}: {exc}")
-        if scores.shape != (len(case.y), case.sizes[-1]):
-            continue  # reported by the forward checks
-        expected = softmax_loss(scores, case.y)
-        bad = compare(loss.reshape(()) if loss.size == 1 else loss, np.array(expected), tol, kind)
+        ref_scores, ref_loss, _ = case.reference()
+        verified = compare(scores, ref_scores, tol) is None
+        if verified:
+            expected, whose = ref_loss, "the reference's (your scores match it)"
+        elif scores.shape == (len(case.y), case.sizes[-1]) and np.all(np.isfinite(scores)):
+            expected, whose = softmax_loss(scores, case.y), "the mean softmax cross-entropy of your own scores"
+        else:
+            continue
+        got = loss.reshape(()) if loss.size == 1 else loss
+        bad = compare(got, np.array(expected), tol)
         if bad:
             details = {"worst": bad.as_details("loss")}
-            diagnosis = diagnose([loss.reshape(())] if loss.size == 1 else [loss], [np.array(expected)], batch=len(case.y))
+            diagnosis = diagnose([got], [np.array(expected)], batch=len(case.y)) if got.shape == () else None
             if diagnosis:
                 details["diagnosis"] = diagnosis
-            return Result("mlp.loss", "fail",
-                          f"{_label(case)}: loss is {bad.message} (mean softmax cross-entropy of your own scores)",
-                          details)
-    return Result("mlp.loss", "pass", "the loss is the mean softmax cross-entropy of the scores")
+            return Result("mlp.loss", "fail", f"{_label(case)}: loss is {bad.message}; expected {whose}", details)
+        anchored += verified
+    if not anchored:
+        return Result("mlp.loss", "error", "could not be checked: your scores differ from the reference's in every "
+                      "case (see mlp.forward.*), so no loss was computed from verified scores")
+    return Result("mlp.loss", "pass", f"the loss is the mean softmax cross-entropy of the scores ({anchored} "
+                  "cases with verified scores)")
 
 
 def _params_check(pairs):
@@ -285,19 +341,25 @@ def _params_check(pairs):
 
 
 def _sgd(case, net, tol, lr):
+    """The parameters must move by exactly -lr * grads. With the student's own gradients when those
+    are the reference's; with wrong gradients (counted under mlp.gradients.*) the step by them is still
+    checked, but a step of nothing (zero gradients, unchanged parameters) proves nothing."""
     try:
         loss_before, _ = net.value("loss")
-        grads = net.values("loss", "grads")
-        returned, kind = net.value("sgd_step", "loss")
+        grads, verified = _student_grads(case, net, tol)
+        returned, _ = net.value("sgd_step", "loss")
         after = net.values("params", "params")
     except (StudentError, KeyError) as exc:
         return Result("mlp.sgd_step", "error", f"{_label(case)}: {exc}")
-    bad = compare(returned.reshape(()) if returned.size == 1 else returned, loss_before.reshape(()), tol, kind)
+    bad = compare(returned.reshape(()) if returned.size == 1 else returned, loss_before.reshape(()), tol)
     if bad:
         return Result("mlp.sgd_step", "fail", f"sgd_step returned {bad.message}: it must return the loss before the step")
     for k, p in case.params.items():
         if k not in grads or k not in after:
             return Result("mlp.sgd_step", "fail", f"after sgd_step, params or grads have no '{k}'")
+        if grads[k].shape != p.shape:
+            return Result("mlp.sgd_step", "error", f"could not be checked: loss() gradient {k} has shape "
+                          f"{grads[k].shape}, params['{k}'] {p.shape} (see mlp.gradients.*)")
         expected = p - lr * grads[k]
         bad = compare(after[k], expected, tol)
         if bad:
@@ -309,13 +371,22 @@ def _sgd(case, net, tol, lr):
             return Result("mlp.sgd_step", "fail",
                           f"after sgd_step(X, y, lr={lr}), params['{k}'] is {bad.message}; expected old - lr * grad",
                           details)
+    if not verified and not all(np.any(grads[k] != 0) for k in case.params):
+        return Result("mlp.sgd_step", "error", "could not be checked: loss() gives zero gradients that are not the "
+                      "reference's (see mlp.gradients.*), so a step by them moves nothing")
     return Result("mlp.sgd_step", "pass", "sgd_step does params[k] -= lr * grads[k] and returns the loss before the step")
 
 
-def _train(first, second, steps):
+def _train(first, second, full, spec, full_spec, start, X, y, tol):
+    """train, anchored on the trusted side: the parameters it leaves must really fit the data (the
+    reference's loss of them on all rows), its last losses must be about that loss, the same seed
+    gives the same losses, and with batch_size >= N every step uses all rows, so its losses are the
+    reference's full-batch gradient descent from the same start."""
+    steps = spec["steps"]
     try:
         losses, _ = first.value("train", "losses")
         again, _ = second.value("train", "losses")
+        trained = first.values("params", "params")
     except (StudentError, KeyError) as exc:
         return Result("mlp.train", "error", f"train: {exc}")
     if losses.shape != (steps,):
@@ -329,50 +400,83 @@ def _train(first, second, steps):
                       "(last 10); a correct train at least halves it", {"losses": [round(float(v), 6) for v in losses[::10]]})
     if again.shape != losses.shape or not np.allclose(again, losses, rtol=1e-9, atol=0):
         return Result("mlp.train", "fail", "the same seed gave different losses: train must draw its batches from `seed`")
-    return Result("mlp.train", "pass", f"train lowers the loss from {early:.3g} to {late:.3g} and is reproducible from its seed")
+    initial = _reference_net(TRAIN_SIZES, "tanh", start).loss(X, y)[0]
+    try:
+        final = _reference_net(TRAIN_SIZES, "tanh", {k: trained[k] for k in start}).loss(X, y)[0]
+    except (KeyError, ValueError):
+        return Result("mlp.train", "fail", "after train, net.params does not hold the trained W_i and b_i")
+    if not final < 0.5 * initial:
+        return Result("mlp.train", "fail", f"after train the network's loss on all {len(y)} rows is {final:.4g} "
+                      f"(it started at {initial:.4g}): the parameters were not trained on all the data, whatever "
+                      "losses train reported")
+    if abs(late - final) > 0.25 * initial:
+        return Result("mlp.train", "fail", f"train reported losses near {late:.4g} at the end, but the parameters it "
+                      f"left give {final:.4g} on all rows: the reported losses are not the network's")
+    try:
+        full_losses, _ = full.value("train", "losses")
+    except (StudentError, KeyError) as exc:
+        return Result("mlp.train", "error", f"train with batch_size={full_spec['batch_size']} > N={len(y)} rows "
+                      f"(the contract: all rows): {exc}")
+    expected = _full_batch(start, X, y, full_spec["lr"], full_spec["steps"])
+    bad = compare(full_losses.ravel() if full_losses.size == expected.size else full_losses, expected, tol)
+    if bad:
+        return Result("mlp.train", "fail", f"train with batch_size={full_spec['batch_size']} > N={len(y)} rows must "
+                      f"use all rows in every step (full-batch gradient descent); its losses are {bad.message}",
+                      {"worst": bad.as_details("losses")})
+    return Result("mlp.train", "pass", f"train lowers the loss from {early:.3g} to {late:.3g}, leaves parameters "
+                  f"with loss {final:.3g} on all rows, is reproducible from its seed, and uses all rows when "
+                  "batch_size >= N")
+
+
+def _full_batch(params, X, y, lr, steps):
+    net = _reference_net(TRAIN_SIZES, "tanh", params)
+    return np.array([net.sgd_step(X, y, lr) for _ in range(steps)])
 
 
 def _numerical(ctx, pairs):
-    """The student's gradients against centered differences of their own loss."""
+    """The student's gradients against centered differences of their own loss, anchored: those
+    differences must also give the reference's gradients (numerical_verdict)."""
     payload = Payload()
-    nets, jobs, modes = [], [], {}
+    nets, jobs = [], []
     for case, net in pairs:
         try:
-            loss, kind = net.value("loss")
             grads = net.values("loss", "grads")
         except (StudentError, KeyError) as exc:
-            return Result("mlp.numerical", "error", f"{_label(case)}: {exc}")
+            return Result("mlp.numerical", "error", f"could not be checked: {_label(case)}: {exc}")
         names = sorted(case.params)
         if any(k not in grads or grads[k].shape != case.params[k].shape for k in names):
-            return Result("mlp.numerical", "fail", f"{_label(case)}: loss() gradients do not match params' keys and shapes")
-        precision = np.float32 if kind in ("float32", "float16") else np.float64
+            return Result("mlp.numerical", "error", f"could not be checked: {_label(case)}: loss() gradients do not "
+                          "match params' keys and shapes (see mlp.gradients.*)")
         # the small nets along random directions, the wide one also at sampled coordinates
         mode = "auto" if case is pairs[-1][0] else "directional"
         plan = numerics.plan_check([case.params[k] for k in names], mode=mode, names=names,
-                                   rng=ctx.rng(f"mlp.numerical.{case.activation}.{case.sizes}"), precision=precision)
+                                   rng=ctx.rng(f"mlp.numerical.{case.activation}.{case.sizes}"))
         points = [{k: payload.ref(x) for k, x, base in zip(names, point, plan.inputs) if x is not base}
                   for point in plan.points]
         nets.append(case.script(payload, {"loss_at": {"X": payload.ref(case.X), "y": payload.ref(case.y),
                                                       "points": points}}))
-        jobs.append((case, names, plan, [grads[k] for k in names]))
-        modes[id(case)] = mode
+        jobs.append((case, names, plan, [grads[k] for k in names], mode))
     try:
         reply, out_arrays = call(ctx.session_b, {"op": "mlp", "nets": nets}, payload)
         replies = [_Net(req, rep, out_arrays) for req, rep in zip(nets, reply["nets"])]
-    except (CallFailed, KeyError, TypeError) as exc:
-        status = exc.status if isinstance(exc, CallFailed) else "error"
-        return Result("mlp.numerical", status, f"evaluating your loss for centered differences: {exc}")
-    for (case, names, plan, analytic), net in zip(jobs, replies):
+    except CallFailed as exc:
+        return Result("mlp.numerical", exc.status, f"evaluating your loss for centered differences: {exc}")
+    for (case, names, plan, analytic, mode), net in zip(jobs, replies):
         try:
             outputs = [value(v, out_arrays)[0] for v in net.item("loss_at")["losses"]]
-        except (StudentError, KeyError, TypeError) as exc:
-            return Result("mlp.numerical", "error", f"{_label(case)}: loss at a perturbed point: {exc}")
+        except StudentError as exc:
+            return Result("mlp.numerical", "error", f"could not be checked: {_label(case)}: loss at a perturbed "
+                          f"point: {exc}")
+        ref_grads = case.reference()[2]
+        label = f"{case.activation}.{case.sizes}"
         failed = numerical_verdict(numerics, plan, [o.reshape(()) if o.size == 1 else o for o in outputs],
-                                   analytic, np.array(1.0), mode=modes[id(case)], f_batch=_remote_loss(ctx, case, names),
-                                   rng=ctx.rng(f"mlp.numerical.redo.{case.activation}.{case.sizes}"))
+                                   analytic, [ref_grads[k] for k in names], np.array(1.0), mode=mode,
+                                   f_batch=_remote_loss(ctx, case, names), what="loss",
+                                   rng=lambda salt, label=label: ctx.rng(f"mlp.numerical.redo.{label}.{salt}"))
         if failed:
             return Result("mlp.numerical", "fail", f"{_label(case)}: {failed[0]}", failed[1])
-    return Result("mlp.numerical", "pass", "loss() gradients match centered differences of your own loss")
+    return Result("mlp.numerical", "pass", "loss() gradients match centered differences of your own loss, and your "
+                  f"loss has the reference's slope ({len(jobs)} networks)")
 
 
 def _remote_loss(ctx, case, names):
@@ -381,10 +485,12 @@ def _remote_loss(ctx, case, names):
         payload = Payload()
         spec = {"X": payload.ref(case.X), "y": payload.ref(case.y),
                 "points": [{k: payload.ref(x) for k, x in zip(names, point)} for point in points]}
+        request = {"op": "mlp", "nets": [case.script(payload, {"loss_at": spec})]}
         try:
-            reply, arrays = call(ctx.session_b, {"op": "mlp", "nets": [case.script(payload, {"loss_at": spec})]}, payload)
-            losses = [value(v, arrays)[0] for v in reply["nets"][0]["results"][1]["losses"]]
-        except (CallFailed, StudentError, KeyError, IndexError) as exc:
+            reply, arrays = call(ctx.session_b, request, payload)
+            net = _Net(request["nets"][0], reply["nets"][0], arrays)
+            losses = [value(v, arrays)[0] for v in net.item("loss_at")["losses"]]
+        except (CallFailed, StudentError) as exc:
             raise ValueError(f"evaluating your loss for centered differences: {exc}") from None
         return [v.reshape(()) if v.size == 1 else v for v in losses]
     return f_batch

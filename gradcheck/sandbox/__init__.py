@@ -499,11 +499,15 @@ class Sandbox:
 
     # ---------------------------------------------------------------- sessions
 
-    def session(self, submission_dir, standin_gates=False):
-        """A ``Session`` on a private copy of ``submission_dir`` (its regular files only)."""
+    def session(self, submission_dir, standins=None, budget=None):
+        """A ``Session`` on a private copy of ``submission_dir`` (its regular files only).
+
+        standins: ``{"source": python source, "names": [class names]}``: classes that replace the
+        student's of the same names in module ``gates`` (correct gates, for sessions that do not grade
+        the gates). budget: a ``Budget`` shared by all sessions of one submission (default: its own)."""
         if self._base is None or self._closed:
             raise SandboxError("the sandbox is not running: use it in a with block or call start()")
-        s = Session(self, submission_dir, standin_gates)
+        s = Session(self, submission_dir, standins, budget)
         self._sessions.add(s)
         return s
 
@@ -545,19 +549,33 @@ class Sandbox:
 # --------------------------------------------------------------------------------------- session
 
 
+class Budget:
+    """The wall-clock seconds one submission may spend in calls, shared by all its sessions."""
+
+    def __init__(self, seconds):
+        self.seconds, self.spent = float(seconds), 0.0
+
+    @property
+    def left(self):
+        return max(0.0, self.seconds - self.spent)
+
+
 class Session:
     """One submission: a private copy, workers forked lazily, a wall-clock budget, captured output."""
 
-    def __init__(self, sandbox, submission_dir, standin_gates=False):
+    def __init__(self, sandbox, submission_dir, standins=None, budget=None):
         self._sandbox, self.limits = sandbox, sandbox.limits
         self.submission_dir = os.fspath(submission_dir)
-        self.standin_gates = bool(standin_gates)
+        if standins is not None and not (isinstance(standins, dict) and isinstance(standins.get("source"), str)
+                                         and all(isinstance(n, str) for n in standins.get("names", ()))):
+            raise TypeError('standins must be {"source": str, "names": [str, ...]}')
+        self.standins = standins
+        self.budget = budget if budget is not None else Budget(self.limits.submission_seconds)
         self._staging = tempfile.mkdtemp(prefix="s-", dir=sandbox._base)
         os.chmod(self._staging, 0o700)
         self.staged = self._stage(self.submission_dir, self._staging)
         self._output = _OutputCollector(self.limits.output_kb * 1024)
         self._worker = None
-        self._spent = 0.0
         self._skip = {}
         self._modules = None
         self.load_result = None
@@ -611,7 +629,7 @@ class Session:
     @property
     def budget_left(self):
         """Seconds of the submission's wall-clock budget left (time spent inside calls counts)."""
-        return max(0.0, self.limits.submission_seconds - self._spent)
+        return self.budget.left
 
     @property
     def output(self):
@@ -662,7 +680,7 @@ class Session:
             t0 = time.monotonic()
             if self.budget_left <= 0:
                 return CallResult("timeout", op=op,
-                                  message=MSG_BUDGET_SPENT.format(seconds=self.limits.submission_seconds, op=op))
+                                  message=MSG_BUDGET_SPENT.format(seconds=self.budget.seconds, op=op))
             if self._worker is None:
                 failed = self._start(op)
                 if failed is not None:
@@ -683,13 +701,13 @@ class Session:
             try:
                 self._worker = self._sandbox._spawn(self._staging, self._output.write_fd)
             except SandboxError as exc:
-                self._spent += time.monotonic() - t0
+                self.budget.spent += time.monotonic() - t0
                 return CallResult("error", op=op, message=MSG_START.format(op=op, detail=exc))
             self.restarts += 1
             if self._worker.uid is not None:
                 self.uids.add(self._worker.uid)
-            self._spent += time.monotonic() - t0
-            load = {"op": "load", "standin_gates": self.standin_gates, "_skip": self._skip}
+            self.budget.spent += time.monotonic() - t0
+            load = {"op": "load", "_skip": self._skip, **({"standins": self.standins} if self.standins else {})}
             r = self._roundtrip(*self._prepare(load, []), "load", progress=True)
             self.load_result = r
             if r.ok:
@@ -734,7 +752,7 @@ class Session:
             except _Timeout:
                 self._kill_worker()
                 template = MSG_BUDGET if by_budget else MSG_TIMEOUT
-                seconds = self.limits.submission_seconds if by_budget else self.limits.call_seconds
+                seconds = self.budget.seconds if by_budget else self.limits.call_seconds
                 return CallResult("timeout", op=op, progress=seen, message=template.format(seconds=seconds, op=op))
             except _Closed:
                 info = self._kill_worker(grace=0.5)
@@ -743,7 +761,7 @@ class Session:
                 self._kill_worker()
                 return CallResult("error", op=op, progress=seen, message=MSG_INVALID.format(op=op, detail=exc))
         finally:
-            self._spent += time.monotonic() - t0
+            self.budget.spent += time.monotonic() - t0
 
     def _send(self, sock, data, deadline):
         view = memoryview(data)

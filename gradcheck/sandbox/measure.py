@@ -60,7 +60,8 @@ def spawn_ping(sandbox, n=20):
 
 def call_roundtrip(sandbox, submission, n=200):
     args = [np.array(2.0), np.array(3.0), np.array(1.0)]
-    req = {"op": "gates", "trials": [{"cls": "AddGate", "runs": [{"inputs": [{"$a": 0}, {"$a": 1}], "dout": {"$a": 2}}]}]}
+    req = {"op": "gates", "calls": [{"cls": "AddGate", "inputs": [{"$a": 0}, {"$a": 1}], "dout": {"$a": 2}}],
+           "order": [[0, "f"], [0, "b"]]}
     with sandbox.session(submission) as s:
         assert s.call(req, args).ok
         times = []

@@ -1,7 +1,8 @@
 """What a worker does with a student's modules: plain data in, plain data out.
 
-Runs inside the worker process, next to untrusted code: it imports only the standard library, numpy
-and ``standin_gates``. It computes no verdict; every value it returns is converted to a float64 array
+Runs inside the worker process, next to untrusted code: it imports only the standard library and
+numpy. It holds no correct implementation of anything a student writes (stand-in gates arrive as
+source, only in sessions that do not grade the gates) and computes no verdict; every value it returns is converted to a float64 array
 (or reported as an error) and judged on the trusted side. See docs/design.md for the requests.
 """
 import importlib
@@ -82,26 +83,29 @@ def _grads(result, n_inputs):
 
 
 def op_load(state, header, arrays, reply):
+    """Import gates, graph, mlp from the private copy. With ``standins`` (the source of correct gate
+    classes, sent by the trusted side only to sessions that do not grade the student's gates), the
+    contract's gate classes in module ``gates`` are replaced by them before graph and mlp import."""
     status = {}
+    standins = header.get("standins")
     for name in MODULES:
         sys.modules.pop(name, None)
     for name in MODULES:
         try:
             module = importlib.import_module(name)
         except BaseException as exc:  # noqa: BLE001 - SystemExit at import too
-            if name == "gates" and header.get("standin_gates"):
+            status[name] = {"ok": False, **_error(exc, f"import {name}")}
+            if name == "gates" and standins:
                 module = types.ModuleType("gates")
                 sys.modules["gates"] = module
             else:
                 sys.modules.pop(name, None)
-                status[name] = {"ok": False, **_error(exc, f"import {name}")}
                 continue
-            status[name] = {"ok": False, **_error(exc, f"import {name}")}
-        if name == "gates" and header.get("standin_gates"):
-            import standin_gates
-
-            for cls in standin_gates.CONTRACT_GATES:
-                setattr(module, cls, getattr(standin_gates, cls))
+        if name == "gates" and standins:
+            namespace = {"__name__": "gates"}
+            exec(compile(standins["source"], "<stand-in gates>", "exec"), namespace)  # noqa: S102
+            for cls in standins["names"]:
+                setattr(module, cls, namespace[cls])
         state.modules[name] = module
         status.setdefault(name, {"ok": True})
         status[name]["names"] = sorted(n for n in vars(module) if not n.startswith("_"))[:200]
@@ -109,95 +113,57 @@ def op_load(state, header, arrays, reply):
 
 
 def op_gates(state, header, arrays, reply):
-    """Each trial: make one instance per run, forward them all, then backward them all (interleaved,
-    so state kept on the class instead of the instance shows); then forward-only evaluations at points."""
+    """Gate calls, every one alike: make an instance, forward(inputs), later backward(dout).
+
+    ``calls``: [{"cls", "args", "floats", "inputs": [refs], "dout": ref | null}]; ``order``: the
+    steps as [call index, "f" | "b"], each call's "f" before its "b" (the trusted side interleaves
+    and shuffles them). Reply ``{"calls": [...]}``, one entry per call: "out", "grads", "in_after"
+    (each input after both steps), "dout_after", and "error"/"where" for the step that raised."""
     gates = state.modules.get("gates")
-    results = []
-    for trial in header["trials"]:
-        name, floats, args = trial["cls"], trial.get("floats", False), trial.get("args", [])
-        try:
-            cls = getattr(gates, name)
-        except BaseException as exc:  # noqa: BLE001
-            results.append(_error(exc, name))
+    calls = header["calls"]
+    done = [{} for _ in calls]
+    live = [None] * len(calls)
+    args = [None] * len(calls)
+    for k, step in header["order"]:
+        call, entry = calls[k], done[k]
+        if "error" in entry:
             continue
-        runs, live = [], []
-        for spec in trial.get("runs", []):
-            inputs = [_arg(a, arrays, floats) for a in spec["inputs"]]
-            run = {}
-            try:
-                gate = cls(*args)
-                run["out"] = reply.value(gate.forward(*inputs))
-                live.append((run, gate, spec, len(inputs)))
-            except BaseException as exc:  # noqa: BLE001
-                run.update(_error(exc, f"{name}.forward"))
-            runs.append((run, inputs))
-        for run, gate, spec, n in live:
-            try:
-                dout = spec.get("dout")
-                result = gate.backward() if dout is None else gate.backward(_arg(dout, arrays))
-                run["grads"] = reply.values(_grads(result, n))
-            except BaseException as exc:  # noqa: BLE001
-                run.update(_error(exc, f"{name}.backward"))
-        for run, inputs in runs:
-            run["inputs_after"] = reply.values(inputs)
-        points_out = []
-        for point in trial.get("points", []):
-            try:
-                points_out.append(reply.value(cls(*args).forward(*[_arg(a, arrays, floats) for a in point])))
-            except BaseException as exc:  # noqa: BLE001
-                points_out.append(_error(exc, f"{name}.forward"))
-        results.append({"runs": [run for run, _ in runs], "points_out": points_out})
-    return {"trials": results}
-
-
-class _HarnessGraph:
-    """The harness's own engine: runs the session's gates in the order given, adds at branches."""
-
-    def __init__(self):
-        self.nodes = []
-
-    def input(self, name):
-        self.nodes.append((name, None, ()))
-        return len(self.nodes) - 1
-
-    def gate(self, gate, *inputs):
-        self.nodes.append((None, gate, inputs))
-        return len(self.nodes) - 1
-
-    def forward(self, feed):
-        self.values = []
-        for name, gate, inputs in self.nodes:
-            self.values.append(feed[name] if gate is None else gate.forward(*(self.values[i] for i in inputs)))
-        return self.values[-1]
-
-    def backward(self, dout=None):
-        grads = [0.0] * len(self.nodes)
-        grads[-1] = np.ones_like(_asarray(self.values[-1], dtype=float)) if dout is None else dout
-        for k in reversed(range(len(self.nodes))):
-            name, gate, inputs = self.nodes[k]
-            if gate is not None:
-                for i, g in zip(inputs, _grads(gate.backward(grads[k]), len(inputs))):
-                    grads[i] = grads[i] + _asarray(g, dtype=float)
-        return {name: grads[k] + np.zeros_like(_asarray(self.values[k], dtype=float))
-                for k, (name, gate, _) in enumerate(self.nodes) if gate is None}
+        try:
+            if step == "f":
+                floats = call.get("floats", False)
+                args[k] = [_arg(a, arrays, floats) for a in call["inputs"]]
+                live[k] = getattr(gates, call["cls"])(*call.get("args", []))
+                entry["out"] = reply.value(live[k].forward(*args[k]))
+            else:
+                dout = call.get("dout")
+                dout = None if dout is None else _arg(dout, arrays)
+                args[k].append(dout)
+                result = live[k].backward() if dout is None else live[k].backward(dout)
+                entry["grads"] = reply.values(_grads(result, len(call["inputs"])))
+        except BaseException as exc:  # noqa: BLE001
+            entry.update(_error(exc, f"{call['cls']}.{'forward' if step == 'f' else 'backward'}"))
+    for k, entry in enumerate(done):
+        live[k] = None
+        if args[k] is not None:
+            n = len(calls[k]["inputs"])
+            entry["in_after"] = reply.values(args[k][:n])
+            if len(args[k]) > n and args[k][n] is not None:
+                entry["dout_after"] = reply.value(args[k][n])
+    return {"calls": done}
 
 
 def op_graph(state, header, arrays, reply):
-    """One graph, run by each engine asked for ("student" and/or "harness"), runs in sequence.
-    Several graphs in one request: header["graphs"], a list of such graph requests."""
-    if "graphs" in header:
-        return {"graphs": [op_graph(state, g, arrays, reply) for g in header["graphs"]]}
-    return {"engines": {engine: _run_graph(state, header, engine, arrays, reply) for engine in header["engines"]}}
+    """Graphs built from the session's gates and run by the student's ComputationalGraph, each
+    graph's runs in sequence (a second forward with new values; ``"backward": false`` runs forward
+    only). ``{"graphs": [{"nodes": [...], "runs": [...], "floats": bool}, ...]}``."""
+    return {"graphs": [_run_graph(state, g, arrays, reply) for g in header["graphs"]]}
 
 
-def _run_graph(state, header, engine, arrays, reply):
+def _run_graph(state, header, arrays, reply):
     floats = header.get("floats", False)
     try:
         gates = state.modules.get("gates")
-        if engine == "harness":
-            g = _HarnessGraph()
-        else:
-            g = state.modules["graph"].ComputationalGraph()
+        g = state.modules["graph"].ComputationalGraph()
         handles = []
         for node in header["nodes"]:
             if "input" in node:

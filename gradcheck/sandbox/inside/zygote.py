@@ -3,7 +3,7 @@
 Started by the trusted side (``gradcheck.sandbox.Sandbox``) as
 ``python -I -S -B zygote.py <control fd>``: no site, no user paths, no ``gradcheck`` package. It puts
 only this folder and the standard library on ``sys.path`` (plus numpy's site directory), imports
-numpy (with one BLAS thread), ``protocol``, ``ops``, ``worker``, ``standin_gates`` and ``isolation``,
+numpy (with one BLAS thread), ``protocol``, ``ops``, ``worker`` and ``isolation``,
 sets up its mount namespace with the hidden paths and the workers' allowlist root (the system folders
 and the Python installation only; ``isolation.setup_zygote``), then serves requests
 on the control socket (AF_UNIX SOCK_SEQPACKET, JSON messages, file descriptors by SCM_RIGHTS):
@@ -59,11 +59,6 @@ import isolation  # noqa: E402
 import protocol  # noqa: E402,F401
 import ops  # noqa: E402
 import worker  # noqa: E402
-
-try:
-    import standin_gates  # noqa: E402,F401  (ops imports it lazily; the sandbox folder is hidden later)
-except ImportError:
-    pass
 
 WORKERS = {}  # pid -> uid, live workers
 EXITED = {}  # pid -> (status, rusage) of workers reaped before the trusted side asked

@@ -1,0 +1,168 @@
+"""Every reply answers exactly what was asked: the worker's replies checked against our own request.
+
+Student code runs in the same process as the worker's handlers and can replace any of them (the
+reply writer, numpy, builtins), so a reply may have any structure. ``validated(request, reply,
+n_arrays)`` returns the reply rebuilt from what the request allows: the same number of entries as
+the request has items, only the keys and types each item may have, and array references that exist.
+A part that does not fit becomes ``{"error": MALFORMED}`` at the smallest level that holds it (one
+value, one call, one run, one network), so it is an error of the checks that needed it and never of
+the grader; ``ReplyMismatch`` when the reply as a whole does not answer the request.
+"""
+from __future__ import annotations
+
+MALFORMED = "the worker's reply does not answer the request (was the worker's own code replaced?)"
+
+
+class ReplyMismatch(Exception):
+    """The reply as a whole does not fit the request (wrong op, wrong number of entries)."""
+
+
+def _text(x, limit=2000):
+    return x[:limit] if isinstance(x, str) else None
+
+
+def error_entry(entry):
+    """``{"error": text, "where": text}`` when ``entry`` is a well-formed error, else None."""
+    if isinstance(entry, dict) and isinstance(entry.get("error"), str):
+        out = {"error": _text(entry["error"])}
+        if isinstance(entry.get("where"), str):
+            out["where"] = _text(entry["where"], 200)
+        return out
+    return None
+
+
+def value(entry, n_arrays):
+    """A value reference ``{"$a": index, "kind": text}`` (index of an array of the reply) or an error."""
+    if isinstance(entry, dict) and "$a" in entry:
+        index = entry["$a"]
+        if type(index) is int and 0 <= index < n_arrays:
+            kind = entry.get("kind")
+            return {"$a": index, "kind": kind[:40] if isinstance(kind, str) else ""}
+        return {"error": MALFORMED}
+    return error_entry(entry) or {"error": MALFORMED}
+
+
+def _values(entries, n_arrays, length=None):
+    if not isinstance(entries, list) or (length is not None and len(entries) != length):
+        raise ReplyMismatch
+    return [value(e, n_arrays) for e in entries]
+
+
+def _named_values(entries, n_arrays):
+    if not isinstance(entries, dict) or not all(isinstance(k, str) for k in entries):
+        raise ReplyMismatch
+    return {k: value(v, n_arrays) for k, v in entries.items()}
+
+
+def _list(reply, key, length):
+    if not isinstance(reply, dict) or not isinstance(reply.get(key), list) or len(reply[key]) != length:
+        raise ReplyMismatch(f"expected {length} entries under {key!r}")
+    return reply[key]
+
+
+def _entry(build, entry, *args):
+    """One entry rebuilt by ``build``, or an error entry (its own error, or MALFORMED)."""
+    try:
+        return build(entry, *args)
+    except (ReplyMismatch, TypeError, KeyError, ValueError, AttributeError):
+        return {"error": MALFORMED}
+
+
+# --------------------------------------------------------------------------------------- ops
+
+
+def _gate_call(entry, call, n):
+    if not isinstance(entry, dict):
+        raise ReplyMismatch
+    out = error_entry(entry) or {}
+    if "out" in entry:
+        out["out"] = value(entry["out"], n)
+    if "grads" in entry:
+        out["grads"] = _values(entry["grads"], n)
+    if "in_after" in entry:
+        out["in_after"] = _values(entry["in_after"], n, len(call["inputs"]))
+    if "dout_after" in entry:
+        out["dout_after"] = value(entry["dout_after"], n)
+    if "out" not in out and "error" not in out:
+        raise ReplyMismatch
+    return out
+
+
+def gates(request, reply, n):
+    calls = request["calls"]
+    return {"calls": [_entry(_gate_call, e, c, n) for e, c in zip(_list(reply, "calls", len(calls)), calls)]}
+
+
+def _graph_run(entry, n):
+    err = error_entry(entry)
+    if err and "out" not in entry:
+        return err
+    out = {"out": value(entry["out"], n)}
+    if "grads" in entry:
+        out["grads"] = _named_values(entry["grads"], n)
+    if err:
+        out.update(err)
+    return out
+
+
+def _graph(entry, graph, n):
+    err = error_entry(entry)
+    if err and "runs" not in entry:
+        return err
+    runs = graph["runs"]
+    return {"runs": [_entry(_graph_run, e, n) for e in _list(entry, "runs", len(runs))]}
+
+
+def graph(request, reply, n):
+    graphs = request["graphs"]
+    return {"graphs": [_entry(_graph, e, g, n) for e, g in zip(_list(reply, "graphs", len(graphs)), graphs)]}
+
+
+def _mlp_result(entry, item, n):
+    err = error_entry(entry)
+    key = next(iter(item))
+    if err and key not in entry:
+        return err
+    if key == "set":
+        if entry.get("ok") is not True:
+            raise ReplyMismatch
+        return {"ok": True}
+    if key == "forward":
+        return {"scores": value(entry["scores"], n)}
+    if key == "loss":
+        return {"loss": value(entry["loss"], n), "grads": _named_values(entry["grads"], n)}
+    if key == "loss_at":
+        return {"losses": _values(entry["losses"], n, len(item["loss_at"]["points"]))}
+    if key == "sgd_step":
+        return {"loss": value(entry["loss"], n)}
+    if key == "params":
+        return {"params": _named_values(entry["params"], n)}
+    if key == "train":
+        return {"losses": value(entry["losses"], n)}
+    raise ReplyMismatch
+
+
+def _net(entry, net, n):
+    err = error_entry(entry)
+    if err and "results" not in entry:
+        return err
+    script = net["script"]
+    return {"results": [_entry(_mlp_result, e, item, n)
+                        for e, item in zip(_list(entry, "results", len(script)), script)]}
+
+
+def mlp(request, reply, n):
+    nets = request["nets"]
+    return {"nets": [_entry(_net, e, net, n) for e, net in zip(_list(reply, "nets", len(nets)), nets)]}
+
+
+VALIDATORS = {"gates": gates, "graph": graph, "mlp": mlp}
+
+
+def validated(request: dict, reply, n_arrays: int) -> dict:
+    """The reply rebuilt from what ``request`` allows (see the module's docstring)."""
+    check = VALIDATORS[request["op"]]
+    try:
+        return check(request, reply, n_arrays)
+    except (ReplyMismatch, TypeError, KeyError, ValueError, AttributeError) as exc:
+        raise ReplyMismatch(MALFORMED) from exc
