@@ -216,6 +216,7 @@ def _judge(ctx, gp, replies, arrays):
     problems = {a: [] for a in ASPECTS}  # aspect -> list of (message, details)
     errors = {a: [] for a in ASPECTS}
     compared = {a: 0 for a in ASPECTS}
+    working = 0   # runs whose forward or backward matched a reference value that is not all zeros
     got_grads = {}
     for k, case in enumerate(gp.cases):
         where = f"on {case.label}"
@@ -229,6 +230,7 @@ def _judge(ctx, gp, replies, arrays):
                 out, _ = value(entry["out"], arrays)
                 compared["forward"] += 1
                 bad = compare(out, ref_out, tol)
+                working += not bad and bool(np.any(ref_out != 0))
                 if bad:
                     problems["forward"].append((f"forward {where}: got {bad.message}", {"worst": bad.as_details()}))
             except StudentError as exc:
@@ -264,6 +266,8 @@ def _judge(ctx, gp, replies, arrays):
             if r == 0:
                 got_grads[k] = [g for g, _ in grads]
             compared["backward"] += 1
+            working += all(compare(g, e, tol) is None for (g, _), e in zip(grads, ref_grads[:need])) and \
+                any(np.any(e != 0) for e in ref_grads[:need])
             for i, ((g, _), e) in enumerate(zip(grads, ref_grads[:need])):
                 bad = compare(g, e, tol)
                 if bad:
@@ -280,6 +284,11 @@ def _judge(ctx, gp, replies, arrays):
                         (f"backward {where}: d{_input_name(name, i)} is {bad.message}", details))
                     break
     _judge_numerical(ctx, gp, replies, arrays, got_grads, problems, errors, compared)
+    if not working:
+        for a in ("shapes", "no_mutation"):   # nothing matched the reference: there is no working gate
+            if not errors[a]:
+                errors[a].append("could not be checked: neither forward nor backward matches the reference on any "
+                                 "case, so there is no working gate whose shapes and arguments could be checked")
     return {f"gates.{name}.{a}": _verdict(f"gates.{name}.{a}", problems[a], errors[a], compared[a], _PASS[a])
             for a in ASPECTS}
 
@@ -291,8 +300,12 @@ def _judge_mutation(name, case, dout, entry, arrays, where, problems, errors, co
         errors["no_mutation"].append(f"{entry.get('where', name)}: {entry.get('error', 'no reply')}: the inputs "
                                      f"could not be checked ({where})")
         return
+    if "grads" not in entry:
+        errors["no_mutation"].append(f"could not be checked: {entry.get('where', name)}: "
+                                     f"{entry.get('error', 'no gradients returned')} ({where})")
+        return
     given = [(f"forward's input {i} ({_input_name(name, i)})", x) for i, x in enumerate(case.inputs)]
-    if dout is not None and "grads" in entry:
+    if dout is not None:
         if "dout_after" not in entry:
             errors["no_mutation"].append(f"the upstream gradient dz could not be checked ({where})")
             return

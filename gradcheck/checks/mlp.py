@@ -209,6 +209,19 @@ class _Net:
         """A value of item ``key`` as (array, kind)."""
         return value(self.item(key)[field or key], self.arrays)
 
+    def losses(self):
+        """The losses of every "loss" item of the script, in order (StudentError at the first that failed)."""
+        if "error" in self.reply and "results" not in self.reply:
+            raise StudentError(self.reply["error"])
+        out = []
+        for key, entry in zip(self.keys, self.reply["results"]):
+            if "error" in entry:
+                raise StudentError(f"{entry.get('where', key)}: {entry['error']}")
+            if key == "loss":
+                v = value(entry["loss"], self.arrays)[0]
+                out.append(v.reshape(()) if v.size == 1 else v)
+        return out
+
     def values(self, key, field):
         """A dict of values of item ``key`` (params, grads) as arrays."""
         return {k: value(v, self.arrays)[0] for k, v in dict(self.item(key)[field]).items()}
@@ -451,10 +464,7 @@ def _numerical(ctx, pairs):
         mode = "auto" if case is pairs[-1][0] else "directional"
         plan = numerics.plan_check([case.params[k] for k in names], mode=mode, names=names,
                                    rng=ctx.rng(f"mlp.numerical.{case.activation}.{case.sizes}"))
-        points = [{k: payload.ref(x) for k, x, base in zip(names, point, plan.inputs) if x is not base}
-                  for point in plan.points]
-        nets.append(case.script(payload, {"loss_at": {"X": payload.ref(case.X), "y": payload.ref(case.y),
-                                                      "points": points}}))
+        nets.append(_at_points(case, names, plan.points, payload))
         jobs.append((case, names, plan, [grads[k] for k in names], mode))
     try:
         reply, out_arrays = call(ctx.session_b, {"op": "mlp", "nets": nets}, payload)
@@ -463,13 +473,13 @@ def _numerical(ctx, pairs):
         return Result("mlp.numerical", exc.status, f"evaluating your loss for centered differences: {exc}")
     for (case, names, plan, analytic, mode), net in zip(jobs, replies):
         try:
-            outputs = [value(v, out_arrays)[0] for v in net.item("loss_at")["losses"]]
+            outputs = net.losses()
         except StudentError as exc:
             return Result("mlp.numerical", "error", f"could not be checked: {_label(case)}: loss at a perturbed "
                           f"point: {exc}")
         ref_grads = case.reference()[2]
         label = f"{case.activation}.{case.sizes}"
-        failed = numerical_verdict(numerics, plan, [o.reshape(()) if o.size == 1 else o for o in outputs],
+        failed = numerical_verdict(numerics, plan, outputs,
                                    analytic, [ref_grads[k] for k in names], np.array(1.0), mode=mode,
                                    f_batch=_remote_loss(ctx, case, names), what="loss",
                                    rng=lambda salt, label=label: ctx.rng(f"mlp.numerical.redo.{label}.{salt}"))
@@ -479,18 +489,25 @@ def _numerical(ctx, pairs):
                   f"loss has the reference's slope ({len(jobs)} networks)")
 
 
+def _at_points(case, names, points, payload):
+    """A network evaluated at several parameter settings: each point is an ordinary "set all
+    parameters, then loss" pair, like every other loss call."""
+    X, y = payload.ref(case.X), payload.ref(case.y)
+    script = []
+    for point in points:
+        script += [{"set": {k: payload.ref(x) for k, x in zip(names, point)}}, {"loss": [X, y]}]
+    return {"sizes": case.sizes, "activation": case.activation, "seed": 0, "script": script}
+
+
 def _remote_loss(ctx, case, names):
     """points (tuples of parameter arrays) -> the student's loss at each, in one worker call."""
     def f_batch(points):
         payload = Payload()
-        spec = {"X": payload.ref(case.X), "y": payload.ref(case.y),
-                "points": [{k: payload.ref(x) for k, x in zip(names, point)} for point in points]}
-        request = {"op": "mlp", "nets": [case.script(payload, {"loss_at": spec})]}
+        request = {"op": "mlp", "nets": [_at_points(case, names, points, payload)]}
         try:
             reply, arrays = call(ctx.session_b, request, payload)
-            net = _Net(request["nets"][0], reply["nets"][0], arrays)
-            losses = [value(v, arrays)[0] for v in net.item("loss_at")["losses"]]
+            losses = _Net(request["nets"][0], reply["nets"][0], arrays).losses()
         except (CallFailed, StudentError) as exc:
             raise ValueError(f"evaluating your loss for centered differences: {exc}") from None
-        return [v.reshape(()) if v.size == 1 else v for v in losses]
+        return losses
     return f_batch

@@ -131,8 +131,6 @@ def _mlp_result(entry, item, n):
         return {"scores": value(entry["scores"], n)}
     if key == "loss":
         return {"loss": value(entry["loss"], n), "grads": _named_values(entry["grads"], n)}
-    if key == "loss_at":
-        return {"losses": _values(entry["losses"], n, len(item["loss_at"]["points"]))}
     if key == "sgd_step":
         return {"loss": value(entry["loss"], n)}
     if key == "params":

@@ -204,21 +204,6 @@ def _mlp_item(net, mlp, item, arrays, reply):
     if "loss" in item:
         loss, grads = net.loss(*[_arg(a, arrays) for a in item["loss"]])
         return {"loss": reply.value(loss), "grads": {str(k): reply.value(v) for k, v in dict(grads).items()}}
-    if "loss_at" in item:  # losses at several parameter settings (numerical differences), restored after
-        spec = item["loss_at"]
-        X, y = _arg(spec["X"], arrays), _arg(spec["y"], arrays)
-        saved = dict(net.params)
-        losses = []
-        for point in spec["points"]:
-            try:
-                for k, v in point.items():
-                    net.params[k] = _arg(v, arrays)
-                losses.append(reply.value(net.loss(X, y)[0]))
-            except BaseException as exc:  # noqa: BLE001
-                losses.append(_error(exc, "MLP.loss"))
-            finally:
-                net.params.update(saved)
-        return {"losses": losses}
     if "sgd_step" in item:
         X, y, lr = item["sgd_step"]
         return {"loss": reply.value(net.sgd_step(_arg(X, arrays), _arg(y, arrays), lr))}
