@@ -116,7 +116,7 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
     budget = Budget(sandbox.limits.submission_seconds)
     withheld = {c.id for c in assignment.checks if c.visibility != "visible"}
     visible = {c.id for c in assignment.checks} - withheld
-    results, sessions, modules = {}, [], {}
+    results, sessions, modules, visible_seconds = {}, [], {}, 0.0
     for wanted in (visible, withheld):
         if not wanted:
             continue
@@ -126,6 +126,8 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
                 modules = {name: {k: v for k, v in status.items() if k in ("ok", "error")}
                            for name, status in (a.modules or {}).items()}
             sessions += [a.output, b.output]
+        if wanted is visible:
+            visible_seconds = time.monotonic() - started
     output = _output(*sessions, keep=sandbox.limits.output_kb * 1024)
     checks = []
     for spec in assignment.checks:
@@ -152,7 +154,8 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
         "modules": modules,
         "isolation": dict(sandbox.isolation),
         "output": output,
-        "timing": {"seconds": round(time.monotonic() - started, 3)},
+        # visible_seconds: when the visible checks were done (what a student may see while others are withheld)
+        "timing": {"seconds": round(time.monotonic() - started, 3), "visible_seconds": round(visible_seconds, 3)},
     }
 
 

@@ -310,15 +310,26 @@ def student_view(report, now_due=False, published=False) -> dict:
                            for name, m in report["modules"].items()}
     out = report.get("output")
     if isinstance(out, dict):
-        if n_withheld:
-            view["output"] = {"withheld": True, "bytes": out.get("bytes", 0)}
+        if n_withheld:   # not even its size: code may print while a withheld check runs
+            view["output"] = {"withheld": True}
         else:
             text = "\n".join(_clip_lines(out.get("text", ""), max_lines=40, max_chars=4000))
             view["output"] = {"text": text, "bytes": out.get("bytes", 0),
                               "truncated": bool(out.get("truncated")) or text != out.get("text", "")}
-    if "timing" in report:
-        view["timing"] = copy.deepcopy(report["timing"])
+    seconds = student_seconds(report, withheld=bool(n_withheld))
+    if seconds is not None:
+        view["timing"] = {"seconds": seconds}
     return view
+
+
+def student_seconds(report, withheld=True):
+    """The grading time a student may see: while checks are withheld, only the time the visible
+    checks took (they run first; what the student's code does during a withheld check could
+    otherwise be read from the total)."""
+    timing = report.get("timing") or {}
+    key = "visible_seconds" if withheld else "seconds"
+    value = timing.get(key)
+    return value if isinstance(value, (int, float)) else None
 
 
 def _pts(x) -> str:

@@ -55,15 +55,15 @@ def _tolerances() -> dict:
         from .assignment import load_assignment
         return dict(load_assignment().tolerances)
     except Exception:  # pragma: no cover - a broken install: the documented defaults
-        return {"rtol": 1e-4, "atol": 1e-7, "float32_rtol": 1e-3, "float32_atol": 1e-6}
+        return {"rtol": 1e-4, "atol": 1e-7}
 
 
 def _tol(rtol, atol) -> dict:
     t = _tolerances()
     if rtol is not None:
-        t["rtol"] = t["float32_rtol"] = float(rtol)
+        t["rtol"] = float(rtol)
     if atol is not None:
-        t["atol"] = t["float32_atol"] = float(atol)
+        t["atol"] = float(atol)
     return t
 
 
@@ -231,7 +231,7 @@ def assert_gate_matches_reference(gate_class, inputs, args=(), *, dout=None, nam
                                   rtol=None, atol=None):
     """A gate's forward and backward match the reference solution's gate of the same name (or
     ``name``), under a random upstream gradient (or ``dout``), and leave their inputs unchanged.
-    Tolerances: the packaged assignment's (float32 results get float32 tolerances), or rtol/atol.
+    Tolerances: the packaged assignment's (whatever dtype the gate returns), or rtol/atol.
     Returns ``(out, grads)`` of the gate."""
     from .checks.common import compare
     from .reference import gates as reference
@@ -295,13 +295,6 @@ def _forwarded(cls, args, xs):
     gate = cls(*args)
     gate.forward(*[x.copy() for x in xs])
     return gate
-
-
-def _kind(value) -> str:
-    dtype = getattr(value, "dtype", None)
-    if dtype is not None:
-        return str(dtype)
-    return type(value).__name__
 
 
 # --- graphs -----------------------------------------------------------------------------------------

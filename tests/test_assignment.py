@@ -36,7 +36,7 @@ def test_default_sections():
     a = load_assignment()
     assert a.limits == dict(call_seconds=10, submission_seconds=120, cpu_seconds=60, memory_mb=1024, processes=32,
                             file_size_mb=16, open_files=64, output_kb=64)
-    assert set(a.tolerances) == {"rtol", "atol", "float32_rtol", "float32_atol"}
+    assert set(a.tolerances) == {"rtol", "atol"}
     assert a.settings == {"random_graphs": 25, "train_steps": 100}
 
 

@@ -111,7 +111,8 @@ def test_nothing_compared_is_an_error_that_says_why(graded):
 
 
 def test_no_answer_key_where_student_code_runs(graded):
-    """Each kind of worker, walked from inside (sys.modules, gc, a few module names a grader might ship):
+    """Each kind of worker, walked from inside (sys.modules, gc, a few module names a grader might ship,
+    the .py files it can read):
     the one that grades gates holds no gate, graph or MLP implementation but the student's; the one that
     grades graph and MLP holds correct gates only (the stand-ins), no graph engine and no MLP."""
     report = checks(graded["answer_key_walk"])
@@ -122,7 +123,7 @@ def test_no_answer_key_where_student_code_runs(graded):
             if c["status"] in ("missing",):
                 continue
             assert found or "could not be checked" in c["message"], (check_id, c["message"])
-        assert "graph-impl" not in text and "mlp-impl" not in text, (check_id, text)
+        assert "graph-impl" not in text and "mlp-impl" not in text and "file-impl" not in text, (check_id, text)
         if check_id.startswith("gates."):
             assert "gate-impl" not in text, (check_id, text)
 

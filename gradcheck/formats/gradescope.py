@@ -14,7 +14,7 @@ stdout of run_autograder (gradcheck's full instructor feedback) is for instructo
 """
 from __future__ import annotations
 
-from ..report import clip, error_report, student_view
+from ..report import clip, error_report, student_seconds, student_view
 from .common import FormatError, check_prefix, check_text, student_code_lines, validate_against
 
 __all__ = ["GRADESCOPE_VISIBILITIES", "gradescope_failure_results", "to_gradescope", "validate_gradescope"]
@@ -108,7 +108,7 @@ def to_gradescope(report, assignment=None, *, visibility="visible", stdout_visib
             "tags": _tags(c),
             "visibility": _visibility(c),
         })
-    seconds = (report.get("timing") or {}).get("seconds")
+    seconds = student_seconds(report, withheld=any(c.get("visibility") != "visible" for c in checks))
     results = {
         "score": float(report.get("score", 0.0)) if report.get("status") != "error" else 0.0,
         "output": _top_output(report),
