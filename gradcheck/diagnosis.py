@@ -26,7 +26,7 @@ def _informative(arr) -> bool:
     return np.asarray(arr).size > 0 and float(np.abs(arr).max()) > 1e-9
 
 
-def diagnose(got, expected, alternatives=None, batch=None) -> str | None:
+def diagnose(got, expected, alternatives=None, batch=None, names=None) -> str | None:
     """got, expected: lists of gradients (one per input, float arrays); ``alternatives`` maps a bug's
     description to the gradients that bug would give (e.g. the reference run with a ones upstream
     gradient); ``batch`` is the batch size N where 1/N and N factors make sense."""
@@ -45,7 +45,8 @@ def diagnose(got, expected, alternatives=None, batch=None) -> str | None:
         text = _diagnose_one(got[k], expected[k], batch)
         if text is None:
             return None  # one gradient unexplained: say nothing rather than half a story
-        messages.append(text if len(got) == 1 else f"input {k + 1}: {text}")
+        label = f"input {k} ({names[k]})" if names and k < len(names) else f"input {k}"
+        messages.append(text if len(got) == 1 else f"{label}: {text}")
     return "; ".join(messages)
 
 

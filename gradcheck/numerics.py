@@ -494,11 +494,13 @@ class _Numeric:
     active: bool      # some output changed
 
 
-def judge(plan, outputs, analytic_grads, dout, rtol=None, atol=None, noise=None):
+def judge(plan, outputs, analytic_grads, dout, rtol=None, atol=None, noise=None, rtol_floor=None):
     """Verdict from ``outputs[i] = f(*plan.points[i])``. ``analytic_grads`` lists the analytic
     gradients aligned with the inputs or with ``plan.wrt`` (a single array for a single input).
     rtol defaults by precision (float64 1e-6, float32 2e-3); atol (absolute, gradient units) to 0.
-    noise: f's relative roundoff if known (``Verdict.noise`` of an earlier check); else measured."""
+    noise: f's relative roundoff if known (``Verdict.noise`` of an earlier check); else measured.
+    rtol_floor: the smallest rtol to use whatever the precision (a grader's policy: no numerical check
+    stricter than its comparison with a reference)."""
     if len(outputs) != len(plan.points):
         raise ValueError(f"{len(outputs)} outputs for {len(plan.points)} points")
     outs = [np.asarray(o) for o in outputs]
@@ -518,6 +520,7 @@ def judge(plan, outputs, analytic_grads, dout, rtol=None, atol=None, noise=None)
     if low:   # measured from f's values, never from the dtype of the gradients under test
         precision = max(precision, _F32, key=lambda d: np.finfo(d).eps)
     rtol = _RTOL.get(precision, 10 * np.finfo(precision).eps ** 0.5) if rtol is None else rtol
+    rtol = max(rtol, rtol_floor or 0.0)
     # float32 steps are large: their h^2 error (up to ~1e-3 of a steep gradient) is extrapolated away
     # (Richardson on the half steps), so the tolerance can be tight enough to catch a 0.1 % error
     extrapolate = np.finfo(precision).eps >= np.finfo(_F32).eps
@@ -685,7 +688,7 @@ def _label(i, name):
 
 def check_vjp(f_batch, inputs, analytic_grads, dout, *, mode="auto", rng=None, max_rounds=3,
               wrt=None, names=None, precision=None, rtol=None, atol=None, evaluated=None,
-              n_directions=N_DIRECTIONS):
+              n_directions=N_DIRECTIONS, rtol_floor=None):
     """Check analytic gradients (the VJP with ``dout``) of f; ``f_batch(points)`` returns
     ``[f(*p) for p in points]``, possibly evaluated remotely in one round trip. If f's roundoff is
     worse than float64, or the check did not pass and f is found blind to input changes below
@@ -700,14 +703,14 @@ def check_vjp(f_batch, inputs, analytic_grads, dout, *, mode="auto", rng=None, m
     options = dict(wrt=wrt, names=names, n_directions=n_directions)
 
     def run(plan, noise=None):
-        return judge(plan, f_batch(plan.points), analytic_grads, dout, rtol, atol, noise)
+        return judge(plan, f_batch(plan.points), analytic_grads, dout, rtol, atol, noise, rtol_floor)
 
     if evaluated is None:
         plan = plan_check(inputs, mode=mode, rng=rng, precision=precision, **options)
         verdict = run(plan)
     else:
         plan, outputs = evaluated
-        verdict = judge(plan, outputs, analytic_grads, dout, rtol, atol)
+        verdict = judge(plan, outputs, analytic_grads, dout, rtol, atol, rtol_floor=rtol_floor)
     if np.finfo(plan.precision).eps < np.finfo(_F32).eps and (verdict.low_precision or (
             verdict.status != "pass" and _blind_below_float32(f_batch, plan, verdict, dout))):
         plan = plan_check(inputs, mode=mode, rng=rng, precision=_F32, **options)

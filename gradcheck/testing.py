@@ -131,15 +131,15 @@ def _diagnosis(f, xs, wrt, got, dout, batch=None, names=None):
 
 
 def _named_diagnosis(text, names, arrays):
-    """diagnose()'s "input 2: ..." parts named after the inputs; no "constant factor" for scalars
+    """diagnose()'s "input 1: ..." parts (numbered from 0) named after the inputs; no "constant factor" for scalars
     (any wrong scalar is some factor of the right one: that says nothing)."""
     if not text:
         return None
     if "constant factor" in text and all(np.size(a) <= 1 for a in arrays):
         return None
     if names:
-        text = re.sub(r"\binput (\d+): ", lambda m: (f"{names[int(m.group(1)) - 1]}: "
-                                                   if int(m.group(1)) - 1 < len(names) else m.group(0)), text)
+        text = re.sub(r"\binput (\d+): ", lambda m: (f"{names[int(m.group(1))]}: "
+                                                   if int(m.group(1)) < len(names) else m.group(0)), text)
     return text
 
 
@@ -286,7 +286,7 @@ def assert_gate_matches_reference(gate_class, inputs, args=(), *, dout=None, nam
             _fail(title, lines + context, details)
     for i, (x, c) in enumerate(zip(xs, copies)):
         if c.shape != x.shape or not np.array_equal(c, x, equal_nan=True):
-            _fail(f"{gate_name} modified its input {i + 1} ({names[i]}) in place",
+            _fail(f"{gate_name} modified its input {i} ({names[i]}) in place",
                   ["forward and backward must leave the arrays they are given unchanged", values], {})
     return out, got
 

@@ -12,12 +12,12 @@ W, X = RNG.normal(size=(2, 3)), RNG.normal(size=(3, 4))
 
 
 @pytest.mark.parametrize("got,expected,kwargs,text", [
-    ([-W, X], [W, X], {}, "input 1: wrong sign"),
-    ([W, 2 * X], [W, X], {}, "input 2: twice the right value"),
+    ([-W, X], [W, X], {}, "input 0: wrong sign"),
+    ([W, 2 * X], [W, X], {}, "input 1: twice the right value"),
     ([W / 2], [W], {}, "half the right value"),
-    ([W.T, X], [W, X], {}, "input 1: transposed"),
+    ([W.T, X], [W, X], {}, "input 0: transposed"),
     ([X, W], [W, X], {}, "swapped"),
-    ([W * 0, X], [W, X], {}, "input 1: zero where it should not be"),
+    ([W * 0, X], [W, X], {}, "input 0: zero where it should not be"),
     ([W * 5], [W], {"batch": 5}, "N = 5 times"),
     ([W / 5], [W], {"batch": 5}, "1/N = 1/5"),
     ([W * 3], [W], {}, "constant factor of 3"),

@@ -50,7 +50,7 @@ PLANTED = {
                           "transposed"),
     "softmax-sum-not-mean": ({"gates.SoftmaxCrossEntropyGate.backward", "gates.SoftmaxCrossEntropyGate.numerical"},
                              "N = "),
-    "branch-overwrite": ({"graph.branches", "graph.same_node_twice", "graph.second_forward", "graph.random_graphs"},
+    "branch-overwrite": ({"graph.branches", "graph.same_node_twice", "graph.random_graphs"},
                          "overwritten instead of added"),
     "sgd-wrong-sign": ({"mlp.sgd_step", "mlp.train"}, "wrong sign"),
 }

@@ -45,7 +45,8 @@ UNDESERVED = {
 }
 HONEST_BUT_HOSTILE = ["cheat_stack_sniffer"]   # correct code with hostile extras: full marks
 INNOCENT = {"reference": ROOT / "reference", "correct": ROOT / "submissions" / "correct",
-            "float32": HERE / "fixtures" / "float32", "loops": HERE / "fixtures" / "loops"}
+            "float32": HERE / "fixtures" / "float32", "loops": HERE / "fixtures" / "loops",
+            "textbook": HERE / "fixtures" / "textbook"}
 
 
 def small_assignment(base, **limits):

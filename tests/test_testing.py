@@ -139,7 +139,7 @@ def test_mutating_a_shape_and_count_problem():
             return grads
 
     text, _ = _message(assert_gate_matches_reference, Mutating, [np.ones(3), np.ones(3)], name="MultiplyGate")
-    assert "MultiplyGate modified its input 2 (y) in place" in text
+    assert "MultiplyGate modified its input 1 (y) in place" in text
 
     class OneGradient(R.MultiplyGate):
         def backward(self, dz):

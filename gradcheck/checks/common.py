@@ -164,7 +164,7 @@ def failed_call_results(ids, exc: CallFailed, what: str):
     return {i: Result(i, exc.status, f"{what}: {exc}") for i in ids}
 
 
-def numerical_verdict(numerics, plan, outputs, analytic, reference, dout, *, f_batch, rng, mode="auto",
+def numerical_verdict(numerics, plan, outputs, analytic, reference, dout, *, f_batch, rng, tolerances, mode="auto",
                       what="forward"):
     """Backward against centered differences of the student's own ``what``, anchored to ground truth;
     None when the check passes, else (message, details).
@@ -176,10 +176,12 @@ def numerical_verdict(numerics, plan, outputs, analytic, reference, dout, *, f_b
     backward), and with their own gradient. Inconclusive is not a pass: the grader's inputs are away
     from kinks, so non-finite values or jumps there are the student's. ``f_batch`` (points -> their
     values, one worker call) lets numerics.check_vjp redo the check with float32 steps for code that
-    computes in float32 (measured from the values' roundoff, never from a returned dtype)."""
+    computes in float32 (measured from the values' roundoff, never from a returned dtype). The rtol is
+    numerics' for the measured precision, never below the assignment's rtol for comparisons with the
+    reference: no numerical check is stricter than the reference comparison of the same quantity."""
     def verdict_for(grads, salt):
         return numerics.check_vjp(f_batch, plan.inputs, grads, dout, mode=mode, rng=rng(salt), wrt=plan.wrt,
-                                  names=plan.names, evaluated=(plan, outputs))
+                                  names=plan.names, evaluated=(plan, outputs), rtol_floor=tolerance(tolerances)[0])
     try:
         anchor = verdict_for(reference, "anchor")
         own = verdict_for(analytic, "own") if anchor.status == "pass" else None

@@ -276,7 +276,8 @@ def _judge(ctx, gp, replies, arrays):
                         alternatives["ignores the upstream gradient dz (as if dz were all ones)"] = \
                             _reference_run(spec, case.inputs, np.ones_like(dout))[1][:need]
                     batch = case.inputs[0].shape[0] if name == "SoftmaxCrossEntropyGate" else None
-                    diagnosis = diagnose([gg for gg, _ in grads], ref_grads[:need], alternatives, batch)
+                    diagnosis = diagnose([gg for gg, _ in grads], ref_grads[:need], alternatives, batch,
+                                         names=[_input_name(name, j) for j in range(need)])
                     details = {"worst": bad.as_details(f"d{_input_name(name, i)}")}
                     if diagnosis:
                         details["diagnosis"] = diagnosis
@@ -360,7 +361,7 @@ def _judge_numerical(ctx, gp, replies, arrays, got_grads, problems, errors, comp
         dout = case.douts[0] if case.douts[0] is not None else np.array(1.0)
         ref = _reference_run(spec, case.inputs, case.douts[0])[1]
         failed = numerical_verdict(numerics, plan, outputs, analytic, [ref[i] for i in case.wrt], dout, mode="full",
-                                   f_batch=_remote_forward(ctx, name, case),
+                                   f_batch=_remote_forward(ctx, name, case), tolerances=ctx.tolerances,
                                    rng=lambda salt, k=k: ctx.rng(f"gates.{name}.redo.{k}.{salt}"))
         compared["numerical"] += 1
         if failed:

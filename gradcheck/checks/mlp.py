@@ -481,7 +481,7 @@ def _numerical(ctx, pairs):
         label = f"{case.activation}.{case.sizes}"
         failed = numerical_verdict(numerics, plan, outputs,
                                    analytic, [ref_grads[k] for k in names], np.array(1.0), mode=mode,
-                                   f_batch=_remote_loss(ctx, case, names), what="loss",
+                                   f_batch=_remote_loss(ctx, case, names), what="loss", tolerances=ctx.tolerances,
                                    rng=lambda salt, label=label: ctx.rng(f"mlp.numerical.redo.{label}.{salt}"))
         if failed:
             return Result("mlp.numerical", "fail", f"{_label(case)}: {failed[0]}", failed[1])
