@@ -1,6 +1,11 @@
 """Name a wrong gradient's bug when it matches a known pattern. No diagnosis beats a wrong one:
-a pattern is named only when it explains every element of every gradient, and never when the
-expected gradient is too degenerate for the pattern to mean anything."""
+a pattern is named only when it explains every element of every gradient, never from a single
+number, and never when the expected gradient is too degenerate for the pattern to mean anything.
+
+Two kinds of patterns: generic ones (wrong sign, a factor, transposed, swapped, zero, the batch
+dimension not summed) and a library of the common student bugs of each gate and of the MLP
+(``gate_bugs``, ``mlp_bugs``): what that bug's code would return, computed here and matched against
+what the student's code returned."""
 from __future__ import annotations
 
 import numpy as np
@@ -26,7 +31,7 @@ def _informative(arr) -> bool:
     return np.asarray(arr).size > 0 and float(np.abs(arr).max()) > 1e-9
 
 
-def diagnose(got, expected, alternatives=None, batch=None, names=None) -> str | None:
+def diagnose(got, expected, alternatives=None, batch=None, names=None, numbered=True) -> str | None:
     """got, expected: lists of gradients (one per input, float arrays); ``alternatives`` maps a bug's
     description to the gradients that bug would give (e.g. the reference run with a ones upstream
     gradient); ``batch`` is the batch size N where 1/N and N factors make sense."""
@@ -45,9 +50,31 @@ def diagnose(got, expected, alternatives=None, batch=None, names=None) -> str | 
         text = _diagnose_one(got[k], expected[k], batch)
         if text is None:
             return None  # one gradient unexplained: say nothing rather than half a story
-        label = f"input {k} ({names[k]})" if names and k < len(names) else f"input {k}"
+        if names and k < len(names):
+            label = f"input {k} ({names[k]})" if numbered else str(names[k])
+        else:
+            label = f"input {k}"
         messages.append(text if len(got) == 1 else f"{label}: {text}")
     return "; ".join(messages)
+
+
+def pattern(text):
+    """What a diagnosis says, without the names of the gradients it says it of: the diagnoses of two
+    cases agree when their patterns are equal (e.g. "W1: transposed; W2: transposed" and the same
+    for W1 to W3)."""
+    if not text:
+        return None
+    return frozenset(part.split(": ", 1)[1] if ": " in part and not part.startswith(("input", "the", "1/N", "N ="))
+                     else part for part in text.split("; "))
+
+
+def common(diagnoses):
+    """The diagnosis to show for several failing cases: the first one, when every case that votes
+    (has a diagnosis or enough numbers to have one) agrees on its pattern; else None."""
+    votes = [d for d in diagnoses]
+    if not votes or any(d is None for d in votes):
+        return None
+    return votes[0] if len({pattern(d) for d in votes}) == 1 else None
 
 
 def _diagnose_one(got, expected, batch):
@@ -56,7 +83,11 @@ def _diagnose_one(got, expected, batch):
     if got.shape != expected.shape:
         if expected.ndim == 2 and got.shape == expected.T.shape and _close(got, expected.T):
             return "transposed"
+        if batch and got.shape == (batch,) + expected.shape and _close(got.sum(axis=0), expected):
+            return "not summed over the batch: it keeps one row per example (sum over axis 0)"
         return None
+    if np.count_nonzero(expected) < 2:
+        return None   # one number fits any factor: say nothing
     if not _informative(got):
         return "zero where it should not be"
     if expected.ndim == 2 and expected.shape[0] == expected.shape[1] and not _close(expected, expected.T) \
@@ -78,3 +109,124 @@ def _diagnose_one(got, expected, batch):
     if abs(alpha - 1.0) > 1e-3:
         return f"off by a constant factor of {alpha:.4g}"
     return None
+
+
+# ------------------------------------------------------------------------------- bug library
+
+
+def _as(x):
+    return np.asarray(x, dtype=float)
+
+
+def _sig(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def gate_bugs(name, inputs, dout, args=()):
+    """{description: the gradients that bug gives} for gate ``name`` at ``inputs`` with upstream
+    ``dout`` (None: the default 1.0): the common student bugs of that gate."""
+    dz = np.asarray(1.0 if dout is None else dout, dtype=float)
+    x = _as(inputs[0])
+    out = {}
+    if name == "SigmoidGate":
+        s = _sig(x)
+        out["the derivative is taken at the input instead of the output: dz * x * (1 - x), not dz * s * (1 - s)"] = \
+            [dz * x * (1 - x)]
+        out["the sigmoid's derivative is missing: dz is passed through unchanged"] = [dz + 0 * x]
+        out["the derivative uses s instead of s * (1 - s)"] = [dz * s]
+    elif name == "TanhGate":
+        t = np.tanh(x)
+        out["the derivative is taken at the input instead of the output: dz * (1 - x**2), not dz * (1 - t**2)"] = \
+            [dz * (1 - x ** 2)]
+        out["the derivative is missing its square: dz * (1 - t), not dz * (1 - t**2)"] = [dz * (1 - t)]
+        out["tanh's derivative is missing: dz is passed through unchanged"] = [dz + 0 * x]
+    elif name == "ReLUGate":
+        out["the ReLU mask is missing: dz is passed through where x < 0 too"] = [dz + 0 * x]
+        out["the mask is taken from the gradient (dz > 0) instead of the input (x > 0)"] = [np.where(dz > 0, dz, 0.0) + 0 * x]
+        out["the mask is inverted: the gradient flows where x < 0"] = [np.where(x > 0, 0.0, dz)]
+    elif name == "ExpGate":
+        out["the derivative is taken as x instead of e^x: dz * x"] = [dz * x]
+        out["dz is ignored: e^x is returned as the gradient"] = [np.exp(x)]
+    elif name == "InverseGate":
+        out["the derivative is -1/x instead of -1/x**2"] = [-dz / x]
+        out["the derivative is 1/x**2: its minus sign is missing"] = [dz / x ** 2]
+    elif name == "MaxGate":
+        y = _as(inputs[1])
+        wins = x >= y
+        out["both inputs get the whole gradient (no routing to the larger one)"] = [dz + 0 * x, dz + 0 * y]
+        out["the gradient goes to the smaller input instead of the larger one"] = \
+            [np.where(wins, 0.0, dz), np.where(wins, dz, 0.0)]
+    elif name == "AddGate":
+        out["the gradient is split in half between the inputs"] = [dz / 2 + 0 * x, dz / 2 + 0 * _as(inputs[1])]
+    elif name == "ScaleGate":
+        out["the scale factor is missing from the gradient: dz instead of a * dz"] = [dz + 0 * x]
+    elif name == "AddConstantGate":
+        out["the constant is added to the gradient: dz + c instead of dz"] = [dz + float(args[0])]
+    elif name == "MatMulGate":
+        W, X = x, _as(inputs[1])
+        out["dW and dX are computed with the operands in the wrong order (X.T @ dZ ...)"] = \
+            [(X @ dz.T).T if (X @ dz.T).T.shape == W.shape else X @ dz.T, W.T @ dz]
+    elif name == "SoftmaxCrossEntropyGate":
+        labels = np.asarray(inputs[1], dtype=int)
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=1, keepdims=True)
+        n = len(labels)
+        out["1 is not subtracted at the label: dscores = softmax / N"] = [dz * p / n]
+        onehot = np.zeros_like(p)
+        onehot[np.arange(n), labels] = 1.0
+        out["the sign is flipped at the label only: softmax + onehot"] = [dz * (p + onehot) / n]
+    return out
+
+
+def mlp_bugs(sizes, activation, params, X, y):
+    """{description: the gradients that bug gives} for the MLP's loss: the common student bugs of a
+    network's backward pass (computed like the reference, with that one thing wrong)."""
+    variants = {
+        "the activation's derivative is missing in the hidden layers (da = dh)": "no_dact",
+        "the activation's derivative is taken at the pre-activation instead of the activation's output":
+            "dact_at_input",
+        "the bias gradient is the first example's, not the sum over the batch": "bias_first_row",
+        "the ReLU mask is taken from the gradient instead of the activation": "mask_from_grad",
+    }
+    out = {}
+    for text, variant in variants.items():
+        if variant == "mask_from_grad" and activation != "relu":
+            continue
+        out[text] = _mlp_grads(sizes, activation, params, X, y, variant)
+    return out
+
+
+_ACT = {"sigmoid": (_sig, lambda h: h * (1 - h)), "tanh": (np.tanh, lambda h: 1 - h ** 2),
+        "relu": (lambda a: np.maximum(a, 0.0), lambda h: (h > 0).astype(float))}
+
+
+def _mlp_grads(sizes, activation, params, X, y, variant):
+    act, dact = _ACT[activation]
+    n_layers = len(sizes) - 1
+    hs, pre = [_as(X)], [None]
+    for i in range(1, n_layers + 1):
+        a = hs[-1] @ params[f"W{i}"].T + params[f"b{i}"]
+        pre.append(a)
+        hs.append(a if i == n_layers else act(a))
+    y = np.asarray(y, dtype=int)
+    n = len(y)
+    e = np.exp(hs[-1] - hs[-1].max(axis=1, keepdims=True))
+    da = e / e.sum(axis=1, keepdims=True)
+    da[np.arange(n), y] -= 1.0
+    da /= n
+    grads = {}
+    for i in range(n_layers, 0, -1):
+        grads[f"W{i}"] = da.T @ hs[i - 1]
+        grads[f"b{i}"] = da[0] if variant == "bias_first_row" else da.sum(axis=0)
+        if i > 1:
+            dh = da @ params[f"W{i}"]
+            if variant == "no_dact":
+                da = dh
+            elif variant == "dact_at_input":
+                da = dh * dact(pre[i - 1])
+            elif variant == "mask_from_grad":
+                da = dh * (dh > 0)
+            else:
+                da = dh * dact(hs[i - 1])
+    return grads

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import numerics
-from ..diagnosis import diagnose
+from ..diagnosis import common, diagnose, gate_bugs
 from ..reference import gates as reference
 from .common import CallFailed, Payload, Result, StudentError, call, compare, numerical_verdict, shape_text, value
 
@@ -275,14 +275,16 @@ def _judge(ctx, gp, replies, arrays):
                     if dout is not None:
                         alternatives["ignores the upstream gradient dz (as if dz were all ones)"] = \
                             _reference_run(spec, case.inputs, np.ones_like(dout))[1][:need]
+                    alternatives.update({text: alt[:need] for text, alt in
+                                         gate_bugs(name, case.inputs, dout, spec.args).items()})
                     batch = case.inputs[0].shape[0] if name == "SoftmaxCrossEntropyGate" else None
                     diagnosis = diagnose([gg for gg, _ in grads], ref_grads[:need], alternatives, batch,
                                          names=[_input_name(name, j) for j in range(need)])
                     details = {"worst": bad.as_details(f"d{_input_name(name, i)}")}
-                    if diagnosis:
-                        details["diagnosis"] = diagnosis
                     problems["backward"].append(
-                        (f"backward {where}: d{_input_name(name, i)} is {bad.message}", details))
+                        (f"backward {where}: d{_input_name(name, i)} is {bad.message}", details,
+                         {"diagnosis": diagnosis, "size": sum(np.size(x) for x in case.inputs) + 0.5 * (not case.floats),
+                          "informative": min(int(np.count_nonzero(e)) for e in ref_grads[:need])}))
                     break
     _judge_numerical(ctx, gp, replies, arrays, got_grads, problems, errors, compared)
     if not working:
@@ -391,11 +393,24 @@ def _remote_forward(ctx, name, case):
     return f_batch
 
 
+def _shown(problems):
+    """The failure to show: the most informative case (the largest input: an array rather than a
+    float); a diagnosis only when every failing case supports the same one, on several numbers."""
+    if all(len(p) == 2 for p in problems):
+        return problems[0]
+    message, details, evidence = max(problems, key=lambda p: p[2]["size"] if len(p) > 2 else 0)
+    # cases of a single number cannot tell a pattern (any number is some factor of another): no vote
+    diagnosis = common([p[2]["diagnosis"] for p in problems if len(p) > 2 and p[2]["informative"] >= 2])
+    if diagnosis:
+        details = {**details, "diagnosis": diagnosis}
+    return message, details
+
+
 def _verdict(check_id, problems, errors, compared, pass_message):
     if errors:
         return Result(check_id, "error", errors[0], {"errors": errors[:5]} if len(errors) > 1 else {})
     if problems:
-        message, details = problems[0]
+        message, details = _shown(problems)
         if len(problems) > 1:
             details = {**details, "failures": len(problems)}
         return Result(check_id, "fail", message, details)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import numerics
-from ..diagnosis import diagnose
+from ..diagnosis import common, diagnose, mlp_bugs
 from ..reference import mlp as reference
 from .common import CallFailed, Payload, Result, StudentError, call, compare, numerical_verdict, value
 
@@ -265,6 +265,9 @@ def _student_grads(case, net, tol):
 
 
 def _gradients(check_id, pairs, tol):
+    """loss()'s gradients against the reference's, on every case; the first failing case is shown,
+    with a diagnosis only when every failing case supports the same one."""
+    failures = []
     for case, net in pairs:
         try:
             item = net.item("loss")
@@ -275,19 +278,29 @@ def _gradients(check_id, pairs, tol):
         missing = sorted(set(ref_grads) - set(got))
         if missing:
             return Result(check_id, "fail", f"{_label(case)}: loss() returned no gradient for {', '.join(missing)}")
+        values = {}
         for k in ref_grads:
             try:
-                g, _ = value(got[k], net.arrays)
+                values[k], _ = value(got[k], net.arrays)
             except StudentError as exc:
                 return Result(check_id, "error", f"{_label(case)}: gradient {k}: {exc}")
-            bad = compare(g, ref_grads[k], tol)
+        for k in ref_grads:
+            bad = compare(values[k], ref_grads[k], tol)
             if bad:
-                details = {"worst": bad.as_details(k)}
-                diagnosis = diagnose([g], [ref_grads[k]], batch=len(case.X))
-                if diagnosis:
-                    details["diagnosis"] = f"{k}: {diagnosis}"
-                return Result(check_id, "fail", f"{_label(case)}: d{k} is {bad.message}", details)
-    return Result(check_id, "pass", "every parameter's gradient matches the reference")
+                keys = sorted(ref_grads)
+                bugs = mlp_bugs(case.sizes, case.activation, case.params, case.X, case.y)
+                diagnosis = diagnose([values[j] for j in keys], [ref_grads[j] for j in keys],
+                                     {text: [alt[j] for j in keys] for text, alt in bugs.items()},
+                                     batch=len(case.X), names=keys, numbered=False)
+                failures.append((f"{_label(case)}: d{k} is {bad.message}", {"worst": bad.as_details(k)}, diagnosis))
+                break
+    if not failures:
+        return Result(check_id, "pass", "every parameter's gradient matches the reference")
+    message, details, _ = failures[0]
+    diagnosis = common([f[2] for f in failures])
+    if diagnosis:
+        details = {**details, "diagnosis": diagnosis}
+    return Result(check_id, "fail", message, details)
 
 
 def softmax_loss(scores, y):

@@ -1,0 +1,3 @@
+import numpy as np
+def tanh(x):
+    return np.tanh(x)
