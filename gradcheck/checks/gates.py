@@ -37,6 +37,7 @@ class GateSpec:
     arity: int = 1
     sample: object = _uniform(-2.0, 2.0)
     args: tuple = ()
+    draw_args: object = None   # rng -> constructor arguments of a case (each case its own constant)
 
 
 GATES = {
@@ -47,8 +48,9 @@ GATES = {
         GateSpec("MaxGate", 2),  # pairs separated below: no near-ties
         GateSpec("ExpGate", 1, _uniform(-3.0, 3.0)),
         GateSpec("InverseGate", 1, _away_from_zero(0.2, 3.0)),
-        GateSpec("AddConstantGate", 1, args=(0.75,)),
-        GateSpec("ScaleGate", 1, args=(-1.5,)),
+        GateSpec("AddConstantGate", 1, args=(0.75,), draw_args=lambda rng: (round(float(rng.uniform(-3, 3)), 3),)),
+        GateSpec("ScaleGate", 1, args=(-1.5,),
+                 draw_args=lambda rng: (round(float(rng.choice([-1, 1]) * rng.uniform(1.3, 3.0)), 3),)),
         GateSpec("SigmoidGate", 1, _uniform(-4.0, 4.0)),
         GateSpec("TanhGate", 1, _uniform(-3.0, 3.0)),
         GateSpec("ReLUGate", 1, _away_from_zero(0.1, 2.0)),
@@ -67,10 +69,22 @@ class Case:
     douts: list  # two upstream gradients (None: backward() with its default)
     floats: bool = False  # pass 0-d inputs as Python floats
     numerical: bool = True
+    args: tuple = ()  # the gate's constructor arguments
 
     @property
     def wrt(self):
         return [k for k, x in enumerate(self.inputs) if x.dtype.kind == "f"]
+
+
+# Textbook losses add an epsilon (1e-7) inside the log: -log(p + eps) differs from -log p by eps / p in
+# value and slope. The grader's scores keep every label's probability at least this, so that a correct
+# textbook formulation is within the tolerance (eps / p <= 5e-6, 20x inside rtol 1e-4).
+MIN_LABEL_PROBABILITY = 0.02
+
+
+def label_probabilities(scores, labels):
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return (e / e.sum(axis=1, keepdims=True))[np.arange(len(labels)), labels]
 
 
 def _cases(spec: GateSpec, rng) -> list[Case]:
@@ -83,8 +97,11 @@ def _cases(spec: GateSpec, rng) -> list[Case]:
                        [np.array([[3.2, 5.1, -1.7]]), np.array([0])], [None, np.array(0.7)])
         cases = [lecture]
         for n, c in ((1, 4), (5, 3)):
-            cases.append(Case(f"scores {shape_text((n, c))}", [rng.normal(0, 2, (n, c)), rng.integers(0, c, n)],
-                              [None, np.array(rng.uniform(0.5, 2.0))]))
+            for _ in range(200):   # every label's probability at least MIN_LABEL_PROBABILITY (see below)
+                scores, labels = rng.normal(0, 2, (n, c)), rng.integers(0, c, n)
+                if label_probabilities(scores, labels).min() >= MIN_LABEL_PROBABILITY:
+                    break
+            cases.append(Case(f"scores {shape_text((n, c))}", [scores, labels], [None, np.array(rng.uniform(0.5, 2.0))]))
         return cases
     cases = []
     for shape in ELEMENTWISE_SHAPES:
@@ -97,19 +114,22 @@ def _cases(spec: GateSpec, rng) -> list[Case]:
             inputs = [spec.sample(rng, shape) for _ in range(spec.arity)]
         douts = [rng.normal(size=shape) for _ in range(2)]
         label = "Python floats" if floats else f"shape {shape_text(shape)}"
-        cases.append(Case(label, [np.asarray(x, dtype=float) for x in inputs], douts, floats))
+        args = spec.draw_args(rng) if spec.draw_args else spec.args
+        if args:
+            label += f" ({spec.name}({', '.join(f'{a:g}' for a in args)}))"
+        cases.append(Case(label, [np.asarray(x, dtype=float) for x in inputs], douts, floats, args=args))
     return cases
 
 
-def _reference_run(spec, inputs, dout):
-    gate = getattr(reference, spec.name)(*spec.args)
+def _reference_run(spec, inputs, dout, args=()):
+    gate = getattr(reference, spec.name)(*args)
     out = gate.forward(*[x.copy() for x in inputs])
     grads = gate.backward() if dout is None else gate.backward(dout)
     return np.asarray(out, dtype=float), [np.asarray(g, dtype=float) for g in grads]
 
 
-def _reference_forward(spec, point):
-    return np.asarray(getattr(reference, spec.name)(*spec.args).forward(*[np.array(x) for x in point]), dtype=float)
+def _reference_forward(spec, point, args=()):
+    return np.asarray(getattr(reference, spec.name)(*args).forward(*[np.array(x) for x in point]), dtype=float)
 
 
 @dataclass
@@ -119,6 +139,7 @@ class Call:
     inputs: list
     dout: object
     floats: bool
+    args: tuple = ()
 
 
 class _GatePlan:
@@ -133,14 +154,14 @@ class _GatePlan:
             runs = []
             for dout in case.douts:
                 runs.append(len(self.calls))
-                self.calls.append(Call(case.inputs, dout, case.floats))
+                self.calls.append(Call(case.inputs, dout, case.floats, case.args))
             self.runs.append(runs)
             plan = numerics.plan_check(case.inputs, mode="full", rng=ctx.rng(f"gates.{spec.name}.numerical.{k}"),
                                        wrt=case.wrt, names=[_input_name(spec.name, i) for i in range(len(case.inputs))])
-            shape = _reference_run(spec, case.inputs, case.douts[-1])[0].shape
+            shape = _reference_run(spec, case.inputs, case.douts[-1], case.args)[0].shape
             first = len(self.calls)
             for point in plan.points[1:]:   # points[0] is the case's inputs: run 0 evaluates it
-                self.calls.append(Call(list(point), rng.normal(size=shape), case.floats))
+                self.calls.append(Call(list(point), rng.normal(size=shape), case.floats, case.args))
             self.points.append((plan, first))
 
 
@@ -194,7 +215,7 @@ def _send(ctx, names, plans):
     for n in names:
         spec = GATES[n]
         for c in plans[n].calls:
-            calls.append({"cls": n, "args": list(spec.args), "floats": c.floats, "inputs": _refs(c.inputs, payload),
+            calls.append({"cls": n, "args": list(c.args), "floats": c.floats, "inputs": _refs(c.inputs, payload),
                           "dout": None if c.dout is None else payload.ref(c.dout)})
     rng = ctx.rng("gates.order." + ".".join(names))
     order = [[int(k), "f"] for k in rng.permutation(len(calls))] + [[int(k), "b"] for k in rng.permutation(len(calls))]
@@ -222,7 +243,7 @@ def _judge(ctx, gp, replies, arrays):
         where = f"on {case.label}"
         for r, index in enumerate(gp.runs[k]):
             entry, dout = replies[index], case.douts[r]
-            ref_out, ref_grads = _reference_run(spec, case.inputs, dout)
+            ref_out, ref_grads = _reference_run(spec, case.inputs, dout, case.args)
             # forward
             try:
                 if "out" not in entry:
@@ -244,6 +265,9 @@ def _judge(ctx, gp, replies, arrays):
                 continue
             need = 1 if name == "SoftmaxCrossEntropyGate" else spec.arity
             entries = entry["grads"][:need]
+            if name != "SoftmaxCrossEntropyGate" and len(entry["grads"]) > need:
+                problems["shapes"].append((f"backward returned {len(entry['grads'])} gradients for {need} "
+                                           f"input{'s' if need > 1 else ''}: one per input ({where})", {}))
             if len(entries) < need:
                 text = f"backward returned {len(entries)} gradients for {need} inputs ({where})"
                 problems["shapes"].append((text, {}))
@@ -274,9 +298,9 @@ def _judge(ctx, gp, replies, arrays):
                     alternatives = {}
                     if dout is not None:
                         alternatives["ignores the upstream gradient dz (as if dz were all ones)"] = \
-                            _reference_run(spec, case.inputs, np.ones_like(dout))[1][:need]
+                            _reference_run(spec, case.inputs, np.ones_like(dout), case.args)[1][:need]
                     alternatives.update({text: alt[:need] for text, alt in
-                                         gate_bugs(name, case.inputs, dout, spec.args).items()})
+                                         gate_bugs(name, case.inputs, dout, case.args).items()})
                     batch = case.inputs[0].shape[0] if name == "SoftmaxCrossEntropyGate" else None
                     diagnosis = diagnose([gg for gg, _ in grads], ref_grads[:need], alternatives, batch,
                                          names=[_input_name(name, j) for j in range(need)])
@@ -307,13 +331,19 @@ def _judge_mutation(name, case, dout, entry, arrays, where, problems, errors, co
         errors["no_mutation"].append(f"could not be checked: {entry.get('where', name)}: "
                                      f"{entry.get('error', 'no gradients returned')} ({where})")
         return
-    given = [(f"forward's input {i} ({_input_name(name, i)})", x) for i, x in enumerate(case.inputs)]
+    if "in_after_f" not in entry:
+        errors["no_mutation"].append(f"could not be checked: the inputs after forward are missing ({where})")
+        return
+    inputs = [(f"forward's input {i} ({_input_name(name, i)})", x) for i, x in enumerate(case.inputs)]
+    # right after forward, and after backward too (a change that backward undoes is still a change)
+    given = [(label + " (after forward)", x) for label, x in inputs] + inputs
+    after = list(entry["in_after_f"]) + list(after)
     if dout is not None:
         if "dout_after" not in entry:
             errors["no_mutation"].append(f"the upstream gradient dz could not be checked ({where})")
             return
         given.append(("backward's upstream gradient dz", np.asarray(dout)))
-        after = list(after) + [entry["dout_after"]]
+        after.append(entry["dout_after"])
     for (label, x), e in zip(given, after):
         try:
             got, _ = value(e, arrays)
@@ -361,7 +391,7 @@ def _judge_numerical(ctx, gp, replies, arrays, got_grads, problems, errors, comp
                                        "shape (see the shapes and backward checks)")
             continue
         dout = case.douts[0] if case.douts[0] is not None else np.array(1.0)
-        ref = _reference_run(spec, case.inputs, case.douts[0])[1]
+        ref = _reference_run(spec, case.inputs, case.douts[0], case.args)[1]
         failed = numerical_verdict(numerics, plan, outputs, analytic, [ref[i] for i in case.wrt], dout, mode="full",
                                    f_batch=_remote_forward(ctx, name, case), tolerances=ctx.tolerances,
                                    rng=lambda salt, k=k: ctx.rng(f"gates.{name}.redo.{k}.{salt}"))
@@ -376,8 +406,8 @@ def _remote_forward(ctx, name, case):
     def f_batch(points):
         payload = Payload()
         rng = ctx.rng(f"gates.{name}.more")
-        shape = _reference_forward(GATES[name], case.inputs).shape
-        calls = [{"cls": name, "args": list(GATES[name].args), "floats": case.floats,
+        shape = _reference_forward(GATES[name], case.inputs, case.args).shape
+        calls = [{"cls": name, "args": list(case.args), "floats": case.floats,
                   "inputs": _refs(p, payload), "dout": payload.ref(rng.normal(size=shape))} for p in points]
         order = [[int(k), "f"] for k in rng.permutation(len(calls))] + [[int(k), "b"] for k in rng.permutation(len(calls))]
         try:

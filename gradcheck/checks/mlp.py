@@ -8,6 +8,7 @@ import numpy as np
 from .. import numerics
 from ..diagnosis import common, diagnose, mlp_bugs
 from ..reference import mlp as reference
+from .gates import MIN_LABEL_PROBABILITY, label_probabilities
 from .common import CallFailed, Payload, Result, StudentError, call, compare, numerical_verdict, value
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -62,9 +63,12 @@ KINK_MARGIN = 0.05  # |pre-activation| of a ReLU case at least this: centered di
 class _Case:
     def __init__(self, sizes, n, activation, rng):
         self.sizes, self.activation = sizes, activation
-        for _ in range(200):   # ReLU: redraw until no unit sits near its kink
+        for _ in range(200):   # redraw until no ReLU unit sits near its kink and no label is unlikely
             self.params = _params(rng, sizes)
             self.X, self.y = _data(rng, sizes, n)
+            scores = _reference_net(sizes, activation, self.params).forward(self.X)
+            if label_probabilities(scores, self.y).min() < MIN_LABEL_PROBABILITY:
+                continue
             if activation != "relu" or all(np.abs(a).min() >= KINK_MARGIN
                                             for a in _preactivations(sizes, self.params, self.X)):
                 break
@@ -110,12 +114,9 @@ def run(ctx, wanted: set[str]) -> dict[str, Result]:
              for which, (sizes, n) in (("shaped", SHAPED), ("deep", DEEP))}
     linear = [_Case(LINEAR[0], n, act, rng) for act, n in (("relu", LINEAR[1]), ("tanh", 1))]
     wide = _Case(WIDE[0], WIDE[1], "tanh", rng)
-    train_rng = ctx.rng("mlp.train")
-    train_seed = int(train_rng.integers(0, 2**31))
-    tX, ty = train_data(train_rng)
-    train_params = _params(train_rng, TRAIN_SIZES)
-    lr = 0.1
+    lr = float(rng.uniform(0.05, 0.3))
     sgd = cases[("tanh", "shaped")]
+    other = _Case(SHAPED[0], SHAPED[1], "tanh", rng)   # another batch: a step must use its own loss call
     payload = Payload()
     nets, slots = [], {}
 
@@ -134,19 +135,20 @@ def run(ctx, wanted: set[str]) -> dict[str, Result]:
             add(("linear", k), c.script(payload, {"forward": payload.ref(c.X)},
                                         {"loss": [payload.ref(c.X), payload.ref(c.y)]}))
         add("wide", wide.script(payload, {"loss": [payload.ref(wide.X), payload.ref(wide.y)]}))
-        add("sgd", sgd.script(payload, {"loss": [payload.ref(sgd.X), payload.ref(sgd.y)]},
+        # the step's gradients come from loss() on a network of its own; right before the step, loss()
+        # runs on another batch, so a step that replays the last loss() call moves by the wrong gradients
+        add("sgd_grads", sgd.script(payload, {"loss": [payload.ref(sgd.X), payload.ref(sgd.y)]},
+                                    {"loss": [payload.ref(other.X), payload.ref(other.y)]}))
+        add("sgd", sgd.script(payload, {"loss": [payload.ref(other.X), payload.ref(other.y)]},
                               {"sgd_step": [payload.ref(sgd.X), payload.ref(sgd.y), lr]}, {"params": True}))
     if "mlp.params" in todo:
         add("params_deep", {"sizes": DEEP[0], "activation": "tanh", "seed": 0, "script": [{"params": True}]})
         add("params_linear", {"sizes": LINEAR[0], "activation": "relu", "seed": 1, "script": [{"params": True}]})
-    train_spec = {"X": payload.ref(tX), "y": payload.ref(ty), "lr": 0.5, "batch_size": 16,
-                  "steps": int(ctx.settings.get("train_steps", 100)), "seed": train_seed}
-    full_spec = {**train_spec, "batch_size": len(ty) + 7, "steps": TRAIN_STEPS_FULL}
-    if "mlp.train" in todo:
-        for key, spec in (("train1", train_spec), ("train2", train_spec), ("train_full", full_spec)):
-            # twice from the same state: the same seed must give the same losses
+    if "mlp.train" in todo:   # built only when it runs: its data never travels with other checks
+        plan = TrainPlan(ctx.rng("mlp.train"), int(ctx.settings.get("train_steps", 100)))
+        for key, spec in plan.runs(payload):
             add(key, {"sizes": TRAIN_SIZES, "activation": "tanh", "seed": 0, "script": [
-                {"set": {k: payload.ref(v) for k, v in train_params.items()}}, {"train": spec}, {"params": True}]})
+                {"set": {k: payload.ref(v) for k, v in plan.start.items()}}, {"train": spec}, {"params": True}]})
     try:
         reply, arrays = call(ctx.session_b, {"op": "mlp", "nets": nets}, payload)
     except CallFailed as exc:
@@ -164,15 +166,14 @@ def run(ctx, wanted: set[str]) -> dict[str, Result]:
             out[f"mlp.gradients.{act}"] = _gradients(f"mlp.gradients.{act}", pairs, tol)
         out["mlp.loss"] = _loss(list(zip(linear, lin)) + [(cases[(a, w)], by_case[(a, w)]) for a in ACTIVATIONS
                                                           for w in ("shaped", "deep")], tol)
-        out["mlp.sgd_step"] = _sgd(sgd, got["sgd"], tol, lr)
+        out["mlp.sgd_step"] = _sgd(sgd, other, got["sgd_grads"], got["sgd"], tol, lr)
         if "mlp.numerical" in todo:
             numerical_cases = [(cases[(a, "shaped")], by_case[(a, "shaped")]) for a in ACTIVATIONS] + [(wide, got["wide"])]
             out["mlp.numerical"] = _numerical(ctx, numerical_cases)
     if "mlp.params" in todo:
         out["mlp.params"] = _params_check([(DEEP[0], got["params_deep"]), (LINEAR[0], got["params_linear"])])
     if "mlp.train" in todo:
-        out["mlp.train"] = _train(got["train1"], got["train2"], got["train_full"], train_spec, full_spec,
-                                  train_params, tX, ty, tol)
+        out["mlp.train"] = _train(plan, {key: got[key] for key, _ in plan.runs(None)}, tol)
     results.update({k: v for k, v in out.items() if k in todo})
     return results
 
@@ -366,18 +367,23 @@ def _params_check(pairs):
     return Result("mlp.params", "pass", "params has W_i (fan_out, fan_in) and b_i (fan_out,) for every layer")
 
 
-def _sgd(case, net, tol, lr):
-    """The parameters must move by exactly -lr * grads. With the student's own gradients when those
-    are the reference's; with wrong gradients (counted under mlp.gradients.*) the step by them is still
-    checked, but a step of nothing (zero gradients, unchanged parameters) proves nothing."""
+def _sgd(case, other, grads_net, net, tol, lr):
+    """The parameters must move by exactly -lr * grads, the gradients of loss() on the step's own
+    batch (from a network of their own). With gradients that are not the reference's (counted under
+    mlp.gradients.*) the step by them is still checked, but only gradients that come from the data
+    are evidence: ones that are the same for another batch (constants, zeros) prove nothing."""
     try:
-        loss_before, _ = net.value("loss")
-        grads, verified = _student_grads(case, net, tol)
+        losses = grads_net.losses()
+        items = [r for key, r in zip(grads_net.keys, grads_net.reply["results"]) if key == "loss"]
+        grads = {k: value(v, grads_net.arrays)[0] for k, v in dict(items[0]["grads"]).items()}
+        other_grads = {k: value(v, grads_net.arrays)[0] for k, v in dict(items[1]["grads"]).items()}
         returned, _ = net.value("sgd_step", "loss")
         after = net.values("params", "params")
-    except (StudentError, KeyError) as exc:
+    except (StudentError, KeyError, IndexError, TypeError) as exc:
         return Result("mlp.sgd_step", "error", f"{_label(case)}: {exc}")
-    bad = compare(returned.reshape(()) if returned.size == 1 else returned, loss_before.reshape(()), tol)
+    ref_grads = case.reference()[2]
+    verified = set(grads) >= set(ref_grads) and all(compare(grads[k], ref_grads[k], tol) is None for k in ref_grads)
+    bad = compare(returned.reshape(()) if returned.size == 1 else returned, losses[0].reshape(()), tol)
     if bad:
         return Result("mlp.sgd_step", "fail", f"sgd_step returned {bad.message}: it must return the loss before the step")
     for k, p in case.params.items():
@@ -395,30 +401,72 @@ def _sgd(case, net, tol, lr):
             if diagnosis:
                 details["diagnosis"] = f"the step params['{k}'] - old: {diagnosis}"
             return Result("mlp.sgd_step", "fail",
-                          f"after sgd_step(X, y, lr={lr}), params['{k}'] is {bad.message}; expected old - lr * grad",
-                          details)
-    if not verified and not all(np.any(grads[k] != 0) for k in case.params):
-        return Result("mlp.sgd_step", "error", "could not be checked: loss() gives zero gradients that are not the "
-                      "reference's (see mlp.gradients.*), so a step by them moves nothing")
+                          f"after sgd_step(X, y, lr={lr:.4g}), params['{k}'] is {bad.message}; expected old - lr * "
+                          "grad, the gradients of loss(X, y) for that batch", details)
+    from_data = all(k in other_grads and other_grads[k].shape == grads[k].shape and
+                    not np.array_equal(other_grads[k], grads[k]) for k in case.params if np.any(ref_grads[k]))
+    if not verified and not from_data:
+        return Result("mlp.sgd_step", "error", "could not be checked: loss() gives gradients that are not the "
+                      "reference's (see mlp.gradients.*) and do not change with the data, so a step by them proves "
+                      "nothing")
     return Result("mlp.sgd_step", "pass", "sgd_step does params[k] -= lr * grads[k] and returns the loss before the step")
 
 
-def _train(first, second, full, spec, full_spec, start, X, y, tol):
-    """train, anchored on the trusted side: the parameters it leaves must really fit the data (the
-    reference's loss of them on all rows), its last losses must be about that loss, the same seed
-    gives the same losses, and with batch_size >= N every step uses all rows, so its losses are the
-    reference's full-batch gradient descent from the same start."""
-    steps = spec["steps"]
+class TrainPlan:
+    """The runs of mlp.train, all from the same start: the batch-size run twice with one seed and once
+    with another, and a run with batch_size > N. The start's last layer is zero, so every row's loss
+    is log(C) before the first step, whatever batch a train draws: its first reported loss is known."""
+
+    def __init__(self, rng, steps):
+        self.seed = int(rng.integers(0, 2**31))
+        self.other_seed = (self.seed + 1 + int(rng.integers(0, 2**20))) % 2**31
+        self.X, self.y = train_data(rng)
+        self.start = _params(rng, TRAIN_SIZES)
+        last = len(TRAIN_SIZES) - 1
+        self.start[f"W{last}"] = np.zeros_like(self.start[f"W{last}"])
+        self.start[f"b{last}"] = np.zeros_like(self.start[f"b{last}"])
+        self.lr = float(rng.uniform(0.4, 0.6))
+        self.steps = steps
+
+    def runs(self, payload):
+        """(key, train spec) pairs; with payload None, only the keys matter."""
+        ref = (lambda v: None) if payload is None else payload.ref
+        spec = {"X": ref(self.X), "y": ref(self.y), "lr": self.lr, "batch_size": 16, "steps": self.steps,
+                "seed": self.seed}
+        return [("train1", spec), ("train2", spec), ("train_seed", {**spec, "seed": self.other_seed}),
+                ("train_full", {**spec, "batch_size": len(self.y) + 7, "steps": TRAIN_STEPS_FULL})]
+
+
+def _losses(net, steps):
+    losses, _ = net.value("train", "losses")
+    if losses.size == steps:   # a list of floats, of 0-d or of 1-element arrays
+        losses = losses.reshape(steps)
+    return losses
+
+
+def _train(plan, nets, tol):
+    """train, anchored on the trusted side: its first loss is the known loss of the start, the
+    parameters it leaves must really fit the data (the reference's loss of them on all rows) and its
+    last losses must be about that loss; the same seed gives the same losses and another seed other
+    ones (batches drawn from the seed); with batch_size >= N every step uses all rows, so its losses
+    are the reference's full-batch gradient descent from the same start."""
+    steps, X, y = plan.steps, plan.X, plan.y
     try:
-        losses, _ = first.value("train", "losses")
-        again, _ = second.value("train", "losses")
-        trained = first.values("params", "params")
+        losses = _losses(nets["train1"], steps)
+        again = _losses(nets["train2"], steps)
+        reseeded = _losses(nets["train_seed"], steps)
+        trained = nets["train1"].values("params", "params")
     except (StudentError, KeyError) as exc:
         return Result("mlp.train", "error", f"train: {exc}")
     if losses.shape != (steps,):
         return Result("mlp.train", "fail", f"train returned {losses.size} losses for steps={steps}")
     if not np.all(np.isfinite(losses)):
         return Result("mlp.train", "fail", "train's losses are not all finite (NaN or inf)")
+    first = float(np.log(TRAIN_SIZES[-1]))
+    bad = compare(losses[0], np.array(first), tol)
+    if bad:
+        return Result("mlp.train", "fail", f"train's first loss is {bad.message}: with the last layer at zero "
+                      f"every batch's loss before the first step is log({TRAIN_SIZES[-1]})")
     early, late = losses[:10].mean(), losses[-10:].mean()
     if not late < 0.5 * early:
         return Result("mlp.train", "fail",
@@ -426,9 +474,12 @@ def _train(first, second, full, spec, full_spec, start, X, y, tol):
                       "(last 10); a correct train at least halves it", {"losses": [round(float(v), 6) for v in losses[::10]]})
     if again.shape != losses.shape or not np.allclose(again, losses, rtol=1e-9, atol=0):
         return Result("mlp.train", "fail", "the same seed gave different losses: train must draw its batches from `seed`")
-    initial = _reference_net(TRAIN_SIZES, "tanh", start).loss(X, y)[0]
+    if reseeded.shape == losses.shape and np.allclose(reseeded, losses, rtol=1e-9, atol=0):
+        return Result("mlp.train", "fail", "another seed gave the same losses: train must draw random mini-batches "
+                      f"of batch_size rows from `seed` (batch_size=16 < N={len(y)})")
+    initial = _reference_net(TRAIN_SIZES, "tanh", plan.start).loss(X, y)[0]
     try:
-        final = _reference_net(TRAIN_SIZES, "tanh", {k: trained[k] for k in start}).loss(X, y)[0]
+        final = _reference_net(TRAIN_SIZES, "tanh", {k: trained[k] for k in plan.start}).loss(X, y)[0]
     except (KeyError, ValueError):
         return Result("mlp.train", "fail", "after train, net.params does not hold the trained W_i and b_i")
     if not final < 0.5 * initial:
@@ -438,19 +489,20 @@ def _train(first, second, full, spec, full_spec, start, X, y, tol):
     if abs(late - final) > 0.25 * initial:
         return Result("mlp.train", "fail", f"train reported losses near {late:.4g} at the end, but the parameters it "
                       f"left give {final:.4g} on all rows: the reported losses are not the network's")
+    full_spec = plan.runs(None)[-1][1]
     try:
-        full_losses, _ = full.value("train", "losses")
+        full_losses = _losses(nets["train_full"], full_spec["steps"])
     except (StudentError, KeyError) as exc:
         return Result("mlp.train", "error", f"train with batch_size={full_spec['batch_size']} > N={len(y)} rows "
                       f"(the contract: all rows): {exc}")
-    expected = _full_batch(start, X, y, full_spec["lr"], full_spec["steps"])
-    bad = compare(full_losses.ravel() if full_losses.size == expected.size else full_losses, expected, tol)
+    expected = _full_batch(plan.start, X, y, plan.lr, full_spec["steps"])
+    bad = compare(full_losses, expected, tol)
     if bad:
         return Result("mlp.train", "fail", f"train with batch_size={full_spec['batch_size']} > N={len(y)} rows must "
                       f"use all rows in every step (full-batch gradient descent); its losses are {bad.message}",
                       {"worst": bad.as_details("losses")})
     return Result("mlp.train", "pass", f"train lowers the loss from {early:.3g} to {late:.3g}, leaves parameters "
-                  f"with loss {final:.3g} on all rows, is reproducible from its seed, and uses all rows when "
+                  f"with loss {final:.3g} on all rows, draws its batches from its seed, and uses all rows when "
                   "batch_size >= N")
 
 

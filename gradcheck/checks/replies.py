@@ -79,8 +79,9 @@ def _gate_call(entry, call, n):
         out["out"] = value(entry["out"], n)
     if "grads" in entry:
         out["grads"] = _values(entry["grads"], n)
-    if "in_after" in entry:
-        out["in_after"] = _values(entry["in_after"], n, len(call["inputs"]))
+    for key in ("in_after_f", "in_after"):
+        if key in entry:
+            out[key] = _values(entry[key], n, len(call["inputs"]))
     if "dout_after" in entry:
         out["dout_after"] = value(entry["dout_after"], n)
     if "out" not in out and "error" not in out:

@@ -117,8 +117,9 @@ def op_gates(state, header, arrays, reply):
 
     ``calls``: [{"cls", "args", "floats", "inputs": [refs], "dout": ref | null}]; ``order``: the
     steps as [call index, "f" | "b"], each call's "f" before its "b" (the trusted side interleaves
-    and shuffles them). Reply ``{"calls": [...]}``, one entry per call: "out", "grads", "in_after"
-    (each input after both steps), "dout_after", and "error"/"where" for the step that raised."""
+    and shuffles them). Reply ``{"calls": [...]}``, one entry per call: "out", "grads", "in_after_f"
+    (each input right after forward), "in_after" (after both steps), "dout_after", and "error"/"where"
+    for the step that raised."""
     gates = state.modules.get("gates")
     calls = header["calls"]
     done = [{} for _ in calls]
@@ -134,6 +135,7 @@ def op_gates(state, header, arrays, reply):
                 args[k] = [_arg(a, arrays, floats) for a in call["inputs"]]
                 live[k] = getattr(gates, call["cls"])(*call.get("args", []))
                 entry["out"] = reply.value(live[k].forward(*args[k]))
+                entry["in_after_f"] = reply.values(args[k])
             else:
                 dout = call.get("dout")
                 dout = None if dout is None else _arg(dout, arrays)
