@@ -150,8 +150,32 @@ def discover_submissions(submissions_dir, exclude=()) -> list:
 _WORKER = {}
 
 
-def _worker_init(grade, sandbox_factory, assignment, hide):
+def die_with_parent(parent_pid):
+    """This process ends when ``parent_pid`` (its parent) ends, whatever signal killed it (SIGKILL
+    too): the kernel's parent-death signal, and a thread that watches for the parent's end (in case
+    the signal was armed too late or for a thread that has ended). The sandbox's fork server, made in
+    this process, dies with it in turn (its own parent-death signal), and its workers with it."""
+    try:
+        from .sandbox.inside import isolation
+        isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError, ImportError):
+        pass
+    if os.getppid() != parent_pid:  # gone before the signal was armed
+        os._exit(1)
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(0.25)
+        os._exit(1)
+
+    import threading
+    threading.Thread(target=watch, name="gradcheck-parent-watch", daemon=True).start()
+
+
+def _worker_init(grade, sandbox_factory, assignment, hide, parent_pid=None):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     private_hypothesis_storage()
     _WORKER.clear()
     _WORKER["assignment"] = assignment
@@ -424,7 +448,7 @@ def grade_class(submissions_dir, out_dir, assignment, seed=0, jobs=1, progress=N
             except Exception:  # noqa: BLE001 - a progress line that cannot be shown stops nothing
                 pass
 
-    runner = _Runner((grade, sandbox_factory, assignment, hide), timeout, on_outcome)
+    runner = _Runner((grade, sandbox_factory, assignment, hide, os.getpid()), timeout, on_outcome)
     queue = list(subs)
     try:
         while queue:

@@ -350,7 +350,7 @@ class Sandbox:
         self._ctl = parent
         cfg = {"env": env, "numpy_site": _numpy_site(), "hide": self.hide, "keep": keep, "python_dirs": python_dirs,
                "empty_file": self._empty, "namespaces": self.namespaces, "drop_user": self.drop_privileges,
-               "cgroups": self.cgroups}
+               "cgroups": self.cgroups, "parent_pid": os.getpid()}
         parent.settimeout(60)
         parent.send(json.dumps(cfg).encode())
         try:

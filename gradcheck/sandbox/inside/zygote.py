@@ -305,12 +305,14 @@ def _serve():
 
 
 if __name__ == "__main__":
-    PARENT = os.getppid()
+    PARENT = CFG.get("parent_pid") or os.getppid()
     try:
-        isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+        isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)  # the grader's end is this process's end
         isolation.prctl(isolation.PR_SET_CHILD_SUBREAPER, 1)
     except OSError:
         pass
+    if os.getppid() != PARENT:  # the grader ended before the signal was armed
+        os._exit(1)
     TMP_DIRS = isolation.world_writable_dirs()
     _t0 = time.perf_counter()
     # per-worker cgroups: made before the zygote's own namespaces (a user namespace could not write them)
