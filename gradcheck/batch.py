@@ -230,11 +230,14 @@ def _checked_report(outcome, path, assignment, seed):
     if kind == "report":
         try:
             report = json.loads(outcome["json"])
+            text = outcome["json"]
+            if isinstance(report, dict) and report.get("submission") == path.name != sub:
+                report["submission"], text = sub, None  # a folder name that is not UTF-8, as text
             if not isinstance(report, dict) or report.get("submission") != sub:
                 got = report.get("submission") if isinstance(report, dict) else type(report).__name__
                 raise ReportError(f"it names submission {got!r}, not {sub!r}")
             validate_report(report)
-            return report, None, outcome["json"]
+            return report, None, text
         except (ReportError, ValueError) as e:
             return error_report(sub, assignment, seed, INVALID_REPORT.format(error=_one_line(e)),
                                 seconds=outcome["seconds"]), str(e), None

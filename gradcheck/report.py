@@ -208,7 +208,8 @@ def report_path(out_dir, submission) -> Path:
 def _write_temp(directory, name, text):
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        # errors: a lone surrogate (a name that is not UTF-8) is written as the JSON escape \\udcXX
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
