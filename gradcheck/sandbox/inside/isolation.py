@@ -345,31 +345,42 @@ def cgroup_procs(folder):
         return []
 
 
-def _remove_cgroup_tree(folder):
-    """Kill what is left in ``folder`` and its sub-folders, then remove them (deepest first)."""
-    for dirpath, dirnames, _ in list(os.walk(folder, topdown=False)):
-        for _ in range(200):
+def _remove_cgroup_tree(folder, kill=True):
+    """Remove ``folder`` and its sub-folders (deepest first); with ``kill``, kill what is left in them
+    first (this zygote's own folders only). A folder still in use (EBUSY) is waited for a moment;
+    one this process may not remove is left alone."""
+    import errno
+
+    for dirpath, _, _ in list(os.walk(folder, topdown=False)):
+        for _ in range(200 if kill else 0):
             pids = cgroup_procs(dirpath)
             if not pids:
                 break
+            sent = 0
             for pid in pids:
                 try:
                     os.kill(pid, signal.SIGKILL)
+                    sent += 1
                 except OSError:
                     pass
+            if not sent:
+                break
             time.sleep(0.005)
-        for _ in range(200):
+        for _ in range(200 if kill else 1):
             try:
                 os.rmdir(dirpath)
                 break
             except FileNotFoundError:
                 break
-            except OSError:
+            except OSError as exc:
+                if exc.errno != errno.EBUSY:
+                    break
                 time.sleep(0.005)
 
 
 def sweep_stale_cgroups(parent):
-    """Folders of zygotes that are gone (a grader killed with SIGKILL): kill what is left, remove them."""
+    """Empty folders of zygotes that are gone (a grader killed with SIGKILL): removed. Processes in
+    them are never killed here (a zygote of another pid namespace could look gone)."""
     try:
         names = os.listdir(parent)
     except OSError:
@@ -383,7 +394,7 @@ def sweep_stale_cgroups(parent):
             continue
         if os.path.exists(f"/proc/{pid}"):
             continue
-        _remove_cgroup_tree(os.path.join(parent, name))
+        _remove_cgroup_tree(os.path.join(parent, name), kill=False)
 
 
 def setup_cgroups(enabled=True):
