@@ -175,3 +175,77 @@ def test_cgroup_folders_are_removed_with_their_workers(sandbox, tmp_path):
         procs = isolation.cgroup_procs(dirs[0])
         assert pid in procs
     assert not any(os.path.exists(d) for d in dirs)
+
+
+GRADER_KEY_SCRIPT = r"""
+import ctypes, json, os, platform, sys
+sys.path[:0] = [sys.argv[1]]
+from hostile_corpus import materialize
+from test_sandbox_hostile import call_gate, first_run
+from gradcheck.sandbox import Limits, Sandbox
+NR = {"x86_64": (248, 250), "aarch64": (217, 219)}[platform.machine()]
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+# this process (the grader) gets a session keyring of its own, discarded when it ends, with a secret key
+assert libc.syscall(ctypes.c_long(NR[1]), ctypes.c_long(1), b"gradcheck-test-session") >= 0
+assert libc.syscall(ctypes.c_long(NR[0]), b"user", b"gradcheck-grader-key", b"SECRET", ctypes.c_size_t(6),
+                    ctypes.c_long(-3)) >= 0
+folder = materialize("keyring", sys.argv[2])
+(folder / "mode").write_text("read")
+with Sandbox(Limits(call_seconds=20), seccomp=sys.argv[3] == "1") as sb:
+    with sb.session(folder) as s:
+        r = call_gate(s, "AddGate", [2.0, 3.0], 1.0)
+        print(json.dumps({"found": float(first_run(r)["out"]), "keyring": sb.isolation["session_keyring"],
+                          "output": s.output.text}))
+"""
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="the worker's uid differs from the grader's only as root")
+@pytest.mark.parametrize("seccomp", [True, False])
+def test_workers_cannot_read_the_graders_session_keyring(tmp_path, seccomp):
+    import json
+    import subprocess
+    import sys
+    tests = str(Path(__file__).resolve().parent)
+    p = subprocess.run([sys.executable, "-c", GRADER_KEY_SCRIPT, tests, str(tmp_path / "reader"), str(int(seccomp))],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-3000:]
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    if out["keyring"]:
+        assert out["found"] == 0.0, out["output"]
+
+
+def test_cgroup_v2_plan_limits_and_memory_kills(tmp_path):
+    """cgroup v2 as the code drives it, on a folder tree standing in for a delegated cgroup2 mount
+    (this machine mounts v1): controllers enabled for the zygote's folder, a worker's limits, its
+    memory kills read back, a gone zygote's empty folder swept."""
+    root = tmp_path / "cg2"
+    root.mkdir()
+    (root / "cgroup.controllers").write_text("cpuset cpu io memory pids\n")
+    (root / "cgroup.subtree_control").write_text("")
+    (root / f"{isolation.CGROUP_PREFIX}999999999").mkdir()  # a zygote that is gone, its folder empty
+    plan = isolation.setup_cgroups(mounts={"v1": {}, "v2": str(root)}, own={"": "/"})
+    assert plan["version"] == 2, plan
+    base = Path(plan["dirs"]["unified"])
+    assert base == root / f"{isolation.CGROUP_PREFIX}{os.getpid()}"
+    assert not (root / f"{isolation.CGROUP_PREFIX}999999999").exists()
+    assert (root / "cgroup.subtree_control").read_text() == "+memory +pids +cpu"
+    assert (base / "cgroup.subtree_control").read_text() == "+memory +pids +cpu"
+    isolation.join_cgroup(plan, "w42", 300, 16, 0.5)
+    w = base / "w42"
+    assert (w / "memory.max").read_text() == str(300 * 2**20) and (w / "memory.swap.max").read_text() == "0"
+    assert (w / "pids.max").read_text() == "16" and (w / "cpu.max").read_text() == "50000 100000"
+    assert (w / "cgroup.procs").read_text() == "0"  # "0": the process writing it
+    (w / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")
+    assert isolation.worker_cgroup_done(plan, "w42") == 1
+
+
+def test_no_cgroup_is_said_why(tmp_path):
+    plan = isolation.setup_cgroups(mounts={"v1": {"memory": str(tmp_path)}, "v2": None}, own={})
+    assert plan["version"] is None and "no cgroup hierarchy" in plan["why"]
+    root = tmp_path / "cg2"
+    root.mkdir()
+    (root / "cgroup.controllers").write_text("cpu io\n")
+    plan = isolation.setup_cgroups(mounts={"v1": {}, "v2": str(root)}, own={"": "/"})
+    assert plan["version"] is None and "not delegated" in plan["why"] and "memory" in plan["why"]
+    assert isolation.setup_cgroups(False)["why"] == "cgroups disabled by configuration"

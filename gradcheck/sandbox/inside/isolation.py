@@ -340,9 +340,10 @@ def _read(path):
 def cgroup_procs(folder):
     """Pids in a cgroup folder (the zygote's view), or [] if it is gone."""
     try:
-        return [int(x) for x in _read(os.path.join(folder, "cgroup.procs")).split()]
+        pids = [int(x) for x in _read(os.path.join(folder, "cgroup.procs")).split()]
     except (OSError, ValueError):
         return []
+    return [p for p in pids if p > 0 and p != os.getpid()]
 
 
 def _remove_cgroup_tree(folder, kill=True):
@@ -397,15 +398,16 @@ def sweep_stale_cgroups(parent):
         _remove_cgroup_tree(os.path.join(parent, name), kill=False)
 
 
-def setup_cgroups(enabled=True):
+def setup_cgroups(enabled=True, mounts=None, own=None):
     """In the zygote, before its own namespaces: the folder under which each worker gets its cgroup.
 
     Returns {"version": 1|2, "dirs": {controller: folder}} (v2: one folder under "unified"), or
     {"version": None, "why": "..."} when no usable cgroup (as root or delegated) is found."""
     if not enabled:
         return {"version": None, "why": "cgroups disabled by configuration"}
-    try:
-        mounts, own = _cgroup_mounts(), _own_cgroups()
+    try:  # ``mounts``, ``own``: for tests (a v2 tree where the machine has v1)
+        mounts = _cgroup_mounts() if mounts is None else mounts
+        own = _own_cgroups() if own is None else own
     except OSError as exc:
         return {"version": None, "why": f"cannot read the cgroup mounts: {exc}"}
     name = f"{CGROUP_PREFIX}{os.getpid()}"
@@ -455,7 +457,7 @@ def join_cgroup(plan, name, memory_mb, processes, cpus):
     mem = memory_mb * 2**20
     for c, base in plan["dirs"].items():
         d = os.path.join(base, name)
-        os.mkdir(d, 0o755)
+        os.makedirs(d, 0o755, exist_ok=True)  # exists: left by an earlier worker of this pid (its limits are reset)
         if plan["version"] == 2:
             _write(os.path.join(d, "memory.max"), mem)
             try:
