@@ -35,8 +35,8 @@ import traceback
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from .report import (ReportError, error_report, exclusive_write_text, report_path, summary_row, to_jsonable,
-                     validate_report, write_summary, dumps_report)
+from .report import (ReportError, display_name, dumps_report, error_report, exclusive_write_text, report_path,
+                     summary_row, to_jsonable, validate_report, write_summary)
 
 __all__ = ["BatchError", "GraderError", "default_jobs", "default_sandbox", "discover_submissions",
            "grade_class", "grade_one"]
@@ -103,11 +103,6 @@ def default_sandbox(assignment, hide, staging_root=None):
 def _default_grade():
     from .grading import grade_submission
     return grade_submission
-
-
-def display_name(name) -> str:
-    """A folder name as text (reports, the gradebook): bytes that are not UTF-8 are shown as \\xNN."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def discover_submissions(submissions_dir, exclude=()) -> list:

@@ -12,6 +12,7 @@ import numpy as np
 from . import __version__
 from .checks import gates, graph, mlp
 from .checks.common import Result
+from .report import display_name
 
 PARTS = (gates, graph, mlp)
 
@@ -61,11 +62,6 @@ LINK_NOTE = "{name} is a symbolic link; links are not graded"
 class SubmissionRefused(Exception):
     """A submission the grader will not look into (its folder is a symbolic link): the message says
     why, and becomes the submission's error report."""
-
-
-def display_name(name) -> str:
-    """A file name as text a report can hold: bytes that are not UTF-8 are shown as \\xNN."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _lstat_kind(path):

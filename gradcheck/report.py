@@ -27,7 +27,7 @@ import jsonschema
 
 __all__ = [
     "CHECK_STATUSES", "ReportError", "SCHEMA_VERSION", "SUMMARY_JSON", "GRADEBOOK_CSV",
-    "class_summary", "csv_safe", "dumps_report", "error_report", "exclusive_write_text", "gradcheck_version",
+    "class_summary", "csv_safe", "display_name", "dumps_report", "error_report", "exclusive_write_text", "gradcheck_version",
     "is_shown", "name_from_safe",
     "render_feedback", "report_path", "report_schema", "safe_name", "student_view", "summary_row",
     "to_jsonable", "validate_report", "write_report", "write_summary", "atomic_write_text", "clip",
@@ -152,6 +152,12 @@ def validate_report(d) -> None:
 
 
 # --- files ----------------------------------------------------------------------------------------
+
+def display_name(name) -> str:
+    """A submission folder's name as text (reports, the gradebook): bytes that are not UTF-8 are shown
+    as \\xNN. The report file's name keeps the exact bytes (``safe_name``)."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
 
 _SAFE_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 _NAME_MAX = 120  # stems of at most this many characters (a report file name stays far below 255 bytes)
