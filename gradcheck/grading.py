@@ -113,16 +113,22 @@ def staging_notes(staged) -> list[str]:
     skipped = staged.get("skipped", []) if isinstance(staged, dict) else []
     if not skipped:
         return []
-    by_why, out = {}, []
+    counts = dict(staged.get("skipped_counts") or {})
+    names = {}
     for item in skipped:
-        if item.get("link"):
-            if len(out) < 10:
-                out.append(LINK_NOTE.format(name=item["name"]))
+        names.setdefault(item["why"], []).append(item["name"])
+        counts.setdefault(item["why"], 0)
+    out = []
+    for why, n in sorted(counts.items(), key=lambda kv: not kv[0].startswith("a symbolic link")):  # links first
+        named = names.get(why, [])
+        n = max(n, len(named))
+        if why.startswith("a symbolic link"):
+            out += [LINK_NOTE.format(name=x) for x in named[:10]]
+            if n > min(10, len(named)):
+                out.append(f"{n - min(10, len(named))} {'more ' if named else ''}symbolic links were not graded")
             continue
-        by_why.setdefault(item["why"], []).append(item["name"])
-    for why, names in by_why.items():
-        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        out.append(f"not graded ({why}): {shown}")
+        shown = ", ".join(named[:5]) + (f" and {n - min(5, len(named))} more" if n > len(named[:5]) else "")
+        out.append(f"not graded ({why}): {shown}" if named else f"not graded ({why}): {n} entries")
     return out
 
 

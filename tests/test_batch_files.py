@@ -195,3 +195,26 @@ def test_check_writes_nothing_in_the_current_folder(tmp_path):
     assert p.returncode == 0, p.stderr
     assert os.listdir(cwd) == []
     assert sorted(os.listdir(sub)) == ["gates.py", "graph.py", "mlp.py"]
+
+
+def test_staging_takes_modules_first_and_counts_what_it_skips(tmp_path):
+    from gradcheck.grading import staging_notes
+    from gradcheck.sandbox import Limits, Sandbox
+    d = copy_reference(tmp_path / "sub")
+    for i in range(1500):
+        (d / f"a{i:04d}.txt").write_text("x")
+    for i in range(12):
+        os.symlink("/etc/passwd", d / f"link{i:02d}")
+    os.mkfifo(d / "fifo")
+    with Sandbox(Limits(), cgroups=False) as sb:
+        with sb.session(d) as s:
+            staged = s.staged
+            assert s.modules["gates"]["ok"] and s.modules["mlp"]["ok"]
+    assert staged["files"][:3] == ["gates.py", "graph.py", "mlp.py"] and len(staged["files"]) == 64
+    assert staged["skipped_counts"] == {"a symbolic link; links are not graded": 12, "not a regular file": 1,
+                                        "more than 64 files": 1500 - 61}
+    assert len(staged["skipped"]) == 1000
+    notes = staging_notes(staged)
+    assert notes[0] == LINK_NOTE.format("link00") and "2 more symbolic links were not graded" in notes
+    assert "not graded (not a regular file): fifo" in notes
+    assert notes[-1].startswith("not graded (more than 64 files): a0061.txt") and notes[-1].endswith("and 1434 more")

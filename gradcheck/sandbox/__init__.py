@@ -38,6 +38,8 @@ __all__ = ["Limits", "Sandbox", "Session", "CallResult", "Output", "SandboxError
 HERE = os.path.dirname(os.path.abspath(__file__))
 ZYGOTE = os.path.join(HERE, "inside", "zygote.py")
 MODULES = ("gates", "graph", "mlp")
+STAGING_SCAN_LIMIT = 100_000  # entries of a submission folder looked at (the contract's modules always)
+STAGING_NAMES_KEPT = 1000  # skipped files named in Session.staged (all are counted)
 ALLOWED_ENV = {"PATH", "HOME", "LANG", *isolation.BLAS_ENV}
 
 # messages of CallResult (tests import them)
@@ -602,55 +604,64 @@ class Session:
         Never follows a link: ``src`` itself is opened with O_NOFOLLOW and every file relative to it
         (openat), so a link to the reference, a classmate or /etc is skipped, and named. The
         contract's modules are taken first, then the other files by name; whatever is not copied is
-        listed in ``skipped`` (name, why) with names shown as text (bytes that are not UTF-8 as \\xNN)."""
+        listed in ``skipped`` (name, why; the first 1000) with names shown as text (bytes that are not
+        UTF-8 as \\xNN), and counted by reason in ``skipped_counts``."""
         try:
             src_fd = os.open(src, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         except OSError as exc:
             if os.path.islink(src):
                 raise FileNotFoundError(f"{os.path.basename(src)} is a symbolic link; links are not graded") from None
             raise FileNotFoundError(f"submission folder not found: {src} ({exc.strerror})") from None
-        copied, skipped, total = [], [], 0
+        copied, skipped, counts, total = [], [], {}, 0
         cap = self.limits.submission_mb * 2**20
         contract = {f"{m}.py": i for i, m in enumerate(MODULES)}
 
-        def show(name):
-            return os.fsencode(name).decode("utf-8", "backslashreplace")
+        def skip(name, why, **extra):  # the first STAGING_NAMES_KEPT are named, all are counted
+            counts[why] = counts.get(why, 0) + 1
+            if len(skipped) < STAGING_NAMES_KEPT:
+                skipped.append({"name": os.fsencode(name).decode("utf-8", "backslashreplace"), "why": why, **extra})
 
         try:
+            entries = []
             with os.scandir(src_fd) as it:
-                entries = [(e.name, e.is_symlink(), e.is_file(follow_symlinks=False)) for e in it]
+                for e in it:
+                    if len(entries) >= STAGING_SCAN_LIMIT and e.name not in contract:
+                        skip(e.name, f"more than {STAGING_SCAN_LIMIT} entries in the folder; not looked at")
+                        continue
+                    entries.append((e.name, e.is_symlink(), e.is_file(follow_symlinks=False)))
             entries.sort(key=lambda e: (contract.get(e[0], len(contract)), os.fsencode(e[0])))
-            for name, is_link, is_file in entries:
+            for name, is_link, is_file in entries:  # links and the like first: they are named before the rest
                 if is_link:
-                    skipped.append({"name": show(name), "why": "a symbolic link; links are not graded", "link": True})
-                    continue
-                if not is_file:
-                    skipped.append({"name": show(name), "why": "not a regular file"})
+                    skip(name, "a symbolic link; links are not graded", link=True)
+                elif not is_file:
+                    skip(name, "not a regular file")
+            for name, is_link, is_file in entries:
+                if is_link or not is_file:
                     continue
                 if len(copied) >= self.limits.submission_files:
-                    skipped.append({"name": show(name), "why": f"more than {self.limits.submission_files} files"})
+                    skip(name, f"more than {self.limits.submission_files} files")
                     continue
                 try:
                     fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=src_fd)
                 except OSError as exc:
-                    skipped.append({"name": show(name), "why": exc.strerror or str(exc)})
+                    skip(name, exc.strerror or str(exc))
                     continue
                 with os.fdopen(fd, "rb") as f:
                     if not stat.S_ISREG(os.fstat(fd).st_mode):
-                        skipped.append({"name": show(name), "why": "not a regular file"})
+                        skip(name, "not a regular file")
                         continue
                     data = f.read(cap - total + 1)
                 if total + len(data) > cap:
-                    skipped.append({"name": show(name), "why": f"over the {self.limits.submission_mb} MB cap"})
+                    skip(name, f"over the {self.limits.submission_mb} MB cap")
                     continue
                 total += len(data)
                 out = os.open(os.path.join(dst, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
                 with os.fdopen(out, "wb") as f:
                     f.write(data)
-                copied.append(show(name))
+                copied.append(os.fsencode(name).decode("utf-8", "backslashreplace"))
         finally:
             os.close(src_fd)
-        return {"files": copied, "skipped": skipped, "bytes": total}
+        return {"files": copied, "skipped": skipped, "skipped_counts": counts, "bytes": total}
 
     # ---------------------------------------------------------------- properties
 
