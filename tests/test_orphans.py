@@ -63,12 +63,11 @@ def cmdline(pid):
 def test_kill_9_of_the_grader_leaves_nothing_and_a_rerun_completes(tmp_path):
     subs, out = tmp_path / "class", tmp_path / "reports"
     subs.mkdir()
-    for name in ("correct", "also-correct"):
-        shutil.copytree(REFERENCE, subs / name, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
-    for name in ("slow-1", "slow-2", "slow-3"):  # bounded: each import of gates sleeps 1 s
+    shutil.copytree(REFERENCE, subs / "correct", ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
+    for name in ("slow-1", "slow-2"):  # bounded: each import of gates sleeps 0.5 s (the grader is mid-run longer)
         shutil.copytree(REFERENCE, subs / name, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
         text = (subs / name / "gates.py").read_text()
-        (subs / name / "gates.py").write_text("import time\ntime.sleep(1)\n" + text)
+        (subs / name / "gates.py").write_text("import time\ntime.sleep(0.5)\n" + text)
     text = DEFAULT_PATH.read_text().replace("\ncall_seconds = ", "\ncall_seconds = 5  # was ", 1)
     (tmp_path / "small.toml").write_text(text)
     cmd = [sys.executable, "-m", "gradcheck.cli", "grade", str(subs), "--out", str(out), "--jobs", "2",
@@ -109,6 +108,6 @@ def test_kill_9_of_the_grader_leaves_nothing_and_a_rerun_completes(tmp_path):
     p = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr[-3000:]
     reports = {f.stem: json.loads(f.read_text()) for f in out.glob("*.json") if f.stem != "summary"}
-    assert set(reports) == {"correct", "also-correct", "slow-1", "slow-2", "slow-3"}
+    assert set(reports) == {"correct", "slow-1", "slow-2"}
     assert all(r["score"] == 100.0 for r in reports.values()), {n: r["score"] for n, r in reports.items()}
     assert sorted(os.listdir(tmp_path)) == ["class", "reports", "small.toml"]
