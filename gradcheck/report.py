@@ -154,9 +154,19 @@ def validate_report(d) -> None:
 # --- files ----------------------------------------------------------------------------------------
 
 def display_name(name) -> str:
-    """A submission folder's name as text (reports, the gradebook): bytes that are not UTF-8 are shown
-    as \\xNN. The report file's name keeps the exact bytes (``safe_name``)."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
+    """A submission folder's name as text (reports, the gradebook, JUnit): the name itself when it is
+    UTF-8 without a backslash; otherwise backslashes are doubled and bytes that are not UTF-8 shown as
+    \\xNN. So two folder names never share a display name (``caf\\xe9`` is a folder whose name is
+    not UTF-8; a folder literally named that shows as ``caf\\\\xe9``). The report file's name keeps
+    the exact bytes (``safe_name``)."""
+    raw = os.fsencode(name)
+    try:
+        text = raw.decode("utf-8")
+        if "\\" not in text:
+            return text
+    except UnicodeDecodeError:
+        pass
+    return raw.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
 
 
 _SAFE_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")

@@ -218,3 +218,11 @@ def test_staging_takes_modules_first_and_counts_what_it_skips(tmp_path):
     assert notes[0] == LINK_NOTE.format("link00") and "2 more symbolic links were not graded" in notes
     assert "not graded (not a regular file): fifo" in notes
     assert notes[-1].startswith("not graded (more than 64 files): a0061.txt") and notes[-1].endswith("and 1434 more")
+
+
+def test_display_names_never_collide():
+    from gradcheck.report import display_name
+    names = ["alice", "café", "a\\b", "a\\\\b", NON_UTF8, "caf\\xe9", "caf\\\\xe9", os.fsdecode(b"caf\\\xe9")]
+    shown = [display_name(n) for n in names]
+    assert len(set(shown)) == len(names)
+    assert shown[:2] == ["alice", "café"] and display_name(NON_UTF8) == "caf\\xe9"
