@@ -123,10 +123,8 @@ def discover_submissions(submissions_dir, exclude=()) -> list:
             for e in entries:
                 if e.name.startswith((".", "_")):
                     continue
-                if e.is_dir(follow_symlinks=False):
-                    if (root / e.name).resolve() not in skip:
-                        subs.append(root / e.name)
-                elif e.is_symlink() and e.is_dir():
+                if (e.is_dir(follow_symlinks=False) or (e.is_symlink() and e.is_dir())) \
+                        and (root / e.name).resolve() not in skip:
                     subs.append(root / e.name)
         subs.sort(key=lambda p: os.fsencode(p.name))
     except OSError as e:
