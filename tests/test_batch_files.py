@@ -206,7 +206,9 @@ def test_staging_takes_modules_first_and_counts_what_it_skips(tmp_path):
     for i in range(12):
         os.symlink("/etc/passwd", d / f"link{i:02d}")
     os.mkfifo(d / "fifo")
-    with Sandbox(Limits(), cgroups=False) as sb:
+    with Sandbox(Limits(), cgroups=False) as sb:  # (and the degraded mode without cgroups says so)
+        assert sb.isolation["cgroup"] is False
+        assert any("no per-worker cgroup (cgroups disabled by configuration)" in n for n in sb.isolation["notes"])
         with sb.session(d) as s:
             staged = s.staged
             assert s.modules["gates"]["ok"] and s.modules["mlp"]["ok"]
