@@ -27,6 +27,7 @@ import multiprocessing.util
 import os
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -34,8 +35,8 @@ import traceback
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from .report import (ReportError, atomic_write_text, error_report, report_path, summary_row, validate_report,
-                     write_report, write_summary)
+from .report import (ReportError, display_name, dumps_report, error_report, exclusive_write_text, report_path,
+                     summary_row, to_jsonable, validate_report, write_summary)
 
 __all__ = ["BatchError", "GraderError", "default_jobs", "default_sandbox", "discover_submissions",
            "grade_class", "grade_one"]
@@ -45,6 +46,10 @@ CRASHED_TWICE = ("the grader process died twice while grading this submission (f
 INTERNAL_ERROR = "internal grader error: {error}"
 INVALID_REPORT = "internal grader error: the grader made an invalid report ({error})"
 TOO_LONG = "grading this submission took longer than {seconds:g} s and was stopped"
+LINK_REFUSED = "{name} is a symbolic link; links are not graded"
+PARENT_FAULT = "internal grader error while writing this submission's report: {error}"
+NAME_TAKEN = ("its report file {file} already holds the report of another submission of this run ({other}); "
+              "names that differ only in case share a file here")
 
 
 class BatchError(ValueError):
@@ -53,6 +58,30 @@ class BatchError(ValueError):
 
 class GraderError(RuntimeError):
     """The grader itself could not do its job (could not write reports, could not start a sandbox)."""
+
+
+_HYPOTHESIS_HOME = None
+
+
+def private_hypothesis_storage() -> str:
+    """Point Hypothesis' storage (its example database, its caches) into a private temporary folder,
+    removed at exit: grading writes nothing outside --out and the system temp folder (Hypothesis
+    would otherwise create ``.hypothesis/`` in the current directory). An operator's own
+    HYPOTHESIS_STORAGE_DIRECTORY is kept. Processes started afterwards (the grader pool) inherit it."""
+    global _HYPOTHESIS_HOME
+    where = os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY")
+    if not where:
+        if _HYPOTHESIS_HOME is None:
+            _HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="gradcheck-hypothesis-")
+            import atexit
+            atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, True)
+        where = os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = _HYPOTHESIS_HOME
+    try:  # when Hypothesis already decided where its storage is
+        from hypothesis.configuration import set_hypothesis_home_dir
+        set_hypothesis_home_dir(where)
+    except ImportError:
+        pass
+    return where
 
 
 def default_jobs() -> int:
@@ -78,7 +107,9 @@ def _default_grade():
 
 def discover_submissions(submissions_dir, exclude=()) -> list:
     """The submission folders: every immediate subdirectory whose name does not start with '.' or
-    '_', sorted by name (paths in ``exclude``, e.g. the reports folder, are skipped). Raises
+    '_', sorted by name (paths in ``exclude``, e.g. the reports folder, are skipped). Any name the
+    file system allows counts (one that is not UTF-8 too). A symbolic link to a folder is listed as
+    well, and gets an error report saying that links are not graded (it is never followed). Raises
     BatchError naming the path when it is not a directory or holds no submission folder."""
     root = Path(submissions_dir)
     if not root.exists():
@@ -87,9 +118,15 @@ def discover_submissions(submissions_dir, exclude=()) -> list:
         raise BatchError(f"{str(root)!r} is not a folder; expected a folder with one subfolder per submission")
     skip = {Path(p).resolve() for p in exclude}
     try:
-        subs = sorted((p for p in root.iterdir()
-                       if p.is_dir() and not p.name.startswith((".", "_")) and p.resolve() not in skip),
-                      key=lambda p: p.name)
+        subs = []
+        with os.scandir(root) as entries:
+            for e in entries:
+                if e.name.startswith((".", "_")):
+                    continue
+                if (e.is_dir(follow_symlinks=False) or (e.is_symlink() and e.is_dir())) \
+                        and (root / e.name).resolve() not in skip:
+                    subs.append(root / e.name)
+        subs.sort(key=lambda p: os.fsencode(p.name))
     except OSError as e:
         raise BatchError(f"cannot list submissions folder {str(root)!r}: {e.strerror}") from None
     if not subs:
@@ -106,8 +143,33 @@ def discover_submissions(submissions_dir, exclude=()) -> list:
 _WORKER = {}
 
 
-def _worker_init(grade, sandbox_factory, assignment, hide):
+def die_with_parent(parent_pid):
+    """This process ends when ``parent_pid`` (its parent) ends, whatever signal killed it (SIGKILL
+    too): the kernel's parent-death signal, and a thread that watches for the parent's end (in case
+    the signal was armed too late or for a thread that has ended). The sandbox's fork server, made in
+    this process, dies with it in turn (its own parent-death signal), and its workers with it."""
+    try:
+        from .sandbox.inside import isolation
+        isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError, ImportError):
+        pass
+    if os.getppid() != parent_pid:  # gone before the signal was armed
+        os._exit(1)
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(0.25)
+        os._exit(1)
+
+    import threading
+    threading.Thread(target=watch, name="gradcheck-parent-watch", daemon=True).start()
+
+
+def _worker_init(grade, sandbox_factory, assignment, hide, parent_pid=None):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
+    private_hypothesis_storage()
     _WORKER.clear()
     _WORKER["assignment"] = assignment
     try:
@@ -130,13 +192,17 @@ def _grade_in_worker(path, seed):
 
 def _grade_here(grade, path, assignment, seed, sandbox):
     """Grade one submission in this process; the report travels as JSON text."""
-    from .report import dumps_report
+    from .grading import SubmissionRefused
     t0 = time.monotonic()
+    if os.path.islink(path):  # never followed: not even handed to the grade function
+        return {"kind": "refused", "error": LINK_REFUSED.format(name=display_name(path.name)), "seconds": 0.0}
     try:
         report = grade(path, assignment, seed, sandbox)
         return {"kind": "report", "json": dumps_report(report), "seconds": time.monotonic() - t0}
     except KeyboardInterrupt:
         raise
+    except SubmissionRefused as e:
+        return {"kind": "refused", "error": str(e), "seconds": time.monotonic() - t0}
     except BaseException as e:  # a grader bug (SystemExit too): the parent makes an error report of it
         return {"kind": "exception", "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(),
                 "seconds": time.monotonic() - t0}
@@ -153,21 +219,26 @@ def _report_from(outcome, path, assignment, seed):
 def _checked_report(outcome, path, assignment, seed):
     """(report dict, traceback or None, text): ``text`` is the grader's own JSON text of a report
     that was validated here (what write_report would write for it, byte for byte), else None."""
-    kind, sub = outcome["kind"], path.name
+    kind, sub = outcome["kind"], display_name(path.name)
     if kind == "report":
         try:
             report = json.loads(outcome["json"])
+            text = outcome["json"]
+            if isinstance(report, dict) and report.get("submission") == path.name != sub:
+                report["submission"], text = sub, None  # a folder name that is not UTF-8, as text
             if not isinstance(report, dict) or report.get("submission") != sub:
                 got = report.get("submission") if isinstance(report, dict) else type(report).__name__
                 raise ReportError(f"it names submission {got!r}, not {sub!r}")
             validate_report(report)
-            return report, None, outcome["json"]
+            return report, None, text
         except (ReportError, ValueError) as e:
             return error_report(sub, assignment, seed, INVALID_REPORT.format(error=_one_line(e)),
                                 seconds=outcome["seconds"]), str(e), None
     if kind == "exception":
         return (error_report(sub, assignment, seed, INTERNAL_ERROR.format(error=outcome["error"]),
                              seconds=outcome["seconds"]), outcome["traceback"], None)
+    if kind == "refused":
+        return error_report(sub, assignment, seed, outcome["error"], seconds=outcome["seconds"]), None, None
     if kind == "crashed":
         return error_report(sub, assignment, seed, CRASHED_TWICE), None, None
     if kind == "too_long":
@@ -306,6 +377,7 @@ def grade_class(submissions_dir, out_dir, assignment, seed=0, jobs=1, progress=N
     Raises BatchError for a bad submissions path and GraderError when the reports cannot be written
     or a sandbox cannot be started."""
     submissions_dir, out_dir = Path(submissions_dir), Path(out_dir)
+    private_hypothesis_storage()
     subs = discover_submissions(submissions_dir, exclude=[out_dir])
     _prepare_out_dir(out_dir)
     if timeout is None:
@@ -321,25 +393,58 @@ def grade_class(submissions_dir, out_dir, assignment, seed=0, jobs=1, progress=N
         os.chmod(staging, 0o711)
         sandbox_factory = functools.partial(default_sandbox, staging_root=staging)
 
-    def on_outcome(path, outcome):
-        report, trace, text = _checked_report(outcome, path, assignment, seed)
+    written = {}  # (st_dev, st_ino) of every report file this run created -> its submission
+
+    def may_replace(st):  # a report left by an earlier run may be replaced; one of this run, never
+        return stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) not in written
+
+    def write(report, text, path):
+        """Create the report file of ``path`` exclusively; (file or None, error report or None)."""
+        file = report_path(out_dir, path.name)  # from the folder's own bytes: reversible, collision-free
         try:
-            if text is not None:   # validated above: write the grader's text, not validate it twice
-                file = atomic_write_text(report_path(out_dir, report["submission"]), text)
-            else:
-                file = write_report(report, out_dir)
-        except ReportError as e:  # cannot happen for reports _report_from validated; kept as a guard
-            report = error_report(path.name, assignment, seed, INVALID_REPORT.format(error=_one_line(e)))
-            file, trace = write_report(report, out_dir), str(e)
-        except OSError as e:
-            raise GraderError(f"could not write the report of {path.name!r} in {str(out_dir)!r}: {e}") from e
+            exclusive_write_text(file, text, may_replace)
+        except FileExistsError:
+            st = os.lstat(file)
+            other = written.get((st.st_dev, st.st_ino), "?")
+            return None, error_report(report["submission"], assignment, seed,
+                                      NAME_TAKEN.format(file=file.name, other=other))
+        st = os.lstat(file)
+        written[(st.st_dev, st.st_ino)] = report["submission"]
+        return file, None
+
+    def handle(path, outcome):
+        report, trace, text = _checked_report(outcome, path, assignment, seed)
+        if text is None:   # validated above: write the grader's text, not validate it twice
+            plain = to_jsonable(report)
+            validate_report(plain)
+            text = dumps_report(plain)
+        file, taken = write(report, text, path)
+        if taken is not None:
+            report, trace = taken, None
+        return report, trace, file
+
+    def on_outcome(path, outcome):
+        try:
+            report, trace, file = handle(path, outcome)
+        except Exception as e:  # noqa: BLE001 - a fault here is this submission's, not the batch's
+            report = error_report(display_name(path.name), assignment, seed,
+                                  PARENT_FAULT.format(error=_one_line(f"{type(e).__name__}: {e}")))
+            trace = traceback.format_exc()
+            try:
+                file, taken = write(report, dumps_report(report), path)
+            except OSError as e2:
+                raise GraderError(f"could not write the report of {display_name(path.name)!r} in "
+                                  f"{str(out_dir)!r}: {e2}") from e2
         row = _compact(summary_row(report, file, outcome.get("seconds")))
         del report
         rows.append(row)
         if progress is not None:
-            progress(dict(row, traceback=trace) if trace else row, len(rows), len(subs))
+            try:
+                progress(dict(row, traceback=trace) if trace else row, len(rows), len(subs))
+            except Exception:  # noqa: BLE001 - a progress line that cannot be shown stops nothing
+                pass
 
-    runner = _Runner((grade, sandbox_factory, assignment, hide), timeout, on_outcome)
+    runner = _Runner((grade, sandbox_factory, assignment, hide, os.getpid()), timeout, on_outcome)
     queue = list(subs)
     try:
         while queue:
@@ -374,6 +479,7 @@ def grade_one(submission_dir, assignment, seed=0, grade=None, *, sandbox_factory
     None). An exception of the grader becomes an error report. Raises GraderError when the sandbox
     cannot be started."""
     path = Path(submission_dir).resolve()
+    private_hypothesis_storage()
     grade = grade if grade is not None else _default_grade()
     hide = [str(path.resolve()), str(Path(assignment.path).resolve().parent), *map(str, hide)]
     try:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
+import stat
 import time
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from . import __version__
 from .checks import gates, graph, mlp
 from .checks.common import Result
 from .reference import gates as reference_gates
+from .report import display_name
 from .sandbox import Budget
 
 PARTS = (gates, graph, mlp)
@@ -66,20 +69,80 @@ def standins() -> dict:
 
 
 MODULE_FILES = ("gates.py", "graph.py", "mlp.py")
+LINK_NOTE = "{name} is a symbolic link; links are not graded"
+
+
+class SubmissionRefused(Exception):
+    """A submission the grader will not look into (its folder is a symbolic link): the message says
+    why, and becomes the submission's error report."""
+
+
+def _lstat_kind(path):
+    """"file", "dir", "link" or None (missing or something else), never following a link."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return None
+    return "link" if stat.S_ISLNK(mode) else "file" if stat.S_ISREG(mode) else "dir" if stat.S_ISDIR(mode) else None
+
+
+def inspect_submission(path: Path) -> tuple[Path, list[str]]:
+    """(the folder holding the student's modules, notes for the report), never following a link.
+
+    The folder is ``path`` itself, or its only real subfolder (not a link) that holds module files
+    (students often hand in a zip of their folder). Links are named in the notes ("hw is a symbolic
+    link; links are not graded"): a link to the reference, to a classmate's folder or to /etc is
+    never read on the trusted side. Raises SubmissionRefused when ``path`` itself is a link."""
+    path = Path(path)
+    if _lstat_kind(path) == "link":
+        raise SubmissionRefused(LINK_NOTE.format(name=display_name(path.name)))
+    if any(_lstat_kind(path / m) == "file" for m in MODULE_FILES):
+        return path, []  # what is not copied (links among it) the sandbox's staging names
+    inner, links = [], []
+    try:
+        with os.scandir(path) as entries:
+            for e in entries:
+                if e.name.startswith((".", "_")):
+                    continue
+                if e.is_symlink():
+                    links.append(e.name)
+                elif e.is_dir(follow_symlinks=False) and any(_lstat_kind(Path(e.path) / m) == "file"
+                                                             for m in MODULE_FILES):
+                    inner.append(e.name)
+    except OSError:
+        return path, []
+    if len(inner) == 1:  # links beside the folder graded are not staged: name them here
+        return path / inner[0], [LINK_NOTE.format(name=display_name(n)) for n in sorted(links)[:10]]
+    return path, []
 
 
 def find_submission(path: Path) -> Path:
-    """The folder holding the student's modules: ``path`` itself, or its only subfolder that holds
-    them (students often hand in a zip of their folder)."""
-    path = Path(path)
-    if any((path / m).is_file() for m in MODULE_FILES):
-        return path
-    try:
-        inner = [p for p in path.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
-                 and any((p / m).is_file() for m in MODULE_FILES)]
-    except OSError:
-        return path
-    return inner[0] if len(inner) == 1 else path
+    """The folder holding the student's modules (see inspect_submission), never through a link."""
+    return inspect_submission(path)[0]
+
+
+def staging_notes(staged) -> list[str]:
+    """What the sandbox did not copy from the submission folder (Session.staged), for the message."""
+    skipped = staged.get("skipped", []) if isinstance(staged, dict) else []
+    if not skipped:
+        return []
+    counts = dict(staged.get("skipped_counts") or {})
+    names = {}
+    for item in skipped:
+        names.setdefault(item["why"], []).append(item["name"])
+        counts.setdefault(item["why"], 0)
+    out = []
+    for why, n in sorted(counts.items(), key=lambda kv: not kv[0].startswith("a symbolic link")):  # links first
+        named = names.get(why, [])
+        n = max(n, len(named))
+        if why.startswith("a symbolic link"):
+            out += [LINK_NOTE.format(name=x) for x in named[:10]]
+            if n > min(10, len(named)):
+                out.append(f"{n - min(10, len(named))} {'more ' if named else ''}symbolic links were not graded")
+            continue
+        shown = ", ".join(named[:5]) + (f" and {n - min(5, len(named))} more" if n > len(named[:5]) else "")
+        out.append(f"not graded ({why}): {shown}" if named else f"not graded ({why}): {n} entries")
+    return out
 
 
 def run_checks(session_a, session_b, assignment, seed, missing=(), wanted=None, results=None) -> dict[str, Result]:
@@ -111,8 +174,8 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
     does during a withheld check can reach a visible message. All sessions share one time budget."""
     submission_dir = Path(submission_dir)
     started = time.monotonic()
-    root = find_submission(submission_dir)
-    missing = [m[:-3] for m in MODULE_FILES if not (root / m).is_file()]
+    root, notes = inspect_submission(submission_dir)
+    missing = [m[:-3] for m in MODULE_FILES if _lstat_kind(root / m) != "file"]
     budget = Budget(sandbox.limits.submission_seconds)
     withheld = {c.id for c in assignment.checks if c.visibility != "visible"}
     visible = {c.id for c in assignment.checks} - withheld
@@ -121,6 +184,8 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
         if not wanted:
             continue
         with sandbox.session(root, budget=budget) as a, sandbox.session(root, standins=standins(), budget=budget) as b:
+            if not sessions:
+                notes += staging_notes(getattr(a, "staged", None))
             run_checks(a, b, assignment, seed, missing, wanted, results)
             if not sessions:
                 modules = {name: {k: v for k, v in status.items() if k in ("ok", "error")}
@@ -143,11 +208,11 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
     return {
         "schema_version": 1,
         "gradcheck_version": __version__,
-        "submission": submission_dir.name,
+        "submission": display_name(submission_dir.name),
         "assignment": assignment.name,
         "seed": int(seed),
         "status": "graded",
-        "message": f"{len(checks) - failed} of {len(checks)} checks passed" + _where(submission_dir, root, missing),
+        "message": f"{len(checks) - failed} of {len(checks)} checks passed" + _where(submission_dir, root, missing, notes),
         "score": round(score, 6),
         "max_score": round(max_score, 6),
         "checks": checks,
@@ -159,12 +224,14 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
     }
 
 
-def _where(submission_dir, root, missing):
+def _where(submission_dir, root, missing, more=()):
     notes = []
     if root != submission_dir:
-        notes.append(f"graded the files in {root.relative_to(submission_dir)}/, the only folder holding them")
+        notes.append(f"graded the files in {display_name(str(root.relative_to(submission_dir)))}/, "
+                     "the only folder holding them")
     if missing:
         notes.append("missing: " + ", ".join(f"{m}.py" for m in missing))
+    notes.extend(more)
     return f" ({'; '.join(notes)})" if notes else ""
 
 

@@ -27,7 +27,8 @@ import jsonschema
 
 __all__ = [
     "CHECK_STATUSES", "ReportError", "SCHEMA_VERSION", "SUMMARY_JSON", "GRADEBOOK_CSV",
-    "class_summary", "csv_safe", "dumps_report", "error_report", "gradcheck_version", "is_shown",
+    "class_summary", "csv_safe", "display_name", "dumps_report", "error_report", "exclusive_write_text", "gradcheck_version",
+    "is_shown", "name_from_safe",
     "render_feedback", "report_path", "report_schema", "safe_name", "student_view", "summary_row",
     "to_jsonable", "validate_report", "write_report", "write_summary", "atomic_write_text", "clip",
     "gradebook_csv", "WITHHELD_MESSAGES", "check_detail_lines", "clip_block", "ERROR_CHECK_MESSAGE",
@@ -152,31 +153,97 @@ def validate_report(d) -> None:
 
 # --- files ----------------------------------------------------------------------------------------
 
-def safe_name(submission: str) -> str:
-    """A file name stem for a submission id: the id itself when it is already safe (letters, digits,
-    '.', '_', '-', not starting with '.'), else a cleaned id plus a short hash of the real one, so two
-    ids never share a file."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", submission).lstrip(".")[:100]
-    if cleaned == submission and cleaned and cleaned.lower() not in _RESERVED_STEMS:
-        return cleaned
-    digest = hashlib.sha256(submission.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    return f"{cleaned or 'submission'}-{digest}"
+def display_name(name) -> str:
+    """A submission folder's name as text (reports, the gradebook, JUnit): the name itself when it is
+    UTF-8 without a backslash; otherwise backslashes are doubled and bytes that are not UTF-8 shown as
+    \\xNN. So two folder names never share a display name (``caf\\xe9`` is a folder whose name is
+    not UTF-8; a folder literally named that shows as ``caf\\\\xe9``). The report file's name keeps
+    the exact bytes (``safe_name``)."""
+    raw = os.fsencode(name)
+    try:
+        text = raw.decode("utf-8")
+        if "\\" not in text:
+            return text
+    except UnicodeDecodeError:
+        pass
+    return raw.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
 
 
-def report_path(out_dir, submission: str) -> Path:
+_SAFE_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+_NAME_MAX = 120  # stems of at most this many characters (a report file name stays far below 255 bytes)
+
+
+def safe_name(submission) -> str:
+    """The file name stem of a submission's report: one reversible scheme for every name.
+
+    The name's bytes (``os.fsencode``: a folder name that is not UTF-8 keeps its exact bytes) are
+    kept when they are letters, digits, '.', '_' or '-', and written ``=XX`` (hex) otherwise; a
+    leading '.' and the stems of the class files (summary, gradebook) are escaped the same way. So
+    ``John Smith`` is ``John=20Smith`` and ``John_Smith-ef61a579`` stays itself: two names never share
+    a stem, and ``name_from_safe`` gives the folder name back. Only a stem longer than 120
+    characters is shortened (its first 103 characters, '-', 16 hex digits of its SHA-256: exactly
+    120, a length no unshortened stem has); the batch creates report files exclusively, so even
+    then two submissions never share a file."""
+    raw = os.fsencode(submission)
+    out = []
+    for i, b in enumerate(raw):
+        if b in _SAFE_BYTES and b != 0x3D and not (i == 0 and b == 0x2E):
+            out.append(chr(b))
+        else:
+            out.append(f"={b:02X}")
+    stem = "".join(out)
+    if not stem or stem.lower() in _RESERVED_STEMS:
+        stem = (f"={raw[0]:02X}" + stem[1:]) if stem else "="
+    if len(stem) >= _NAME_MAX:
+        stem = f"{stem[:_NAME_MAX - 17]}-{hashlib.sha256(raw).hexdigest()[:16]}"
+    return stem
+
+
+def name_from_safe(stem: str) -> str:
+    """The submission folder name a report stem was made from (``safe_name`` reversed); a
+    shortened stem (exactly 120 characters) cannot be reversed: ValueError."""
+    if len(stem) >= _NAME_MAX:
+        raise ValueError(f"{stem[:20]}...: a shortened report name cannot be reversed")
+    if stem == "=":
+        return ""
+    raw, i = bytearray(), 0
+    while i < len(stem):
+        if stem[i] == "=":
+            raw.append(int(stem[i + 1:i + 3], 16))
+            i += 3
+        else:
+            raw += stem[i].encode("ascii")
+            i += 1
+    return os.fsdecode(bytes(raw))
+
+
+def report_path(out_dir, submission) -> Path:
     return Path(out_dir) / f"{safe_name(submission)}.json"
+
+
+def _write_temp(directory, name, text):
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    try:
+        # errors: a lone surrogate (a name that is not UTF-8) is written as the JSON escape \\udcXX
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return tmp
 
 
 def atomic_write_text(path, text: str) -> Path:
     """Write text to path atomically: a temporary file in the same directory, fsync, os.replace."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = _write_temp(path.parent, path.name, text)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -184,6 +251,28 @@ def atomic_write_text(path, text: str) -> Path:
         except OSError:
             pass
         raise
+    return path
+
+
+def exclusive_write_text(path, text: str, may_replace=None) -> Path:
+    """Create ``path`` holding ``text``, atomically and exclusively: a complete temporary file is
+    hard-linked to ``path``, which fails when ``path`` exists (FileExistsError), like O_EXCL. Never
+    an overwrite, unless ``may_replace(os.lstat(path))`` says that the existing file may go (a report
+    of an earlier run); then it is replaced atomically."""
+    path = Path(path)
+    tmp = _write_temp(path.parent, path.name, text)
+    try:
+        try:
+            os.link(tmp, path, follow_symlinks=False)
+        except FileExistsError:
+            if may_replace is None or not may_replace(os.lstat(path)):
+                raise
+            os.replace(tmp, path)
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
     return path
 
 

@@ -40,6 +40,10 @@ NOT_EARNED = {
     "sneaky_reference": ["gates.ExpGate.forward"],
     "sibling": None,
     "disk_filler": None,
+    "keyring": ["gates.AddGate.forward"],
+    "userns_mount": ["gates.AddGate.forward"],
+    "tmpfs_hog": ["gates.AddGate.forward"],
+    "setsid_busy": ["gates.AddGate.forward"],
 }
 INNOCENT = {"correct": ROOT / "reference", "victim": ROOT / "submissions" / "swapped-multiply"}
 

@@ -171,14 +171,34 @@ def test_safe_name(sid):
     name = rp.safe_name(sid)
     assert name and "/" not in name and not name.startswith(".") and len(name) <= 120
     assert name.lower() not in ("summary", "gradebook")
-    assert all(ch.isalnum() or ch in "._-" for ch in name) and name.isascii()
+    assert all(ch.isalnum() or ch in "._-=" for ch in name) and name.isascii()
+    if len(name) < 120:
+        assert rp.name_from_safe(name) == sid  # reversible
 
 
 def test_safe_names_never_collide():
-    ids = ["a b", "a_b", "a/b", "a\\b", "Summary", "summary_", "x" * 101, "x" * 102]
+    ids = ["a b", "a_b", "a/b", "a\\b", "Summary", "summary_", "x" * 101, "x" * 102, "x" * 150, "x" * 151,
+           "John Smith", "John_Smith-ef61a579", "John=20Smith", "=", "", "caf\udce9", "café", "caf\\xe9",
+           ".a", "=2Ea"]
     names = [rp.safe_name(i) for i in ids]
     assert len(set(names)) == len(ids)
     assert rp.safe_name("alice_01-B.v2") == "alice_01-B.v2"
+    assert rp.safe_name("John Smith") == "John=20Smith"
+    assert rp.safe_name("John_Smith-ef61a579") == "John_Smith-ef61a579"  # the old scheme's name of "John Smith"
+    assert rp.safe_name(b"caf\xe9".decode("utf-8", "surrogateescape")) == "caf=E9"  # not UTF-8: its bytes
+    for i in ids:
+        n = rp.safe_name(i)
+        assert len(n) <= 120 and (len(n) == 120 or rp.name_from_safe(n) == i)
+
+
+def test_exclusive_write_never_overwrites(tmp_path):
+    p = tmp_path / "a.json"
+    rp.exclusive_write_text(p, "one")
+    with pytest.raises(FileExistsError):
+        rp.exclusive_write_text(p, "two")
+    assert p.read_text() == "one"
+    rp.exclusive_write_text(p, "three", may_replace=lambda st: True)  # an earlier run's file may go
+    assert p.read_text() == "three" and sorted(os.listdir(tmp_path)) == ["a.json"]
 
 
 # --- what a student sees ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import batch as _batch
 from ..assignment import AssignmentError, load_assignment
-from ..report import atomic_write_text, dumps_report, error_report, render_feedback, safe_name
+from ..report import atomic_write_text, dumps_report, error_report, render_feedback
 from .gradescope import to_gradescope, validate_gradescope
 from .junit import to_junit
 from .prairielearn import to_prairielearn, validate_prairielearn
@@ -32,10 +32,13 @@ def _echo(message="", err=False, nl=True):  # default log: print to stdout or st
 
 def write_class_formats(rows, out_dir, assignment, formats):
     """The platform files of a graded class, made from the reports written in out_dir."""
-    reports = []
+    reports, names = [], []
     for row in sorted(rows, key=lambda r: r["submission"]):
-        name = row.get("report") or f"{safe_name(row['submission'])}.json"
+        name = row.get("report")
+        if not name:  # its report could not be written (its file name was taken): nothing to convert
+            continue
         reports.append(json.loads((Path(out_dir) / name).read_text(encoding="utf-8")))
+        names.append(name)
     lines = []
     for fmt in dict.fromkeys(formats):
         if fmt == "junit":
@@ -45,14 +48,14 @@ def write_class_formats(rows, out_dir, assignment, formats):
             continue
         folder = Path(out_dir) / fmt
         folder.mkdir(exist_ok=True)
-        for report in reports:
+        for report, name in zip(reports, names):
             if fmt == "gradescope":
                 results = to_gradescope(report, assignment)
                 validate_gradescope(results)
             else:
                 results = to_prairielearn(report, assignment)
                 validate_prairielearn(results)
-            write_json(results, folder / f"{safe_name(report['submission'])}.json")
+            write_json(results, folder / name)  # the report's own (collision-free) file name
         lines.append(f"{'Gradescope' if fmt == 'gradescope' else 'PrairieLearn'} results: {folder}/")
     return lines
 

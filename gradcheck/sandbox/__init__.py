@@ -38,6 +38,8 @@ __all__ = ["Limits", "Sandbox", "Session", "CallResult", "Output", "SandboxError
 HERE = os.path.dirname(os.path.abspath(__file__))
 ZYGOTE = os.path.join(HERE, "inside", "zygote.py")
 MODULES = ("gates", "graph", "mlp")
+STAGING_SCAN_LIMIT = 100_000  # entries of a submission folder looked at (the contract's modules always)
+STAGING_NAMES_KEPT = 1000  # skipped files named in Session.staged (all are counted)
 ALLOWED_ENV = {"PATH", "HOME", "LANG", *isolation.BLAS_ENV}
 
 # messages of CallResult (tests import them)
@@ -48,6 +50,7 @@ MSG_EXIT = "worker exited with code {code} during '{op}'"
 MSG_SIGNAL = "worker was killed by {signal} during '{op}'"
 MSG_CPU = "killed: CPU time limit {seconds:g} s during '{op}'"
 MSG_MEMORY = "killed: memory limit {mb} MB during '{op}'"
+MSG_MEMORY_CGROUP = "killed: memory limit {mb} MB (all of the worker's processes together) during '{op}'"
 MSG_FSIZE = "killed: file size limit {mb} MB during '{op}'"
 MSG_INVALID = "invalid reply during '{op}': {detail}"
 MSG_HUNG_UP = "worker closed its channel during '{op}' and did not exit"
@@ -79,6 +82,7 @@ class Limits:
     submission_files: int = 64  #: regular files copied from a submission folder
     submission_mb: int = 8  #: bytes copied from a submission folder, all files together
     reply_mb: int = 64  #: largest reply frame accepted from a worker
+    cpus: float = 1  #: CPU time per wall-clock second of all of a worker's processes together (cgroup quota)
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
@@ -265,7 +269,7 @@ class Sandbox:
     """
 
     def __init__(self, limits=None, hide=(), *, namespaces=True, drop_privileges=True, staging_root=None,
-                 require=()):
+                 require=(), seccomp=True, cgroups=True):
         self.limits = limits if limits is not None else Limits()
         if not isinstance(self.limits, Limits):
             raise TypeError(f"limits must be a gradcheck.sandbox.Limits, got {type(limits).__name__}")
@@ -282,6 +286,7 @@ class Sandbox:
             if real not in self.hide:
                 self.hide.append(real)
         self.namespaces, self.drop_privileges = bool(namespaces), bool(drop_privileges)
+        self.seccomp, self.cgroups = bool(seccomp), bool(cgroups)
         self.staging_root, self.require = staging_root, tuple(require)
         self.isolation = {}
         self.zygote_report = {}
@@ -346,7 +351,8 @@ class Sandbox:
         child.close()
         self._ctl = parent
         cfg = {"env": env, "numpy_site": _numpy_site(), "hide": self.hide, "keep": keep, "python_dirs": python_dirs,
-               "empty_file": self._empty, "namespaces": self.namespaces, "drop_user": self.drop_privileges}
+               "empty_file": self._empty, "namespaces": self.namespaces, "drop_user": self.drop_privileges,
+               "cgroups": self.cgroups, "parent_pid": os.getpid()}
         parent.settimeout(60)
         parent.send(json.dumps(cfg).encode())
         try:
@@ -375,7 +381,7 @@ class Sandbox:
         """Fork a worker for the submission copy in ``staging``; returns a _Worker."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         cfg = {"staging": staging, "limits": self.limits.to_dict(), "fallback_base": self._base,
-               "namespaces": self.namespaces, "drop_user": self.drop_privileges,
+               "namespaces": self.namespaces, "drop_user": self.drop_privileges, "seccomp": self.seccomp,
                "required": self._required_steps if required is None else required}
         try:
             if self._proc is not None and self._proc.poll() is not None and not self._closed:
@@ -424,6 +430,7 @@ class Sandbox:
         setup_errors = []
         try:
             wanted = ["pid_ns", "mount_ns", "net_ns", "ipc_ns", "private_tmp", "proc_hidden"] if self.namespaces else []
+            wanted += ["cgroup", "session_keyring", "seccomp"]
             w = self._spawn(staging, collector.write_fd, required=[])
             try:
                 w.sock.settimeout(30)
@@ -481,6 +488,23 @@ class Sandbox:
                 + (["uid"] if root and info["uid"] >= isolation.UID_BASE else [])) or "process tree",
             "notes": list(self.zygote_report.get("notes", [])) + setup_errors,
         }
+        cg = self.zygote_report.get("cgroup") or {}
+        if w.setup.get("cgroup"):
+            iso["cgroup"] = {"version": cg.get("version"), "memory_mb": self.limits.memory_mb,
+                             "pids": self.limits.processes, "cpus": self.limits.cpus}
+        else:
+            iso["cgroup"] = False
+            iso["notes"].append("no per-worker cgroup (" + (cg.get("why") or "joining it failed") + "): memory is "
+                                "limited per process (RLIMIT_AS), not per worker; processes by RLIMIT_NPROC only; "
+                                "CPU is not shared fairly between workers")
+        iso["seccomp"] = bool(w.setup.get("seccomp"))
+        if not iso["seccomp"]:
+            iso["notes"].append("no seccomp filter: student code may create user namespaces (and mount a tmpfs of "
+                                "its own in one), use keyrings, ptrace, bpf and perf_event_open where the kernel "
+                                "lets an unprivileged process")
+        iso["session_keyring"] = bool(w.setup.get("session_keyring"))
+        if not iso["session_keyring"]:
+            iso["notes"].append("workers share the grader's session keyring")
         want_rl = {"as": self.limits.memory_mb * 2**20, "cpu": self.limits.cpu_seconds,
                    "fsize": self.limits.file_size_mb * 2**20, "nofile": self.limits.open_files, "core": 0}
         iso["rlimits_in_force"] = all(iso["rlimits"][k] == v for k, v in want_rl.items())
@@ -593,36 +617,69 @@ class Session:
         return False
 
     def _stage(self, src, dst):
-        """Copy the regular files of ``src`` (no links, no folders) into ``dst``, within the caps."""
-        if not os.path.isdir(src):
-            raise FileNotFoundError(f"submission folder not found: {src}")
-        copied, skipped, total = [], [], 0
+        """Copy the regular files of ``src`` (no links, no folders) into ``dst``, within the caps.
+
+        Never follows a link: ``src`` itself is opened with O_NOFOLLOW and every file relative to it
+        (openat), so a link to the reference, a classmate or /etc is skipped, and named. The
+        contract's modules are taken first, then the other files by name; whatever is not copied is
+        listed in ``skipped`` (name, why; the first 1000) with names shown as text (bytes that are not
+        UTF-8 as \\xNN), and counted by reason in ``skipped_counts``."""
+        try:
+            src_fd = os.open(src, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError as exc:
+            if os.path.islink(src):
+                raise FileNotFoundError(f"{os.path.basename(src)} is a symbolic link; links are not graded") from None
+            raise FileNotFoundError(f"submission folder not found: {src} ({exc.strerror})") from None
+        copied, skipped, counts, total = [], [], {}, 0
         cap = self.limits.submission_mb * 2**20
-        for entry in sorted(os.scandir(src), key=lambda e: e.name):
-            if not entry.is_file(follow_symlinks=False):
-                skipped.append({"name": entry.name, "why": "not a regular file"})
-                continue
-            if len(copied) >= self.limits.submission_files:
-                skipped.append({"name": entry.name, "why": f"more than {self.limits.submission_files} files"})
-                continue
-            try:
-                fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-            except OSError as exc:
-                skipped.append({"name": entry.name, "why": str(exc)})
-                continue
-            with os.fdopen(fd, "rb") as f:
-                if not stat.S_ISREG(os.fstat(fd).st_mode):
-                    skipped.append({"name": entry.name, "why": "not a regular file"})
+        contract = {f"{m}.py": i for i, m in enumerate(MODULES)}
+
+        def skip(name, why, **extra):  # the first STAGING_NAMES_KEPT are named, all are counted
+            counts[why] = counts.get(why, 0) + 1
+            if len(skipped) < STAGING_NAMES_KEPT:
+                skipped.append({"name": os.fsencode(name).decode("utf-8", "backslashreplace"), "why": why, **extra})
+
+        try:
+            entries = []
+            with os.scandir(src_fd) as it:
+                for e in it:
+                    if len(entries) >= STAGING_SCAN_LIMIT and e.name not in contract:
+                        skip(e.name, f"more than {STAGING_SCAN_LIMIT} entries in the folder; not looked at")
+                        continue
+                    entries.append((e.name, e.is_symlink(), e.is_file(follow_symlinks=False)))
+            entries.sort(key=lambda e: (contract.get(e[0], len(contract)), os.fsencode(e[0])))
+            for name, is_link, is_file in entries:  # links and the like first: they are named before the rest
+                if is_link:
+                    skip(name, "a symbolic link; links are not graded", link=True)
+                elif not is_file:
+                    skip(name, "not a regular file")
+            for name, is_link, is_file in entries:
+                if is_link or not is_file:
                     continue
-                data = f.read(cap - total + 1)
-            if total + len(data) > cap:
-                skipped.append({"name": entry.name, "why": f"over the {self.limits.submission_mb} MB cap"})
-                continue
-            total += len(data)
-            with open(os.path.join(dst, entry.name), "wb") as out:
-                out.write(data)
-            copied.append(entry.name)
-        return {"files": copied, "skipped": skipped, "bytes": total}
+                if len(copied) >= self.limits.submission_files:
+                    skip(name, f"more than {self.limits.submission_files} files")
+                    continue
+                try:
+                    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=src_fd)
+                except OSError as exc:
+                    skip(name, exc.strerror or str(exc))
+                    continue
+                with os.fdopen(fd, "rb") as f:
+                    if not stat.S_ISREG(os.fstat(fd).st_mode):
+                        skip(name, "not a regular file")
+                        continue
+                    data = f.read(cap - total + 1)
+                if total + len(data) > cap:
+                    skip(name, f"over the {self.limits.submission_mb} MB cap")
+                    continue
+                total += len(data)
+                out = os.open(os.path.join(dst, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+                with os.fdopen(out, "wb") as f:
+                    f.write(data)
+                copied.append(os.fsencode(name).decode("utf-8", "backslashreplace"))
+        finally:
+            os.close(src_fd)
+        return {"files": copied, "skipped": skipped, "skipped_counts": counts, "bytes": total}
 
     # ---------------------------------------------------------------- properties
 
@@ -827,6 +884,8 @@ class Session:
             return MSG_CPU.format(seconds=lim.cpu_seconds, op=op)
         if sig == signal.SIGXFSZ:
             return MSG_FSIZE.format(mb=lim.file_size_mb, op=op)
+        if info.get("oom_kills"):
+            return MSG_MEMORY_CGROUP.format(mb=lim.memory_mb, op=op)
         if sig in (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS) and "MemoryError" in self.output.text[-4000:]:
             return MSG_MEMORY.format(mb=lim.memory_mb, op=op)
         return MSG_SIGNAL.format(signal=name, op=op)

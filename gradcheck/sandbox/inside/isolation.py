@@ -158,6 +158,363 @@ def drop_capabilities():
     _check(libc().capset(ctypes.byref(header), data), "capset")
 
 
+# ------------------------------------------------------------------------------- keyring, seccomp
+
+KEYCTL_JOIN_SESSION_KEYRING = 1
+_KEYCTL = {"x86_64": 250, "aarch64": 219}
+
+
+def new_session_keyring():
+    """Join a fresh, empty, anonymous session keyring: keys of the grader's session (and of other
+    workers) are out of reach. Returns its serial."""
+    import platform
+
+    nr = _KEYCTL.get(platform.machine())
+    if nr is None:
+        raise OSError(38, f"keyctl: syscall number unknown on {platform.machine()}")
+    ret = libc().syscall(ctypes.c_long(nr), ctypes.c_long(KEYCTL_JOIN_SESSION_KEYRING), ctypes.c_void_p(None))
+    if ret < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, f"keyctl(JOIN_SESSION_KEYRING): {os.strerror(e)}")
+    return ret
+
+
+# The worker's seccomp filter: a classic BPF program, written out here so that it can be read in one
+# sitting (see README.md for why not libseccomp). Denied calls fail with EPERM (clone3 with ENOSYS,
+# so that the C library falls back to clone, whose flags the filter can see); everything else is
+# allowed. Any other architecture (i386 or x32 calls on x86_64 included) is killed.
+AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+X32_BIT = 0x40000000
+# name: (x86_64, aarch64)
+DENIED_SYSCALLS = {
+    # namespaces and mounts: no user namespace (and so no tmpfs of its own), no mount at all
+    "unshare": (272, 97), "setns": (308, 268), "mount": (165, 40), "umount2": (166, 39),
+    "pivot_root": (155, 41), "chroot": (161, 51), "fsopen": (430, 430), "fsconfig": (431, 431),
+    "fsmount": (432, 432), "fspick": (433, 433), "move_mount": (429, 429), "open_tree": (428, 428),
+    "mount_setattr": (442, 442),
+    # kernel keyrings
+    "keyctl": (250, 219), "add_key": (248, 217), "request_key": (249, 218),
+    # other processes' memory, the kernel's programs and counters
+    "ptrace": (101, 117), "process_vm_readv": (310, 270), "process_vm_writev": (311, 271),
+    "pidfd_getfd": (438, 438), "bpf": (321, 280), "perf_event_open": (298, 241), "userfaultfd": (323, 282),
+    "io_uring_setup": (425, 425), "io_uring_enter": (426, 426), "io_uring_register": (427, 427),
+    # the machine itself (capabilities already stop these; belt and braces)
+    "kexec_load": (246, 104), "kexec_file_load": (320, 294), "init_module": (175, 105),
+    "finit_module": (313, 273), "delete_module": (176, 106), "reboot": (169, 142), "swapon": (167, 224),
+    "swapoff": (168, 225), "acct": (163, 89), "quotactl": (179, 60), "open_by_handle_at": (304, 265),
+    "name_to_handle_at": (303, 264), "sethostname": (170, 161), "setdomainname": (171, 162),
+    "settimeofday": (164, 170), "clock_adjtime": (305, 266), "adjtimex": (159, 171), "vhangup": (153, 58),
+    "fanotify_init": (300, 262), "lookup_dcookie": (212, 18),
+}
+CLONE = (56, 220)
+CLONE3 = (435, 435)
+# clone with any of these makes a new namespace: CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET
+CLONE_NAMESPACES = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET
+SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO = 0x80000000, 0x7FFF0000, 0x00050000
+EPERM, ENOSYS = 1, 38
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+# BPF opcodes: load word at absolute offset, jump if equal / greater or equal / any bit set, return
+_LD, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
+_NR, _ARCH, _ARG0 = 0, 4, 16  # offsets in struct seccomp_data (arg0: its low 32 bits, little-endian)
+
+
+def seccomp_program():
+    """The filter as a list of (code, jt, jf, k), for x86_64 and aarch64 (see DENIED_SYSCALLS)."""
+    prog, fixups, labels = [], [], {}
+
+    def op(code, k=0, jt=None, jf=None):
+        fixups.append((len(prog), jt, jf))
+        prog.append([code, 0, 0, k])
+
+    def label(name):
+        labels[name] = len(prog)
+
+    op(_LD, _ARCH)
+    op(_JEQ, AUDIT_ARCH["x86_64"], jf="aarch64")
+    op(_LD, _NR)
+    op(_JGE, X32_BIT, jt="kill")  # x32 ABI calls carry this bit
+    for i, arch in enumerate(("x86_64", "aarch64")):
+        if i:
+            label("aarch64")
+            op(_JEQ, AUDIT_ARCH["aarch64"], jf="kill")
+            op(_LD, _NR)
+        for nrs in DENIED_SYSCALLS.values():
+            op(_JEQ, nrs[i], jt="eperm")
+        op(_JEQ, CLONE3[i], jt="enosys")
+        op(_JEQ, CLONE[i], jf="allow")
+        op(_LD, _ARG0)
+        op(_JSET, CLONE_NAMESPACES, jt="eperm", jf="allow")
+    label("allow")
+    op(_RET, SECCOMP_RET_ALLOW)
+    label("eperm")
+    op(_RET, SECCOMP_RET_ERRNO | EPERM)
+    label("enosys")
+    op(_RET, SECCOMP_RET_ERRNO | ENOSYS)
+    label("kill")
+    op(_RET, SECCOMP_RET_KILL_PROCESS)
+    for at, jt, jf in fixups:
+        for slot, target in ((1, jt), (2, jf)):
+            if target is not None:
+                off = labels[target] - at - 1
+                if not 0 <= off < 256:
+                    raise ValueError(f"seccomp jump out of range at {at}: {off}")
+                prog[at][slot] = off
+    return [tuple(x) for x in prog]
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def install_seccomp():
+    """Install the filter on this process (and every process it starts). Needs no_new_privs (or
+    CAP_SYS_ADMIN); irreversible. Raises OSError on an architecture it does not know."""
+    import platform
+
+    if platform.machine() not in AUDIT_ARCH:
+        raise OSError(38, f"no seccomp filter for {platform.machine()}")
+    prog = seccomp_program()
+    arr = (_SockFilter * len(prog))(*[_SockFilter(*ins) for ins in prog])
+    fprog = _SockFprog(len(prog), ctypes.cast(arr, ctypes.POINTER(_SockFilter)))
+    _check(libc().prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0), "seccomp")
+
+
+# -------------------------------------------------------------------------------------- cgroups
+# One cgroup per worker (memory, pids, CPU) under a folder of the zygote's own:
+#   v1: <memory|pids|cpu mount><the zygote's cgroup>/gradcheck-<zygote pid>/w<worker pid>
+#   v2: <cgroup2 mount><the zygote's cgroup>/gradcheck-<zygote pid>/w<worker pid>
+# The zygote makes the folders (setup_cgroups), a worker joins its own before anything else runs
+# (join_cgroup, as root, before the privilege drop), the zygote reads the memory kills and removes
+# the worker's folder when it is gone (worker_cgroup_done), and the whole folder at shutdown.
+
+CGROUP_PREFIX = "gradcheck-"
+CGROUP_CONTROLLERS = ("memory", "pids", "cpu")
+CPU_PERIOD_US = 100_000
+
+
+def _cgroup_mounts():
+    """{"v1": {controller: mount point}, "v2": mount point or None} from /proc/self/mountinfo."""
+    v1, v2 = {}, None
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            fields, rest = left.split(), right.split()
+            if len(fields) < 5 or len(rest) < 3:
+                continue
+            if fields[3] != "/":  # a bind of a sub-folder: its paths do not match /proc/self/cgroup
+                continue
+            if rest[0] == "cgroup2":
+                v2 = v2 or fields[4]
+            elif rest[0] == "cgroup":
+                for opt in rest[2].split(","):
+                    if opt in CGROUP_CONTROLLERS and opt not in v1:
+                        v1[opt] = fields[4]
+    return {"v1": v1, "v2": v2}
+
+
+def _own_cgroups():
+    """{controller or "": this process's cgroup path} from /proc/self/cgroup ("" is the v2 one)."""
+    out = {}
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            for c in ctrls.split(",") if ctrls else [""]:
+                out[c] = path
+    return out
+
+
+def _write(path, value):
+    with open(path, "w") as f:
+        f.write(str(value))
+
+
+def _read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def cgroup_procs(folder):
+    """Pids in a cgroup folder (the zygote's view), or [] if it is gone."""
+    try:
+        pids = [int(x) for x in _read(os.path.join(folder, "cgroup.procs")).split()]
+    except (OSError, ValueError):
+        return []
+    return [p for p in pids if p > 0 and p != os.getpid()]
+
+
+def _remove_cgroup_tree(folder, kill=True):
+    """Remove ``folder`` and its sub-folders (deepest first); with ``kill``, kill what is left in them
+    first (this zygote's own folders only). A folder still in use (EBUSY) is waited for a moment;
+    one this process may not remove is left alone."""
+    import errno
+
+    for dirpath, _, _ in list(os.walk(folder, topdown=False)):
+        for _ in range(200 if kill else 0):
+            pids = cgroup_procs(dirpath)
+            if not pids:
+                break
+            sent = 0
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    sent += 1
+                except OSError:
+                    pass
+            if not sent:
+                break
+            time.sleep(0.005)
+        for _ in range(200 if kill else 1):
+            try:
+                os.rmdir(dirpath)
+                break
+            except FileNotFoundError:
+                break
+            except OSError as exc:
+                if exc.errno != errno.EBUSY:
+                    break
+                time.sleep(0.005)
+
+
+def sweep_stale_cgroups(parent):
+    """Empty folders of zygotes that are gone (a grader killed with SIGKILL): removed. Processes in
+    them are never killed here (a zygote of another pid namespace could look gone)."""
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(CGROUP_PREFIX):
+            continue
+        try:
+            pid = int(name[len(CGROUP_PREFIX):])
+        except ValueError:
+            continue
+        if os.path.exists(f"/proc/{pid}"):
+            continue
+        _remove_cgroup_tree(os.path.join(parent, name), kill=False)
+
+
+def setup_cgroups(enabled=True, mounts=None, own=None):
+    """In the zygote, before its own namespaces: the folder under which each worker gets its cgroup.
+
+    Returns {"version": 1|2, "dirs": {controller: folder}} (v2: one folder under "unified"), or
+    {"version": None, "why": "..."} when no usable cgroup (as root or delegated) is found."""
+    if not enabled:
+        return {"version": None, "why": "cgroups disabled by configuration"}
+    try:  # ``mounts``, ``own``: for tests (a v2 tree where the machine has v1)
+        mounts = _cgroup_mounts() if mounts is None else mounts
+        own = _own_cgroups() if own is None else own
+    except OSError as exc:
+        return {"version": None, "why": f"cannot read the cgroup mounts: {exc}"}
+    name = f"{CGROUP_PREFIX}{os.getpid()}"
+    errors = []
+    if all(c in mounts["v1"] for c in CGROUP_CONTROLLERS):
+        made = {}
+        try:
+            for c in CGROUP_CONTROLLERS:
+                parent = mounts["v1"][c] + own.get(c, "/").rstrip("/")
+                sweep_stale_cgroups(parent)
+                os.mkdir(os.path.join(parent, name), 0o755)
+                made[c] = os.path.join(parent, name)
+            return {"version": 1, "dirs": made}
+        except OSError as exc:
+            for d in made.values():
+                _remove_cgroup_tree(d)
+            errors.append(f"v1: {exc}")
+    if mounts["v2"]:
+        parent = mounts["v2"] + own.get("", "/").rstrip("/")
+        folder = os.path.join(parent, name)
+        try:
+            available = set(_read(os.path.join(parent, "cgroup.controllers")).split())
+            missing = [c for c in CGROUP_CONTROLLERS if c not in available]
+            if missing:
+                raise OSError(95, f"controllers not delegated to {parent}: {', '.join(missing)}")
+            enabled_here = set(_read(os.path.join(parent, "cgroup.subtree_control")).split())
+            if not set(CGROUP_CONTROLLERS) <= enabled_here:
+                # fails (EBUSY) when the zygote's own cgroup holds processes and is not the root
+                _write(os.path.join(parent, "cgroup.subtree_control"),
+                       " ".join("+" + c for c in CGROUP_CONTROLLERS if c not in enabled_here))
+            sweep_stale_cgroups(parent)
+            os.mkdir(folder, 0o755)
+            _write(os.path.join(folder, "cgroup.subtree_control"), " ".join("+" + c for c in CGROUP_CONTROLLERS))
+            return {"version": 2, "dirs": {"unified": folder}}
+        except OSError as exc:
+            if os.path.isdir(folder):
+                _remove_cgroup_tree(folder)
+            errors.append(f"v2: {exc}")
+    if not errors:
+        errors.append("no cgroup hierarchy with the memory, pids and cpu controllers is mounted")
+    return {"version": None, "why": "; ".join(errors)}
+
+
+def join_cgroup(plan, name, memory_mb, processes, cpus):
+    """In a new worker (still root): make its own cgroup ``name`` in every folder of ``plan``, set
+    the limits, move this process into it. Its children are born in it."""
+    mem = memory_mb * 2**20
+    for c, base in plan["dirs"].items():
+        d = os.path.join(base, name)
+        os.makedirs(d, 0o755, exist_ok=True)  # exists: left by an earlier worker of this pid (its limits are reset)
+        if plan["version"] == 2:
+            _write(os.path.join(d, "memory.max"), mem)
+            try:
+                _write(os.path.join(d, "memory.swap.max"), 0)
+            except OSError:
+                pass  # no swap accounting
+            _write(os.path.join(d, "pids.max"), processes)
+            _write(os.path.join(d, "cpu.max"), f"{int(cpus * CPU_PERIOD_US)} {CPU_PERIOD_US}")
+        elif c == "memory":
+            _write(os.path.join(d, "memory.limit_in_bytes"), mem)
+            try:
+                _write(os.path.join(d, "memory.memsw.limit_in_bytes"), mem)
+            except OSError:
+                pass  # no swap accounting
+        elif c == "pids":
+            _write(os.path.join(d, "pids.max"), processes)
+        elif c == "cpu":
+            _write(os.path.join(d, "cpu.cfs_period_us"), CPU_PERIOD_US)
+            _write(os.path.join(d, "cpu.cfs_quota_us"), int(cpus * CPU_PERIOD_US))
+        _write(os.path.join(d, "cgroup.procs"), 0)  # 0: this process
+
+
+def worker_cgroup_done(plan, name):
+    """After the worker is gone: kill what is left in its cgroup, count its memory kills, remove it.
+    Returns the number of processes the kernel killed for memory (None if unknown)."""
+    if not plan or not plan.get("version"):
+        return None
+    oom = None
+    for c, base in plan["dirs"].items():
+        d = os.path.join(base, name)
+        if not os.path.isdir(d):
+            continue
+        if c in ("memory", "unified"):
+            try:
+                text = _read(os.path.join(d, "memory.events" if plan["version"] == 2 else "memory.oom_control"))
+                for line in text.splitlines():
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill":
+                        oom = int(value)
+            except (OSError, ValueError):
+                pass
+        if plan["version"] == 2 and os.path.exists(os.path.join(d, "cgroup.kill")):
+            try:
+                _write(os.path.join(d, "cgroup.kill"), 1)
+            except OSError:
+                pass
+        _remove_cgroup_tree(d)
+    return oom
+
+
+def remove_cgroups(plan):
+    """At the zygote's shutdown: its cgroup folders, with anything left in them."""
+    if plan and plan.get("version"):
+        for d in plan["dirs"].values():
+            _remove_cgroup_tree(d)
+
+
 # --------------------------------------------------------------------------------------- paths
 
 
@@ -573,6 +930,13 @@ def setup_child(cfg, keep_fds, report):
     # with a shared uid, RLIMIT_NPROC counts the user's other processes too: count them now, while
     # /proc still shows them all (an overestimate only loosens the limit)
     nproc = limits["processes"] + (0 if drop else _count_threads(uid))
+    # first: everything this worker and its children do is counted in its own cgroup
+    cgroup = cfg.get("cgroup") or {}
+    if cgroup.get("version"):
+        step("cgroup", lambda: join_cgroup(cgroup, f"w{pid}", limits["memory_mb"], limits["processes"],
+                                           limits.get("cpus", 1)))
+    else:
+        report["cgroup"] = False
     src_fd = os.open(cfg["staging"], os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
 
     new_root = cfg.get("new_root") if cfg.get("namespaces") else None
@@ -661,6 +1025,8 @@ def setup_child(cfg, keep_fds, report):
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # set after setuid, which clears it
     except OSError:
         pass
+    # keys of the grader's session keyring (and of earlier workers) are not this worker's
+    step("session_keyring", new_session_keyring)
 
     os.environ.clear()
     os.environ.update({"PATH": "/usr/bin:/bin", "HOME": workdir, "LANG": "C.UTF-8", **BLAS_ENV})
@@ -672,6 +1038,11 @@ def setup_child(cfg, keep_fds, report):
         signal.signal(sig, signal.SIG_IGN)
     for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM):
         signal.signal(sig, signal.SIG_DFL)
+    # last: the filter would stop the set-up above (mounts, the keyring); it holds from here on
+    if cfg.get("seccomp", True):
+        step("seccomp", install_seccomp)
+    else:
+        report["seccomp"] = False
     return workdir
 
 

@@ -135,6 +135,8 @@ def _kill_worker(pid, grace):
             return not stopped & set(isolation._proc_table())
     if result is None:
         result = _wait_worker(pid, 10.0)
+    # the worker's cgroup: whatever is still in it is killed; the kernel's memory kills are counted
+    oom_kills = isolation.worker_cgroup_done(CGROUPS, f"w{pid}")
     deadline = time.monotonic() + 2.0  # reap what was killed: the orphans are this process's children
     while True:
         _reap()
@@ -148,7 +150,8 @@ def _kill_worker(pid, grace):
     return {"ok": True, "status": status,
             "exitcode": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
             "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-            "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss, "left": left, "killed": killed}
+            "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss, "left": left, "killed": killed,
+            "oom_kills": oom_kills}
 
 
 def _worker_process(cfg, channel_fd, out_fd, w):
@@ -198,7 +201,7 @@ def _spawn(cfg, fds):
     r, w = os.pipe()  # worker -> zygote: its set-up report
     use_ns = bool(ZYGOTE_REPORT["mount_ns"] and cfg.get("namespaces", True))
     cfg = {**cfg, "sys_path": STDLIB + [CFG["numpy_site"]], "tmp_dirs": TMP_DIRS, "namespaces": use_ns,
-           "python_dirs": CFG.get("python_dirs", []),
+           "python_dirs": CFG.get("python_dirs", []), "cgroup": CGROUPS,
            "new_root": ZYGOTE_REPORT.get("root") if ZYGOTE_REPORT["allowlist_root"] else None,
            "root_keep": ZYGOTE_REPORT.get("root_keep", [])}
     a = os.fork()
@@ -255,6 +258,7 @@ def _spawn(cfg, fds):
 def _shutdown():
     for pid in list(WORKERS):
         _kill_worker(pid, 0)
+    isolation.remove_cgroups(CGROUPS)
 
 
 def _serve():
@@ -296,14 +300,18 @@ def _serve():
 
 
 if __name__ == "__main__":
-    PARENT = os.getppid()
+    PARENT = CFG.get("parent_pid") or os.getppid()
     try:
-        isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+        isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)  # the grader's end is this process's end
         isolation.prctl(isolation.PR_SET_CHILD_SUBREAPER, 1)
     except OSError:
         pass
+    if os.getppid() != PARENT:  # the grader ended before the signal was armed
+        os._exit(1)
     TMP_DIRS = isolation.world_writable_dirs()
     _t0 = time.perf_counter()
+    # per-worker cgroups: made before the zygote's own namespaces (a user namespace could not write them)
+    CGROUPS = isolation.setup_cgroups(CFG.get("cgroups", True))
     # what a worker's allowlist root holds besides the system folders: the Python installation, the
     # standard library and numpy's site directory (never this folder, the gradcheck package)
     ALLOWED = list(CFG.get("python_dirs", []))
@@ -314,6 +322,8 @@ if __name__ == "__main__":
     ZYGOTE_REPORT["setup_seconds"] = round(time.perf_counter() - _t0, 6)
     ZYGOTE_REPORT["numpy"] = numpy.__version__
     ZYGOTE_REPORT["pid"] = os.getpid()
+    ZYGOTE_REPORT["cgroup"] = {"version": CGROUPS.get("version"), "why": CGROUPS.get("why"),
+                               "dirs": CGROUPS.get("dirs", {})}
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     import gc
 
