@@ -1,13 +1,19 @@
 """The command line: a thin layer over gradcheck.batch and gradcheck.report."""
 from __future__ import annotations
 
-import json
 import sys
+
+if __name__ == "__main__":  # python -m gradcheck.cli: the working directory must not shadow a module
+    from . import _drop_working_directory
+    _drop_working_directory()
+
+import json  # noqa: E402
 from pathlib import Path
 
 import click
 
 from . import batch as _batch
+from .text import safe as _safe, terminal as _tty
 from .assignment import AssignmentError, assignment_schema, load_assignment
 from .formats import (FORMATS, GRADESCOPE_VISIBILITIES, gradescope_failure_results, prairielearn_failure_results,
                       to_gradescope, to_prairielearn)
@@ -91,12 +97,12 @@ def grade(submissions_dir, out_dir, assignment_file, seed, jobs, formats):
 
     def progress(row, done, total):
         secs = f"{row['seconds']:.1f}s" if row.get("seconds") is not None else "-"
-        click.echo(f"[{done:>{len(str(total))}}/{total}] {row['submission']:<24} "
+        click.echo(f"[{done:>{len(str(total))}}/{total}] {_tty(row['submission'], 200):<24} "
                    f"{_pts(row['score']):>6}/{_pts(row['max_score']):<5} {row['status']:<7} {secs}", err=True)
         if row["status"] == "error":
-            click.echo(f"    {row.get('message', '')}", err=True)
+            click.echo(f"    {_tty(row.get('message', ''), 2000)}", err=True)
             if row.get("traceback"):
-                click.echo("    " + row["traceback"].rstrip().replace("\n", "\n    "), err=True)
+                click.echo("    " + _safe(row["traceback"]).rstrip().replace("\n", "\n    "), err=True)
 
     try:
         rows = _batch.grade_class(submissions_dir, out_dir, assignment, seed=seed, jobs=jobs, progress=progress)
@@ -105,17 +111,18 @@ def grade(submissions_dir, out_dir, assignment_file, seed, jobs, formats):
     except _batch.GraderError as e:
         raise GraderFailure(str(e)) from None
 
-    width = max([10] + [len(r["submission"]) for r in rows])
+    names = {r["submission"]: _tty(r["submission"], 200) for r in rows}
+    width = max([10] + [len(n) for n in names.values()])
     click.echo(f"{'submission':<{width}}  {'score':>13}  status  points lost on")
     for r in rows:
-        click.echo(f"{r['submission']:<{width}}  {_pts(r['score']):>6} / {_pts(r['max_score']):<4}  "
-                   f"{r['status']:<6}  {_lost(r)}")
+        click.echo(f"{names[r['submission']]:<{width}}  {_pts(r['score']):>6} / {_pts(r['max_score']):<4}  "
+                   f"{r['status']:<6}  {_tty(_lost(r), 2000)}")
     graded = sorted(r["score"] for r in rows if r["status"] == "graded")
     if graded:
         import statistics
         click.echo(f"\n{len(rows)} submissions, {len(graded)} graded: mean {statistics.fmean(graded):.2f}, "
                    f"median {statistics.median(graded):g} (of {_pts(assignment.max_score)})")
-    errors = [r["submission"] for r in rows if r["status"] == "error"]
+    errors = [names[r["submission"]] for r in rows if r["status"] == "error"]
     if errors:
         click.echo(f"{len(errors)} submission(s) could not be graded (status error): {', '.join(errors[:20])}"
                    + (" ..." if len(errors) > 20 else ""), err=True)
@@ -145,7 +152,7 @@ def check(submission_dir, assignment_file, seed, show_all, out_dir):
     appear only as placeholders); --all prints the full report's content."""
     assignment = _load(assignment_file)
     if not any((submission_dir / f"{m}.py").exists() for m in ("gates", "graph", "mlp")):
-        click.echo(f"warning: {submission_dir} has none of gates.py, graph.py, mlp.py", err=True)
+        click.echo(f"warning: {_tty(submission_dir)} has none of gates.py, graph.py, mlp.py", err=True)
     if out_dir is not None:
         try:
             out_dir.mkdir(parents=True, exist_ok=True)  # the sandbox hides it: it must exist first
@@ -166,8 +173,8 @@ def check(submission_dir, assignment_file, seed, show_all, out_dir):
         click.echo(f"Report: {path}", err=True)
     if report["status"] == "error":
         if trace:
-            click.echo(trace.rstrip(), err=True)
-        raise GraderFailure("the grader could not grade this submission: " + report.get("message", ""))
+            click.echo(_safe(trace).rstrip(), err=True)
+        raise GraderFailure("the grader could not grade this submission: " + _tty(report.get("message", "")))
 
 
 @main.command()

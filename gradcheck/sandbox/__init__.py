@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 
+from .. import text as _text
 from .inside import isolation, protocol
 
 __all__ = ["Limits", "Sandbox", "Session", "CallResult", "Output", "SandboxError"]
@@ -122,7 +123,7 @@ class CallResult:
 class Output:
     """Captured stdout+stderr of a session's workers (never parsed: shown to people only)."""
 
-    text: str  #: the first output_kb of it, decoded as UTF-8 with replacement
+    text: str  #: the first output_kb of it, decoded as UTF-8 with replacement, control characters escaped
     total_bytes: int  #: everything written, counted
     truncated: bool  #: total_bytes is more than what ``text`` holds
 
@@ -176,7 +177,8 @@ class _OutputCollector:
         with self.lock:
             if self.read_fd is not None:
                 self._drain()
-            return Output(bytes(self.buf).decode("utf-8", "replace"), self.total, self.total > len(self.buf))
+            return Output(_text.safe(bytes(self.buf).decode("utf-8", "replace"), None), self.total,
+                          self.total > len(self.buf))
 
     def close(self):
         if self.write_fd is not None:
@@ -725,6 +727,7 @@ class Session:
                 while True:
                     body = self._recv(w.sock, deadline)
                     reply, reply_arrays = protocol.decode(body)
+                    reply = _text.safe_tree(reply)  # student text is made safe where it arrives
                     if progress and "_progress" in reply and len(seen) < 16:
                         seen.append(reply)
                         continue

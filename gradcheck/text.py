@@ -1,0 +1,95 @@
+"""Text a student influences: made safe where it arrives, escaped where it is shown to people.
+
+One module owns the rule. Every string a student can influence (folder names, exception messages,
+captured prints, counterexamples, class names in replies) passes through :func:`safe` when it enters
+the trusted side, and through :func:`terminal` or :func:`markdown_cell` when it is written for a
+person to read.
+
+- ``safe(text, limit)``: any value -> ``str`` that can always be encoded as UTF-8 and carries no
+  control characters: lone surrogates (from ``\\udXXX`` escapes in a reply's JSON, or a non-UTF-8 file
+  name decoded with ``surrogateescape``) become ``\\udXXX`` as text, control characters other than
+  newline and tab (ESC, CR, backspace, BEL, C1 controls such as CSI) and the Unicode
+  direction overrides become visible escapes (``\\x1b``, ``\\r``, ``\\u202e``), and the text is cut to
+  ``limit`` characters, saying how much was cut. ``safe`` of a safe text is the same text.
+- ``safe_tree(obj, limit)``: the same for every string (keys too) of a JSON value.
+- ``terminal(text)``: one line for a terminal: ``safe`` and newlines/tabs shown as ``\\n``/``\\t``
+  (a name cannot start a forged line).
+- ``markdown_cell(text)``: a Markdown table cell (GitHub-flavoured): ``terminal`` plus escaping of
+  ``|``, backslash, HTML and emphasis characters, so a folder named ``x | 100 / 100 | graded |``
+  stays one cell.
+
+Nothing here decides what a student may see; it only makes what is shown harmless.
+"""
+from __future__ import annotations
+
+import re
+
+__all__ = ["MAX_CHARS", "markdown_cell", "safe", "safe_tree", "terminal"]
+
+#: Default cap of one string from a student (exception texts, messages, names); captured output
+#: has its own, smaller cap (``output_kb``).
+MAX_CHARS = 20_000
+
+# C0 controls except \t and \n, DEL, C1 controls, lone surrogates, bidi embeddings/overrides/isolates,
+# line and paragraph separators, BOM/zero-width no-break space
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+_NAMED = {"\r": "\\r", "\x1b": "\\x1b", "\x08": "\\b", "\x07": "\\a", "\x0c": "\\f", "\x0b": "\\v", "\x00": "\\0"}
+
+
+def _escape(m) -> str:
+    ch = m.group()
+    named = _NAMED.get(ch)
+    if named:
+        return named
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe(text, limit: int | None = MAX_CHARS) -> str:
+    """``text`` (any value; ``str()`` of it) made safe to store and show: see the module docstring."""
+    if not isinstance(text, str):
+        if isinstance(text, (bytes, bytearray)):
+            text = bytes(text).decode("utf-8", "backslashreplace")
+        else:
+            try:
+                text = str(text)
+            except Exception as e:  # noqa: BLE001 - a value whose __str__ raises is still shown
+                text = f"<unprintable {type(text).__name__}: {type(e).__name__}>"
+    if limit is not None and len(text) > 4 * limit + 64:
+        text = text[:4 * limit + 64]  # escaping may lengthen; never work on more than needed
+    if "\r\n" in text:
+        text = text.replace("\r\n", "\n")
+    text = _UNSAFE.sub(_escape, text)
+    if limit is not None and len(text) > limit:
+        keep = max(limit - 40, 10)
+        text = text[:keep].rstrip("\\") + f"... [{len(text) - keep} more characters]"
+    return text
+
+
+def safe_tree(obj, limit: int | None = MAX_CHARS):
+    """A JSON value (dicts, lists, strings, numbers) with every string made ``safe``; other values
+    are returned as they are. Containers are rebuilt only where a string changed."""
+    if isinstance(obj, str):
+        if obj.isascii() and obj.isprintable() and (limit is None or len(obj) <= limit):
+            return obj  # the common case, fast
+        return safe(obj, limit)
+    if isinstance(obj, dict):
+        return {safe_tree(k, limit) if isinstance(k, str) else k: safe_tree(v, limit) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [safe_tree(v, limit) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(safe_tree(v, limit) for v in obj)
+    return obj
+
+
+def terminal(text, limit: int | None = MAX_CHARS) -> str:
+    """One line for a terminal: ``safe`` text with newlines and tabs shown as ``\\n`` and ``\\t``."""
+    return safe(text, limit).replace("\n", "\\n").replace("\t", "\\t")
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
+
+
+def markdown_cell(text, limit: int | None = 300) -> str:
+    """A cell of a GitHub-flavoured Markdown table that shows ``text`` literally, on one line."""
+    return _MD_SPECIAL.sub(r"\\\1", terminal(text, limit))
