@@ -104,5 +104,6 @@ def test_usage_errors(tmp_path, workdir):
     assert p.returncode == 4 and "is not a folder" in p.stderr
     bad = tmp_path / "course.toml"
     bad.write_text('name = "x"\n[[checks]]\nid = "mlp.trian"\npoints = 1\nvisibility = "visible"\n')
-    p = pytest_run(workdir, f"--gradcheck-submission={tmp_path}", f"--gradcheck-assignment={bad}")
+    (tmp_path / "sub").mkdir()
+    p = pytest_run(workdir, f"--gradcheck-submission={tmp_path / 'sub'}", f"--gradcheck-assignment={bad}")
     assert p.returncode == 4 and "did you mean 'mlp.train'" in p.stderr
