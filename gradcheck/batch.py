@@ -268,8 +268,9 @@ class _Runner:
             while (queue or inflight) and not broken:
                 while queue and len(inflight) < jobs:
                     try:
+                        where = os.path.abspath(queue[0])  # before neutral_start changes folder
                         with neutral_start(self.start_dir):  # submit starts the grader processes
-                            fut = pool.submit(_grade_in_worker, os.path.abspath(queue[0]), seed)
+                            fut = pool.submit(_grade_in_worker, where, seed)
                     except BrokenProcessPool:
                         broken = True
                         break
