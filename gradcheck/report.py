@@ -541,7 +541,7 @@ def gradebook_csv(rows, *, assignment=None) -> str:
     w.writerow([csv_safe(h) for h in ["submission", "score", "max_score", "status", *ids]])
     for r in rows:
         checks = r.get("checks", {})
-        w.writerow([csv_safe(r["submission"]), _num(r["score"]), _num(r["max_score"]), csv_safe(r["status"]),
+        w.writerow([csv_safe(_text.safe(r["submission"], 500)), _num(r["score"]), _num(r["max_score"]), csv_safe(r["status"]),
                     *(_num(checks[cid]["score"]) if cid in checks else "" for cid in ids)])
     return buf.getvalue()
 
