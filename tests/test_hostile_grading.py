@@ -40,6 +40,8 @@ NOT_EARNED = {
     "sneaky_reference": ["gates.ExpGate.forward"],
     "sibling": None,
     "disk_filler": None,
+    "control_characters": ["gates.AddGate.forward"],
+    "large_replies": ["gates.AddGate.forward", "gates.MultiplyGate.forward"],
 }
 INNOCENT = {"correct": ROOT / "reference", "victim": ROOT / "submissions" / "swapped-multiply"}
 
