@@ -191,6 +191,33 @@ def schema(which):
     click.echo(json.dumps(assignment_schema() if which == "assignment" else report_schema(), indent=2))
 
 
+@main.command(epilog=EXIT_CODES)
+@click.option("--student", "student", is_flag=True, required=True,
+              help="Make the student build (the only kind there is; required so the command says what it makes).")
+@click.argument("assignment_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@_seed_option
+def pack(student, assignment_file, out_dir, seed):
+    """Make what students install to check their work: OUT_DIR, a source tree (pip install OUT_DIR).
+
+    It holds the tool and ASSIGNMENT_FILE's visible checks with their expected values recorded on
+    fixed inputs (from the reference solution, with this seed), and no reference code, no hidden or
+    after-due-date check, nothing that names them. See gradcheck/pack.py."""
+    try:
+        from .pack import PackError, build_student
+    except ImportError:
+        raise GraderFailure("this is a student build of gradcheck: it cannot make student builds") from None
+    try:
+        summary = build_student(assignment_file, out_dir, seed=seed)
+    except PackError as e:
+        raise GraderFailure(str(e)) from None
+    except _batch.GraderError as e:
+        raise GraderFailure(str(e)) from None
+    click.echo(f"Student build: {summary['out']}/ ({summary['visible']} visible checks, {summary['withheld']} "
+               f"withheld and left out, {summary['recorded']} recorded reference results, seed {summary['seed']})")
+    click.echo(f"Students install it with: pip install {summary['out']}")
+
+
 def _run_in_container(*args):
     try:
         grade_in_container(*args, echo=click.echo)

@@ -10,6 +10,7 @@ import numpy as np
 from . import __version__
 from .checks import gates, graph, mlp
 from .checks.common import Result
+from .replay import NotRecorded
 
 PARTS = (gates, graph, mlp)
 
@@ -74,7 +75,11 @@ def run_checks(session_a, session_b, assignment, seed, missing=()) -> dict[str, 
     wanted = {c.id for c in assignment.checks}
     results = {}
     for part in PARTS:
-        results.update(part.run(ctx, wanted))
+        try:
+            results.update(part.run(ctx, wanted))
+        except NotRecorded as exc:  # only in a student build (gradcheck pack --student): no expected values
+            prefix = part.__name__.rsplit(".", 1)[-1] + "."
+            results.update({i: Result(i, "error", str(exc)) for i in wanted if i.startswith(prefix)})
     return results
 
 
