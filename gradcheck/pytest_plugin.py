@@ -132,6 +132,20 @@ def _refuse(state_folder, why):
     raise pytest.UsageError(REFUSAL.format(folder=terminal(str(state_folder)), why=terminal(why)))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    """Refuse before pytest imports any conftest.py when its rootdir or ini file is in the submission
+    (the usual case: pytest started inside the submission folder)."""
+    folder = getattr(early_config.known_args_namespace, "gradcheck_submission", None)
+    if not folder or not os.path.isdir(folder):
+        return
+    real = Path(os.path.realpath(folder))
+    if _inside(early_config.rootpath, real):
+        _refuse(folder, f"pytest's rootdir {str(early_config.rootpath)!r} is inside the submission")
+    if _inside(early_config.inipath, real):
+        _refuse(folder, f"pytest's ini file {str(early_config.inipath)!r} is in the submission")
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "gradcheck: a check of the gradcheck grader (added by --gradcheck-submission)")
     folder = config.getoption("--gradcheck-submission", default=None)

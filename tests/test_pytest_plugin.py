@@ -167,9 +167,13 @@ def test_refuses_inside_a_submission_with_conftest_ini_and_plugin(tmp_path, extr
     (sub / "lenient.toml").write_text(LENIENT)
     (sub / "pytest.ini").write_text("[pytest]\npythonpath = .\naddopts = -p mallory_plugin "
                                     "--gradcheck-assignment=lenient.toml\n")
+    (sub / "numpy.py").write_text(f"open({str(marker)!r}, 'a').write('numpy.py imported\\n')\n")
     p = pytest_run(sub, "--gradcheck-submission=.", *extra)
     _refused(p)
-    assert "student test file imported" not in (marker.read_text() if marker.exists() else "")
+    ran = marker.read_text() if marker.exists() else ""
+    # refused before pytest imports the submission's conftest.py; its ini's -p plugin is imported by
+    # pytest before any plugin can act (hence: never run pytest inside the submission)
+    assert "student test file imported" not in ran and "numpy.py imported" not in ran and "conftest ran" not in ran
 
 
 def test_refuses_a_conftest_of_the_submission_loaded_as_an_argument(tmp_path, workdir):
