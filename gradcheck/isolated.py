@@ -1,6 +1,7 @@
 """Grading from a process that may have loaded untrusted files (pytest): in a fresh interpreter.
 
-``run(request)`` starts ``python -I -m gradcheck.isolated`` in an empty private folder (``-I``: no
+``run(request)`` starts ``python -I`` (running :func:`main` of the gradcheck this module belongs to)
+in an empty private folder (``-I``: no
 PYTHONPATH, no user site, no working directory on ``sys.path``), sends it one JSON request on stdin
 and returns its JSON answer. The child loads the assignment and grades with the real grader and
 sandbox; the caller imports nothing of the grader (no numpy, no jsonschema, no reference) and so
@@ -23,6 +24,12 @@ import tempfile
 __all__ = ["IsolatedError", "run"]
 
 
+# the folder this gradcheck was imported from (an installed package's site-packages, or a checkout or
+# student build that is not installed): the child imports the same gradcheck, and nothing else of it
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_START = "import sys; sys.path.insert(0, sys.argv[1]); from gradcheck.isolated import main; main()"
+
+
 class IsolatedError(RuntimeError):
     """The child could not answer (it crashed, timed out or wrote something that is not an answer)."""
 
@@ -32,7 +39,7 @@ def run(request: dict, timeout: float = 600.0) -> dict:
     with tempfile.TemporaryDirectory(prefix="gradcheck-isolated-") as cwd:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         try:
-            p = subprocess.run([sys.executable, "-I", "-m", "gradcheck.isolated"], input=json.dumps(request),
+            p = subprocess.run([sys.executable, "-I", "-c", _START, _ROOT], input=json.dumps(request),
                                capture_output=True, text=True, encoding="utf-8", errors="replace", cwd=cwd,
                                env=env, timeout=timeout)
         except subprocess.TimeoutExpired:
