@@ -30,9 +30,10 @@ __all__ = ["MAX_CHARS", "markdown_cell", "safe", "safe_tree", "terminal"]
 #: has its own, smaller cap (``output_kb``).
 MAX_CHARS = 20_000
 
-# C0 controls except \t and \n, DEL, C1 controls, lone surrogates, bidi embeddings/overrides/isolates,
-# line and paragraph separators, BOM/zero-width no-break space
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+# C0 controls except \t and \n, DEL, C1 controls, lone surrogates, bidi marks/embeddings/overrides/
+# isolates, zero-width characters, line and paragraph separators, BOM/zero-width no-break space
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e"
+                     "\u2060-\u2064\u2066-\u2069\ufeff]")
 _NAMED = {"\r": "\\r", "\x1b": "\\x1b", "\x08": "\\b", "\x07": "\\a", "\x0c": "\\f", "\x0b": "\\v", "\x00": "\\0"}
 
 

@@ -60,6 +60,7 @@ STARTS = {
     "console script": lambda: [_console_script()],
     "python -m gradcheck": lambda: [sys.executable, "-m", "gradcheck"],
     "python -m gradcheck.cli": lambda: [sys.executable, "-m", "gradcheck.cli"],
+    "python -I -m gradcheck": lambda: [sys.executable, "-I", "-m", "gradcheck"],
 }
 
 
@@ -98,3 +99,19 @@ def test_working_directory_is_left_out_of_the_grader_processes_path(tmp_path, mo
     # gradcheck imported from the working directory (a source checkout): that entry stays
     monkeypatch.chdir(REPO)
     assert _without_working_directory([str(REPO), "/x"]) == [str(REPO), "/x"]
+
+
+@pytest.mark.parametrize("start", ["console script", "python -I -m gradcheck"])
+def test_a_submission_named_gradcheck(course, tmp_path, start):
+    """A submission folder named like the grader's own package. (Plain ``python -m gradcheck`` in its
+    parent folder would import it: Python imports the package named on its command line before any
+    of gradcheck's code runs; the README says to use the console script or ``python -I -m``.)"""
+    root, marker = course
+    (_submission(root / "gradcheck") / "__init__.py").write_text(POISON.format(marker=str(marker), name="gradcheck"))
+    out = tmp_path / "reports"
+    p = subprocess.run([*STARTS[start](), "grade", ".", "--out", str(out)], cwd=root, env=_env(),
+                       capture_output=True, text=True, timeout=300)
+    assert not marker.exists(), marker.read_text()
+    assert p.returncode == 0, p.stdout + p.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert {s["submission"]: s["score"] for s in summary["submissions"]}["gradcheck"] == 100.0
