@@ -69,17 +69,48 @@ def safe(text, limit: int | None = MAX_CHARS) -> str:
 
 def safe_tree(obj, limit: int | None = MAX_CHARS):
     """A JSON value (dicts, lists, strings, numbers) with every string made ``safe``; other values
-    are returned as they are. Containers are rebuilt only where a string changed."""
+    are returned as they are. Containers are rebuilt only where a string changed (the usual reply
+    holds nothing to change, and is returned as it is)."""
+    return _tree(obj, limit)
+
+
+def json_is_safe(data: bytes, limit: int | None = MAX_CHARS) -> bool:
+    """Whether every string of this JSON text is already safe (so ``safe_tree`` of it would change
+    nothing): ASCII only, no escape at all (JSON must escape control characters, so none is there),
+    no string longer than ``limit``. A quick test in C, for the common reply."""
+    if not data.isascii() or b"\\" in data:
+        return False
+    return limit is None or len(data) <= limit or (_LONG_STRING.get(limit) or _long(limit)).search(data) is None
+
+
+_LONG_STRING = {}
+
+
+def _long(limit):
+    pattern = _LONG_STRING[limit] = re.compile(b'"[^"]{%d,}"' % (limit + 1))
+    return pattern
+
+
+def _tree(obj, limit):
     if isinstance(obj, str):
         if obj.isascii() and obj.isprintable() and (limit is None or len(obj) <= limit):
             return obj  # the common case, fast
         return safe(obj, limit)
     if isinstance(obj, dict):
-        return {safe_tree(k, limit) if isinstance(k, str) else k: safe_tree(v, limit) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [safe_tree(v, limit) for v in obj]
-    if isinstance(obj, tuple):
-        return tuple(safe_tree(v, limit) for v in obj)
+        out = None
+        for i, (k, v) in enumerate(obj.items()):
+            k2 = _tree(k, limit) if isinstance(k, str) else k
+            v2 = _tree(v, limit) if isinstance(v, (str, dict, list, tuple)) else v
+            if out is None and (k2 is not k or v2 is not v):
+                out = dict(list(obj.items())[:i])
+            if out is not None:
+                out[k2] = v2
+        return obj if out is None else out
+    if isinstance(obj, (list, tuple)):
+        items = [_tree(v, limit) if isinstance(v, (str, dict, list, tuple)) else v for v in obj]
+        if all(a is b for a, b in zip(items, obj)):
+            return obj
+        return items if isinstance(obj, list) else tuple(items)
     return obj
 
 
