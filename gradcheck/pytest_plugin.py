@@ -18,8 +18,9 @@ interpreter (``python -I`` started in an empty folder, :mod:`gradcheck.isolated`
 only in that grader's sandbox workers) and imports nothing of the grader here. It refuses to run (a
 usage error, exit status 4, nothing graded) when pytest has loaded something of the submission:
 pytest's rootdir or ini file inside the submission folder, a conftest.py or plugin module from it,
-any module imported from it, or an assignment file inside it. Nothing inside the submission is
-collected as a test. The safe way to run it, in CI or in a GitHub Classroom repository (where the
+any module imported from it, a folder holding it on ``sys.path`` (``python -m pytest`` run from the
+folder that holds the submission), or an assignment file inside it. A grading run collects no test
+file at all (neither the submission's nor a classmate's): the checks are its only items. The safe way to run it, in CI or in a GitHub Classroom repository (where the
 submission is the checked-out repository)::
 
     cd "$(mktemp -d)" && python -I -m pytest -p gradcheck.pytest_plugin --gradcheck-submission="$SUBMISSION"
@@ -120,6 +121,13 @@ def _loaded_from(config, folder: Path):
         if isinstance(file, str) and _inside(file, folder):
             kind = "conftest.py" if os.path.basename(file) == "conftest.py" else "plugin"
             return f"a {kind} from the submission was loaded ({file!r})"
+    here = os.path.realpath(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    for entry in list(sys.path):
+        real = os.path.realpath(entry or ".")
+        if real != here and (Path(real) == folder or Path(real) in folder.parents):
+            return (f"{real!r}, which holds the submission, is on sys.path (python -m pytest puts the working "
+                    "directory there, and pytest a conftest.py's folder): files next to the submission can be "
+                    "imported in place of real modules")
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
         if isinstance(file, str) and _inside(file, folder):
@@ -181,9 +189,9 @@ def pytest_configure(config):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_ignore_collect(collection_path, config):
-    """Nothing inside the submission is collected: its test files and conftest.py never load."""
-    state = config.stash.get(_STATE, None)
-    if state is not None and _inside(collection_path, state.submission):
+    """A grading run collects no file: the submission's test files and conftest.py never load, nor
+    those of any other folder (a classmate's, in a course folder); the checks are its only items."""
+    if config.stash.get(_STATE, None) is not None:
         return True
     return None
 

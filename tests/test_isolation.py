@@ -115,3 +115,30 @@ def test_a_submission_named_gradcheck(course, tmp_path, start):
     assert p.returncode == 0, p.stdout + p.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert {s["submission"]: s["score"] for s in summary["submissions"]}["gradcheck"] == 100.0
+
+
+def test_pytest_plugin_from_the_course_folder(course, tmp_path):
+    """The pytest plugin from the course folder (its numpy.py, jsonschema.py, click.py and
+    stdlib-named submission folders next to the graded one). ``python -m pytest`` puts that folder
+    first on sys.path, and pytest itself then imports a folder named ``selectors`` before any plugin
+    runs (Python's rule, not gradcheck's); without such a folder the plugin refuses and says how to
+    run it. ``python -I -m pytest`` (the documented way)
+    imports nothing of the folder, and the correct submission keeps full marks on the visible checks."""
+    root, marker = course
+    args = ["-m", "pytest", "-p", "gradcheck.pytest_plugin", "-p", "no:cacheprovider", "--gradcheck-submission=correct",
+            "-q"]
+    p = subprocess.run([sys.executable, *args], cwd=root, env=_env(), capture_output=True, text=True, timeout=300)
+    # here the poisoned "selectors" breaks pytest itself, before any plugin; without it, the plugin refuses
+    assert p.returncode != 0 and " passed" not in p.stdout, p.stdout + p.stderr
+    marker.unlink(missing_ok=True)
+    poisons = {p: p.read_text() for p in root.rglob("*.py") if "poisoned" in p.read_text()}
+    for path in poisons:
+        path.rename(path.with_suffix(".off"))
+    p = subprocess.run([sys.executable, *args], cwd=root, env=_env(), capture_output=True, text=True, timeout=300)
+    assert p.returncode == 4 and "python -I -m pytest" in p.stderr, p.stdout + p.stderr
+    for path in poisons:
+        path.with_suffix(".off").rename(path)
+    p = subprocess.run([sys.executable, "-I", *args], cwd=root, env=_env(), capture_output=True, text=True, timeout=300)
+    assert not marker.exists(), marker.read_text()
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "90 / 90 points" in p.stdout

@@ -18,10 +18,11 @@ VISIBLE = [c.id for c in A.checks if is_shown(c.visibility)]
 WITHHELD = [c.id for c in A.checks if not is_shown(c.visibility)]
 
 
-def pytest_run(cwd, *args, timeout=180):
+def pytest_run(cwd, *args, timeout=180, python_flags=()):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "gradcheck.pytest_plugin", "-p", "no:cacheprovider",
-                           *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, *python_flags, "-m", "pytest", "-p", "gradcheck.pytest_plugin",
+                           "-p", "no:cacheprovider", *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 @pytest.fixture
@@ -190,9 +191,10 @@ def test_refuses_an_assignment_file_inside_the_submission(tmp_path, workdir):
 
 
 def test_course_folder_with_a_classmates_conftest_and_test_files(tmp_path):
-    """From a course folder: the submission's test files are not collected, and a classmate's
-    conftest.py (which patches numpy and gradcheck in the pytest process) cannot change the grade,
-    because grading happens in a separate isolated interpreter."""
+    """From a course folder holding a classmate's conftest.py (which patches numpy and gradcheck in
+    the pytest process) and the submission's own test file and numpy.py: refused (the conftest ran
+    in the pytest process), and nothing of the submission ran. From an empty folder the same
+    submission gets full marks: grading happens in a separate isolated interpreter."""
     marker = tmp_path / "marker"
     course = tmp_path / "course"
     course.mkdir()
@@ -201,11 +203,16 @@ def test_course_folder_with_a_classmates_conftest_and_test_files(tmp_path):
     (sub / "numpy.py").write_text(f"open({str(marker)!r}, 'a').write('alice numpy imported\\n')\n"
                                   "raise ImportError('poison')\n")
     (course / "conftest.py").write_text(SABOTAGE.format(marker=str(marker)))
+    _refused(pytest_run(course, "--gradcheck-submission=alice", "-q"))
+    assert marker.read_text() == "classmate conftest ran\n"   # nothing of alice's ran here
+    (course / "bob").mkdir()
+    (course / "bob" / "test_bob.py").write_text(TEST_FILE.format(marker=str(marker)))
+    (course / "conftest.py").unlink()
     junit = tmp_path / "junit.xml"
-    p = pytest_run(course, "--gradcheck-submission=alice", f"--junitxml={junit}", "-q")
+    p = pytest_run(course, f"--gradcheck-submission={sub}", f"--junitxml={junit}", "-q", python_flags=["-I"])
     assert p.returncode == 0, p.stdout + p.stderr
     assert f"{len(VISIBLE)} passed" in p.stdout and "90 / 90 points" in p.stdout
-    assert marker.read_text() == "classmate conftest ran\n"   # nothing of alice's ran here
+    assert marker.read_text() == "classmate conftest ran\n"   # no test file was collected
     assert sorted(_outcomes(junit)) == sorted(VISIBLE)
 
 
