@@ -288,8 +288,9 @@ def prune_package(root: Path, ids) -> list:
 
 # --- the build ---------------------------------------------------------------------------------------
 
-def _visible_toml(text: str, visible_ids) -> str:
-    """The assignment file with only the visible checks' [[checks]] blocks, without comments."""
+def _visible_toml(text: str, visible_ids, withheld_ids=()) -> str:
+    """The assignment file with only the visible checks' [[checks]] blocks, without comments, and
+    without the settings of withheld checks (a key naming one, e.g. ``train_steps`` for ``mlp.train``)."""
     parts = re.split(r"(?m)^(?=\[\[checks\]\]\s*$)", text)
     head, blocks = parts[0], parts[1:]
     kept = []
@@ -302,7 +303,17 @@ def _visible_toml(text: str, visible_ids) -> str:
             kept.append(body)
         kept.append(rest)
     out = head + "".join(kept)
-    lines = [_without_comment(line) for line in out.splitlines()]
+    names = {cid.rsplit(".", 1)[-1] for cid in withheld_ids}
+    lines, table = [], None
+    for line in out.splitlines():
+        line = _without_comment(line)
+        header = re.match(r"\s*\[([^\[\]]+)\]\s*$", line)
+        if header or line.strip().startswith("[["):
+            table = header.group(1).strip() if header else None
+        key = re.match(r"\s*([A-Za-z0-9_-]+)\s*=", line)
+        if table == "settings" and key and any(n in key.group(1) for n in names):
+            continue
+        lines.append(line)
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 
 
@@ -370,7 +381,8 @@ def build_student(assignment_file, out_dir, *, seed=0, submissions=None, grade_o
         (ref / f"{m}.py").write_text(STUB_MODULE.format(module=m, lines="\n".join(lines)))
     (pkg / "sandbox" / "inside" / "standin_gates.py").write_text(STANDIN_STUB)
     (pkg / "assignment" / "default.toml").write_text(
-        _visible_toml(Path(assignment.path).read_text(encoding="utf-8"), {c.id for c in visible}), encoding="utf-8")
+        _visible_toml(Path(assignment.path).read_text(encoding="utf-8"), {c.id for c in visible}, absent),
+        encoding="utf-8")
     pruned = prune_package(pkg, absent)
     packages = sorted(".".join(p.relative_to(out).parts[:-1]) for p in pkg.rglob("__init__.py"))
     (out / "pyproject.toml").write_text(PYPROJECT.format(version=__version__, assignment=assignment.name,
