@@ -78,7 +78,7 @@ def json_is_safe(data: bytes, limit: int | None = MAX_CHARS) -> bool:
     """Whether every string of this JSON text is already safe (so ``safe_tree`` of it would change
     nothing): ASCII only, no escape at all (JSON must escape control characters, so none is there),
     no string longer than ``limit``. A quick test in C, for the common reply."""
-    if not data.isascii() or b"\\" in data:
+    if not data.isascii() or b"\\" in data or b"\x7f" in data:  # DEL may stand unescaped in JSON
         return False
     return limit is None or len(data) <= limit or (_LONG_STRING.get(limit) or _long(limit)).search(data) is None
 

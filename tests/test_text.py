@@ -174,7 +174,7 @@ def test_gradescope_results_written_despite_surrogates(hostile_class, tmp_path):
 def test_json_is_safe_is_the_quick_test_of_safe_tree():
     import json as _json
     for value in [{"a": "x", "b": [1, 2.5, None]}, {"a": "\x1b"}, {"k\u202e": 1}, {"a": "é"}, {"a": "x" * 30_000},
-                  {"a": ["x"] * 30_000}, {"a": "\ud800"}, {"a": 'quote " and \\ backslash'}]:
+                  {"a": ["x"] * 30_000}, {"a": "\ud800"}, {"a": 'quote " and \\ backslash'}, {"a": "del \x7f"}]:
         for ensure_ascii in (True, False):
             try:
                 data = _json.dumps(value, ensure_ascii=ensure_ascii).encode("utf-8")
@@ -182,3 +182,4 @@ def test_json_is_safe_is_the_quick_test_of_safe_tree():
                 continue
             if text.json_is_safe(data):
                 assert text.safe_tree(_json.loads(data)) == _json.loads(data), value
+    assert not text.json_is_safe(b'{"a": "del \x7f"}')
