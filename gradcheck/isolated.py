@@ -63,7 +63,9 @@ def _answer(request: dict) -> dict:
     except AssignmentError as e:
         return {"ok": False, "usage": str(e)}
     if request["op"] == "plan":
+        from .replay import recorded_seed
         return {"ok": True, "timeout": 3 * float(assignment.limits.get("submission_seconds", 120)) + 60,
+                "seed": recorded_seed(),
                 "checks": [{"id": c.id, "points": float(c.points), "visibility": c.visibility,
                             "shown": is_shown(c.visibility)} for c in assignment.checks]}
     import dataclasses

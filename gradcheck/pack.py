@@ -364,6 +364,7 @@ def build_student(assignment_file, out_dir, *, seed=0, submissions=None, grade_o
         examples = Path(importlib.import_module("gradcheck.reference").__file__).resolve().parent.parent / "submissions"
         submissions = sorted(p for p in examples.iterdir() if p.is_dir()) if examples.is_dir() else []
     store, api, reports = record(shown, seed, submissions, grade_one=grade_one)
+    store.seed = int(seed)
 
     src = Path(__file__).resolve().parent
     pkg = out / "gradcheck"

@@ -55,8 +55,9 @@ def pytest_addoption(parser):
                     help="grade this submission folder (gates.py, graph.py, mlp.py): one test per visible check")
     group.addoption("--gradcheck-assignment", metavar="FILE", default=None,
                     help="assignment TOML file (default: the packaged backprop assignment)")
-    group.addoption("--gradcheck-seed", metavar="N", type=int, default=0,
-                    help="seed of the checks' random inputs (default 0, as the grader's default)")
+    group.addoption("--gradcheck-seed", metavar="N", type=int, default=None,
+                    help="seed of the checks' random inputs (default 0, as the grader's default; in a student "
+                         "build, the seed its expected values were recorded with)")
 
 
 class _Check:
@@ -171,7 +172,7 @@ def pytest_configure(config):
     if why is not None:
         _refuse(path, why)
     seed = config.getoption("--gradcheck-seed")
-    if seed < 0:
+    if seed is not None and seed < 0:
         raise pytest.UsageError("--gradcheck-seed: expected an integer >= 0")
     from .isolated import IsolatedError, run
     if assignment_file:
@@ -182,6 +183,8 @@ def pytest_configure(config):
         raise pytest.UsageError(f"gradcheck: the grader could not start: {terminal(e)}") from None
     if not plan.get("ok"):
         raise pytest.UsageError(f"--gradcheck-assignment: {plan.get('usage')}")
+    if seed is None:
+        seed = int(plan.get("seed", 0))
     checks = [_Check(c["id"], c["points"], c["visibility"]) for c in plan["checks"] if c["shown"]]
     withheld = [_Check(c["id"], c["points"], c["visibility"]) for c in plan["checks"] if not c["shown"]]
     config.stash[_STATE] = _State(real, assignment_file, seed, checks, withheld, plan.get("timeout", 600))

@@ -23,7 +23,8 @@ import struct
 
 import numpy as np
 
-__all__ = ["NOT_RECORDED", "NotRecorded", "Proxy", "Recording", "load_answers", "make_function", "make_proxy"]
+__all__ = ["NOT_RECORDED", "NotRecorded", "Proxy", "Recording", "load_answers", "make_function", "make_proxy",
+           "recorded_seed"]
 
 NOT_RECORDED = ("can only be checked by your course's grader: this local build of gradcheck has no expected "
                 "values for these inputs (they depend on your own results, or another seed); this says "
@@ -125,8 +126,9 @@ class Recording:
     """Where a recording stand-in stores results (``answers``: hex key -> stored result), or where a
     replaying one finds them."""
 
-    def __init__(self, answers=None):
+    def __init__(self, answers=None, seed=None):
         self.answers = dict(answers or {})
+        self.seed = seed  #: the seed the results were recorded with
         self.real = {}    # qualified name -> the real class or function (recording only)
         self.recording = False
 
@@ -142,14 +144,27 @@ class Recording:
         return _load(stored)
 
     def dumps(self) -> str:
-        return json.dumps({"format": 1, "answers": self.answers}, sort_keys=True, separators=(",", ":"))
+        return json.dumps({"format": 1, "seed": self.seed, "answers": self.answers}, sort_keys=True,
+                          separators=(",", ":"))
 
 
 def load_answers(text: str) -> Recording:
     data = json.loads(text)
     if not isinstance(data, dict) or data.get("format") != 1:
         raise ValueError("not a gradcheck answers file")
-    return Recording(data["answers"])
+    return Recording(data["answers"], data.get("seed"))
+
+
+def recorded_seed(default: int = 0) -> int:
+    """The seed a student build recorded its results with (its default seed); ``default`` elsewhere."""
+    import importlib.util
+    try:
+        if importlib.util.find_spec("gradcheck.reference._answers") is None:
+            return default
+        from .reference._answers import STORE
+    except Exception:  # noqa: BLE001 - not a student build
+        return default
+    return STORE.seed if isinstance(STORE.seed, int) else default
 
 
 # --- stand-ins --------------------------------------------------------------------------------------
