@@ -14,12 +14,19 @@ No submission is lost:
 - a submission whose grading outlives ``timeout`` seconds (a hung grader) -> its pool is stopped, it
   gets an error report, and the others in flight are re-run.
 The grader processes are started with the spawn method: code that calls grade_class must be
-importable without side effects (the usual ``if __name__ == "__main__":`` guard).
+importable without side effects (the usual ``if __name__ == "__main__":`` guard). They start in an
+empty private folder, with the working directory left out of the ``sys.path`` they get (unless
+gradcheck itself is imported from there): a submission folder named like a module (``selectors``,
+``numpy``) is never imported into a grader process, whatever folder the grader was started from.
+The caller's working directory is changed only while a grader process starts (multiprocessing
+takes the child's start folder from it), so grade_class is not for a program whose other threads
+use relative paths meanwhile.
 """
 from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
+import contextlib
 import functools
 import json
 import multiprocessing
@@ -204,8 +211,9 @@ def _grade_here(grade, path, assignment, seed, sandbox):
     except SubmissionRefused as e:
         return {"kind": "refused", "error": str(e), "seconds": time.monotonic() - t0}
     except BaseException as e:  # a grader bug (SystemExit too): the parent makes an error report of it
-        return {"kind": "exception", "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(),
-                "seconds": time.monotonic() - t0}
+        from .text import safe
+        return {"kind": "exception", "error": safe(f"{type(e).__name__}: {e}", 2000),
+                "traceback": safe(traceback.format_exc()), "seconds": time.monotonic() - t0}
 
 
 # --- the parent -----------------------------------------------------------------------------------
@@ -279,10 +287,27 @@ def _stop(pool):
             pass
 
 
+@contextlib.contextmanager
+def neutral_start(folder):
+    """While processes start: the working directory is ``folder`` (an empty private folder, where a
+    spawned interpreter begins and stays) and sys.path holds no working directory (the children
+    copy it)."""
+    from . import _without_working_directory
+    old_cwd, old_path = os.getcwd(), list(sys.path)
+    sys.path[:] = _without_working_directory(old_path, old_cwd)
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(old_cwd)
+        sys.path[:] = old_path
+
+
 class _Runner:
-    def __init__(self, initargs, timeout, on_outcome):
+    def __init__(self, initargs, timeout, on_outcome, start_dir):
         self.initargs, self.timeout, self.on_outcome = initargs, timeout, on_outcome
         self.ctx = multiprocessing.get_context("spawn")
+        self.start_dir = start_dir
 
     def _handle(self, fut, path, start) -> bool:
         """Pass a finished future's outcome on; False when its grader process died."""
@@ -307,13 +332,16 @@ class _Runner:
         inflight = {}  # future -> (path, start time)
         crashed, requeue = [], []
         broken = False
-        pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=self.ctx, initializer=_worker_init,
-                                      initargs=self.initargs)
+        with neutral_start(self.start_dir):  # the pool's resource tracker starts here too
+            pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=self.ctx, initializer=_worker_init,
+                                          initargs=self.initargs)
         try:
             while (queue or inflight) and not broken:
                 while queue and len(inflight) < jobs:
                     try:
-                        fut = pool.submit(_grade_in_worker, str(queue[0]), seed)
+                        where = os.path.abspath(queue[0])  # before neutral_start changes folder
+                        with neutral_start(self.start_dir):  # submit starts the grader processes
+                            fut = pool.submit(_grade_in_worker, where, seed)
                     except BrokenProcessPool:
                         broken = True
                         break
@@ -444,7 +472,8 @@ def grade_class(submissions_dir, out_dir, assignment, seed=0, jobs=1, progress=N
             except Exception:  # noqa: BLE001 - a progress line that cannot be shown stops nothing
                 pass
 
-    runner = _Runner((grade, sandbox_factory, assignment, hide, os.getpid()), timeout, on_outcome)
+    start_dir = tempfile.mkdtemp(prefix="gradcheck-cwd-")  # empty: where grader processes start
+    runner = _Runner((grade, sandbox_factory, assignment, hide, os.getpid()), timeout, on_outcome, start_dir)
     queue = list(subs)
     try:
         while queue:
@@ -457,6 +486,7 @@ def grade_class(submissions_dir, out_dir, assignment, seed=0, jobs=1, progress=N
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(start_dir, ignore_errors=True)
     try:
         write_summary(rows, out_dir, assignment=assignment, seed=seed)
     except OSError as e:

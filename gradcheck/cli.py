@@ -1,13 +1,19 @@
 """The command line: a thin layer over gradcheck.batch and gradcheck.report."""
 from __future__ import annotations
 
-import json
 import sys
+
+if __name__ == "__main__":  # python -m gradcheck.cli: the working directory must not shadow a module
+    from . import _drop_working_directory
+    _drop_working_directory()
+
+import json  # noqa: E402
 from pathlib import Path
 
 import click
 
 from . import batch as _batch
+from .text import safe as _safe, terminal as _tty
 from .assignment import AssignmentError, assignment_schema, load_assignment
 from .formats import (FORMATS, GRADESCOPE_VISIBILITIES, gradescope_failure_results, prairielearn_failure_results,
                       to_gradescope, to_prairielearn)
@@ -59,8 +65,14 @@ def main():
 _assignment_option = click.option(
     "--assignment", "assignment_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="Assignment TOML file (default: the packaged backprop assignment).")
-_seed_option = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-                            help="Seed of every random input; the same seed reproduces the same reports.")
+def _default_seed() -> int:
+    from .replay import recorded_seed
+    return recorded_seed()  # 0, or in a student build the seed its expected values were recorded with
+
+
+_seed_option = click.option("--seed", type=click.IntRange(min=0), default=_default_seed, show_default="0, or a "
+                            "student build's own", help="Seed of every random input; the same seed reproduces the "
+                            "same reports.")
 
 
 @main.command(epilog=EXIT_CODES)
@@ -91,12 +103,12 @@ def grade(submissions_dir, out_dir, assignment_file, seed, jobs, formats):
 
     def progress(row, done, total):
         secs = f"{row['seconds']:.1f}s" if row.get("seconds") is not None else "-"
-        click.echo(f"[{done:>{len(str(total))}}/{total}] {row['submission']:<24} "
+        click.echo(f"[{done:>{len(str(total))}}/{total}] {_tty(row['submission'], 200):<24} "
                    f"{_pts(row['score']):>6}/{_pts(row['max_score']):<5} {row['status']:<7} {secs}", err=True)
         if row["status"] == "error":
-            click.echo(f"    {row.get('message', '')}", err=True)
+            click.echo(f"    {_tty(row.get('message', ''), 2000)}", err=True)
             if row.get("traceback"):
-                click.echo("    " + row["traceback"].rstrip().replace("\n", "\n    "), err=True)
+                click.echo("    " + _safe(row["traceback"]).rstrip().replace("\n", "\n    "), err=True)
 
     try:
         rows = _batch.grade_class(submissions_dir, out_dir, assignment, seed=seed, jobs=jobs, progress=progress)
@@ -105,17 +117,18 @@ def grade(submissions_dir, out_dir, assignment_file, seed, jobs, formats):
     except _batch.GraderError as e:
         raise GraderFailure(str(e)) from None
 
-    width = max([10] + [len(r["submission"]) for r in rows])
+    names = {r["submission"]: _tty(r["submission"], 200) for r in rows}
+    width = max([10] + [len(n) for n in names.values()])
     click.echo(f"{'submission':<{width}}  {'score':>13}  status  points lost on")
     for r in rows:
-        click.echo(f"{r['submission']:<{width}}  {_pts(r['score']):>6} / {_pts(r['max_score']):<4}  "
-                   f"{r['status']:<6}  {_lost(r)}")
+        click.echo(f"{names[r['submission']]:<{width}}  {_pts(r['score']):>6} / {_pts(r['max_score']):<4}  "
+                   f"{r['status']:<6}  {_tty(_lost(r), 2000)}")
     graded = sorted(r["score"] for r in rows if r["status"] == "graded")
     if graded:
         import statistics
         click.echo(f"\n{len(rows)} submissions, {len(graded)} graded: mean {statistics.fmean(graded):.2f}, "
                    f"median {statistics.median(graded):g} (of {_pts(assignment.max_score)})")
-    errors = [r["submission"] for r in rows if r["status"] == "error"]
+    errors = [names[r["submission"]] for r in rows if r["status"] == "error"]
     if errors:
         click.echo(f"{len(errors)} submission(s) could not be graded (status error): {', '.join(errors[:20])}"
                    + (" ..." if len(errors) > 20 else ""), err=True)
@@ -145,7 +158,7 @@ def check(submission_dir, assignment_file, seed, show_all, out_dir):
     appear only as placeholders); --all prints the full report's content."""
     assignment = _load(assignment_file)
     if not any((submission_dir / f"{m}.py").exists() for m in ("gates", "graph", "mlp")):
-        click.echo(f"warning: {submission_dir} has none of gates.py, graph.py, mlp.py", err=True)
+        click.echo(f"warning: {_tty(submission_dir)} has none of gates.py, graph.py, mlp.py", err=True)
     if out_dir is not None:
         try:
             out_dir.mkdir(parents=True, exist_ok=True)  # the sandbox hides it: it must exist first
@@ -166,8 +179,8 @@ def check(submission_dir, assignment_file, seed, show_all, out_dir):
         click.echo(f"Report: {path}", err=True)
     if report["status"] == "error":
         if trace:
-            click.echo(trace.rstrip(), err=True)
-        raise GraderFailure("the grader could not grade this submission: " + report.get("message", ""))
+            click.echo(_safe(trace).rstrip(), err=True)
+        raise GraderFailure("the grader could not grade this submission: " + _tty(report.get("message", "")))
 
 
 @main.command()
@@ -182,6 +195,33 @@ def schema(which):
         click.echo(json.dumps(format_schema(which), indent=2))
         return
     click.echo(json.dumps(assignment_schema() if which == "assignment" else report_schema(), indent=2))
+
+
+@main.command(epilog=EXIT_CODES)
+@click.option("--student", "student", is_flag=True, required=True,
+              help="Make the student build (the only kind there is; required so the command says what it makes).")
+@click.argument("assignment_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@_seed_option
+def pack(student, assignment_file, out_dir, seed):
+    """Make what students install to check their work: OUT_DIR, a source tree (pip install OUT_DIR).
+
+    It holds the tool and ASSIGNMENT_FILE's visible checks with their expected values recorded on
+    fixed inputs (from the reference solution, with this seed), and no reference code, no hidden or
+    after-due-date check, nothing that names them. See gradcheck/pack.py."""
+    try:
+        from .pack import PackError, build_student
+    except ImportError:
+        raise GraderFailure("this is a student build of gradcheck: it cannot make student builds") from None
+    try:
+        summary = build_student(assignment_file, out_dir, seed=seed)
+    except PackError as e:
+        raise GraderFailure(str(e)) from None
+    except _batch.GraderError as e:
+        raise GraderFailure(str(e)) from None
+    click.echo(f"Student build: {summary['out']}/ ({summary['visible']} visible checks, {summary['withheld']} "
+               f"withheld and left out, {summary['recorded']} recorded reference results, seed {summary['seed']})")
+    click.echo(f"Students install it with: pip install {summary['out']}")
 
 
 def _run_in_container(*args):

@@ -25,13 +25,15 @@ from pathlib import Path
 
 import jsonschema
 
+from . import text as _text
+
 __all__ = [
     "CHECK_STATUSES", "ReportError", "SCHEMA_VERSION", "SUMMARY_JSON", "GRADEBOOK_CSV",
     "class_summary", "csv_safe", "display_name", "dumps_report", "error_report", "exclusive_write_text", "gradcheck_version",
     "is_shown", "name_from_safe",
     "render_feedback", "report_path", "report_schema", "safe_name", "student_view", "summary_row",
     "to_jsonable", "validate_report", "write_report", "write_summary", "atomic_write_text", "clip",
-    "gradebook_csv", "WITHHELD_MESSAGES", "check_detail_lines", "clip_block", "ERROR_CHECK_MESSAGE",
+    "gradebook_csv", "WITHHELD_MESSAGES", "check_detail_lines", "clip_block", "ERROR_CHECK_MESSAGE", "dumps_json",
 ]
 
 SCHEMA_VERSION = 1
@@ -104,9 +106,20 @@ def to_jsonable(obj):
     raise TypeError(f"not JSON data: {type(obj).__name__}")
 
 
+def dumps_json(data, indent=2) -> str:
+    """JSON text that can always be written as UTF-8, losslessly: non-ASCII characters as they are,
+    unless some string holds a lone surrogate (a non-UTF-8 folder name, say), then ``\\u`` escapes."""
+    text = json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data, indent=indent, ensure_ascii=True, allow_nan=False) + "\n"
+    return text
+
+
 def dumps_report(d) -> str:
     """The report as JSON text (the bytes a report file holds)."""
-    return json.dumps(to_jsonable(d), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return dumps_json(to_jsonable(d))
 
 
 # --- validation -----------------------------------------------------------------------------------
@@ -477,7 +490,8 @@ def render_feedback(report_or_view) -> str:
     errors and captured output, all clipped to a readable length."""
     r = report_or_view
     lines = []
-    head = f"gradcheck: {r.get('submission', '?')} - assignment {r.get('assignment', '?')} (seed {r.get('seed', '?')})"
+    head = (f"gradcheck: {_text.terminal(r.get('submission', '?'), 200)} - assignment "
+            f"{_text.terminal(r.get('assignment', '?'), 200)} (seed {_text.terminal(r.get('seed', '?'), 40)})")
     lines.append(head)
     lines.append(f"Score: {_pts(r.get('score'))} / {_pts(r.get('max_score'))}")
     withheld = r.get("withheld") or {}
@@ -511,7 +525,7 @@ def render_feedback(report_or_view) -> str:
             mark = _MARKS.get(status, str(status).upper())
             pts = f"{_pts(c.get('score'))}/{_pts(c.get('max_score'))}"
             counts[status] = counts.get(status, 0) + 1
-        cid = str(c.get("id", "?"))
+        cid = _text.terminal(c.get("id", "?"), 200)
         tag = "" if c.get("withheld") or c.get("visibility", "visible") == "visible" else f" ({c['visibility']})"
         msg = clip(" ".join(str(c.get("message", "")).split()), 300) if c.get("message") else ""
         lines.append(f"  {mark:<8} {cid:<{width}} {pts:>8}  {msg}{tag}".rstrip())
@@ -529,7 +543,9 @@ def render_feedback(report_or_view) -> str:
             cut = " (truncated)" if out.get("truncated") else ""
             lines.append(f"Your code printed{cut}:")
             lines.extend("  | " + ln for ln in _clip_lines(out["text"], max_lines=40, max_chars=4000))
-    return "\n".join(lines) + "\n"
+    # whatever a student controlled in there (names, messages, prints): no control character reaches
+    # the reader's terminal
+    return _text.safe("\n".join(lines), None) + "\n"
 
 
 # --- class summary --------------------------------------------------------------------------------
@@ -625,7 +641,7 @@ def gradebook_csv(rows, *, assignment=None) -> str:
     w.writerow([csv_safe(h) for h in ["submission", "score", "max_score", "status", *ids]])
     for r in rows:
         checks = r.get("checks", {})
-        w.writerow([csv_safe(r["submission"]), _num(r["score"]), _num(r["max_score"]), csv_safe(r["status"]),
+        w.writerow([csv_safe(_text.safe(r["submission"], 500)), _num(r["score"]), _num(r["max_score"]), csv_safe(r["status"]),
                     *(_num(checks[cid]["score"]) if cid in checks else "" for cid in ids)])
     return buf.getvalue()
 
@@ -636,7 +652,6 @@ def write_summary(rows, out_dir, *, assignment=None, seed=None) -> tuple:
     out_dir = Path(out_dir)
     rows = list(rows)
     summary = class_summary(rows, assignment=assignment, seed=seed)
-    js = atomic_write_text(out_dir / SUMMARY_JSON,
-                           json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    js = atomic_write_text(out_dir / SUMMARY_JSON, dumps_json(summary))
     cs = atomic_write_text(out_dir / GRADEBOOK_CSV, gradebook_csv(rows, assignment=assignment))
     return js, cs

@@ -7,9 +7,13 @@
     def test_multiply_backward():
         assert_gate_backward_matches_numerical(MultiplyGate, [np.array([1.5, -2.0]), np.array([0.5, 3.0])])
 
-They run your code right here, in the test process (your own code on your own machine: no
-sandbox), check it with gradcheck's numerics (centered differences with a random upstream gradient,
-kink detection, float32-aware tolerances) or against the reference solution, and fail with an
+They run your code right here, in the test process, with **no sandbox**: they are for testing
+your own code on your own machine and must not be used to grade untrusted code (a submission's code
+would run with the grader's rights and could change the verdicts; grade with ``gradcheck grade`` or
+``gradcheck check``, or the pytest plugin ``pytest --gradcheck-submission=DIR``, which run student
+code only in sandbox workers). They check it with gradcheck's numerics (centered differences with a
+random upstream gradient, kink detection, float32-aware tolerances) or against the reference
+solution (in a student build, its recorded results), and fail with an
 ``AssertionError`` (``GradcheckAssertionError``) whose message reads like the grader's feedback:
 which input, the worst coordinate, expected vs got, and a diagnosis when the mistake matches a known
 bug (wrong sign, swapped inputs, transposed, upstream gradient ignored, factor 2 or N, ...).

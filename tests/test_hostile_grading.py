@@ -44,6 +44,8 @@ NOT_EARNED = {
     "userns_mount": ["gates.AddGate.forward"],
     "tmpfs_hog": ["gates.AddGate.forward"],
     "setsid_busy": ["gates.AddGate.forward"],
+    "control_characters": ["gates.AddGate.forward"],
+    "large_replies": ["gates.AddGate.forward", "gates.MultiplyGate.forward"],
 }
 INNOCENT = {"correct": ROOT / "reference", "victim": ROOT / "submissions" / "swapped-multiply"}
 

@@ -18,10 +18,11 @@ VISIBLE = [c.id for c in A.checks if is_shown(c.visibility)]
 WITHHELD = [c.id for c in A.checks if not is_shown(c.visibility)]
 
 
-def pytest_run(cwd, *args, timeout=180):
+def pytest_run(cwd, *args, timeout=180, python_flags=()):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "gradcheck.pytest_plugin", "-p", "no:cacheprovider",
-                           *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, *python_flags, "-m", "pytest", "-p", "gradcheck.pytest_plugin",
+                           "-p", "no:cacheprovider", *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 @pytest.fixture
@@ -104,5 +105,145 @@ def test_usage_errors(tmp_path, workdir):
     assert p.returncode == 4 and "is not a folder" in p.stderr
     bad = tmp_path / "course.toml"
     bad.write_text('name = "x"\n[[checks]]\nid = "mlp.trian"\npoints = 1\nvisibility = "visible"\n')
-    p = pytest_run(workdir, f"--gradcheck-submission={tmp_path}", f"--gradcheck-assignment={bad}")
+    (tmp_path / "sub").mkdir()
+    p = pytest_run(workdir, f"--gradcheck-submission={tmp_path / 'sub'}", f"--gradcheck-assignment={bad}")
     assert p.returncode == 4 and "did you mean 'mlp.train'" in p.stderr
+
+
+# --- student files never run in the grading process ---------------------------------------------
+# Each hostile file below is bounded: it only writes a small marker file in the test's own
+# temporary folder, or changes what this one pytest run reports.
+
+FORGE_PASSES = """import pytest
+open({marker!r}, "a").write("conftest ran\\n")
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    rep.outcome = "passed"     # every check "passes": a buggy submission shows full marks
+"""
+SABOTAGE = """import sys
+open({marker!r}, "a").write("classmate conftest ran\\n")
+import numpy
+numpy.allclose = lambda *a, **k: False
+numpy.isclose = lambda a, b, *r, **k: numpy.zeros(numpy.broadcast(a, b).shape, bool)
+import gradcheck.report
+gradcheck.report.validate_report = lambda d: (_ for _ in ()).throw(ValueError("sabotaged"))
+"""
+TEST_FILE = """open({marker!r}, "a").write("student test file imported\\n")
+
+def test_fake():
+    assert True
+"""
+PLUGIN = """open({marker!r}, "a").write("plugin from the ini imported\\n")
+import pytest
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    outcome.get_result().outcome = "passed"
+"""
+LENIENT = 'name = "lenient"\n[[checks]]\nid = "gates.AddGate.forward"\npoints = 90\nvisibility = "visible"\n'
+
+
+def _buggy_copy(dst: Path) -> Path:
+    shutil.copytree(REPO / "submissions" / "swapped-multiply", dst, ignore=shutil.ignore_patterns("__pycache__"))
+    return dst
+
+
+def _refused(p):
+    assert p.returncode == 4, p.stdout + p.stderr
+    assert "gradcheck: not grading" in p.stderr and "python -I -m pytest" in p.stderr, p.stderr
+    assert " passed" not in p.stdout
+
+
+@pytest.mark.parametrize("extra", [[], ["--noconftest"]])
+def test_refuses_inside_a_submission_with_conftest_ini_and_plugin(tmp_path, extra):
+    marker = tmp_path / "marker"
+    sub = _buggy_copy(tmp_path / "mallory")
+    (sub / "conftest.py").write_text(FORGE_PASSES.format(marker=str(marker)))
+    (sub / "test_mine.py").write_text(TEST_FILE.format(marker=str(marker)))
+    (sub / "mallory_plugin.py").write_text(PLUGIN.format(marker=str(marker)))
+    (sub / "lenient.toml").write_text(LENIENT)
+    (sub / "pytest.ini").write_text("[pytest]\npythonpath = .\naddopts = -p mallory_plugin "
+                                    "--gradcheck-assignment=lenient.toml\n")
+    (sub / "numpy.py").write_text(f"open({str(marker)!r}, 'a').write('numpy.py imported\\n')\n")
+    p = pytest_run(sub, "--gradcheck-submission=.", *extra)
+    _refused(p)
+    ran = marker.read_text() if marker.exists() else ""
+    # refused before pytest imports the submission's conftest.py; its ini's -p plugin is imported by
+    # pytest before any plugin can act (hence: never run pytest inside the submission)
+    assert "student test file imported" not in ran and "numpy.py imported" not in ran and "conftest ran" not in ran
+
+
+def test_refuses_a_conftest_of_the_submission_loaded_as_an_argument(tmp_path, workdir):
+    marker = tmp_path / "marker"
+    sub = _buggy_copy(tmp_path / "mallory")
+    (sub / "conftest.py").write_text(FORGE_PASSES.format(marker=str(marker)))
+    _refused(pytest_run(workdir, str(sub), f"--gradcheck-submission={sub}"))
+
+
+def test_refuses_an_assignment_file_inside_the_submission(tmp_path, workdir):
+    sub = _buggy_copy(tmp_path / "mallory")
+    (sub / "lenient.toml").write_text(LENIENT)
+    _refused(pytest_run(workdir, f"--gradcheck-submission={sub}", f"--gradcheck-assignment={sub / 'lenient.toml'}"))
+
+
+def test_course_folder_with_a_classmates_conftest_and_test_files(tmp_path):
+    """From a course folder holding a classmate's conftest.py (which patches numpy and gradcheck in
+    the pytest process) and the submission's own test file and numpy.py: refused (the conftest ran
+    in the pytest process), and nothing of the submission ran. From an empty folder the same
+    submission gets full marks: grading happens in a separate isolated interpreter."""
+    marker = tmp_path / "marker"
+    course = tmp_path / "course"
+    course.mkdir()
+    sub = _reference_copy(course / "alice")
+    (sub / "test_alice.py").write_text(TEST_FILE.format(marker=str(marker)))
+    (sub / "numpy.py").write_text(f"open({str(marker)!r}, 'a').write('alice numpy imported\\n')\n"
+                                  "raise ImportError('poison')\n")
+    (course / "conftest.py").write_text(SABOTAGE.format(marker=str(marker)))
+    _refused(pytest_run(course, "--gradcheck-submission=alice", "-q"))
+    assert marker.read_text() == "classmate conftest ran\n"   # nothing of alice's ran here
+    (course / "bob").mkdir()
+    (course / "bob" / "test_bob.py").write_text(TEST_FILE.format(marker=str(marker)))
+    (course / "conftest.py").unlink()
+    junit = tmp_path / "junit.xml"
+    p = pytest_run(course, f"--gradcheck-submission={sub}", f"--junitxml={junit}", "-q", python_flags=["-I"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert f"{len(VISIBLE)} passed" in p.stdout and "90 / 90 points" in p.stdout
+    assert marker.read_text() == "classmate conftest ran\n"   # no test file was collected
+    assert sorted(_outcomes(junit)) == sorted(VISIBLE)
+
+
+def test_course_folder_ini_loading_a_classmates_plugin(tmp_path):
+    """A course folder's pytest.ini that loads a plugin from a classmate's folder: it cannot reach the
+    grading; an ini that points the plugin at a lenient assignment inside the graded submission is
+    refused."""
+    marker = tmp_path / "marker"
+    course = tmp_path / "course"
+    course.mkdir()
+    buggy = _buggy_copy(course / "mallory")
+    (buggy / "lenient.toml").write_text(LENIENT)
+    (course / "pytest.ini").write_text("[pytest]\naddopts = --gradcheck-assignment=mallory/lenient.toml\n")
+    _refused(pytest_run(course, "--gradcheck-submission=mallory"))
+    (course / "pytest.ini").write_text("[pytest]\npythonpath = mallory\n")
+    (buggy / "mallory_plugin.py").write_text(PLUGIN.format(marker=str(marker)))
+    _refused(pytest_run(course, "--gradcheck-submission=mallory", "-p", "mallory_plugin"))
+
+
+def test_safe_invocation_from_an_empty_folder(tmp_path, workdir):
+    """The documented invocation: from an empty folder, ``python -I -m pytest``; the submission's
+    own conftest.py, test files and pytest.ini are inert there and the buggy checks still fail."""
+    marker = tmp_path / "marker"
+    sub = _buggy_copy(tmp_path / "mallory")
+    (sub / "conftest.py").write_text(FORGE_PASSES.format(marker=str(marker)))
+    (sub / "test_mine.py").write_text(TEST_FILE.format(marker=str(marker)))
+    (sub / "pytest.ini").write_text("[pytest]\naddopts = -p no:gradcheck.pytest_plugin\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    p = subprocess.run([sys.executable, "-I", "-m", "pytest", "-p", "gradcheck.pytest_plugin", "-p", "no:cacheprovider",
+                        f"--gradcheck-submission={sub}", "-q"], cwd=workdir, env=env, capture_output=True, text=True,
+                       timeout=180)
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert f"2 failed, {len(VISIBLE) - 2} passed" in p.stdout
+    assert not marker.exists()

@@ -8,7 +8,8 @@ from importlib import resources
 
 import jsonschema
 
-from ..report import ERROR_CHECK_MESSAGE, atomic_write_text, check_detail_lines, clip, clip_block, to_jsonable
+from ..report import (ERROR_CHECK_MESSAGE, atomic_write_text, check_detail_lines, clip, clip_block, dumps_json,
+                      to_jsonable)
 
 SCHEMAS = {
     "gradescope": "gradescope-results.schema.json",
@@ -53,7 +54,7 @@ def validate_against(name: str, data) -> None:
 
 
 def dumps(data) -> str:
-    return json.dumps(to_jsonable(data), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    return dumps_json(to_jsonable(data), indent=1)
 
 
 def write_json(data, path) -> None:

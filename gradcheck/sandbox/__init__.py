@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 
+from .. import text as _text
 from .inside import isolation, protocol
 
 __all__ = ["Limits", "Sandbox", "Session", "CallResult", "Output", "SandboxError"]
@@ -53,6 +54,8 @@ MSG_MEMORY = "killed: memory limit {mb} MB during '{op}'"
 MSG_MEMORY_CGROUP = "killed: memory limit {mb} MB (all of the worker's processes together) during '{op}'"
 MSG_FSIZE = "killed: file size limit {mb} MB during '{op}'"
 MSG_INVALID = "invalid reply during '{op}': {detail}"
+MSG_TOO_BIG = ("reply of {size} bytes is more than the {cap} bytes this request's shapes allow (a value with far "
+               "too many elements?); not read")
 MSG_HUNG_UP = "worker closed its channel during '{op}' and did not exit"
 MSG_START = "could not start a worker for '{op}': {detail}"
 MSG_LOAD = "{message} (while loading the submission before '{op}')"
@@ -126,7 +129,7 @@ class CallResult:
 class Output:
     """Captured stdout+stderr of a session's workers (never parsed: shown to people only)."""
 
-    text: str  #: the first output_kb of it, decoded as UTF-8 with replacement
+    text: str  #: the first output_kb of it, decoded as UTF-8 with replacement, control characters escaped
     total_bytes: int  #: everything written, counted
     truncated: bool  #: total_bytes is more than what ``text`` holds
 
@@ -180,7 +183,8 @@ class _OutputCollector:
         with self.lock:
             if self.read_fd is not None:
                 self._drain()
-            return Output(bytes(self.buf).decode("utf-8", "replace"), self.total, self.total > len(self.buf))
+            return Output(_text.safe(bytes(self.buf).decode("utf-8", "replace"), None), self.total,
+                          self.total > len(self.buf))
 
     def close(self):
         if self.write_fd is not None:
@@ -709,8 +713,12 @@ class Session:
 
     # ---------------------------------------------------------------- calls
 
-    def call(self, header, arrays=()):
-        """Send one request, wait for one reply: a CallResult. Never raises for what the worker does."""
+    def call(self, header, arrays=(), reply_bytes=None):
+        """Send one request, wait for one reply: a CallResult. Never raises for what the worker does.
+
+        ``reply_bytes``: the largest reply accepted (default: what the request's shapes allow,
+        ``replycap.reply_cap``, at most ``limits.reply_mb``); a bigger one is refused before it is
+        read, and the call is an error."""
         if self._closed:
             raise SandboxError("the session is closed")
         if not isinstance(header, dict) or not isinstance(header.get("op"), str):
@@ -718,7 +726,10 @@ class Session:
         op = header["op"]
         if op == "load" or op.startswith("_") or "_id" in header or "_arrays" in header:
             raise ValueError(f"op {op!r} / keys _id, _arrays are managed by the session")
-        return self._call(header, arrays)
+        if reply_bytes is None:
+            from .replycap import reply_cap
+            reply_bytes = reply_cap(header, arrays)
+        return self._call(header, arrays, reply_bytes)
 
     def ping(self):
         """Round trip of the smallest request (starts and loads a worker if none is running)."""
@@ -730,7 +741,7 @@ class Session:
         For tests and diagnostics: the reply comes from code running next to the student's."""
         return self._call({"op": "_probe", "paths": [os.fspath(p) for p in paths]})
 
-    def _call(self, header, arrays=()):
+    def _call(self, header, arrays=(), reply_bytes=None):
         op = header["op"]
         rid, frame = self._prepare(header, arrays)  # caller errors (a bad dtype) raise here
         with self._lock:
@@ -743,7 +754,7 @@ class Session:
                 if failed is not None:
                     failed.seconds = time.monotonic() - t0
                     return failed
-            result = self._roundtrip(rid, frame, op)
+            result = self._roundtrip(rid, frame, op, reply_bytes=reply_bytes)
             result.seconds = time.monotonic() - t0
             return result
 
@@ -787,7 +798,7 @@ class Session:
             return r
         return r
 
-    def _roundtrip(self, rid, frame, op, progress=False):
+    def _roundtrip(self, rid, frame, op, progress=False, reply_bytes=None):
         w = self._worker
         limit = min(self.limits.call_seconds, self.budget_left)
         by_budget = self.budget_left < self.limits.call_seconds
@@ -798,8 +809,11 @@ class Session:
             try:
                 self._send(w.sock, frame, deadline)
                 while True:
-                    body = self._recv(w.sock, deadline)
+                    body = self._recv(w.sock, deadline, reply_bytes)
                     reply, reply_arrays = protocol.decode(body)
+                    # student text is made safe where it arrives (most replies hold nothing to change)
+                    if not _text.json_is_safe(bytes(body[4:4 + int.from_bytes(body[:4], "big")])):
+                        reply = _text.safe_tree(reply)
                     if progress and "_progress" in reply and len(seen) < 16:
                         seen.append(reply)
                         continue
@@ -854,11 +868,13 @@ class Session:
             got += k
         return buf
 
-    def _recv(self, sock, deadline):
+    def _recv(self, sock, deadline, reply_bytes=None):
         (n,) = protocol._LEN.unpack(self._recv_exact(sock, 4, deadline))
         cap = min(self.limits.reply_mb * 2**20, protocol.MAX_FRAME)
         if n > cap:
             raise protocol.ProtocolError(f"frame of {n} bytes exceeds the {cap} byte cap")
+        if reply_bytes is not None and n > reply_bytes:
+            raise protocol.ProtocolError(MSG_TOO_BIG.format(size=n, cap=int(reply_bytes)))
         return self._recv_exact(sock, n, deadline)
 
     def _kill_worker(self, grace=0.0):

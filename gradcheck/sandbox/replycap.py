@@ -1,0 +1,134 @@
+"""How big a reply may be, from the request's shapes (trusted side).
+
+A worker answers a request with arrays whose sizes the request determines: a gate's output has at
+most the elements its inputs can broadcast or multiply to, its gradients the shapes of its inputs,
+an MLP's gradients the shapes of its parameters (``sizes``). ``reply_cap(header, arrays)`` bounds
+the reply's bytes from that, with room to spare (twice the bound, plus the JSON header: value
+entries, error texts); ``Session.call`` refuses a bigger reply before reading it (the call is an
+error of the checks that needed it). A grader process's memory therefore follows the requests the
+grader makes, never what a submission sends back. Correct code is far below the cap; only values
+with far too many elements reach it.
+
+Ops this module does not know get None: the sandbox's own cap (``Limits.reply_mb``) applies.
+"""
+from __future__ import annotations
+
+import math
+
+__all__ = ["reply_cap"]
+
+SLACK = 64 * 1024         #: bytes of any reply beyond its values (the JSON around them)
+PER_VALUE = 1024          #: JSON bytes per value entry (a reference, or an error text of <= ~600 chars)
+MAX_HEADER = 4 * 2**20    #: the protocol's cap on a header (gradcheck.sandbox.inside.protocol.MAX_HEADER)
+
+
+class _Bound:
+    def __init__(self):
+        self.elements = 0
+        self.values = 0
+
+    def add(self, elements, values=1):
+        self.elements += int(elements)
+        self.values += int(values)
+
+
+def _shape(ref, arrays):
+    if isinstance(ref, dict) and "$a" in ref:
+        i = ref["$a"]
+        if isinstance(i, int) and 0 <= i < len(arrays):
+            return tuple(getattr(arrays[i], "shape", ()))
+    if isinstance(ref, (int, float)):
+        return ()
+    raise ValueError("not an array reference")
+
+
+def _size(shape) -> int:
+    return math.prod(shape)
+
+
+def _out_bound(shapes) -> int:
+    """Elements a function of arrays of these shapes can sensibly return: what they broadcast to,
+    a product of their largest dimensions (a matrix product), or the largest of them."""
+    if not shapes:
+        return 1
+    biggest = max(_size(s) for s in shapes)
+    product = math.prod(max(s) if s else 1 for s in shapes)
+    rank = max(len(s) for s in shapes)
+    padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
+    broadcast = math.prod(max(dims) for dims in zip(*padded)) if rank else 1
+    return max(1, biggest, product, broadcast)
+
+
+def _gates(header, arrays, b):
+    for trial in header["trials"]:
+        for run in trial.get("runs", []):
+            shapes = [_shape(r, arrays) for r in run["inputs"]]
+            if run.get("dout") is not None:
+                shapes_out = _size(_shape(run["dout"], arrays))
+            else:
+                shapes_out = _out_bound(shapes)
+            inputs = sum(_size(s) for s in shapes)
+            b.add(max(shapes_out, _out_bound(shapes)) + 2 * inputs, 1 + 2 * len(shapes))
+        for point in trial.get("points", []):
+            b.add(_out_bound([_shape(r, arrays) for r in point]))
+
+
+def _graph(header, arrays, b):
+    if "graphs" in header:
+        for g in header["graphs"]:
+            _graph(g, arrays, b)
+        return
+    engines = max(1, len(header.get("engines", [])))
+    for run in header.get("runs", []):
+        feeds = [_shape(r, arrays) for r in dict(run.get("feed", {})).values()]
+        inputs = sum(_size(s) for s in feeds)
+        largest = max([_size(s) for s in feeds] or [1])
+        out = max(largest * largest, _out_bound(feeds))
+        if run.get("dout") is not None:
+            out = max(out, _size(_shape(run["dout"], arrays)))
+        b.add(engines * (out + inputs), engines * (1 + len(feeds)))
+
+
+def _mlp(header, arrays, b):
+    if "nets" in header:
+        for net in header["nets"]:
+            _mlp(net, arrays, b)
+        return
+    sizes = [int(s) for s in header["sizes"]]
+    params = sum(sizes[i] * sizes[i + 1] + sizes[i + 1] for i in range(len(sizes) - 1))
+    n_params = 2 * max(1, len(sizes) - 1)
+    widest = max(sizes or [1])
+    for item in header.get("script", []):
+        if "forward" in item:
+            rows = (_shape(item["forward"], arrays) or (1,))[0]
+            b.add(rows * widest)
+        elif "loss" in item:
+            b.add(1 + params, 1 + n_params)
+        elif "loss_at" in item:
+            b.add(len(item["loss_at"].get("points", [])), len(item["loss_at"].get("points", [])))
+        elif "params" in item:
+            b.add(params, n_params)
+        elif "train" in item:
+            spec = item["train"]
+            rows = (_shape(spec.get("X"), arrays) or (1,))[0] if isinstance(spec.get("X"), dict) else 1
+            b.add(max(1, int(spec.get("steps", 1) or 1)) * max(1, rows) + params)
+        else:
+            b.add(1)
+
+
+_OPS = {"gates": _gates, "graph": _graph, "mlp": _mlp}
+
+
+def reply_cap(header, arrays) -> int | None:
+    """The largest reply (frame bytes) a correct worker could send to this request, with room to
+    spare; None for an op this module does not bound."""
+    bound_op = _OPS.get(header.get("op") if isinstance(header, dict) else None)
+    if bound_op is None:
+        return None
+    b = _Bound()
+    try:
+        bound_op(header, list(arrays), b)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+        return None  # a request of a shape this module does not know: the sandbox's own cap
+    head = min(MAX_HEADER, SLACK + PER_VALUE * b.values)
+    return 8 + head + 2 * 8 * b.elements
