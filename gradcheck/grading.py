@@ -1,7 +1,6 @@
 """Grade one submission: open its worker sessions, run every part's checks, build the report."""
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import stat
@@ -13,10 +12,10 @@ import numpy as np
 from . import __version__
 from .checks import gates, graph, mlp
 from .checks.common import Result
-from .reference import gates as reference_gates
 from .replay import NotRecorded
 from .report import display_name
 from .sandbox import Budget
+from .standins import StandIns
 
 PARTS = (gates, graph, mlp)
 
@@ -59,14 +58,6 @@ class Context:
         order in which checks or submissions run."""
         digest = hashlib.sha256(label.encode()).digest()
         return np.random.default_rng([self.seed, int.from_bytes(digest[:8], "little")])
-
-
-@functools.lru_cache(maxsize=1)
-def standins() -> dict:
-    """Correct gates for the sessions that grade the graph and the MLP apart from the student's gates:
-    the reference's gates, sent as source to those sessions only (never to one that grades gates)."""
-    source = (Path(reference_gates.__file__)).read_text(encoding="utf-8")
-    return {"source": source, "names": list(gates.GATES)}
 
 
 MODULE_FILES = ("gates.py", "graph.py", "mlp.py")
@@ -186,7 +177,8 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
     for wanted in (visible, withheld):
         if not wanted:
             continue
-        with sandbox.session(root, budget=budget) as a, sandbox.session(root, standins=standins(), budget=budget) as b:
+        standins = StandIns(gates.GATES, results)
+        with sandbox.session(root, budget=budget) as a, sandbox.session(root, standins=standins, budget=budget) as b:
             if not sessions:
                 notes += staging_notes(getattr(a, "staged", None))
             run_checks(a, b, assignment, seed, missing, wanted, results)

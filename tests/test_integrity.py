@@ -12,6 +12,7 @@ from hostile_corpus import materialize
 
 from gradcheck.assignment import DEFAULT_PATH, load_assignment
 from gradcheck.batch import grade_class
+from gradcheck.report import student_view
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -43,7 +44,24 @@ UNDESERVED = {
     "cheat_loss_12345": ("wrong-shaped scores, a loss of 12345", ["mlp.forward.", "mlp.loss", "mlp.gradients.",
                                                                   "mlp.numerical", "mlp.sgd_step", "mlp.train"]),
 }
-HONEST_BUT_HOSTILE = ["cheat_stack_sniffer"]   # correct code with hostile extras: full marks
+# found by a red-team review (tests/hostile/rt_*): each docstring says what it does and what must hold
+UNDESERVED.update({
+    "rt_hardcoded_answers": ("writes down the lecture's answers; ignores the gates' constants",
+                             ["graph.lecture_example", "graph.sigmoid_neuron", "gates.AddConstantGate.forward",
+                              "gates.ScaleGate."]),   # (c + x)' = 1 whatever c: its backward is right
+    "rt_mutate_restore": ("forward changes its input, backward puts it back", gate_checks("no_mutation")),
+    "rt_sgd_no_network": ("no network; sgd_step steps by constant gradients", ["mlp.sgd_step"]),
+    "rt_sgd_replays_loss": ("sgd_step replays the last loss() call", ["mlp.sgd_step"]),
+    "rt_train_ignores_seed": ("train draws its batches from a fixed seed", ["mlp.train"]),
+    "rt_train_invented": ("train does full-batch descent and reports invented losses", ["mlp.train"]),
+    # a float32 or noisy forward widens the centered differences' tolerance (documented); the
+    # comparison with the reference never depends on it
+    "rt_float32_tolerance": ("backward 0.04 % off, values rounded to float32", gate_checks("backward")),
+    "rt_noise_buys_tolerance": ("noisy forward, backward 5 % off", gate_checks("backward")),
+})
+HONEST_BUT_HOSTILE = ["cheat_stack_sniffer", "rt_leak_channels", "rt_hidden_inputs_in_visible"]   # correct code with hostile extras: full marks
+FALSE_FAILURES = ["rt_false_eps_in_log", "rt_false_graph_checks_gate_type", "rt_false_loss_shape1",
+                  "rt_false_own_gates_in_mlp"]   # correct, unusual code: full marks
 INNOCENT = {"reference": ROOT / "reference", "correct": ROOT / "submissions" / "correct",
             "float32": HERE / "fixtures" / "float32", "loops": HERE / "fixtures" / "loops",
             "textbook": HERE / "fixtures" / "textbook"}
@@ -65,7 +83,8 @@ def graded(tmp_path_factory):
     klass.mkdir()
     for name, src in INNOCENT.items():
         shutil.copytree(src, klass / name, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
-    for case in [*UNDESERVED, *HONEST_BUT_HOSTILE, "answer_key_walk", "cheat_hidden_leak"]:
+    for case in [*UNDESERVED, *HONEST_BUT_HOSTILE, *FALSE_FAILURES, "answer_key_walk", "cheat_hidden_leak",
+                 "rt_false_helper_package", "rt_exfiltrate_standins"]:
         materialize(case, klass / case)
     assignment = small_assignment(base, call_seconds=5, submission_seconds=60)
     grade_class(klass, out, assignment, seed=5, jobs=2)
@@ -77,7 +96,7 @@ def checks(report):
 
 
 def test_correct_submissions_keep_full_marks(graded):
-    for name in [*INNOCENT, *HONEST_BUT_HOSTILE]:
+    for name in [*INNOCENT, *HONEST_BUT_HOSTILE, *FALSE_FAILURES]:
         report = graded[name]
         lost = {c["id"]: c["message"] for c in report["checks"] if c["score"] < c["max_score"]}
         assert report["score"] == report["max_score"] == 100.0, (name, lost)
@@ -113,9 +132,9 @@ def test_nothing_compared_is_an_error_that_says_why(graded):
 
 def test_no_answer_key_where_student_code_runs(graded):
     """Each kind of worker, walked from inside (sys.modules, gc, a few module names a grader might ship,
-    the .py files it can read):
-    the one that grades gates holds no gate, graph or MLP implementation but the student's; the one that
-    grades graph and MLP holds correct gates only (the stand-ins), no graph engine and no MLP."""
+    the .py files it can read): no worker holds a gate, graph or MLP implementation but the student's.
+    The stand-ins of the gates the student got wrong (here: all of them) are computed on the trusted
+    side."""
     report = checks(graded["answer_key_walk"])
     for check_id, c in report.items():
         text = json.dumps(c)
@@ -124,9 +143,7 @@ def test_no_answer_key_where_student_code_runs(graded):
             if c["status"] in ("missing",):
                 continue
             assert found or "could not be checked" in c["message"], (check_id, c["message"])
-        assert "graph-impl" not in text and "mlp-impl" not in text and "file-impl" not in text, (check_id, text)
-        if check_id.startswith("gates."):
-            assert "gate-impl" not in text, (check_id, text)
+        assert not any(kind in text for kind in ("gate-impl", "graph-impl", "mlp-impl", "file-impl")), (check_id, text)
 
 
 def test_hidden_check_inputs_never_reach_visible_messages(graded):
@@ -149,3 +166,24 @@ def test_one_time_budget_for_all_sessions_of_a_submission(tmp_path):
     assert report["status"] == "graded"
     assert report["timing"]["seconds"] < 6 + 2.5, report["timing"]
     assert any("budget" in c["message"] for c in report["checks"]), [c["message"] for c in report["checks"]]
+
+
+def test_what_a_withheld_check_does_never_reaches_the_student_view(graded):
+    """Output size and time of the withheld sessions stay out of what a student sees."""
+    report = graded["rt_leak_channels"]
+    view = student_view(report)
+    assert view["output"] == {"withheld": True}
+    assert view["timing"]["seconds"] == report["timing"]["visible_seconds"] < report["timing"]["seconds"]
+
+
+def test_a_helper_folder_is_named_in_the_report(graded):
+    """Only the submission's top-level files are staged (the contract's three modules, and more
+    files); a folder is named in the report rather than dropped in silence."""
+    assert "mathutil" in graded["rt_false_helper_package"]["message"]
+
+
+def test_no_stand_in_source_to_exfiltrate(graded):
+    """The worker that grades graph and MLP holds no source of correct gates (stand-ins are computed on
+    the trusted side): the case that reads it from the worker's frames finds none."""
+    messages = [c["message"] for c in graded["rt_exfiltrate_standins"]["checks"] if "EXFIL" in c["message"]]
+    assert messages and all("EXFIL none" in m for m in messages), messages[:3]

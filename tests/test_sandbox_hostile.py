@@ -23,7 +23,8 @@ from hostile_corpus import materialize
 
 from gradcheck.sandbox import MSG_BUDGET, MSG_BUDGET_SPENT, MSG_EXIT, MSG_TIMEOUT, Limits, Sandbox
 from gradcheck.sandbox.inside import isolation
-from gradcheck.grading import standins
+from gradcheck.checks.gates import GATES
+from gradcheck.standins import StandIns
 
 HERE = Path(__file__).parent
 REFERENCE = HERE.parent / "reference"
@@ -176,7 +177,7 @@ def test_syntax_error(sandbox, world):
         assert s.modules["graph"]["ok"] and s.modules["mlp"]["ok"]
         r = call_gate(s, "MultiplyGate", [2.0, 3.0], 1.0)
         assert r.ok and "error" in r.header["calls"][0]  # reported per item, not a crash
-    with hostile(sandbox, world, "syntax_error", standins=standins()) as s:  # the graph can still be graded
+    with hostile(sandbox, world, "syntax_error", standins=StandIns(GATES, {})) as s:  # the graph can still be graded
         arrays = [np.array(2.0), np.array(3.0)]
         r = s.call({"op": "graph", "graphs": [{
                     "nodes": [{"input": "x"}, {"input": "y"}, {"gate": "MultiplyGate", "in": [0, 1]}],

@@ -530,9 +530,11 @@ class Sandbox:
     def session(self, submission_dir, standins=None, budget=None):
         """A ``Session`` on a private copy of ``submission_dir`` (its regular files only).
 
-        standins: ``{"source": python source, "names": [class names]}``: classes that replace the
-        student's of the same names in module ``gates`` (correct gates, for sessions that do not grade
-        the gates). budget: a ``Budget`` shared by all sessions of one submission (default: its own)."""
+        standins: an object with ``names()`` (the gate classes to replace in module ``gates``, asked when
+        a worker loads) and ``handle(request, arrays) -> (header, arrays)``, which computes them here, on
+        the trusted side, when the student's code calls them (for sessions that do not grade the gates;
+        see gradcheck.standins). budget: a ``Budget`` shared by all sessions of one submission (default:
+        its own)."""
         if self._base is None or self._closed:
             raise SandboxError("the sandbox is not running: use it in a with block or call start()")
         s = Session(self, submission_dir, standins, budget)
@@ -594,9 +596,9 @@ class Session:
     def __init__(self, sandbox, submission_dir, standins=None, budget=None):
         self._sandbox, self.limits = sandbox, sandbox.limits
         self.submission_dir = os.fspath(submission_dir)
-        if standins is not None and not (isinstance(standins, dict) and isinstance(standins.get("source"), str)
-                                         and all(isinstance(n, str) for n in standins.get("names", ()))):
-            raise TypeError('standins must be {"source": str, "names": [str, ...]}')
+        if standins is not None and not (callable(getattr(standins, "names", None))
+                                         and callable(getattr(standins, "handle", None))):
+            raise TypeError("standins must have names() and handle(request, arrays)")
         self.standins = standins
         self.budget = budget if budget is not None else Budget(self.limits.submission_seconds)
         self._staging = tempfile.mkdtemp(prefix="s-", dir=sandbox._base)
@@ -655,7 +657,7 @@ class Session:
             for name, is_link, is_file in entries:  # links and the like first: they are named before the rest
                 if is_link:
                     skip(name, "a symbolic link; links are not graded", link=True)
-                elif not is_file:
+                elif not is_file and name != "__pycache__":   # Python's own cache: not the student's
                     skip(name, "not a regular file")
             for name, is_link, is_file in entries:
                 if is_link or not is_file:
@@ -775,7 +777,9 @@ class Session:
             if self._worker.uid is not None:
                 self.uids.add(self._worker.uid)
             self.budget.spent += time.monotonic() - t0
-            load = {"op": "load", "_skip": self._skip, **({"standins": self.standins} if self.standins else {})}
+            load = {"op": "load", "_skip": self._skip}
+            if self.standins is not None:
+                load["standins"] = {"names": [str(n) for n in self.standins.names()]}
             r = self._roundtrip(*self._prepare(load, []), "load", progress=True)
             self.load_result = r
             if r.ok:
@@ -816,6 +820,10 @@ class Session:
                         reply = _text.safe_tree(reply)
                     if progress and "_progress" in reply and len(seen) < 16:
                         seen.append(reply)
+                        continue
+                    if "_standin" in reply and self.standins is not None and reply.get("_id") == rid:
+                        out, out_arrays = self.standins.handle(reply["_standin"], reply_arrays)
+                        self._send(w.sock, protocol.encode({**out, "_id": rid}, out_arrays), deadline)
                         continue
                     if reply.pop("_id", None) != rid:
                         raise protocol.ProtocolError("reply does not answer this request")

@@ -1,8 +1,8 @@
 """What a worker does with a student's modules: plain data in, plain data out.
 
 Runs inside the worker process, next to untrusted code: it imports only the standard library and
-numpy. It holds no correct implementation of anything a student writes (stand-in gates arrive as
-source, only in sessions that do not grade the gates) and computes no verdict; every value it returns is converted to a float64 array
+numpy. It holds no correct implementation of anything a student writes (stand-in gates are computed
+on the trusted side, see ``_Remote``) and computes no verdict; every value it returns is converted to a float64 array
 (or reported as an error) and judged on the trusted side. See docs/design.md for the requests.
 """
 import importlib
@@ -20,6 +20,7 @@ _asarray, _array, _float64 = np.asarray, np.array, np.float64  # kept before stu
 class State:
     def __init__(self):
         self.modules = {}  # name -> module, for the modules that imported
+        self.remote = _Remote()
 
 
 class _Reply:
@@ -83,9 +84,11 @@ def _grads(result, n_inputs):
 
 
 def op_load(state, header, arrays, reply):
-    """Import gates, graph, mlp from the private copy. With ``standins`` (the source of correct gate
-    classes, sent by the trusted side only to sessions that do not grade the student's gates), the
-    contract's gate classes in module ``gates`` are replaced by them before graph and mlp import."""
+    """Import gates, graph, mlp from the private copy. With ``standins`` (``{"names": [...]}``: the
+    gates the student's own did not pass, sent only to sessions that do not grade the gates), those
+    classes in module ``gates`` are replaced by stand-ins before graph and mlp import: classes whose
+    forward and backward are computed on the trusted side (``_Remote``), so no correct gate is ever
+    in this process."""
     status = {}
     standins = header.get("standins")
     for name in MODULES:
@@ -102,14 +105,64 @@ def op_load(state, header, arrays, reply):
                 sys.modules.pop(name, None)
                 continue
         if name == "gates" and standins:
-            namespace = {"__name__": "gates"}
-            exec(compile(standins["source"], "<stand-in gates>", "exec"), namespace)  # noqa: S102
-            for cls in standins["names"]:
-                setattr(module, cls, namespace[cls])
+            for cls in standins.get("names", []):
+                setattr(module, cls, _standin_class(str(cls), getattr(module, cls, None), state.remote))
         state.modules[name] = module
         status.setdefault(name, {"ok": True})
         status[name]["names"] = sorted(n for n in vars(module) if not n.startswith("_"))[:200]
     return {"modules": status}
+
+
+class _Remote:
+    """Stand-in gates computed on the trusted side: each call sends ``{"_standin": {...}}`` with the
+    arguments as float64 arrays (int64 for labels) and waits for the values (``send_and_wait``, set by
+    the worker loop: one frame out, one frame back, within the current request)."""
+
+    def __init__(self):
+        self.send_and_wait = None
+        self.count = 0
+
+    def new(self):
+        self.count += 1
+        return self.count
+
+    def gate(self, ident, name, args, step, values):
+        arrays = []
+        for v in values:
+            a = _asarray(v)
+            a = _array(a, dtype=np.int64 if a.dtype.kind in "biu" else _float64)
+            if a.size > MAX_ELEMENTS:
+                raise ValueError(f"{name}: an array of {a.size} elements")
+            arrays.append(a)
+        header, out = self.send_and_wait({"_standin": {"id": ident, "cls": name, "args": args, "step": step,
+                                                        "values": len(arrays)}}, arrays)
+        if "error" in header or not out:
+            raise RuntimeError(f"{name} (stand-in gate): {header.get('error', 'no value')}")
+        out = [o[()] if o.ndim == 0 else o for o in out]
+        return out[0] if step == "f" else out
+
+
+def _standin_class(name, base, remote):
+    """A class named ``name`` whose instances compute on the trusted side; a subclass of the student's
+    own class of that name where it can be (so ``isinstance`` checks in their graph hold)."""
+    def __init__(self, *args):
+        self.__dict__["_gradcheck_standin"] = (remote.new(), [float(a) for a in args])
+
+    def forward(self, *inputs):
+        ident, args = self.__dict__["_gradcheck_standin"]
+        return remote.gate(ident, name, args, "f", inputs)
+
+    def backward(self, *dout):
+        ident, args = self.__dict__["_gradcheck_standin"]
+        return remote.gate(ident, name, args, "b", dout)
+
+    namespace = {"__init__": __init__, "forward": forward, "backward": backward, "__module__": "gates"}
+    if isinstance(base, type):
+        try:
+            return type(base)(name, (base,), namespace)
+        except BaseException:  # noqa: BLE001 - a class that cannot be subclassed: a plain one
+            pass
+    return type(name, (), namespace)
 
 
 def op_gates(state, header, arrays, reply):

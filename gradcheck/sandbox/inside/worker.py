@@ -124,6 +124,18 @@ def main(channel_fd):
     def send(header, arrays=()):
         sock.sendall(_encode(header, arrays))
 
+    current = [None]   # the id of the request being served
+
+    def send_and_wait(header, arrays):
+        """One frame to the trusted side within the current request, and its answer (stand-in gates)."""
+        sock.sendall(_encode({**header, "_id": current[0]}, arrays))
+        body = _read_frame(sock)
+        if body is None:
+            raise EOFError("the grader closed the channel")
+        return _decode(body)
+
+    state.remote.send_and_wait = send_and_wait
+
     while True:
         try:
             body = _read_frame(sock)
@@ -134,7 +146,7 @@ def main(channel_fd):
         rid = None
         try:
             header, arrays = _decode(body)
-            rid = header.pop("_id", None)
+            rid = current[0] = header.pop("_id", None)
             op = header.get("op")
             if op == "ping":
                 reply = {"pong": True}, []
