@@ -79,6 +79,20 @@ MUTANTS = {
     "mlp_sgd_sign": ("mlp.py", [("self.params[k] - lr * g", "self.params[k] + lr * g")], ["wrong sign"]),
     "graph_overwrite": ("graph.py", [("grads[i] = g if grads[i] is None else grads[i] + g", "grads[i] = g")],
                         ["overwritten instead of added"]),
+    # breadth-first from the output: a node's gradient is passed on as soon as one consumer reached it
+    "graph_breadth_first": ("graph.py", [("""        for node in reversed(range(len(self.nodes))):
+            kind, what, inputs = self.nodes[node]
+            if kind == "input" or grads[node] is None:
+                continue""", """        queue, seen = [len(self.nodes) - 1], set()
+        while queue:
+            node = queue.pop(0)
+            if node in seen:
+                continue
+            seen.add(node)
+            kind, what, inputs = self.nodes[node]
+            if kind == "input" or grads[node] is None:
+                continue
+            queue.extend(inputs)""")], ["breadth-first"]),
     "graph_ignores_dout": ("graph.py", [("np.ones_like(out, dtype=float) if dout is None else np.asarray(dout, dtype=float)",
                                          "np.ones_like(out, dtype=float)")], ["ignores the upstream gradient"]),
 }

@@ -321,39 +321,21 @@ def _judge(ctx, gp, replies, arrays):
 
 
 def _judge_mutation(name, case, dout, entry, arrays, where, problems, errors, compared):
-    """Every argument of forward and backward, the upstream gradient included, as it was given."""
-    after = entry.get("in_after")
-    if after is None:
-        errors["no_mutation"].append(f"{entry.get('where', name)}: {entry.get('error', 'no reply')}: the inputs "
-                                     f"could not be checked ({where})")
-        return
-    if "grads" not in entry:
+    """Every argument of forward and backward, the upstream gradient included, as it was given: right
+    after forward, and after backward too (a change that backward undoes is still a change)."""
+    if "grads" not in entry or "changed" not in entry:
         errors["no_mutation"].append(f"could not be checked: {entry.get('where', name)}: "
                                      f"{entry.get('error', 'no gradients returned')} ({where})")
         return
-    if "in_after_f" not in entry:
-        errors["no_mutation"].append(f"could not be checked: the inputs after forward are missing ({where})")
-        return
-    inputs = [(f"forward's input {i} ({_input_name(name, i)})", x) for i, x in enumerate(case.inputs)]
-    # right after forward, and after backward too (a change that backward undoes is still a change)
-    given = [(label + " (after forward)", x) for label, x in inputs] + inputs
-    after = list(entry["in_after_f"]) + list(after)
-    if dout is not None:
-        if "dout_after" not in entry:
-            errors["no_mutation"].append(f"the upstream gradient dz could not be checked ({where})")
-            return
-        given.append(("backward's upstream gradient dz", np.asarray(dout)))
-        after.append(entry["dout_after"])
-    for (label, x), e in zip(given, after):
-        try:
-            got, _ = value(e, arrays)
-        except StudentError as exc:
-            errors["no_mutation"].append(f"{label} could not be checked: {exc} ({where})")
-            continue
-        compared["no_mutation"] += 1
-        if got.shape != x.shape or not np.array_equal(got, x, equal_nan=True):
-            problems["no_mutation"].append((f"{label} was modified in place ({where}); the caller's arrays must "
-                                            "stay as they were", {"argument": label}))
+    labels = {}
+    for i in range(len(case.inputs)):
+        label = f"forward's input {i} ({_input_name(name, i)})"
+        labels[f"f{i}"], labels[f"b{i}"] = label + " (right after forward)", label
+    labels["dz"] = "backward's upstream gradient dz"
+    compared["no_mutation"] += 2 * len(case.inputs) + (dout is not None)
+    for tag in entry["changed"]:
+        problems["no_mutation"].append((f"{labels[tag]} was modified in place ({where}); the caller's arrays must "
+                                        "stay as they were", {"argument": labels[tag]}))
 
 
 _PASS = {
@@ -383,6 +365,17 @@ def _judge_numerical(ctx, gp, replies, arrays, got_grads, problems, errors, comp
                 outputs.append(value(e["out"], arrays)[0])
         except StudentError as exc:
             errors["numerical"].append(f"could not be checked {where}: {exc} at a point near the inputs")
+            continue
+        # the case's two runs evaluate the same inputs: honest code, float32 or not, gives the same bits
+        again = replies[gp.runs[k][1]].get("out")
+        try:
+            twice = value(again, arrays)[0] if again is not None else None
+        except StudentError:
+            twice = None
+        if twice is None or twice.shape != outputs[0].shape or twice.tobytes() != outputs[0].tobytes():
+            compared["numerical"] += 1
+            problems["numerical"].append((f"on {case.label}: your forward gave different values for the same inputs "
+                                          "(it is not deterministic), so centered differences of it show nothing", {}))
             continue
         grads = got_grads.get(k)
         analytic = [grads[i] if grads is not None and i < len(grads) else None for i in case.wrt]

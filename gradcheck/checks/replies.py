@@ -79,11 +79,12 @@ def _gate_call(entry, call, n):
         out["out"] = value(entry["out"], n)
     if "grads" in entry:
         out["grads"] = _values(entry["grads"], n)
-    for key in ("in_after_f", "in_after"):
-        if key in entry:
-            out[key] = _values(entry[key], n, len(call["inputs"]))
-    if "dout_after" in entry:
-        out["dout_after"] = value(entry["dout_after"], n)
+    if "changed" in entry:
+        allowed = {f"{t}{i}" for t in "fb" for i in range(len(call["inputs"]))} | {"dz"}
+        changed = entry["changed"]
+        if not isinstance(changed, list) or len(changed) > len(allowed) or not set(changed) <= allowed:
+            raise ReplyMismatch
+        out["changed"] = list(changed)
     if "out" not in out and "error" not in out:
         raise ReplyMismatch
     return out

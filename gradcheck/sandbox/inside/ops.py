@@ -15,6 +15,7 @@ import numpy as np
 MODULES = ("gates", "graph", "mlp")
 MAX_ELEMENTS = 5_000_000
 _asarray, _array, _float64 = np.asarray, np.array, np.float64  # kept before student code can patch numpy
+_KINDS = {}  # dtype -> its name (str(dtype) is slow)
 
 
 class State:
@@ -33,10 +34,8 @@ class _Reply:
         """A student value as a float64 array reference, or an error entry."""
         try:
             kind = type(obj).__name__
-            if isinstance(obj, np.ndarray):
-                kind = str(obj.dtype)
-            elif isinstance(obj, np.generic):
-                kind = str(obj.dtype)
+            if isinstance(obj, (np.ndarray, np.generic)):
+                kind = _KINDS.get(obj.dtype) or _KINDS.setdefault(obj.dtype, str(obj.dtype))
             arr = _asarray(obj)
             if arr.dtype == object or arr.dtype.kind not in "biuf":
                 return {"error": f"returned {type(obj).__name__} (dtype {arr.dtype}), not numbers"}
@@ -170,9 +169,9 @@ def op_gates(state, header, arrays, reply):
 
     ``calls``: [{"cls", "args", "floats", "inputs": [refs], "dout": ref | null}]; ``order``: the
     steps as [call index, "f" | "b"], each call's "f" before its "b" (the trusted side interleaves
-    and shuffles them). Reply ``{"calls": [...]}``, one entry per call: "out", "grads", "in_after_f"
-    (each input right after forward), "in_after" (after both steps), "dout_after", and "error"/"where"
-    for the step that raised."""
+    and shuffles them). Reply ``{"calls": [...]}``, one entry per call: "out", "grads", "changed" (the
+    arguments that differ from what was sent: "f<i>" input i right after forward, "b<i>" after
+    backward, "dz" the upstream gradient after backward), and "error"/"where" for the step that raised."""
     gates = state.modules.get("gates")
     calls = header["calls"]
     done = [{} for _ in calls]
@@ -188,7 +187,7 @@ def op_gates(state, header, arrays, reply):
                 args[k] = [_arg(a, arrays, floats) for a in call["inputs"]]
                 live[k] = getattr(gates, call["cls"])(*call.get("args", []))
                 entry["out"] = reply.value(live[k].forward(*args[k]))
-                entry["in_after_f"] = reply.values(args[k])
+                entry["changed"] = _changed(args[k], call["inputs"], arrays, "f")
             else:
                 dout = call.get("dout")
                 dout = None if dout is None else _arg(dout, arrays)
@@ -199,12 +198,29 @@ def op_gates(state, header, arrays, reply):
             entry.update(_error(exc, f"{call['cls']}.{'forward' if step == 'f' else 'backward'}"))
     for k, entry in enumerate(done):
         live[k] = None
-        if args[k] is not None:
-            n = len(calls[k]["inputs"])
-            entry["in_after"] = reply.values(args[k][:n])
-            if len(args[k]) > n and args[k][n] is not None:
-                entry["dout_after"] = reply.value(args[k][n])
+        if args[k] is not None and "changed" in entry:
+            refs = list(calls[k]["inputs"])
+            entry["changed"] += _changed(args[k][:len(refs)], refs, arrays, "b")
+            if len(args[k]) > len(refs) and args[k][len(refs)] is not None:
+                entry["changed"] += ["dz"] if _changed(args[k][len(refs):], [calls[k]["dout"]], arrays, "") else []
     return {"calls": done}
+
+
+def _changed(values, refs, arrays, tag):
+    """Tags of the arguments that are no longer what was sent (Python floats cannot change)."""
+    out = []
+    for i, (v, ref) in enumerate(zip(values, refs)):
+        if isinstance(v, float) or not (isinstance(ref, dict) and "$a" in ref):
+            continue
+        sent = arrays[ref["$a"]]
+        try:
+            same = type(v) is np.ndarray and v.shape == sent.shape and v.dtype == sent.dtype \
+                and v.tobytes() == sent.tobytes()   # bit for bit: any write that changed a value
+        except BaseException:  # noqa: BLE001
+            same = False
+        if not same:
+            out.append(f"{tag}{i}")
+    return out
 
 
 def op_graph(state, header, arrays, reply):
