@@ -24,7 +24,7 @@ class Context:
     """What a part's checks get: two worker sessions, tolerances, settings, seeded randomness, and the
     results of the parts judged before (the graph's blame reads the gates' results).
 
-    session_a runs the student's own modules; session_b the same with correct stand-in gates, for the
+    session_a runs the student's own modules; session_b the same with stand-ins for their wrong gates, for the
     checks that must not depend on the student's gates. Both start their worker lazily."""
 
     def __init__(self, session_a, session_b, assignment, seed, missing=(), results=None):
@@ -172,8 +172,8 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
     """The report of one submission (see docs/design.md). Student faults become check statuses;
     only a fault of the grader itself raises.
 
-    Sessions: the visible checks run first, in session A (the student's modules) and session B (with
-    correct stand-in gates); the checks not shown to students yet (hidden, after the due date, after
+    Sessions: the visible checks run first, in session A (the student's modules) and session B (stand-ins,
+    computed here, for the gates the student got wrong; A itself when there are none); the checks not shown to students yet (hidden, after the due date, after
     publishing) run after them, in fresh sessions of their own, so nothing the student's code sees or
     does during a withheld check can reach a visible message. All sessions share one time budget."""
     submission_dir = Path(submission_dir)

@@ -9,9 +9,9 @@ visible checks, with
   submissions next to it, when there are any, so that common mistakes get their diagnosis); a call
   that was not recorded makes the checks that needed it say they can only be checked by the course's
   grader, never that they failed;
-- **no correct gates in the sandbox**: the stand-in gates that let the grader score a graph or MLP
-  independently of the student's gates are left out (locally, graphs and MLPs run with the
-  student's own gates);
+- **no stand-in gates**: the correct gates that let the grader score a graph or MLP independently of
+  the student's gates (computed from the reference on the grader's side) are left out (locally,
+  graphs and MLPs run with the student's own gates);
 - **no hidden or after-due-date check**: the assignment lists the visible checks only (comments
   dropped), and the grader's source is pruned of every withheld check id: the statements and
   literal entries naming one, then the functions and classes nothing calls any more.
@@ -33,10 +33,19 @@ from pathlib import Path
 __all__ = ["PackError", "build_student"]
 
 REFERENCE_MODULES = ("gates", "graph", "mlp")
-STANDIN_STUB = '''"""No correct gates in a student build: the student's own gates are used everywhere (see
-gradcheck.pack). Standard library only: this file runs inside the worker."""
+STANDIN_STUB = '''"""No stand-in gates in a student build: the student's own gates are used everywhere (see
+gradcheck.pack), so graph and MLP run in the same worker as the gates."""
 
-CONTRACT_GATES = []
+
+class StandIns:
+    def __init__(self, gate_names, results):
+        self.gate_names = list(gate_names)
+
+    def names(self):
+        return []
+
+    def handle(self, request, arrays):
+        return {"error": "no stand-in gates in a student build"}, []
 '''
 STUB_MODULE = '''"""Recorded results of the reference's {module} on the visible checks' fixed inputs: no code (see
 gradcheck.replay). A call that was not recorded raises gradcheck.replay.NotRecorded."""
@@ -380,7 +389,7 @@ def build_student(assignment_file, out_dir, *, seed=0, submissions=None, grade_o
         lines = [f"{name} = _proxy({m + ':' + name!r}, {methods!r}, _STORE)" for name, methods in classes.items()]
         lines += [f"{name} = _function({m + ':' + name!r}, _STORE)" for name in functions]
         (ref / f"{m}.py").write_text(STUB_MODULE.format(module=m, lines="\n".join(lines)))
-    (pkg / "sandbox" / "inside" / "standin_gates.py").write_text(STANDIN_STUB)
+    (pkg / "standins.py").write_text(STANDIN_STUB)
     (pkg / "assignment" / "default.toml").write_text(
         _visible_toml(Path(assignment.path).read_text(encoding="utf-8"), {c.id for c in visible}, absent),
         encoding="utf-8")
