@@ -87,9 +87,9 @@ def test_the_build_reveals_no_answer(build):
             code = "\n".join(ln.strip() for ln in text.splitlines() if ln.strip())
             assert not any(run in code for run in runs), (path, module)
     assert "return [dz * self.y, dz * self.x]" not in "".join(texts.values())
-    # no correct stand-in gates in the sandbox
-    standin = texts[build / "gradcheck" / "sandbox" / "inside" / "standin_gates.py"]
-    assert "class " not in standin and "np." not in standin
+    # no stand-in gates: the build's gradcheck.standins names none and computes nothing
+    standin = texts[build / "gradcheck" / "standins.py"]
+    assert "return []" in standin and "np." not in standin and "reference" not in standin
     # the assignment: the visible checks only
     shipped = load_assignment(build / "gradcheck" / "assignment" / "default.toml")
     assert [c.id for c in shipped.checks] == VISIBLE
