@@ -147,9 +147,16 @@ def staging_notes(staged) -> list[str]:
     return out
 
 
-def run_checks(session_a, session_b, assignment, seed, missing=(), wanted=None, results=None) -> dict[str, Result]:
+def run_checks(session_a, session_b, assignment, seed, missing=(), wanted=None, results=None,
+               session_c=None) -> dict[str, Result]:
     """The results of the ``wanted`` check ids (default: all of the assignment's). A part whose
-    judging raises (it should not: replies are validated) gets error results, never a crash."""
+    judging raises (it should not: replies are validated) gets error results, never a crash.
+
+    session_c (optional): a session with stand-ins for every gate. Graph and MLP run with the
+    student's own gates where all of them passed their checks (session B is then A); if a graph or
+    MLP check fails that way, the part is judged again with every gate a stand-in, and that verdict
+    counts: gates that pass their checks can still compose less precisely (float32 arithmetic in a
+    long chain), and a graph or network is graded with correct gates."""
     results = {} if results is None else results
     ctx = Context(session_a, session_b, assignment, seed, missing, results)
     wanted = {c.id for c in assignment.checks} if wanted is None else set(wanted)
@@ -160,6 +167,10 @@ def run_checks(session_a, session_b, assignment, seed, missing=(), wanted=None, 
             continue
         try:
             results.update(part.run(ctx, ids))
+            if part is not gates and session_c is not None and ctx.session_b is session_a and \
+                    any(results[i].status != "pass" for i in ids if i in results):
+                again = Context(session_a, session_c, assignment, seed, missing, results)
+                results.update(part.run(again, ids))
         except NotRecorded as exc:  # only in a student build (gradcheck pack --student): no expected values
             results.update({i: Result(i, "error", str(exc)) for i in ids if i not in results})
         except Exception as exc:  # noqa: BLE001 - a grader fault is contained to this part's checks
@@ -188,14 +199,15 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
         if not wanted:
             continue
         standins = StandIns(gates.GATES, results)
-        with sandbox.session(root, budget=budget) as a, sandbox.session(root, standins=standins, budget=budget) as b:
+        with sandbox.session(root, budget=budget) as a, sandbox.session(root, standins=standins, budget=budget) as b, \
+                sandbox.session(root, standins=StandIns(gates.GATES, results, everyone=True), budget=budget) as c:
             if not sessions:
                 notes += staging_notes(getattr(a, "staged", None))
-            run_checks(a, b, assignment, seed, missing, wanted, results)
+            run_checks(a, b, assignment, seed, missing, wanted, results, session_c=c)
             if not sessions:
                 modules = {name: {k: v for k, v in status.items() if k in ("ok", "error")}
                            for name, status in (a.modules or {}).items()}
-            sessions += [a.output, b.output]
+            sessions += [a.output, b.output, c.output]
         if wanted is visible:
             visible_seconds = time.monotonic() - started
     output = _output(*sessions, keep=sandbox.limits.output_kb * 1024)
