@@ -710,7 +710,12 @@ class Session:
                     self._start("load")
         if self._modules is not None:
             return self._modules
-        message = self.load_result.message if self.load_result is not None else "not loaded"
+        if self.load_result is not None:
+            message = self.load_result.message
+        elif self.budget_left <= 0:
+            message = MSG_BUDGET_SPENT.format(seconds=self.budget.seconds, op="load")
+        else:
+            message = "not loaded"
         return {name: {"ok": False, "error": message, "where": f"import {name}"} for name in MODULES}
 
     # ---------------------------------------------------------------- calls
