@@ -1,6 +1,7 @@
 """Grade one submission: open its worker sessions, run every part's checks, build the report."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
@@ -34,6 +35,7 @@ class Context:
         self.tolerances = dict(assignment.tolerances)
         self.settings = dict(assignment.settings)
         self.results = results if results is not None else {}
+        self.shrink = True   # random graphs: shrink a failure to a minimal graph
         self._modules = {}
 
     @property
@@ -152,7 +154,8 @@ def run_checks(session_a, session_b, assignment, seed, missing=(), wanted=None, 
     """The results of the ``wanted`` check ids (default: all of the assignment's). A part whose
     judging raises (it should not: replies are validated) gets error results, never a crash.
 
-    session_c (optional): a session with stand-ins for every gate. Graph and MLP run with the
+    session_c (optional): a session with stand-ins for every gate (or a callable that makes it, on first
+    need). Graph and MLP run with the
     student's own gates where all of them passed their checks (session B is then A); if a graph or
     MLP check fails that way, the part is judged again with every gate a stand-in, and that verdict
     counts: gates that pass their checks can still compose less precisely (float32 arithmetic in a
@@ -167,10 +170,13 @@ def run_checks(session_a, session_b, assignment, seed, missing=(), wanted=None, 
             continue
         try:
             results.update(part.run(ctx, ids))
-            if part is not gates and session_c is not None and ctx.session_b is session_a and \
-                    any(results[i].status != "pass" for i in ids if i in results):
-                again = Context(session_a, session_c, assignment, seed, missing, results)
-                results.update(part.run(again, ids))
+            failing = {i for i in ids if i in results and results[i].status != "pass"}
+            if part is not gates and session_c is not None and ctx.session_b is session_a and failing:
+                again = Context(session_a, session_c() if callable(session_c) else session_c, assignment, seed,
+                                missing, dict(results))
+                again.shrink = False   # a failure stays the first run's (already shrunk) counterexample
+                retried = part.run(again, failing)
+                results.update({i: r for i, r in retried.items() if r.status == "pass"})
         except NotRecorded as exc:  # only in a student build (gradcheck pack --student): no expected values
             results.update({i: Result(i, "error", str(exc)) for i in ids if i not in results})
         except Exception as exc:  # noqa: BLE001 - a grader fault is contained to this part's checks
@@ -199,15 +205,24 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
         if not wanted:
             continue
         standins = StandIns(gates.GATES, results)
-        with sandbox.session(root, budget=budget) as a, sandbox.session(root, standins=standins, budget=budget) as b, \
-                sandbox.session(root, standins=StandIns(gates.GATES, results, everyone=True), budget=budget) as c:
+        with contextlib.ExitStack() as stack:
+            a = stack.enter_context(sandbox.session(root, budget=budget))
+            b = stack.enter_context(sandbox.session(root, standins=standins, budget=budget))
+            made = []
+
+            def all_standins():   # made only when a graph or MLP check failed with the student's own gates
+                if not made:
+                    made.append(stack.enter_context(sandbox.session(
+                        root, standins=StandIns(gates.GATES, results, everyone=True), budget=budget)))
+                return made[0]
+
             if not sessions:
                 notes += staging_notes(getattr(a, "staged", None))
-            run_checks(a, b, assignment, seed, missing, wanted, results, session_c=c)
+            run_checks(a, b, assignment, seed, missing, wanted, results, session_c=all_standins)
             if not sessions:
                 modules = {name: {k: v for k, v in status.items() if k in ("ok", "error")}
                            for name, status in (a.modules or {}).items()}
-            sessions += [a.output, b.output, c.output]
+            sessions += [a.output, b.output] + [s.output for s in made]
         if wanted is visible:
             visible_seconds = time.monotonic() - started
     output = _output(*sessions, keep=sandbox.limits.output_kb * 1024)

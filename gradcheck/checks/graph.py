@@ -479,7 +479,7 @@ def random_graphs(ctx) -> Result:
         return Result(check_id, "error", f"could not be checked: no random graph was generated ({examples} examples "
                       "asked for in the assignment's settings)")
     try:
-        outcome = _property(ctx, ctx.session_b, examples)
+        outcome = _property(ctx, ctx.session_b, examples, shrink=ctx.shrink)
     except CallFailed as exc:
         return Result(check_id, exc.status, f"running your graph on random graphs: {exc}")
     if outcome:
