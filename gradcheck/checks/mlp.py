@@ -8,7 +8,7 @@ import numpy as np
 from .. import numerics
 from ..diagnosis import common, diagnose, mlp_bugs
 from ..reference import mlp as reference
-from .gates import MIN_LABEL_PROBABILITY, label_probabilities
+from .gates import fair_labels
 from .common import CallFailed, Payload, Result, StudentError, call, compare, numerical_verdict, value
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -67,7 +67,7 @@ class _Case:
             self.params = _params(rng, sizes)
             self.X, self.y = _data(rng, sizes, n)
             scores = _reference_net(sizes, activation, self.params).forward(self.X)
-            if label_probabilities(scores, self.y).min() < MIN_LABEL_PROBABILITY:
+            if not fair_labels(scores, self.y):
                 continue
             if activation != "relu" or all(np.abs(a).min() >= KINK_MARGIN
                                             for a in _preactivations(sizes, self.params, self.X)):
