@@ -82,13 +82,6 @@ def value(entry, arrays):
     return np.asarray(arrays[index], dtype=np.float64), str(entry.get("kind", "float64"))
 
 
-def raise_if_error(entry, where=""):
-    if isinstance(entry, dict) and "error" in entry and "$a" not in entry:
-        text = entry["error"]
-        where = entry.get("where", where)
-        raise StudentError(f"{where}: {text}" if where else text)
-
-
 # ------------------------------------------------------------------------------- comparisons
 
 
@@ -158,10 +151,6 @@ def index_text(index) -> str:
 
 def shape_text(shape) -> str:
     return "()" if shape == () else "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
-def failed_call_results(ids, exc: CallFailed, what: str):
-    return {i: Result(i, exc.status, f"{what}: {exc}") for i in ids}
 
 
 def numerical_verdict(numerics, plan, outputs, analytic, reference, dout, *, f_batch, rng, tolerances, mode="auto",

@@ -68,7 +68,6 @@ class Case:
     inputs: list  # float64 arrays (labels for softmax are int64)
     douts: list  # two upstream gradients (None: backward() with its default)
     floats: bool = False  # pass 0-d inputs as Python floats
-    numerical: bool = True
     args: tuple = ()  # the gate's constructor arguments
 
     @property
@@ -221,7 +220,6 @@ def _send(ctx, names, plans):
     payload = Payload()
     calls = []
     for n in names:
-        spec = GATES[n]
         for c in plans[n].calls:
             calls.append({"cls": n, "args": list(c.args), "floats": c.floats, "inputs": _refs(c.inputs, payload),
                           "dout": None if c.dout is None else payload.ref(c.dout)})

@@ -258,14 +258,6 @@ def _ignores_params(case, net, scores, tol):
         return False
 
 
-def _student_grads(case, net, tol):
-    """The student's loss() gradients, and whether every one matches the reference (verified)."""
-    _, _, ref_grads = case.reference()
-    grads = net.values("loss", "grads")
-    verified = set(grads) >= set(ref_grads) and all(compare(grads[k], ref_grads[k], tol) is None for k in ref_grads)
-    return grads, verified
-
-
 def _gradients(check_id, pairs, tol):
     """loss()'s gradients against the reference's, on every case; the first failing case is shown,
     with a diagnosis only when every failing case supports the same one."""
