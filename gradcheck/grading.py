@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import stat
 import time
@@ -12,7 +11,7 @@ import numpy as np
 
 from . import __version__
 from .checks import gates, graph, mlp
-from .checks.common import Result
+from .checks.common import Result, seeded_rng
 from .replay import NotRecorded
 from .report import display_name
 from .sandbox import Budget
@@ -66,10 +65,8 @@ class Context:
         return self._modules[key]
 
     def rng(self, label: str) -> np.random.Generator:
-        """A generator that depends only on the seed and the label: reports do not depend on the
-        order in which checks or submissions run."""
-        digest = hashlib.sha256(label.encode()).digest()
-        return np.random.default_rng([self.seed, int.from_bytes(digest[:8], "little")])
+        """A generator that depends only on the seed and the label (``seeded_rng``)."""
+        return seeded_rng(self.seed, label)
 
 
 MODULE_FILES = ("gates.py", "graph.py", "mlp.py")

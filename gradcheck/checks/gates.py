@@ -9,6 +9,7 @@ made: a case that could not be compared is an error of that check, with the reas
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +17,8 @@ import numpy as np
 from .. import numerics
 from ..diagnosis import common, diagnose, gate_bugs
 from ..reference import gates as reference
-from .common import CallFailed, Payload, Result, StudentError, call, compare, numerical_verdict, shape_text, value
+from .common import (CallFailed, Payload, Result, StudentError, call, compare, numerical_verdict, seeded_rng,
+                     shape_text, value)
 
 ASPECTS = ("forward", "backward", "numerical", "shapes", "no_mutation")
 ELEMENTWISE_SHAPES = ("float", (), (4,), (2, 3))
@@ -146,11 +148,13 @@ class Call:
 
 
 class _GatePlan:
-    """A gate's cases, their runs and numerical plans, as one list of calls."""
+    """A gate's cases, their runs and numerical plans, as one list of calls. It depends only on the seed:
+    a grader process makes it once per seed (``gate_plans``) and judges every submission against it."""
 
-    def __init__(self, ctx, spec):
+    def __init__(self, seed, spec):
         self.spec = spec
-        rng = ctx.rng(f"gates.{spec.name}")
+        self._reference = {}
+        rng = seeded_rng(seed, f"gates.{spec.name}")
         self.cases = _cases(spec, rng)
         self.calls, self.runs, self.points = [], [], []
         for k, case in enumerate(self.cases):
@@ -162,7 +166,7 @@ class _GatePlan:
             if case.floats:   # the 0-d array case has the same centered differences
                 self.points.append((None, len(self.calls)))
                 continue
-            plan = numerics.plan_check(case.inputs, mode="full", rng=ctx.rng(f"gates.{spec.name}.numerical.{k}"),
+            plan = numerics.plan_check(case.inputs, mode="full", rng=seeded_rng(seed, f"gates.{spec.name}.numerical.{k}"),
                                        wrt=case.wrt, names=[_input_name(spec.name, i) for i in range(len(case.inputs))])
             first = len(self.calls)
             for point in plan.points[1:]:   # points[0] is the case's inputs: run 0 evaluates it
@@ -170,6 +174,24 @@ class _GatePlan:
                 # return); no backward follows, which it learns only after every forward was made
                 self.calls.append(Call(list(point), None, case.floats, case.args, backward=False))
             self.points.append((plan, first))
+
+    def reference(self, k, dout):
+        """The reference's (output, gradients) on case k with upstream gradient ``dout`` (one of the
+        case's douts, or None), computed once."""
+        key = (k, None if dout is None else id(dout))
+        if key not in self._reference:
+            case = self.cases[k]
+            out, grads = _reference_run(self.spec, case.inputs, dout, case.args)
+            for a in (out, *grads):   # shared by every submission judged in this process
+                a.setflags(write=False)
+            self._reference[key] = out, grads
+        return self._reference[key]
+
+
+@functools.lru_cache(maxsize=4)
+def gate_plans(seed: int) -> dict:
+    """Every gate's plan for this seed (see _GatePlan)."""
+    return {name: _GatePlan(seed, spec) for name, spec in GATES.items()}
 
 
 def run(ctx, wanted: set[str]) -> dict[str, Result]:
@@ -186,7 +208,7 @@ def run(ctx, wanted: set[str]) -> dict[str, Result]:
         if n not in present:
             for a in ASPECTS:
                 results[f"gates.{n}.{a}"] = Result(f"gates.{n}.{a}", "missing", f"gates.py has no class {n}")
-    plans = {n: _GatePlan(ctx, GATES[n]) for n in present}
+    plans = gate_plans(ctx.seed)
     replies = _batched(ctx, present, plans)
     for n in present:
         if isinstance(replies[n], CallFailed):
@@ -216,18 +238,26 @@ def _batched(ctx, names, plans):
     return out
 
 
-def _send(ctx, names, plans):
+@functools.lru_cache(maxsize=32)
+def _request(seed, names):
+    """The request of these gates' calls, and its payload, for this seed (the same for every submission)."""
+    plans = gate_plans(seed)
     payload = Payload()
     calls = []
     for n in names:
         for c in plans[n].calls:
             calls.append({"cls": n, "args": list(c.args), "floats": c.floats, "inputs": _refs(c.inputs, payload),
                           "dout": None if c.dout is None else payload.ref(c.dout)})
-    rng = ctx.rng("gates.order." + ".".join(names))
+    rng = seeded_rng(seed, "gates.order." + ".".join(names))
     flags = [c.backward for n in names for c in plans[n].calls]
     order = [[int(k), "f"] for k in rng.permutation(len(calls))] + \
             [[int(k), "b"] for k in rng.permutation(len(calls)) if flags[k]]
-    reply, arrays = call(ctx.session_a, {"op": "gates", "calls": calls, "order": order}, payload)
+    return {"op": "gates", "calls": calls, "order": order}, payload
+
+
+def _send(ctx, names, plans):
+    request, payload = _request(ctx.seed, tuple(names))
+    reply, arrays = call(ctx.session_a, request, payload)
     out, start = {}, 0
     for n in names:
         count = len(plans[n].calls)
@@ -251,7 +281,7 @@ def _judge(ctx, gp, replies, arrays):
         where = f"on {case.label}"
         for r, index in enumerate(gp.runs[k]):
             entry, dout = replies[index], case.douts[r]
-            ref_out, ref_grads = _reference_run(spec, case.inputs, dout, case.args)
+            ref_out, ref_grads = gp.reference(k, dout)
             # forward
             try:
                 if "out" not in entry:
@@ -394,7 +424,7 @@ def _judge_numerical(ctx, gp, replies, arrays, got_grads, problems, errors, comp
                                        "shape (see the shapes and backward checks)")
             continue
         dout = case.douts[0] if case.douts[0] is not None else np.array(1.0)
-        ref = _reference_run(spec, case.inputs, case.douts[0], case.args)[1]
+        ref = gp.reference(k, case.douts[0])[1]
         failed = numerical_verdict(numerics, plan, outputs, analytic, [ref[i] for i in case.wrt], dout, mode="full",
                                    f_batch=_remote_forward(ctx, name, case), tolerances=ctx.tolerances,
                                    rng=lambda salt, k=k: ctx.rng(f"gates.{name}.redo.{k}.{salt}"))

@@ -334,6 +334,13 @@ def _result(check_id, outcome: RunOutcome, pass_message):
 
 SHAPES = [(), (3,), (2, 2)]
 CONSTANTS = [-1.0, 0.5, 2.0]
+MAX_NODES = 9   # up to 3 inputs and 6 gates
+
+# the strategies are built once: building one per draw costs more than the draw
+_ELEMENTS = st.floats(-2.0, 2.0, allow_nan=False, width=32).map(lambda v: round(v, 2))
+_ARRAYS = {shape: hnp.arrays(np.float64, shape, elements=_ELEMENTS) for shape in SHAPES}
+_INDEX = [st.integers(0, n - 1) for n in range(1, MAX_NODES + 1)]
+_BINARY, _UNARY = st.sampled_from(sorted(BINARY)), st.sampled_from(sorted(UNARY))
 
 
 @st.composite
@@ -343,20 +350,18 @@ def graph_cases(draw):
     names = ["x", "y", "z"][: draw(st.integers(1, 3))]
     nodes = _inp(*names)
     for _ in range(draw(st.integers(1, 6))):
+        index = _INDEX[len(nodes) - 1]
         if draw(st.booleans()):
-            gate = draw(st.sampled_from(sorted(BINARY)))
-            ins = [draw(st.integers(0, len(nodes) - 1)), draw(st.integers(0, len(nodes) - 1))]
-            nodes.append(_g(gate, *ins))
+            gate = draw(_BINARY)
+            nodes.append(_g(gate, draw(index), draw(index)))
         else:
-            gate = draw(st.sampled_from(sorted(UNARY)))
+            gate = draw(_UNARY)
             args = [draw(st.sampled_from(CONSTANTS))] if gate in ("AddConstantGate", "ScaleGate") else []
-            nodes.append(_g(gate, draw(st.integers(0, len(nodes) - 1)), args=args))
-    shape = draw(st.sampled_from(SHAPES))
-    elements = st.floats(-2.0, 2.0, allow_nan=False, width=32).map(lambda v: round(v, 2))
-    feed = {n: draw(hnp.arrays(np.float64, shape, elements=elements)) for n in names}
-    dout = draw(hnp.arrays(np.float64, shape, elements=st.floats(-2.0, 2.0, width=32).map(lambda v: round(v, 2))))
+            nodes.append(_g(gate, draw(index), args=args))
+    arrays = _ARRAYS[draw(st.sampled_from(SHAPES))]
+    feed = {n: draw(arrays) for n in names}
     graph = Graph(nodes)
-    graph.runs = [(feed, dout, True)]
+    graph.runs = [(feed, draw(arrays), True)]
     return graph
 
 
@@ -385,21 +390,17 @@ def in_domain(graph: Graph) -> bool:
     return True
 
 
-class _Stop(Exception):
-    """A worker call failed during the property: stop without calling the worker again."""
-
-
 def _settings(examples):
     return settings(max_examples=examples, database=None, deadline=None, derandomize=False, print_blob=False,
-                    verbosity=Verbosity.quiet, phases=[Phase.generate, Phase.shrink],
+                    verbosity=Verbosity.quiet, phases=[Phase.generate],
                     suppress_health_check=list(HealthCheck))
 
 
 @functools.lru_cache(maxsize=8)
 def generated_graphs(seed: int, examples: int) -> tuple:
-    """The graphs Hypothesis generates from this seed while no example fails. Generation depends only
-    on the seed, so a grader process draws them once and replays them to every submission in one
-    batch; only a submission that fails one runs the property example by example, to shrink it."""
+    """The graphs Hypothesis generates from this seed. Generation depends only on the seed, so a grader
+    process draws them once and replays them to every submission in one batch; a failing one is then
+    simplified by ``shrink_graph``, in batches too."""
     drawn = []
 
     @hypothesis_seed(seed)
@@ -427,42 +428,96 @@ def _batch(ctx, session, graphs):
 
 
 def _property(ctx, session, examples, shrink=True):
-    """Replay the seed's graphs in one batch. If one fails: with ``shrink``, run the Hypothesis
-    property example by example so that it shrinks to a minimal failing graph; without, report the
-    smallest failing graph of the batch. Returns the failing outcome or None."""
+    """Replay the seed's graphs in one batch. If one fails: with ``shrink``, simplify the smallest
+    failing graph step by step (``shrink_graph``); without, report it as it is. Returns the failing
+    outcome or None."""
     failures = _batch(ctx, session, generated_graphs(ctx.seed, examples))
     if not failures:
         return None
-    first = failures[0][1]
-    if not shrink:
-        return first
-    state = {"failure": None, "stopped": None}
+    return shrink_graph(ctx, session, failures[0][1]) if shrink else failures[0][1]
 
-    @hypothesis_seed(ctx.seed)
-    @_settings(examples)
-    @given(graph_cases())
-    def prop(graph):
-        assume(in_domain(graph))
-        if state["stopped"] is not None:
-            raise _Stop()
+
+MAX_SHRINK_ROUNDS = 16
+
+
+def shrink_graph(ctx, session, failure):
+    """A failing graph made as simple as it stays failing: each round sends every one-step
+    simplification of the current counterexample (``simpler``) to the worker in one request and moves
+    to the simplest that still fails; it stops when none fails. A failing call stops it too: the
+    counterexample found so far is reported. Deterministic for a deterministic student graph."""
+    for _ in range(MAX_SHRINK_ROUNDS):
+        candidates = [g for g in simpler(failure.graph) if in_domain(g)]
+        if not candidates:
+            break
         try:
-            failures = _batch(ctx, session, [graph])
-        except CallFailed as exc:
-            state["stopped"] = exc
-            raise _Stop() from None
-        if failures:
-            state["failure"] = failures[0][1]
-            raise AssertionError(failures[0][1].message)
+            failures = _batch(ctx, session, candidates)
+        except CallFailed:
+            break
+        if not failures:
+            break
+        failure = min((outcome for _, outcome in failures), key=lambda o: _complexity(o.graph))
+    return failure
 
-    try:
-        prop()
-    except _Stop:
-        pass
-    except Exception:  # noqa: BLE001 - AssertionError, or Hypothesis' Flaky for a nondeterministic graph
-        pass
-    if state["stopped"] is not None:
-        raise state["stopped"]
-    return state["failure"] or first
+
+def _complexity(graph):
+    """What the shrinker minimises: gates, then nodes, then the values' sizes and digits."""
+    feed, dout, _ = graph.runs[0]
+    return (sum("gate" in n for n in graph.nodes), len(graph.nodes), *_complexity_values(feed, dout))
+
+
+def simpler(graph: Graph) -> list[Graph]:
+    """Every one-step simplification of a random graph: an earlier gate as the output, a gate
+    bypassed (its consumers read one of its inputs), a node that feeds nothing dropped, 0-d values
+    (the first element), rounder values, an upstream gradient of ones."""
+    nodes = graph.nodes
+    feed, dout, _ = graph.runs[0]
+    structures = []
+    for k in range(len(nodes) - 1):
+        if "gate" in nodes[k]:
+            structures.append(_drop(nodes[:k + 1], set()))
+    consumed = {i for n in nodes for i in n.get("in", [])}
+    for k, n in enumerate(nodes[:-1]):
+        if "gate" in n:
+            for src in sorted(set(n["in"])):
+                bypassed = [dict(m, **{"in": [src if i == k else i for i in m["in"]]}) if "gate" in m else m
+                            for m in nodes]
+                structures.append(_drop(bypassed, {k}))
+        if k not in consumed and ("gate" in n or len(graph.inputs) > 1):
+            structures.append(_drop(nodes, {k}))
+    out = []
+    for new in structures:
+        g = Graph(new)
+        g.runs = [({name: feed[name] for name in g.inputs}, dout, True)]
+        out.append(g)
+    values = []
+    if np.ndim(dout) > 0:
+        values.append(({k: np.asarray(v).ravel()[0] * np.ones(()) for k, v in feed.items()},
+                       np.asarray(dout).ravel()[0] * np.ones(())))
+    for decimals in (1, 0):
+        values.append(({k: np.round(v, decimals) + 0.0 for k, v in feed.items()}, np.round(dout, decimals) + 0.0))
+    values.append((feed, np.ones_like(dout)))
+    for new_feed, new_dout in values:
+        if _complexity_values(new_feed, new_dout) < _complexity_values(feed, dout):
+            g = Graph(nodes)
+            g.runs = [(new_feed, new_dout, True)]
+            out.append(g)
+    return out
+
+
+def _complexity_values(feed, dout):
+    values = [*feed.values(), dout]
+    return (sum(np.size(v) for v in values), sum(len(_num(x)) for v in values for x in np.ravel(v)))
+
+
+def _drop(nodes, drop):
+    """``nodes`` without the indices in ``drop`` (which nothing left reads), renumbered."""
+    new_index, kept = {}, []
+    for k, n in enumerate(nodes):
+        if k in drop:
+            continue
+        new_index[k] = len(kept)
+        kept.append(dict(n, **{"in": [new_index[i] for i in n["in"]]}) if "gate" in n else n)
+    return kept
 
 
 def _failing_gates(graph, ctx):
