@@ -92,13 +92,15 @@ def private_hypothesis_storage() -> str:
 
 
 def default_jobs() -> int:
-    """Grader processes to use by default: the CPUs this process may run on, at most 8 (each grader
-    has a sandbox worker beside it, and each may use up to the assignment's memory limit)."""
+    """Grader processes to use by default: one more than the CPUs this process may run on, at most 8.
+    A grader and its sandbox worker take turns (each waits while the other computes), so one grader
+    per CPU leaves CPUs idle; the extra one fills them. At most 8: each grader has a worker beside it
+    that may use up to the assignment's memory limit."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
-    return max(1, min(cpus, 8))
+    return max(1, min(cpus + 1, 8))
 
 
 def default_sandbox(assignment, hide, staging_root=None):

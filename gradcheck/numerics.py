@@ -159,12 +159,12 @@ class Plan:
 
 
 def plan_check(inputs, *, mode="auto", rng=None, wrt=None, names=None, precision=None,
-               n_directions=N_DIRECTIONS, n_sparse=N_SPARSE, density=1.0):
+               n_directions=N_DIRECTIONS, n_sparse=N_SPARSE, density=1.0, full_max=FULL_MAX_SIZE):
     """Plan the evaluations that check the inputs in ``wrt`` (indices or names; default: every
     floating-point input; the others pass through unchanged in every point).
 
     mode: "full" (every coordinate), "sparse" (``n_sparse`` random coordinates), "directional"
-    (``n_directions`` random Gaussian directions), "auto" (full up to FULL_MAX_SIZE elements,
+    (``n_directions`` random Gaussian directions), "auto" (full up to ``full_max`` elements,
     directions + sparse coordinates above). precision: the arithmetic f computes in, which sets the
     steps; default float32 if a checked input is float32, else float64. density: the fraction of
     entries a direction moves (at least one). Points share unperturbed arrays: pass copies to code
@@ -178,7 +178,7 @@ def plan_check(inputs, *, mode="auto", rng=None, wrt=None, names=None, precision
     scratch = {}
     for i in wrt:
         x = inputs[i]
-        m = mode if mode != "auto" else ("full" if x.size <= FULL_MAX_SIZE else "mixed")
+        m = mode if mode != "auto" else ("full" if x.size <= full_max else "mixed")
         if m not in ("full", "sparse", "directional", "mixed"):
             raise ValueError(f"unknown mode {mode!r}")
         plan.modes[i] = m

@@ -67,7 +67,7 @@ def test_benchmark_end_to_end_on_a_tiny_class(bench, tmp_path):
     assert saved == json.loads(json.dumps(results))
     assert {"machine", "class", "worker_startup", "numerics", "targets"} <= set(saved)
     c = saved["class"]
-    assert c["n"] == 2 and c["jobs"] == 2 and c["small"]["n"] == 1
+    assert c["n"] == 2 and c["cpus"] == 2 and c["jobs"] == bench._default_jobs(2) and c["small"]["n"] == 1
     for key in ("submissions_per_second", "median_seconds", "p95_seconds", "grader_peak_rss_mb",
                 "worker_peak_rss_mb", "grader_memory_grows", "identical_across_jobs", "cpu_ms_per_submission"):
         assert key in c, key

@@ -184,9 +184,12 @@ def numerical_verdict(numerics, plan, outputs, analytic, reference, dout, *, f_b
     def verdict_for(grads, salt):
         return numerics.check_vjp(f_batch, plan.inputs, grads, dout, mode=mode, rng=rng(salt), wrt=plan.wrt,
                                   names=plan.names, evaluated=(plan, outputs), rtol_floor=tolerance(tolerances)[0])
+    # gradients bit for bit the reference's: the anchor's verdict is theirs (the same judgement of the same numbers)
+    same = len(analytic) == len(reference) and all(
+        np.shape(a) == np.shape(r) and np.array_equal(a, r) for a, r in zip(analytic, reference))
     try:
         anchor = verdict_for(reference, "anchor")
-        own = verdict_for(analytic, "own") if anchor.status == "pass" else None
+        own = (anchor if same else verdict_for(analytic, "own")) if anchor.status == "pass" else None
     except ValueError as exc:  # e.g. forward returned another shape than dout's
         return f"your {what} at points near the inputs: {exc}", {}
     if anchor.status != "pass":

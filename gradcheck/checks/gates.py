@@ -22,6 +22,7 @@ from .common import (CallFailed, Payload, Result, StudentError, call, compare, n
 
 ASPECTS = ("forward", "backward", "numerical", "shapes", "no_mutation")
 ELEMENTWISE_SHAPES = ("float", (), (4,), (2, 3))
+NUMERICAL_FULL_MAX = 4   # inputs up to this size: centered differences at every coordinate
 
 
 def _uniform(lo, hi):
@@ -166,7 +167,10 @@ class _GatePlan:
             if case.floats:   # the 0-d array case has the same centered differences
                 self.points.append((None, len(self.calls)))
                 continue
-            plan = numerics.plan_check(case.inputs, mode="full", rng=seeded_rng(seed, f"gates.{spec.name}.numerical.{k}"),
+            # every coordinate of a small input, two random directions through a larger one (each a
+            # whole-tensor check: the backward check compares every element with the reference)
+            plan = numerics.plan_check(case.inputs, mode="auto", full_max=NUMERICAL_FULL_MAX, n_sparse=0,
+                                       n_directions=2, rng=seeded_rng(seed, f"gates.{spec.name}.numerical.{k}"),
                                        wrt=case.wrt, names=[_input_name(spec.name, i) for i in range(len(case.inputs))])
             first = len(self.calls)
             for point in plan.points[1:]:   # points[0] is the case's inputs: run 0 evaluates it
@@ -190,8 +194,15 @@ class _GatePlan:
 
 @functools.lru_cache(maxsize=4)
 def gate_plans(seed: int) -> dict:
-    """Every gate's plan for this seed (see _GatePlan)."""
-    return {name: _GatePlan(seed, spec) for name, spec in GATES.items()}
+    """Every gate's plan for this seed (see _GatePlan). Its arrays are read-only: they are shared by
+    every submission this process judges, and nothing may change them."""
+    plans = {name: _GatePlan(seed, spec) for name, spec in GATES.items()}
+    for plan in plans.values():
+        for case in plan.cases:
+            for a in (*case.inputs, *case.douts):
+                if a is not None:
+                    a.setflags(write=False)
+    return plans
 
 
 def run(ctx, wanted: set[str]) -> dict[str, Result]:
@@ -425,7 +436,7 @@ def _judge_numerical(ctx, gp, replies, arrays, got_grads, problems, errors, comp
             continue
         dout = case.douts[0] if case.douts[0] is not None else np.array(1.0)
         ref = gp.reference(k, case.douts[0])[1]
-        failed = numerical_verdict(numerics, plan, outputs, analytic, [ref[i] for i in case.wrt], dout, mode="full",
+        failed = numerical_verdict(numerics, plan, outputs, analytic, [ref[i] for i in case.wrt], dout, mode="auto",
                                    f_batch=_remote_forward(ctx, name, case), tolerances=ctx.tolerances,
                                    rng=lambda salt, k=k: ctx.rng(f"gates.{name}.redo.{k}.{salt}"))
         compared["numerical"] += 1
