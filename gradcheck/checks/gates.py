@@ -146,6 +146,7 @@ class Call:
     floats: bool
     args: tuple = ()
     backward: bool = True   # a point of the centered differences needs its value only
+    late: bool = False      # sent in a second request, after every backward has returned (see _send)
 
 
 class _GatePlan:
@@ -168,15 +169,18 @@ class _GatePlan:
                 self.points.append((None, len(self.calls)))
                 continue
             # every coordinate of a small input, two random directions through a larger one (each a
-            # whole-tensor check: the backward check compares every element with the reference)
+            # whole-tensor check: the backward check compares every element with the reference). The
+            # directions' points are sent only after backward has returned: a backward that knew them
+            # could hide an error orthogonal to them (Note [Directions after backward])
             plan = numerics.plan_check(case.inputs, mode="auto", full_max=NUMERICAL_FULL_MAX, n_sparse=0,
                                        n_directions=2, rng=seeded_rng(seed, f"gates.{spec.name}.numerical.{k}"),
                                        wrt=case.wrt, names=[_input_name(spec.name, i) for i in range(len(case.inputs))])
             first = len(self.calls)
-            for point in plan.points[1:]:   # points[0] is the case's inputs: run 0 evaluates it
+            late = {p.first + t for p in plan.probes if p.index is None for t in range(4)}
+            for j, point in enumerate(plan.points[1:], start=1):   # points[0]: the case's inputs (run 0)
                 # the same call as a run's up to its forward (when the student's code decides what to
                 # return); no backward follows, which it learns only after every forward was made
-                self.calls.append(Call(list(point), None, case.floats, case.args, backward=False))
+                self.calls.append(Call(list(point), None, case.floats, case.args, backward=False, late=j in late))
             self.points.append((plan, first))
 
     def reference(self, k, dout):
@@ -249,32 +253,67 @@ def _batched(ctx, names, plans):
     return out
 
 
-@functools.lru_cache(maxsize=32)
-def _request(seed, names):
-    """The request of these gates' calls, and its payload, for this seed (the same for every submission)."""
+@functools.lru_cache(maxsize=64)
+def _request(seed, names, late):
+    """The request of these gates' calls (the late ones, or the others), and its payload, for this seed
+    (the same for every submission); None when there are none."""
     plans = gate_plans(seed)
     payload = Payload()
-    calls = []
+    calls, flags = [], []
     for n in names:
         for c in plans[n].calls:
-            calls.append({"cls": n, "args": list(c.args), "floats": c.floats, "inputs": _refs(c.inputs, payload),
-                          "dout": None if c.dout is None else payload.ref(c.dout)})
-    rng = seeded_rng(seed, "gates.order." + ".".join(names))
-    flags = [c.backward for n in names for c in plans[n].calls]
+            if c.late == late:
+                calls.append({"cls": n, "args": list(c.args), "floats": c.floats, "inputs": _refs(c.inputs, payload),
+                              "dout": None if c.dout is None else payload.ref(c.dout)})
+                flags.append(c.backward)
+    if not calls:
+        return None
+    rng = seeded_rng(seed, "gates.order." + ".".join(names) + (".late" if late else ""))
     order = [[int(k), "f"] for k in rng.permutation(len(calls))] + \
             [[int(k), "b"] for k in rng.permutation(len(calls)) if flags[k]]
     return {"op": "gates", "calls": calls, "order": order}, payload
 
 
+# Note [Directions after backward]
+# A random direction checks a whole tensor only if backward cannot know it: the request's forwards
+# all run before its backwards, so a backward that remembered the probe points of its own request
+# could add an error orthogonal to their directions (a red-team fixture, rt_probe_orthogonal, did).
+# The coordinate probes span every input they move, so nothing can hide from them; the directions'
+# points go in a second request, after every backward of the first has returned.
+
 def _send(ctx, names, plans):
-    request, payload = _request(ctx.seed, tuple(names))
-    reply, arrays = call(ctx.session_a, request, payload)
-    out, start = {}, 0
+    """Both requests of these gates (the late points after the rest, Note [Directions after backward]);
+    per gate its replies in the order of its plan's calls, and the reply arrays they refer to."""
+    replies, arrays = {}, []
+    for late in (False, True):
+        request = _request(ctx.seed, tuple(names), late)
+        if request is None:
+            continue
+        reply, reply_arrays = call(ctx.session_a, *request)
+        entries = iter(_shifted(reply["calls"], len(arrays)))
+        arrays = list(arrays) + list(reply_arrays)
+        for n in names:
+            replies.setdefault(n, {})[late] = [next(entries) for c in plans[n].calls if c.late == late]
+    out = {}
     for n in names:
-        count = len(plans[n].calls)
-        out[n] = (reply["calls"][start:start + count], arrays)
-        start += count
+        parts = {late: iter(entries) for late, entries in replies[n].items()}
+        out[n] = ([next(parts[c.late]) for c in plans[n].calls], arrays)
     return out
+
+
+def _shifted(entries, offset):
+    """Reply entries with their array references moved by ``offset`` (the arrays of an earlier reply
+    come first in the list they refer to)."""
+    if not offset:
+        return entries
+
+    def shift(v):
+        if isinstance(v, dict):
+            return {k: (x + offset if k == "$a" and isinstance(x, int) else shift(x)) for k, x in v.items()}
+        if isinstance(v, list):
+            return [shift(x) for x in v]
+        return v
+    return [shift(e) for e in entries]
 
 
 def _refs(inputs, payload):
