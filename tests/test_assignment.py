@@ -18,12 +18,12 @@ def test_default_lists_every_check_in_order_with_100_points():
     assert isinstance(a, Assignment)
     assert a.name == "backprop"
     assert a.check_ids == KNOWN_CHECKS
-    assert len(KNOWN_CHECKS) == 12 * 5 + 8 + 11
+    assert len(KNOWN_CHECKS) == 12 * 5 + 9 + 12
     assert a.max_score == 100.0
     assert all(isinstance(c, CheckSpec) and c.visibility in VISIBILITIES and c.description for c in a.checks)
     by_part = {p: sum(c.points for c in a.checks if c.id.startswith(p + ".")) for p in ("gates", "graph", "mlp")}
     assert by_part == {"gates": 60, "graph": 20, "mlp": 20}
-    assert a.check("graph.random_graphs") == CheckSpec("graph.random_graphs", 7.0, "after_due_date",
+    assert a.check("graph.random_graphs") == CheckSpec("graph.random_graphs", 6.0, "after_due_date",
                                                        a.check("graph.random_graphs").description)
     assert a.check("mlp.train").visibility == "hidden"
     assert {c.visibility for c in a.checks} == {"visible", "after_due_date", "hidden"}

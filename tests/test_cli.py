@@ -179,7 +179,7 @@ def test_check_prints_student_feedback_and_writes_nothing(tmp_path, fake, monkey
     r = CliRunner().invoke(cli.main, ["check", str(subs / "bad-bob")], catch_exceptions=False)
     assert r.exit_code == 0, r.output
     assert os.listdir(cwd) == []
-    assert "gradcheck: bad-bob" in r.stdout and "Score: 0 / 90" in r.stdout
+    assert "gradcheck: bad-bob" in r.stdout and "Score: 0 / 91" in r.stdout
     assert "FAIL" in r.stdout and "gates.AddGate.forward" in r.stdout
     assert SECRET not in r.output and "hidden check" in r.stdout
     full = run("check", subs / "bad-bob", "--all")

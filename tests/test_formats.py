@@ -152,8 +152,8 @@ def test_gradescope_results_of_real_reports(reports):
     bwd = next(t for t in g["tests"] if t["name"] == "gates.MultiplyGate.backward")
     assert bwd["tags"] == ["gates", "gates.MultiplyGate"] and bwd["number"] == "1.7"
     assert "diagnosis: the two inputs' gradients are swapped" in bwd["output"]
-    assert "gates.MultiplyGate.backward" in g["output"] and "Visible checks: 75 of 77 passed" in g["output"]
-    assert "Not shown yet: 2 check(s) worth 10 point(s)" in g["output"]
+    assert "gates.MultiplyGate.backward" in g["output"] and "Visible checks: 77 of 79 passed" in g["output"]
+    assert "Not shown yet: 2 check(s) worth 9 point(s)" in g["output"]
 
 
 def test_gradescope_hidden_check_details_only_in_the_hidden_test(reports):
@@ -166,7 +166,7 @@ def test_gradescope_hidden_check_details_only_in_the_hidden_test(reports):
     for marker in HIDDEN_MARKERS:
         assert marker not in visible_text
     assert "mlp.train" not in g["output"]        # not even which hidden check failed
-    assert "Visible checks: 77 of 77 passed" in g["output"]
+    assert "Visible checks: 79 of 79 passed" in g["output"]
 
 
 def test_gradescope_error_report_is_valid_and_says_so():
@@ -211,8 +211,8 @@ def test_prairielearn_results_of_real_reports(reports):
         validate_prairielearn(p)
         assert p["gradable"] is True and p["score"] == pytest.approx(report["score"] / report["max_score"])
         names = [t["name"] for t in p["tests"]]
-        assert "mlp.train" not in names and "graph.random_graphs" not in names and len(names) == 77
-        assert "2 more check(s) worth 10 point(s) are not shown yet" in p["message"]
+        assert "mlp.train" not in names and "graph.random_graphs" not in names and len(names) == 79
+        assert "2 more check(s) worth 9 point(s) are not shown yet" in p["message"]
     p = to_prairielearn(reports["swapped"], A)
     bwd = next(t for t in p["tests"] if t["name"] == "gates.MultiplyGate.backward")
     assert (bwd["points"], bwd["max_points"]) == (0.0, 2.0) and "dx is" in bwd["message"]
@@ -233,7 +233,7 @@ def test_prairielearn_never_contains_a_hidden_check(reports):
 
 def test_prairielearn_stays_under_the_size_limit(reports):
     r = _noisy(reports["correct"])
-    # 8 x 79 checks of ~170 KB of text each: clipped to ~2 KB each, still more than 1 MB in all
+    # 8 x 81 checks of ~170 KB of text each: clipped to ~2 KB each, still more than 1 MB in all
     r["checks"] = [dict(c, id=f"{c['id']}.{k}") for k in range(8) for c in r["checks"]]
     p = to_prairielearn(r, A)
     validate_prairielearn(p)

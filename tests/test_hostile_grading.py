@@ -96,7 +96,7 @@ def test_every_submission_gets_a_valid_report(graded):
     for name, report in graded["reports"].items():
         validate_report(report)
         assert report["submission"] == name and report["seed"] == 3
-        assert len(report["checks"]) == 79
+        assert len(report["checks"]) == 81
 
 
 def test_innocent_submissions_get_the_grades_they_get_alone(graded):

@@ -101,6 +101,6 @@ def test_a_build_checks_with_the_seed_it_was_recorded_with(tmp_path):
     from gradcheck.pack import build_student
     out = tmp_path / "seed-5"
     summary = build_student(DEFAULT_PATH, out, seed=5, submissions=[])
-    assert summary["seed"] == 5 and summary["graded"] == {"reference-solution": 90.0}
+    assert summary["seed"] == 5 and summary["graded"] == {"reference-solution": 91.0}
     report = _check(out, REPO / "submissions" / "correct")   # no --seed: the build's own
-    assert report["seed"] == 5 and report["score"] == report["max_score"] == 90.0
+    assert report["seed"] == 5 and report["score"] == report["max_score"] == 91.0

@@ -62,7 +62,7 @@ def test_correct_submission_all_visible_checks_pass(tmp_path, workdir):
     assert all(status == "passed" for status, _, _ in results.values())
     status, props, _ = results["gates.MultiplyGate.backward"]
     assert props == {"max_score": "2.0", "score": "2.0"}
-    assert f"not run here: {len(WITHHELD)} check(s)" in p.stdout and "90 / 90 points" in p.stdout
+    assert f"not run here: {len(WITHHELD)} check(s)" in p.stdout and "91 / 91 points" in p.stdout
 
 
 def test_buggy_submission_fails_exactly_the_multiply_gate_checks(tmp_path, workdir):
@@ -211,7 +211,7 @@ def test_course_folder_with_a_classmates_conftest_and_test_files(tmp_path):
     junit = tmp_path / "junit.xml"
     p = pytest_run(course, f"--gradcheck-submission={sub}", f"--junitxml={junit}", "-q", python_flags=["-I"])
     assert p.returncode == 0, p.stdout + p.stderr
-    assert f"{len(VISIBLE)} passed" in p.stdout and "90 / 90 points" in p.stdout
+    assert f"{len(VISIBLE)} passed" in p.stdout and "91 / 91 points" in p.stdout
     assert marker.read_text() == "classmate conftest ran\n"   # no test file was collected
     assert sorted(_outcomes(junit)) == sorted(VISIBLE)
 

@@ -216,8 +216,8 @@ def test_student_view_never_contains_hidden_checks_content():
     assert "isolation" not in view
     # scores: the visible checks only; what is withheld is said
     visible = [c for c in r["checks"] if c["visibility"] == "visible"]
-    assert view["score"] == sum(c["score"] for c in visible) == 90 - 2
-    assert view["max_score"] == 90 and view["withheld"] == {"checks": 2, "max_score": 10.0}
+    assert view["score"] == sum(c["score"] for c in visible) == 91 - 2
+    assert view["max_score"] == 91 and view["withheld"] == {"checks": 2, "max_score": 9.0}
     # a visible check keeps its message and details
     mult = next(c for c in view["checks"] if c["id"] == "gates.MultiplyGate.backward")
     assert mult["details"]["diagnosis"] == "wrong sign" and mult["status"] == "fail"
@@ -269,7 +269,7 @@ def test_render_feedback_lines():
     text = rp.render_feedback(rp.student_view(make_report()))
     lines = text.splitlines()
     assert lines[0].startswith("gradcheck: alice")
-    assert "Score: 88 / 90" in text and "Not shown yet: 2 check(s) worth 10 point(s)" in text
+    assert "Score: 89 / 91" in text and "Not shown yet: 2 check(s) worth 9 point(s)" in text
     mult = next(i for i, ln in enumerate(lines) if "gates.MultiplyGate.backward" in ln)
     assert lines[mult].split()[:3] == ["FAIL", "gates.MultiplyGate.backward", "0/2"]
     assert "the gradient for y is wrong" in lines[mult]
@@ -322,7 +322,7 @@ def test_gradebook_csv_parses_back(tmp_path):
     assert header == ["submission", "score", "max_score", "status", *A.check_ids]
     assert len(body) == len(rows) and all(len(line) == len(header) for line in body)
     by_id = {line[0]: dict(zip(header, line)) for line in body}
-    assert by_id["alice"]["score"] == "88.0" and by_id["alice"]["gates.MultiplyGate.backward"] == "0.0"
+    assert by_id["alice"]["score"] == "89.0" and by_id["alice"]["gates.MultiplyGate.backward"] == "0.0"
     assert by_id["bob"]["max_score"] == "100.0" and by_id["bob"]["status"] == "graded"
     assert by_id["dave"]["status"] == "error" and by_id["dave"]["score"] == "0.0"
 
@@ -340,8 +340,8 @@ def test_summary_json(tmp_path):
     js, _ = rp.write_summary(_rows(), tmp_path, assignment=A, seed=4)
     s = json.loads(js.read_text())
     assert s["assignment"] == "backprop" and s["seed"] == 4
-    assert s["stats"] == {"count": 7, "graded": 6, "errors": 1, "mean": round(530 / 6, 6), "median": 88.0,
-                          "min": 88.0, "max": 90.0}
+    assert s["stats"] == {"count": 7, "graded": 6, "errors": 1, "mean": round(536 / 6, 6), "median": 89.0,
+                          "min": 89.0, "max": 91.0}
     assert list(s["checks"]) == list(A.check_ids)
     assert s["checks"]["gates.AddGate.forward"] == {"max_score": 1.0, "pass_rate": 1.0, "mean_score": 1.0,
                                                     "graded": 6}

@@ -318,6 +318,8 @@ def run(ctx, wanted: set[str]) -> dict[str, Result]:
             outcome = judge_runs(graph, rep, arrays, ctx.tolerances)
             if not outcome.ok or graph is graphs[check_id][-1]:
                 results[check_id] = _result(check_id, outcome, PASS_MESSAGES[check_id])
+    if "graph.no_mutation" in wanted:
+        results["graph.no_mutation"] = no_mutation(ctx)
     if "graph.random_graphs" in wanted:
         results["graph.random_graphs"] = random_graphs(ctx)
     return results
@@ -328,6 +330,106 @@ def _result(check_id, outcome: RunOutcome, pass_message):
         return Result(check_id, "pass", pass_message)
     return Result(check_id, "error" if outcome.error else "fail", outcome.message,
                   {**outcome.details, "blame": "graph.py (run with correct gates)"})
+
+
+# --------------------------------------------------------------------------- no mutation
+
+
+def mutation_graphs(rng) -> list[Graph]:
+    """The graphs of graph.no_mutation, all fed arrays (a Python float cannot be changed): one with
+    branches, a node used twice, an unused input and a gate that does not feed the output, run twice
+    (a second forward and backward can write into the first run's arrays); and the lecture's graph
+    on 0-d arrays. Every run has an upstream gradient dout of its own."""
+    arr = lambda *shape: rng.uniform(-1.5, 1.5, shape)  # noqa: E731
+    branchy = Graph(_inp("x", "y", "z", "w") + [
+        _g("AddGate", 0, 1), _g("MultiplyGate", 4, 2), _g("MultiplyGate", 0, 0), _g("ExpGate", 3),
+        _g("TanhGate", 4), _g("AddGate", 5, 6), _g("AddGate", 9, 8)])
+    branchy.runs = [({"x": arr(2, 3), "y": arr(2, 3), "z": arr(2, 3), "w": arr(3)}, rng.normal(size=(2, 3)), True)
+                    for _ in range(2)]
+    lecture = Graph(_inp("x", "y", "z") + [_g("AddGate", 0, 1), _g("MultiplyGate", 3, 2)])
+    lecture.runs = [({k: np.array(np.round(rng.uniform(-2.0, 2.0), 3)) for k in "xyz"}, np.array(rng.normal()), True)]
+    return [branchy, lecture]
+
+
+def _mutation_message(tag, where):
+    """(message, the argument named) for a "changed" tag of a graph run (see ops.op_graph)."""
+    when, arg = tag.split("/", 1)
+    if arg == "dout":
+        argument = "ComputationalGraph.backward's argument 0 (dout)"
+    else:
+        argument = f"the array '{arg[5:]}' of ComputationalGraph.forward's argument 0 (the feed dict)"
+    if when == "forward":
+        text = f"ComputationalGraph.forward modified the array '{arg[5:]}' of its argument 0 (the feed dict) in place"
+    elif when == "backward" and arg == "dout":
+        text = "ComputationalGraph.backward modified its argument 0 (dout) in place"
+    elif when == "backward":
+        text = f"ComputationalGraph.backward modified {argument} in place"
+    else:
+        text = f"{argument} was modified in place by a later call on the same graph (a second forward or backward)"
+    return f"{text} ({where}); the caller's arrays must stay as they were", argument
+
+
+def _works(graph, reply, arrays, tolerances) -> bool:
+    """Whether some run's output or gradients match the reference's (not all zeros): a graph that
+    works at all, whose arguments are worth checking (a stub that returns zeros changes nothing).
+    Every run's reference values are computed (a student build replays only what was recorded)."""
+    works = False
+    for (feed, dout, backward), run in zip(graph.runs, reply.get("runs", [])):
+        out_ref, grads_ref = reference_run(graph, feed, dout)
+        try:
+            out, _ = value(run.get("out"), arrays)
+            works = works or bool(np.any(out_ref != 0) and compare(out, out_ref, tolerances) is None)
+            grads = {k: value(run["grads"][k], arrays)[0] for k in graph.inputs}
+        except (StudentError, KeyError, TypeError):
+            continue
+        works = works or (any(np.any(g != 0) for g in grads_ref.values()) and
+                          all(compare(grads[k], grads_ref[k], tolerances) is None for k in graph.inputs))
+    return works
+
+
+def no_mutation(ctx) -> Result:
+    """Neither forward nor backward changes the caller's arrays (contract: "No method may modify the
+    arrays it is given"): the feed dict's arrays and dout, right after the call that got them and
+    after the graph's later calls. The worker compares them bit for bit with what was sent (each call
+    gets its own copies, so a change costs only this check); passing needs runs that returned and
+    were compared, on a graph whose values match the reference's somewhere."""
+    check_id = "graph.no_mutation"
+    graphs = mutation_graphs(ctx.rng(check_id))
+    payload = Payload()
+    try:
+        reply, arrays = call(ctx.session_b, {"op": "graph", "graphs": [g.request(payload) for g in graphs]}, payload)
+    except CallFailed as exc:
+        return Result(check_id, exc.status, f"running your graph: {exc}")
+    problems, errors, compared, working = [], [], 0, False
+    for graph, rep in zip(graphs, reply["graphs"]):
+        if "error" in rep and "runs" not in rep:
+            errors.append(f"could not be checked: building {graph.formula()}: {rep['error']}")
+            continue
+        for r, ((feed, dout, backward), run) in enumerate(zip(graph.runs, rep["runs"])):
+            where = f"on {graph.formula()}" + (f", forward call {r + 1} on the same graph" if r else "")
+            example = f"{graph.formula()} at {_values_text(feed)}" + (f" with dout={_short(dout)}" if dout is not None else "")
+            for tag in run.get("changed", []):
+                message, argument = _mutation_message(tag, where)
+                problems.append((message, {"argument": argument, "counterexample": example, "blame": "graph.py"}))
+            if "error" in run or "changed" not in run:
+                errors.append(f"could not be checked: {run.get('where', 'ComputationalGraph.forward')}: "
+                              f"{run.get('error', 'no report of its arguments')} ({where})")
+                continue
+            # feed arrays right after forward and after the graph's last call; after backward the feed again and dout
+            compared += 2 * len(feed) + (len(feed) + 2 * (dout is not None) if backward else 0)
+        working = _works(graph, rep, arrays, ctx.tolerances) or working
+    if problems:
+        message, details = problems[0]
+        return Result(check_id, "fail", message, {**details, "failures": len(problems)} if len(problems) > 1 else details)
+    if errors:
+        return Result(check_id, "error", errors[0], {"errors": errors[:5]} if len(errors) > 1 else {})
+    if not working:
+        return Result(check_id, "error", "could not be checked: your graph's values match the reference's on no run, "
+                      "so there is no working graph whose arguments could be checked")
+    if not compared:
+        return Result(check_id, "error", "could not be checked: nothing was compared")
+    return Result(check_id, "pass", f"forward and backward leave the caller's arrays (feed and dout) unchanged "
+                  f"({compared} comparisons)")
 
 
 # ------------------------------------------------------------------------- random graphs

@@ -125,7 +125,7 @@ def run(ctx, wanted: set[str]) -> dict[str, Result]:
         slots[key] = len(nets)
         nets.append(net)
 
-    scored = todo - {"mlp.params", "mlp.train"}
+    scored = todo - {"mlp.params", "mlp.train", "mlp.no_mutation"}
     if scored:
         for act in ACTIVATIONS:
             for which in ("shaped", "deep"):
@@ -175,8 +175,99 @@ def run(ctx, wanted: set[str]) -> dict[str, Result]:
         out["mlp.params"] = _params_check([(DEEP[0], got["params_deep"]), (LINEAR[0], got["params_linear"])])
     if "mlp.train" in todo:
         out["mlp.train"] = _train(plan, {key: got[key] for key, _ in plan.runs(None)}, tol)
+    if "mlp.no_mutation" in todo:   # last: its train call comes after every other call of this session
+        out["mlp.no_mutation"] = _no_mutation(ctx)
     results.update({k: v for k, v in out.items() if k in todo})
     return results
+
+
+#: where each array a method is given sits in its argument list (train's argument 0 is the network)
+ARGUMENTS = {"forward": {"X": 0}, "loss": {"X": 0, "y": 1}, "sgd_step": {"X": 0, "y": 1}, "train": {"X": 1, "y": 2}}
+NO_MUTATION_TRAIN = {"batch_size": 4, "steps": 3}   # fewer rows than the batch's 6: batches are drawn
+
+
+def _no_mutation(ctx) -> Result:
+    """forward, loss, sgd_step and train leave the caller's X and y as they were (contract: "No
+    method may modify the arrays it is given"), right after each call and after the network's later
+    calls. Networks and data of its own (never another check's); the worker compares the arrays bit
+    for bit with what was sent, and each call gets its own copies, so a change costs only this check.
+    Passing needs every call to have returned and a network whose scores or loss match the
+    reference's (a stub that changes nothing proves nothing)."""
+    check_id = "mlp.no_mutation"
+    rng = ctx.rng(check_id)
+    cases = [_Case(SHAPED[0], SHAPED[1], act, rng) for act in ("sigmoid", "relu", "tanh")]   # train: the last call
+    lr = float(rng.uniform(0.05, 0.3))
+    train_spec = {**NO_MUTATION_TRAIN, "lr": lr, "seed": int(rng.integers(0, 2**31))}
+    has_train = "train" in ctx.modules_b.get("mlp", {}).get("names", [])
+    payload = Payload()
+    nets = []
+    for c in cases:
+        X, y = payload.ref(c.X), payload.ref(c.y)
+        items = [{"forward": X}, {"loss": [X, y]}, {"sgd_step": [X, y, lr]}]
+        if c is cases[-1] and has_train:
+            items.append({"train": {"X": X, "y": y, **train_spec}})
+        nets.append(c.script(payload, *items))
+    try:
+        reply, arrays = call(ctx.session_b, {"op": "mlp", "nets": nets}, payload)
+    except CallFailed as exc:
+        return Result(check_id, exc.status, f"running your MLP: {exc}")
+    problems, errors, compared, working = [], [], 0, False
+    if not has_train:
+        errors.append("could not be checked: mlp.py has no function train, whose arguments this check covers too")
+    for case, request, rep in zip(cases, nets, reply["nets"]):
+        if "error" in rep and "results" not in rep:
+            errors.append(f"could not be checked: {_label(case)}: {rep['error']}")
+            continue
+        for item, entry in zip(request["script"], rep["results"]):
+            method = next(iter(item))
+            if method not in ARGUMENTS:
+                continue
+            name = "train" if method == "train" else f"MLP.{method}"
+            on = f"on {_label(case)}" if method != "train" else \
+                (f"on train(net, X, y, lr={lr:.4g}, batch_size={train_spec['batch_size']}, steps={train_spec['steps']}) "
+                 f"with net = MLP({case.sizes}, '{case.activation}') and {len(case.X)} rows")
+            for tag in entry.get("changed", []):
+                arg = tag.split("/", 1)[-1]
+                argument = f"{name}'s argument {ARGUMENTS[method][arg]} ({arg})"
+                if tag.startswith("later/"):
+                    text = f"{argument} was modified in place by a later call on the same network"
+                else:
+                    text = f"{name} modified its argument {ARGUMENTS[method][arg]} ({arg}) in place"
+                problems.append((f"{text} ({on}); the caller's arrays must stay as they were",
+                                 {"argument": argument, "blame": "mlp.py"}))
+            if "error" in entry or "changed" not in entry:
+                errors.append(f"could not be checked: {entry.get('where', name)}: "
+                              f"{entry.get('error', 'no report of its arguments')} ({on})")
+                continue
+            compared += 2 * len(ARGUMENTS[method])   # right after the call and after the network's last call
+        working = _mlp_works(case, _Net(request, rep, arrays), ctx.tolerances) or working
+    if problems:
+        message, details = problems[0]
+        return Result(check_id, "fail", message, {**details, "failures": len(problems)} if len(problems) > 1 else details)
+    if errors:
+        return Result(check_id, "error", errors[0], {"errors": errors[:5]} if len(errors) > 1 else {})
+    if not working:
+        return Result(check_id, "error", "could not be checked: your network's scores and loss match the reference's "
+                      "in no case, so there is no working network whose arguments could be checked")
+    if not compared:
+        return Result(check_id, "error", "could not be checked: nothing was compared")
+    return Result(check_id, "pass", "forward, loss, sgd_step and train leave the caller's X and y unchanged "
+                  f"({compared} comparisons)")
+
+
+def _mlp_works(case, net, tol) -> bool:
+    """Whether the network's scores or loss match the reference's (not zero) for this case. The
+    reference is computed first, whatever the reply (a student build replays only what was recorded)."""
+    scores, loss, _ = case.reference()
+    for key, expected in (("forward", scores), ("loss", np.array(loss))):
+        try:
+            got, _ = net.value(key, "scores" if key == "forward" else "loss")
+        except (StudentError, KeyError, TypeError):
+            continue
+        got = got.reshape(()) if key == "loss" and got.size == 1 else got
+        if np.any(expected != 0) and compare(got, expected, tol) is None:
+            return True
+    return False
 
 
 class _Net:

@@ -95,15 +95,38 @@ def gates(request, reply, n):
     return {"calls": [_entry(_gate_call, e, c, n) for e, c in zip(_list(reply, "calls", len(calls)), calls)]}
 
 
-def _graph_run(entry, n):
+def _changed(changed, allowed):
+    """A list of tags, each one the request allows, each argument named once (the caller's arrays
+    that changed: "<when>/<argument>" or, for the call itself, "<argument>")."""
+    if not isinstance(changed, list) or not all(isinstance(t, str) for t in changed) \
+            or not set(changed) <= allowed or len({t.split("/", 1)[-1] for t in changed}) != len(changed):
+        raise ReplyMismatch
+    return list(changed)
+
+
+def graph_tags(run, forward_returned=True):
+    """The "changed" tags a graph run may report: "<when>/<argument>" (see ops.op_graph); backward
+    runs only when asked to and after a forward that returned."""
+    args = [f"feed.{k}" for k in run["feed"]]
+    tags = {f"{when}/{a}" for when in ("forward", "later") for a in args}
+    if run.get("backward") is not False and forward_returned:
+        args += ["dout"] if run.get("dout") is not None else []
+        tags |= {f"{when}/{a}" for when in ("backward", "later") for a in args}
+    return tags
+
+
+def _graph_run(entry, run, n):
     err = error_entry(entry)
     if err and "out" not in entry:
-        return err
-    out = {"out": value(entry["out"], n)}
-    if "grads" in entry:
-        out["grads"] = _named_values(entry["grads"], n)
-    if err:
-        out.update(err)
+        out = err
+    else:
+        out = {"out": value(entry["out"], n)}
+        if "grads" in entry:
+            out["grads"] = _named_values(entry["grads"], n)
+        if err:
+            out.update(err)
+    if "changed" in entry:
+        out["changed"] = _changed(entry["changed"], graph_tags(run, "out" in out))
     return out
 
 
@@ -112,7 +135,7 @@ def _graph(entry, graph, n):
     if err and "runs" not in entry:
         return err
     runs = graph["runs"]
-    return {"runs": [_entry(_graph_run, e, n) for e in _list(entry, "runs", len(runs))]}
+    return {"runs": [_entry(_graph_run, e, run, n) for e, run in zip(_list(entry, "runs", len(runs)), runs)]}
 
 
 def graph(request, reply, n):
@@ -120,26 +143,37 @@ def graph(request, reply, n):
     return {"graphs": [_entry(_graph, e, g, n) for e, g in zip(_list(reply, "graphs", len(graphs)), graphs)]}
 
 
+#: the arrays each kind of script item hands to the student's method (what "changed" may name)
+MLP_ARRAYS = {"forward": ("X",), "loss": ("X", "y"), "sgd_step": ("X", "y"), "train": ("X", "y")}
+
+
 def _mlp_result(entry, item, n):
     err = error_entry(entry)
     key = next(iter(item))
     if err and key not in entry:
-        return err
-    if key == "set":
+        out = err
+    elif key == "set":
         if entry.get("ok") is not True:
             raise ReplyMismatch
-        return {"ok": True}
-    if key == "forward":
-        return {"scores": value(entry["scores"], n)}
-    if key == "loss":
-        return {"loss": value(entry["loss"], n), "grads": _named_values(entry["grads"], n)}
-    if key == "sgd_step":
-        return {"loss": value(entry["loss"], n)}
-    if key == "params":
-        return {"params": _named_values(entry["params"], n)}
-    if key == "train":
-        return {"losses": value(entry["losses"], n)}
-    raise ReplyMismatch
+        out = {"ok": True}
+    elif key == "forward":
+        out = {"scores": value(entry["scores"], n)}
+    elif key == "loss":
+        out = {"loss": value(entry["loss"], n), "grads": _named_values(entry["grads"], n)}
+    elif key == "sgd_step":
+        out = {"loss": value(entry["loss"], n)}
+    elif key == "params":
+        out = {"params": _named_values(entry["params"], n)}
+    elif key == "train":
+        out = {"losses": value(entry["losses"], n)}
+    else:
+        raise ReplyMismatch
+    if "changed" in entry:
+        names = MLP_ARRAYS.get(key)
+        if names is None:
+            raise ReplyMismatch
+        out["changed"] = _changed(entry["changed"], set(names) | {f"later/{k}" for k in names})
+    return out
 
 
 def _net(entry, net, n):

@@ -208,6 +208,12 @@ def op_gates(state, header, arrays, reply):
 
 def _changed(values, refs, arrays, tag):
     """Tags of the arguments that are no longer what was sent (Python floats cannot change)."""
+    return [f"{tag}{i}" for i in _changed_at(values, refs, arrays)]
+
+
+def _changed_at(values, refs, arrays):
+    """Indices of the arguments that are no longer what was sent, bit for bit (Python floats, which
+    cannot change, and arguments that are not array references are skipped)."""
     out = []
     for i, (v, ref) in enumerate(zip(values, refs)):
         if isinstance(v, float) or not (isinstance(ref, dict) and "$a" in ref):
@@ -219,14 +225,24 @@ def _changed(values, refs, arrays, tag):
         except BaseException:  # noqa: BLE001
             same = False
         if not same:
-            out.append(f"{tag}{i}")
+            out.append(i)
     return out
+
+
+def _changed_names(given, arrays, skip=()):
+    """The names in ``given`` ({name: (the value handed to the student, its reference)}) whose
+    array is no longer what was sent, leaving out ``skip`` (already reported)."""
+    names = [k for k in given if k not in skip]
+    return [names[i] for i in _changed_at([given[k][0] for k in names], [given[k][1] for k in names], arrays)]
 
 
 def op_graph(state, header, arrays, reply):
     """Graphs built from the session's gates and run by the student's ComputationalGraph, each
     graph's runs in sequence (a second forward with new values; ``"backward": false`` runs forward
-    only). ``{"graphs": [{"nodes": [...], "runs": [...], "floats": bool}, ...]}``."""
+    only). ``{"graphs": [{"nodes": [...], "runs": [...], "floats": bool}, ...]}``. Each run's entry
+    has "changed": the caller's arrays of that run that are no longer what was sent, as
+    "<when>/<argument>": when "forward" (right after forward), "backward" (after backward), "later"
+    (after the graph's last call); argument "feed.<name>" (an array of forward's feed dict) or "dout"."""
     return {"graphs": [_run_graph(state, g, arrays, reply) for g in header["graphs"]]}
 
 
@@ -244,51 +260,77 @@ def _run_graph(state, header, arrays, reply):
                 handles.append(g.gate(gate, *[handles[i] for i in node["in"]]))
     except BaseException as exc:  # noqa: BLE001
         return {"error": _error(exc, "building the graph")["error"]}
-    runs = []
+    runs, given = [], []
     for run in header["runs"]:
+        mine = {}   # what was handed over, kept here: the student may change the dict itself
+        given.append(mine)
         try:
             feed = {k: _arg(v, arrays, floats) for k, v in run["feed"].items()}
+            mine.update({f"feed.{k}": (feed[k], ref) for k, ref in run["feed"].items()})
             entry = {"out": reply.value(g.forward(feed))}
         except BaseException as exc:  # noqa: BLE001
-            runs.append(_error(exc, "ComputationalGraph.forward"))
-            continue
-        if run.get("backward") is False:  # forward only: the next run's backward must use the latest forward
-            runs.append(entry)
-            continue
+            entry = _error(exc, "ComputationalGraph.forward")
+        runs.append(entry)
+        flagged = _changed_names(mine, arrays)
+        entry["changed"] = [f"forward/{k}" for k in flagged]
+        if "out" not in entry or run.get("backward") is False:
+            continue   # forward only: the next run's backward must use the latest forward
+        dout = run.get("dout")
         try:
-            dout = run.get("dout")
-            grads = g.backward() if dout is None else g.backward(_arg(dout, arrays))
+            if dout is not None:
+                mine["dout"] = (_arg(dout, arrays), dout)
+            grads = g.backward() if dout is None else g.backward(mine["dout"][0])
             entry["grads"] = {str(k): reply.value(v) for k, v in dict(grads).items()}
         except BaseException as exc:  # noqa: BLE001
             entry.update(_error(exc, "ComputationalGraph.backward"))
-        runs.append(entry)
+        entry["changed"] += [f"backward/{k}" for k in _changed_names(mine, arrays, flagged)]
+    for entry, mine in zip(runs, given):   # changed by a later call on the same graph
+        flagged = {t.split("/", 1)[1] for t in entry["changed"]}
+        entry["changed"] += [f"later/{k}" for k in _changed_names(mine, arrays, flagged)]
     return {"runs": runs}
 
 
-def _mlp_item(net, mlp, item, arrays, reply):
+def _given(item, arrays):
+    """The caller's arrays a script item hands to the student's method, each a fresh copy:
+    {name: (copy, reference)}."""
+    if "forward" in item:
+        refs = {"X": item["forward"]}
+    elif "loss" in item or "sgd_step" in item:
+        args = item.get("loss", item.get("sgd_step"))
+        refs = {"X": args[0], "y": args[1]}
+    elif "train" in item:
+        refs = {"X": item["train"]["X"], "y": item["train"]["y"]}
+    else:
+        return {}
+    return {k: (_arg(ref, arrays), ref) for k, ref in refs.items()}
+
+
+def _mlp_item(net, mlp, item, given, arrays, reply):
     if "set" in item:
         for k, v in item["set"].items():
             net.params[k] = _arg(v, arrays)
         return {"ok": True}
     if "forward" in item:
-        return {"scores": reply.value(net.forward(_arg(item["forward"], arrays)))}
+        return {"scores": reply.value(net.forward(given["X"][0]))}
     if "loss" in item:
-        loss, grads = net.loss(*[_arg(a, arrays) for a in item["loss"]])
+        loss, grads = net.loss(given["X"][0], given["y"][0])
         return {"loss": reply.value(loss), "grads": {str(k): reply.value(v) for k, v in dict(grads).items()}}
     if "sgd_step" in item:
-        X, y, lr = item["sgd_step"]
-        return {"loss": reply.value(net.sgd_step(_arg(X, arrays), _arg(y, arrays), lr))}
+        lr = item["sgd_step"][2]
+        return {"loss": reply.value(net.sgd_step(given["X"][0], given["y"][0], lr))}
     if "params" in item:
         return {"params": {str(k): reply.value(v) for k, v in dict(net.params).items()}}
     if "train" in item:
-        spec = dict(item["train"])
-        X, y = _arg(spec.pop("X"), arrays), _arg(spec.pop("y"), arrays)
-        return {"losses": reply.value(list(mlp.train(net, X, y, **spec)))}
+        spec = {k: v for k, v in item["train"].items() if k not in ("X", "y")}
+        return {"losses": reply.value(list(mlp.train(net, given["X"][0], given["y"][0], **spec)))}
     raise ValueError(f"unknown mlp request {sorted(item)}")
 
 
 def op_mlp(state, header, arrays, reply):
-    """One network per entry of header["nets"] (or the header itself), each running its script."""
+    """One network per entry of header["nets"] (or the header itself), each running its script.
+    Items that hand arrays to the student (forward, loss, sgd_step, train) report "changed": the
+    names ("X", "y") of those that are no longer what was sent right after the call, and as
+    "later/<name>" those changed by a later call on the same network."""
     if "nets" in header:
         return {"nets": [op_mlp(state, net, arrays, reply) for net in header["nets"]]}
     mlp = state.modules.get("mlp")
@@ -296,13 +338,22 @@ def op_mlp(state, header, arrays, reply):
         net = mlp.MLP(list(header["sizes"]), activation=header["activation"], seed=header.get("seed", 0))
     except BaseException as exc:  # noqa: BLE001
         return {"error": _error(exc, "MLP(...)")["error"]}
-    results = []
+    results, given = [], []
     for item in header["script"]:
+        mine = {}
         try:
-            results.append(_mlp_item(net, mlp, item, arrays, reply))
+            mine = _given(item, arrays)
+            entry = _mlp_item(net, mlp, item, mine, arrays, reply)
         except BaseException as exc:  # noqa: BLE001
             where = next(iter(item), "?")
-            results.append(_error(exc, "train" if where == "train" else f"MLP.{where}"))
+            entry = _error(exc, "train" if where == "train" else f"MLP.{where}")
+        if mine:
+            entry["changed"] = _changed_names(mine, arrays)
+        results.append(entry)
+        given.append(mine)
+    for entry, mine in zip(results, given):   # changed by a later call on the same network
+        if mine:
+            entry["changed"] += [f"later/{k}" for k in _changed_names(mine, arrays, entry["changed"])]
     return {"results": results}
 
 
