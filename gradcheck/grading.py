@@ -167,7 +167,9 @@ def run_checks(session_a, session_b, assignment, seed, missing=(), wanted=None, 
             continue
         try:
             results.update(part.run(ctx, ids))
-            failing = {i for i in ids if i in results and results[i].status != "pass"}
+            # re-judged with correct gates: what imprecise (float32) gates can explain; a change made to the
+            # caller's arrays is the graph's or network's own, whatever gates it runs
+            failing = {i for i in ids if i in results and results[i].status != "pass" and not i.endswith(".no_mutation")}
             if part is not gates and session_c is not None and ctx.session_b is session_a and failing:
                 again = Context(session_a, session_c() if callable(session_c) else session_c, assignment, seed,
                                 missing, dict(results))

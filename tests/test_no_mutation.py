@@ -72,17 +72,28 @@ MUTANTS = {
         X[:], y[:] = X[order], y[order]
         losses.append(net.sgd_step(X[:batch_size], y[:batch_size], lr))""")], "mlp.no_mutation",
                                     ["train modified its argument 1 (X) in place"]),
+    # gates may return dz itself (they change nothing); a graph that then adds into the arrays it got
+    # changes the caller's dout. Not forgiven by the re-run with correct gates (that one copies)
+    "graph_adds_into_aliased_dout": ("graph.py", [
+        ("gates.py", "        return [dz.copy(), dz.copy()]", "        return [dz, dz]"),
+        ("                grads[i] = g if grads[i] is None else grads[i] + g  # gradients add at branches",
+         """                if grads[i] is None:
+                    grads[i] = g
+                else:
+                    grads[i] += g""")], "graph.no_mutation",
+                                     ["ComputationalGraph.backward modified its argument 0 (dout) in place"]),
 }
 
 
 def make_mutant(name, dst):
+    """The reference with the mutant's edits: (old, new) in its module, or (file, old, new)."""
     module, edits = MUTANTS[name][:2]
     shutil.copytree(REFERENCE, dst, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
-    text = (dst / module).read_text()
-    for old, new in edits:
+    for edit in edits:
+        file, old, new = edit if len(edit) == 3 else (module, *edit)
+        text = (dst / file).read_text()
         assert text.count(old) == 1, (name, old)
-        text = text.replace(old, new)
-    (dst / module).write_text(text)
+        (dst / file).write_text(text.replace(old, new))
     return dst
 
 

@@ -339,11 +339,13 @@ def mutation_graphs(rng) -> list[Graph]:
     """The graphs of graph.no_mutation, all fed arrays (a Python float cannot be changed): one with
     branches, a node used twice, an unused input and a gate that does not feed the output, run twice
     (a second forward and backward can write into the first run's arrays); and the lecture's graph
-    on 0-d arrays. Every run has an upstream gradient dout of its own."""
+    on 0-d arrays. Every run has an upstream gradient dout of its own. The output is a sum whose
+    input x + y also feeds deeper gates: gates may hand dout itself on as the gradient of a sum's
+    inputs, and a graph that then adds the deeper gates' gradients into it in place changes dout."""
     arr = lambda *shape: rng.uniform(-1.5, 1.5, shape)  # noqa: E731
     branchy = Graph(_inp("x", "y", "z", "w") + [
         _g("AddGate", 0, 1), _g("MultiplyGate", 4, 2), _g("MultiplyGate", 0, 0), _g("ExpGate", 3),
-        _g("TanhGate", 4), _g("AddGate", 5, 6), _g("AddGate", 9, 8)])
+        _g("TanhGate", 4), _g("AddGate", 5, 6), _g("AddGate", 9, 8), _g("AddGate", 10, 4)])
     branchy.runs = [({"x": arr(2, 3), "y": arr(2, 3), "z": arr(2, 3), "w": arr(3)}, rng.normal(size=(2, 3)), True)
                     for _ in range(2)]
     lecture = Graph(_inp("x", "y", "z") + [_g("AddGate", 0, 1), _g("MultiplyGate", 3, 2)])
