@@ -54,8 +54,8 @@ def test_large_valid_replies_keep_the_grader_small(tmp_path):
 
 def test_reply_cap_follows_the_request():
     arrays = [np.zeros((3, 4)), np.zeros((4, 5)), np.zeros((3, 5))]
-    gates = {"op": "gates", "trials": [{"cls": "MatMulGate", "runs": [{"inputs": [{"$a": 0}, {"$a": 1}],
-                                                                        "dout": {"$a": 2}}], "points": []}]}
+    gates = {"op": "gates", "calls": [{"cls": "MatMulGate", "args": [], "floats": False,
+                                       "inputs": [{"$a": 0}, {"$a": 1}], "dout": {"$a": 2}}], "order": [[0, "f"]]}
     cap = reply_cap(gates, arrays)
     assert 8 * (15 + 2 * 32) < cap < 1_000_000
     bigger = [np.zeros((300, 400)), np.zeros((400, 500)), np.zeros((300, 500))]
@@ -63,4 +63,26 @@ def test_reply_cap_follows_the_request():
     mlp = {"op": "mlp", "sizes": [784, 100, 10], "activation": "relu", "seed": 0, "script": [{"params": True}]}
     assert reply_cap(mlp, []) > 8 * (784 * 100 + 100 + 100 * 10 + 10)
     assert reply_cap({"op": "ping"}, []) is None               # ops it does not know: the sandbox's own cap
-    assert reply_cap({"op": "gates", "trials": "nonsense"}, []) is None
+    assert reply_cap({"op": "gates", "calls": "nonsense"}, []) is None
+
+
+def test_every_request_the_checks_send_is_capped_by_its_shapes():
+    """The requests the grader really sends (gates, graphs, networks) each get a cap from their shapes,
+    not the sandbox-wide fallback (correct replies stay below them: test_large_valid_replies_keep_the_grader_small)."""
+    from gradcheck.assignment import load_assignment
+    from gradcheck.grading import run_checks
+    from gradcheck.sandbox import CallResult
+
+    class Recorder:
+        standins, modules, sent = None, None, []
+
+        def call(self, header, arrays=(), reply_bytes=None):
+            self.sent.append((header["op"], reply_cap(header, arrays)))
+            return CallResult("error", op=header["op"], message="recorded only")
+
+    session = Recorder()
+    session.modules = {m: {"ok": True, "names": ["AddGate", "MultiplyGate", "ComputationalGraph", "MLP", "train"]}
+                       for m in ("gates", "graph", "mlp")}
+    run_checks(session, session, load_assignment(), 0)
+    assert {op for op, _ in session.sent} == {"gates", "graph", "mlp"}
+    assert all(cap is not None for _, cap in session.sent), session.sent

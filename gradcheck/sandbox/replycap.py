@@ -60,17 +60,13 @@ def _out_bound(shapes) -> int:
 
 
 def _gates(header, arrays, b):
-    for trial in header["trials"]:
-        for run in trial.get("runs", []):
-            shapes = [_shape(r, arrays) for r in run["inputs"]]
-            if run.get("dout") is not None:
-                shapes_out = _size(_shape(run["dout"], arrays))
-            else:
-                shapes_out = _out_bound(shapes)
-            inputs = sum(_size(s) for s in shapes)
-            b.add(max(shapes_out, _out_bound(shapes)) + 2 * inputs, 1 + 2 * len(shapes))
-        for point in trial.get("points", []):
-            b.add(_out_bound([_shape(r, arrays) for r in point]))
+    for c in header["calls"]:
+        shapes = [_shape(r, arrays) for r in c["inputs"]]
+        out = _out_bound(shapes)
+        if c.get("dout") is not None:
+            out = max(out, _size(_shape(c["dout"], arrays)))
+        # the output, and the gradients (one per input; softmax's backward may add further items)
+        b.add(out + 2 * sum(_size(s) for s in shapes), 1 + 2 * len(shapes))
 
 
 def _graph(header, arrays, b):
@@ -78,7 +74,6 @@ def _graph(header, arrays, b):
         for g in header["graphs"]:
             _graph(g, arrays, b)
         return
-    engines = max(1, len(header.get("engines", [])))
     for run in header.get("runs", []):
         feeds = [_shape(r, arrays) for r in dict(run.get("feed", {})).values()]
         inputs = sum(_size(s) for s in feeds)
@@ -86,7 +81,7 @@ def _graph(header, arrays, b):
         out = max(largest * largest, _out_bound(feeds))
         if run.get("dout") is not None:
             out = max(out, _size(_shape(run["dout"], arrays)))
-        b.add(engines * (out + inputs), engines * (1 + len(feeds)))
+        b.add(out + inputs, 1 + len(feeds))
 
 
 def _mlp(header, arrays, b):
@@ -104,8 +99,6 @@ def _mlp(header, arrays, b):
             b.add(rows * widest)
         elif "loss" in item:
             b.add(1 + params, 1 + n_params)
-        elif "loss_at" in item:
-            b.add(len(item["loss_at"].get("points", [])), len(item["loss_at"].get("points", [])))
         elif "params" in item:
             b.add(params, n_params)
         elif "train" in item:
