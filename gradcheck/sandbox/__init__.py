@@ -523,7 +523,6 @@ class Sandbox:
             iso["notes"].append("not running as root: workers run as the grader's own user "
                                 "(no per-worker uid; RLIMIT_NPROC counts all of that user's processes)")
         self.isolation = iso
-        self._probe_info = info
 
     # ---------------------------------------------------------------- sessions
 
@@ -737,10 +736,6 @@ class Session:
             from .replycap import reply_cap
             reply_bytes = reply_cap(header, arrays)
         return self._call(header, arrays, reply_bytes)
-
-    def ping(self):
-        """Round trip of the smallest request (starts and loads a worker if none is running)."""
-        return self._call({"op": "ping"})
 
     def probe(self, paths=()):
         """What the current worker sees (uid, rlimits, namespaces, sys.modules, ``paths`` readable?).
