@@ -1,6 +1,7 @@
 """The sandbox's parts that need no fork server, in-process: the private copy of a submission
-(staging), the paths hidden by default, the output collector."""
+(staging), the paths hidden by default, the output collector, the load request's module names."""
 import os
+import sys
 
 import pytest
 
@@ -8,6 +9,7 @@ import gradcheck
 from gradcheck import contract
 from gradcheck.sandbox import Limits
 from gradcheck.sandbox.hiding import PACKAGE, default_hidden, is_under
+from gradcheck.sandbox.inside import ops
 from gradcheck.sandbox.messages import MSG_LINK, WHY_LINK, WHY_TOO_MANY_FILES
 from gradcheck.sandbox.results import Output, OutputCollector
 from gradcheck.sandbox.staging import stage
@@ -54,3 +56,25 @@ def test_output_collector_keeps_the_first_bytes_and_counts_all():
     finally:
         out.close()
 
+
+@pytest.mark.parametrize("names", [None, [], ["a.b"], ["gates", "gates"], [1], "gates", [f"m{i}" for i in range(9)]])
+def test_load_refuses_module_names_that_are_not_a_few_identifiers(names):
+    header = {"op": "load"} if names is None else {"op": "load", "modules": names}
+    reply, arrays = ops.dispatch(ops.State(), header, [])
+    assert "modules" not in reply and reply["where"] == "load" and "'modules' must be" in reply["error"]
+
+
+def test_load_imports_the_modules_it_is_given(tmp_path, monkeypatch):
+    (tmp_path / "unit_first.py").write_text("X = 1\n")
+    (tmp_path / "unit_second.py").write_text("import unit_first\nY = unit_first.X + 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(ops, "MODULES", ops.MODULES)  # restored afterwards
+    state = ops.State()
+    try:
+        reply, _ = ops.dispatch(state, {"op": "load", "modules": ["unit_first", "unit_second"]}, [])
+    finally:
+        for name in ("unit_first", "unit_second"):
+            sys.modules.pop(name, None)
+    assert reply == {"modules": {"unit_first": {"ok": True, "names": ["X"]},
+                                 "unit_second": {"ok": True, "names": ["Y", "unit_first"]}}}
+    assert ops.MODULES == ("unit_first", "unit_second") and state.modules["unit_second"].Y == 2

@@ -159,7 +159,7 @@ class Session:
             if self._worker.uid is not None:
                 self.uids.add(self._worker.uid)
             self.budget.spent += time.monotonic() - t0
-            load = {"op": "load", "_skip": self._skip}
+            load = {"op": "load", "modules": list(MODULES), "_skip": self._skip}
             if self.standins is not None:
                 load["standins"] = {"names": [str(n) for n in self.standins.names()]}
             r = self._roundtrip(*self._prepare(load, []), "load", progress=True)
