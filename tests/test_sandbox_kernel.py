@@ -168,7 +168,7 @@ def test_cgroup_folders_are_removed_with_their_workers(sandbox, tmp_path):
         pytest.skip("no per-worker cgroups here")
     folder = materialize("syntax_error", tmp_path / "plain")
     with sandbox.session(folder) as s:
-        s.ping()
+        assert s.call({"op": "ping"}).ok  # starts a worker
         pid = s._worker.pid
         dirs = [os.path.join(d, f"w{pid}") for d in sandbox.zygote_report["cgroup"]["dirs"].values()]
         assert all(os.path.isdir(d) for d in dirs)

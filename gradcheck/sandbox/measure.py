@@ -19,7 +19,9 @@ import time
 
 import numpy as np
 
-from . import Limits, Sandbox, _OutputCollector
+from .limits import Limits
+from .results import OutputCollector
+from .server import Sandbox
 from .inside import protocol
 
 
@@ -38,18 +40,18 @@ def fresh_numpy(n=5):
 
 def spawn_ping(sandbox, n=20):
     """(spawn+ping times, kill times) for workers on an empty folder."""
-    staging = tempfile.mkdtemp(dir=sandbox._base)
-    out = _OutputCollector(1024)
+    staging = tempfile.mkdtemp(dir=sandbox.folder)
+    out = OutputCollector(1024)
     up, down = [], []
     try:
         for _ in range(n):
             t0 = time.perf_counter()
-            w = sandbox._spawn(staging, out.write_fd)
+            w = sandbox.spawn(staging, out.write_fd)
             w.sock.sendall(protocol.encode({"op": "ping", "_id": 1}))
             header, _ = protocol.decode(protocol.read_frame(w.sock))
             t1 = time.perf_counter()
             assert header.get("pong") is True, header
-            sandbox._kill(w)
+            sandbox.kill(w)
             down.append(time.perf_counter() - t1)
             up.append(t1 - t0)
     finally:

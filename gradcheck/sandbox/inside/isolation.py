@@ -144,6 +144,20 @@ def make_readonly(path, recursive=True, extra=MOUNT_ATTR_NOSUID):
     mount(None, path, None, flags)
 
 
+# Note [Capability version]
+# ~~~~~~~~~~~~~~~~~~~~~~~~~
+# capset(2) reads a header whose version (a date, as hex digits) says how the capability sets that
+# follow are laid out (linux/capability.h). _LINUX_CAPABILITY_VERSION_3 = 0x20080522 (2008-05-22)
+# means two _CapData structs: the low and the high 32 bits of each set. Capabilities are numbered
+# beyond 31 (CAP_SYSLOG, CAP_PERFMON, CAP_BPF, ...), so dropping all of them takes both structs:
+# hence ``_CapData * 2``, all zeros. Version 1 (0x19980330, one struct of 32 bits) is legacy (the
+# kernel logs a warning for it) and version 2 (0x20071026) is deprecated. A version the kernel
+# does not know fails with EINVAL (and the kernel writes the version it prefers into the header),
+# so a mistyped constant makes drop_capabilities raise instead of doing something else.
+
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522  # see Note [Capability version]
+
+
 class _CapHeader(ctypes.Structure):
     _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
 
@@ -153,8 +167,9 @@ class _CapData(ctypes.Structure):
 
 
 def drop_capabilities():
-    """Clear the effective, permitted and inheritable capability sets of this process."""
-    header, data = _CapHeader(0x20080522, 0), (_CapData * 2)()
+    """Clear the effective, permitted and inheritable capability sets of this process (all 64
+    bits of each: Note [Capability version])."""
+    header, data = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
     _check(libc().capset(ctypes.byref(header), data), "capset")
 
 

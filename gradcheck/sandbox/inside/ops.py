@@ -12,7 +12,8 @@ import types
 
 import numpy as np
 
-MODULES = ("gates", "graph", "mlp")
+MODULES = ()  # the student's modules in import order, as the load request names them (set by op_load)
+MAX_MODULES = 8  # a load request names at most this many
 MAX_ELEMENTS = 5_000_000
 _asarray, _array, _float64 = np.asarray, np.array, np.float64  # kept before student code can patch numpy
 _KINDS = {}  # dtype -> its name (str(dtype) is slow)
@@ -82,12 +83,22 @@ def _grads(result, n_inputs):
 # ---------------------------------------------------------------------------------------- ops
 
 
+def _module_names(names):
+    """The module names of a load request, checked: 1 to MAX_MODULES distinct plain identifiers."""
+    if not (isinstance(names, list) and 0 < len(names) <= MAX_MODULES
+            and all(isinstance(n, str) and n.isidentifier() for n in names) and len(set(names)) == len(names)):
+        raise ValueError(f"'modules' must be 1 to {MAX_MODULES} distinct module names, got {names!r:.200}")
+    return tuple(names)
+
+
 def op_load(state, header, arrays, reply):
-    """Import gates, graph, mlp from the private copy. With ``standins`` (``{"names": [...]}``: the
-    gates the student's own did not pass, sent only to sessions that do not grade the gates), those
-    classes in module ``gates`` are replaced by stand-ins before graph and mlp import: classes whose
-    forward and backward are computed on the trusted side (``_Remote``), so no correct gate is ever
-    in this process."""
+    """Import the modules named in ``modules`` (the contract's: gates, graph, mlp), in that order, from
+    the private copy. With ``standins`` (``{"names": [...]}``: the gates the student's own did not
+    pass, sent only to sessions that do not grade the gates), those classes in module ``gates`` are
+    replaced by stand-ins before graph and mlp import: classes whose forward and backward are computed
+    on the trusted side (``_Remote``), so no correct gate is ever in this process."""
+    global MODULES
+    MODULES = _module_names(header.get("modules"))
     status = {}
     standins = header.get("standins")
     for name in MODULES:

@@ -25,7 +25,9 @@ _encode, _decode, _read_frame = protocol.encode, protocol.decode, protocol.read_
 
 
 class _ImportWatch:
-    """A meta path finder: reports progress of the student modules' imports, blocks skipped ones."""
+    """A meta path finder: reports progress of the student modules' imports, blocks skipped ones.
+
+    The student modules are those the load request named (``ops.MODULES``, set by ``ops.op_load``)."""
 
     def __init__(self):
         self.skip = {}
