@@ -8,6 +8,7 @@ where a composed failure comes from: the gates whose own checks fail, or the two
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 from dataclasses import dataclass, field
 
@@ -500,6 +501,33 @@ def _settings(examples):
                     suppress_health_check=list(HealthCheck))
 
 
+# Note [Hypothesis reads the grader's source]
+# Hypothesis (6.13x and later) sometimes draws a number it found in the source of the "local" modules
+# loaded in the process (not site-packages, not tests). Which modules those are depends on how gradcheck
+# is installed (an editable install is local, a wheel is not), on what the process imported (the CLI,
+# the pytest plugin) and on gradcheck's own source, so the same seed would give other random graphs,
+# and other reports, from one installation or process to the next. Generation therefore runs with an
+# empty pool of local constants (and a cache of its own, so that no pool computed before leaks in):
+# the graphs depend only on the seed and the Hypothesis version.
+
+@contextlib.contextmanager
+def _no_local_constants():
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+        saved = providers._get_local_constants, providers.CONSTANTS_CACHE
+        fresh = type(saved[1])(1024)
+    except (ImportError, AttributeError, TypeError):   # a Hypothesis without local constants
+        yield
+        return
+    empty = Constants()
+    providers._get_local_constants, providers.CONSTANTS_CACHE = (lambda: empty), fresh
+    try:
+        yield
+    finally:
+        providers._get_local_constants, providers.CONSTANTS_CACHE = saved
+
+
 @functools.lru_cache(maxsize=8)
 def generated_graphs(seed: int, examples: int) -> tuple:
     """The graphs Hypothesis generates from this seed. Generation depends only on the seed, so a grader
@@ -514,7 +542,8 @@ def generated_graphs(seed: int, examples: int) -> tuple:
         assume(in_domain(graph))
         drawn.append(graph)
 
-    collect()
+    with _no_local_constants():
+        collect()
     return tuple(drawn)
 
 
