@@ -32,6 +32,7 @@ import threading
 import time
 
 from .. import text as _text
+from ..errors import GradcheckError
 from .inside import isolation, protocol
 
 __all__ = ["Limits", "Sandbox", "Session", "CallResult", "Output", "SandboxError"]
@@ -62,7 +63,7 @@ MSG_LOAD = "{message} (while loading the submission before '{op}')"
 MSG_IMPORT_SKIPPED = "import of {module} did not finish: {reason}; not imported again"
 
 
-class SandboxError(RuntimeError):
+class SandboxError(GradcheckError, RuntimeError):
     """The sandbox itself failed (could not start the zygote, a required isolation is missing)."""
 
 
