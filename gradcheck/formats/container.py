@@ -41,6 +41,22 @@ def container_sandbox(assignment, hide):
     return Sandbox(Limits(**assignment.limits), hide=list(hide), require=require)
 
 
+def _hideable(paths, echo) -> list:
+    """The paths (resolved) the sandbox can hide; a note for each one it cannot: missing, or holding
+    the temporary folder where the sandbox's private folders live."""
+    hidden = []
+    tmp = Path(tempfile.gettempdir()).resolve()
+    for h in paths:
+        h = Path(h).resolve()
+        if not h.exists():
+            echo(f"note: not hiding {h}: it does not exist", err=True)
+        elif tmp == h or h in tmp.parents:
+            echo(f"note: not hiding {h}: the sandbox's private folders live under it", err=True)
+        else:
+            hidden.append(h)
+    return hidden
+
+
 def grade_in_container(platform, submission, results, assignment_file, seed, hide, report_file, convert, fail, *,
                        grade_one, echo=_echo):
     """Grade one submission and ALWAYS write a valid results file (score 0 and a message saying what
@@ -67,16 +83,7 @@ def grade_in_container(platform, submission, results, assignment_file, seed, hid
         if root is None:
             report = error_report(name, assignment, seed, f"no submission found: {str(submission)!r} is not a folder")
         else:
-            hidden = []
-            tmp = Path(tempfile.gettempdir()).resolve()
-            for h in (results.parent, *hide):
-                h = Path(h).resolve()
-                if not h.exists():
-                    echo(f"note: not hiding {h}: it does not exist", err=True)
-                elif tmp == h or h in tmp.parents:
-                    echo(f"note: not hiding {h}: the sandbox's private folders live under it", err=True)
-                else:
-                    hidden.append(h)
+            hidden = _hideable((results.parent, *hide), echo)
             try:
                 report, _, trace = grade_one(root, assignment, seed, sandbox_factory=container_sandbox, hide=hidden)
                 if trace:
