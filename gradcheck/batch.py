@@ -42,6 +42,8 @@ import traceback
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+from .contract import MODULE_FILES
+from .errors import BatchError, GraderError
 from .report import (ReportError, display_name, dumps_report, error_report, exclusive_write_text, report_path,
                      summary_row, to_jsonable, validate_report, write_summary)
 
@@ -57,14 +59,6 @@ LINK_REFUSED = "{name} is a symbolic link; links are not graded"
 PARENT_FAULT = "internal grader error while writing this submission's report: {error}"
 NAME_TAKEN = ("its report file {file} already holds the report of another submission of this run ({other}); "
               "names that differ only in case share a file here")
-
-
-class BatchError(ValueError):
-    """The caller's mistake: a submissions path that does not exist or holds no submission folder."""
-
-
-class GraderError(RuntimeError):
-    """The grader itself could not do its job (could not write reports, could not start a sandbox)."""
 
 
 _HYPOTHESIS_HOME = None
@@ -140,7 +134,7 @@ def discover_submissions(submissions_dir, exclude=()) -> list:
         raise BatchError(f"cannot list submissions folder {str(root)!r}: {e.strerror}") from None
     if not subs:
         hint = ""
-        if any((root / f"{m}.py").exists() for m in ("gates", "graph", "mlp")):
+        if any((root / f).exists() for f in MODULE_FILES):
             hint = f"; it looks like one submission: use `gradcheck check {root}`"
         raise BatchError(f"no submission folders in {str(root)!r} (expected one subfolder per submission, "
                          f"names not starting with '.' or '_'){hint}")

@@ -1,4 +1,5 @@
-"""The command line: a thin layer over gradcheck.batch and gradcheck.report."""
+"""The command line: a thin layer over the library (gradcheck.batch, .report, .formats): it parses,
+calls, prints. An error ends a command with its class's exit status (``exit_code``, gradcheck.errors)."""
 from __future__ import annotations
 
 import sys
@@ -8,52 +9,72 @@ if __name__ == "__main__":  # python -m gradcheck.cli: the working directory mus
     _drop_working_directory()
 
 import json  # noqa: E402
+import statistics
 from pathlib import Path
 
 import click
 
 from . import batch as _batch
 from .text import safe as _safe, terminal as _tty
-from .assignment import AssignmentError, assignment_schema, load_assignment
+from .assignment import assignment_schema, load_assignment
+from .contract import MODULE_FILES
+from .errors import USAGE, AssignmentError, BatchError, GradcheckError, GraderError, ResultsNotWritten
 from .formats import (FORMATS, GRADESCOPE_VISIBILITIES, gradescope_failure_results, prairielearn_failure_results,
                       to_gradescope, to_prairielearn)
-from .formats.container import ResultsNotWritten, grade_in_container, write_class_formats
-from .report import report_schema, render_feedback, student_view, write_report
+from .formats.class_files import write_class_formats
+from .formats.container import grade_in_container
+from .report import (GRADEBOOK_CSV, SUMMARY_JSON, points_text as _pts, render_feedback, report_schema, student_view,
+                     write_report)
+from .report.messages import could_not_grade
 
-EXIT_CODES = """\b
+EXIT_CODES = f"""\b
 Exit status:
   0  grading completed, whatever the students scored
-  1  the grader itself could not do its job (cannot write the reports folder,
+  {GraderError.exit_code}  the grader itself could not do its job (cannot write the reports folder,
      cannot start the sandbox, every submission ended in a grader error)
-  2  usage error: bad option or path, malformed assignment file (the message
+  {AssignmentError.exit_code}  usage error: bad option or path, malformed assignment file (the message
      names the file and the field)"""
 
 
-class UsageProblem(click.UsageError):
-    """A caller's mistake: exit status 2."""
-    exit_code = 2
-
-
-class GraderFailure(click.ClickException):
-    """The grader could not do its job: exit status 1."""
-    exit_code = 1
+def _exit(error: GradcheckError, prefix: str = "") -> click.ClickException:
+    """What ends the command for ``error``: click prints "Error: " and its message and exits with
+    the error class's ``exit_code``; a usage error also shows the command's usage line."""
+    e = (click.UsageError if error.exit_code == USAGE else click.ClickException)(prefix + str(error))
+    e.exit_code = error.exit_code
+    return e
 
 
 def _load(assignment_file):
     try:
         return load_assignment(assignment_file)
     except AssignmentError as e:
-        raise UsageProblem(f"malformed assignment: {e}") from None
+        raise _exit(e, "malformed assignment: ") from None
+
+
+def _print_class(rows, assignment) -> list:
+    """The summary table of a graded class (stdout), and which submissions could not be graded
+    (stderr); returns their names."""
+    names = {r["submission"]: _tty(r["submission"], 200) for r in rows}
+    width = max([10] + [len(n) for n in names.values()])
+    click.echo(f"{'submission':<{width}}  {'score':>13}  status  points lost on")
+    for r in rows:
+        click.echo(f"{names[r['submission']]:<{width}}  {_pts(r['score']):>6} / {_pts(r['max_score']):<4}  "
+                   f"{r['status']:<6}  {_tty(_lost(r), 2000)}")
+    graded = sorted(r["score"] for r in rows if r["status"] == "graded")
+    if graded:
+        click.echo(f"\n{len(rows)} submissions, {len(graded)} graded: mean {statistics.fmean(graded):.2f}, "
+                   f"median {statistics.median(graded):g} (of {_pts(assignment.max_score)})")
+    errors = [names[r["submission"]] for r in rows if r["status"] == "error"]
+    if errors:
+        click.echo(f"{len(errors)} submission(s) could not be graded (status error): {', '.join(errors[:20])}"
+                   + (" ..." if len(errors) > 20 else ""), err=True)
+    return errors
 
 
 def _lost(row, most=3) -> str:
     """The checks a submission lost points on, the first few by id."""
     lost = [cid for cid, c in row.get("checks", {}).items() if c["score"] < c["max_score"]]
     return ", ".join(lost[:most]) + (f" (+{len(lost) - most} more)" if len(lost) > most else "")
-
-
-def _pts(x) -> str:
-    return f"{float(x):g}"
 
 
 @click.group(epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
@@ -112,35 +133,21 @@ def grade(submissions_dir, out_dir, assignment_file, seed, jobs, formats):
 
     try:
         rows = _batch.grade_class(submissions_dir, out_dir, assignment, seed=seed, jobs=jobs, progress=progress)
-    except _batch.BatchError as e:
-        raise UsageProblem(str(e)) from None
-    except _batch.GraderError as e:
-        raise GraderFailure(str(e)) from None
+    except (BatchError, GraderError) as e:
+        raise _exit(e) from None
 
-    names = {r["submission"]: _tty(r["submission"], 200) for r in rows}
-    width = max([10] + [len(n) for n in names.values()])
-    click.echo(f"{'submission':<{width}}  {'score':>13}  status  points lost on")
-    for r in rows:
-        click.echo(f"{names[r['submission']]:<{width}}  {_pts(r['score']):>6} / {_pts(r['max_score']):<4}  "
-                   f"{r['status']:<6}  {_tty(_lost(r), 2000)}")
-    graded = sorted(r["score"] for r in rows if r["status"] == "graded")
-    if graded:
-        import statistics
-        click.echo(f"\n{len(rows)} submissions, {len(graded)} graded: mean {statistics.fmean(graded):.2f}, "
-                   f"median {statistics.median(graded):g} (of {_pts(assignment.max_score)})")
-    errors = [names[r["submission"]] for r in rows if r["status"] == "error"]
-    if errors:
-        click.echo(f"{len(errors)} submission(s) could not be graded (status error): {', '.join(errors[:20])}"
-                   + (" ..." if len(errors) > 20 else ""), err=True)
-    click.echo(f"Reports: {out_dir}/ (one <submission>.json each, summary.json, gradebook.csv)")
+    errors = _print_class(rows, assignment)
+    click.echo(f"Reports: {out_dir}/ (one <submission>.json each, {SUMMARY_JSON}, {GRADEBOOK_CSV})")
     if formats:
         try:
             for line in write_class_formats(rows, out_dir, assignment, formats):
                 click.echo(line)
         except OSError as e:
-            raise GraderFailure(f"could not write the {'/'.join(formats)} results in {str(out_dir)!r}: {e}") from None
+            raise _exit(GraderError(f"could not write the {'/'.join(formats)} results in {str(out_dir)!r}: {e}")) \
+                from None
     if errors and len(errors) == len(rows):
-        raise GraderFailure("no submission could be graded: the grader is not working here (see the messages above)")
+        raise _exit(GraderError("no submission could be graded: the grader is not working here (see the messages "
+                                "above)"))
 
 
 @main.command(epilog=EXIT_CODES)
@@ -157,30 +164,30 @@ def check(submission_dir, assignment_file, seed, show_all, out_dir):
     By default prints what a student may see (hidden checks and those shown after the due date
     appear only as placeholders); --all prints the full report's content."""
     assignment = _load(assignment_file)
-    if not any((submission_dir / f"{m}.py").exists() for m in ("gates", "graph", "mlp")):
-        click.echo(f"warning: {_tty(submission_dir)} has none of gates.py, graph.py, mlp.py", err=True)
+    if not any((submission_dir / f).exists() for f in MODULE_FILES):
+        click.echo(f"warning: {_tty(submission_dir)} has none of {', '.join(MODULE_FILES)}", err=True)
     if out_dir is not None:
         try:
             out_dir.mkdir(parents=True, exist_ok=True)  # the sandbox hides it: it must exist first
         except OSError as e:
-            raise GraderFailure(f"could not create {str(out_dir)!r}: {e}") from None
+            raise _exit(GraderError(f"could not create {str(out_dir)!r}: {e}")) from None
     try:
         report, seconds, trace = _batch.grade_one(submission_dir, assignment, seed,
                                                   hide=[out_dir.resolve()] if out_dir else ())
-    except _batch.GraderError as e:
-        raise GraderFailure(str(e)) from None
+    except GraderError as e:
+        raise _exit(e) from None
     click.echo(render_feedback(report if show_all else student_view(report)), nl=False)
     if out_dir is not None:
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
             path = write_report(report, out_dir)
         except OSError as e:
-            raise GraderFailure(f"could not write the report to {str(out_dir)!r}: {e}") from None
+            raise _exit(GraderError(f"could not write the report to {str(out_dir)!r}: {e}")) from None
         click.echo(f"Report: {path}", err=True)
     if report["status"] == "error":
         if trace:
             click.echo(_safe(trace).rstrip(), err=True)
-        raise GraderFailure("the grader could not grade this submission: " + _tty(report.get("message", "")))
+        raise _exit(GraderError(f"{could_not_grade()}: {_tty(report.get('message', ''))}"))
 
 
 @main.command()
@@ -212,13 +219,11 @@ def pack(student, assignment_file, out_dir, seed):
     try:
         from .pack import PackError, build_student
     except ImportError:
-        raise GraderFailure("this is a student build of gradcheck: it cannot make student builds") from None
+        raise _exit(GraderError("this is a student build of gradcheck: it cannot make student builds")) from None
     try:
         summary = build_student(assignment_file, out_dir, seed=seed)
-    except PackError as e:
-        raise GraderFailure(str(e)) from None
-    except _batch.GraderError as e:
-        raise GraderFailure(str(e)) from None
+    except (PackError, GraderError) as e:
+        raise _exit(e) from None
     click.echo(f"Student build: {summary['out']}/ ({summary['visible']} visible checks, {summary['withheld']} "
                f"withheld and left out, {summary['recorded']} recorded reference results, seed {summary['seed']})")
     click.echo(f"Students install it with: pip install {summary['out']}")
@@ -226,16 +231,16 @@ def pack(student, assignment_file, out_dir, seed):
 
 def _run_in_container(*args):
     try:
-        grade_in_container(*args, echo=click.echo)
+        grade_in_container(*args, grade_one=_batch.grade_one, echo=click.echo)
     except ResultsNotWritten as e:
-        raise GraderFailure(str(e)) from None
+        raise _exit(e) from None
 
 
-_CONTAINER_EXIT = """\b
+_CONTAINER_EXIT = f"""\b
 Exit status:
   0  results written (also when grading failed: then they say so, score 0)
-  1  the results file itself could not be written
-  2  usage error in the command line itself (nothing written; the shipped
+  {ResultsNotWritten.exit_code}  the results file itself could not be written
+  {USAGE}  usage error in the command line itself (nothing written; the shipped
      run_autograder then writes a minimal results file)"""
 
 _hide_option = click.option("--hide", "hide", multiple=True, type=click.Path(path_type=Path),
@@ -269,7 +274,6 @@ def gradescope(submission, results, assignment_file, seed, visibility, hide, rep
 
     As root (Gradescope runs run_autograder as root) student code runs as an unprivileged user in
     the sandbox's worker processes; if that cannot be arranged, nothing is run and the results say so."""
-    hide = (*(p for p in (Path("/autograder/source"),) if p.exists()), *hide)
     _run_in_container("gradescope", submission, results, assignment_file, seed, hide, report_file,
                         lambda r, a: to_gradescope(r, a, visibility=visibility),
                         lambda why, a: gradescope_failure_results(why, a, seed=seed))
@@ -294,7 +298,6 @@ def prairielearn(submission, results, assignment_file, seed, now_due, published,
     grading itself fails it has gradable false (no attempt used) and a message saying why.
     PrairieLearn has no per-test visibility, so checks a student may not see yet are left out of the
     tests (the message says how many); the score counts every check."""
-    hide = (*(p for p in (Path("/grade/tests"), Path("/grade/serverFilesCourse")) if p.exists()), *hide)
     _run_in_container("prairielearn", submission, results, assignment_file, seed, hide, report_file,
                         lambda r, a: to_prairielearn(r, a, now_due=now_due, published=published),
                         lambda why, a: prairielearn_failure_results(why))

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
 from .checks import gates, graph, mlp
 from .checks.common import Result, seeded_rng
 from .replay import NotRecorded
-from .report import display_name
+from .report import display_name, graded_report
 from .sandbox import Budget
 from .standins import StandIns
 
@@ -225,37 +224,14 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
         if wanted is visible:
             visible_seconds = time.monotonic() - started
     output = _output(*sessions, keep=sandbox.limits.output_kb * 1024)
-    checks = []
-    for spec in assignment.checks:
-        r = results.get(spec.id) or Result(spec.id, "error", "this check did not run (grader fault)")
-        entry = {"id": spec.id, "status": r.status, "score": float(spec.points) if r.status == "pass" else 0.0,
-                 "max_score": float(spec.points), "visibility": spec.visibility, "message": r.message}
-        if r.details:
-            entry["details"] = _plain(r.details)
-        checks.append(entry)
-    score = sum(c["score"] for c in checks)
-    max_score = sum(c["max_score"] for c in checks)
-    failed = sum(c["status"] != "pass" for c in checks)
-    return {
-        "schema_version": 1,
-        "gradcheck_version": __version__,
-        "submission": display_name(submission_dir.name),
-        "assignment": assignment.name,
-        "seed": int(seed),
-        "status": "graded",
-        "message": f"{len(checks) - failed} of {len(checks)} checks passed" + _where(submission_dir, root, missing, notes),
-        "score": round(score, 6),
-        "max_score": round(max_score, 6),
-        "checks": checks,
-        "modules": modules,
-        "isolation": dict(sandbox.isolation),
-        "output": output,
-        # visible_seconds: when the visible checks were done (what a student may see while others are withheld)
-        "timing": {"seconds": round(time.monotonic() - started, 3), "visible_seconds": round(visible_seconds, 3)},
-    }
+    return graded_report(display_name(submission_dir.name), assignment, seed, results,
+                         notes=_where(submission_dir, root, missing, notes), modules=modules,
+                         isolation=dict(sandbox.isolation), output=output, seconds=time.monotonic() - started,
+                         visible_seconds=visible_seconds)
 
 
-def _where(submission_dir, root, missing, more=()):
+def _where(submission_dir, root, missing, more=()) -> list:
+    """The report message's notes on where the files were and what is missing, then ``more``."""
     notes = []
     if root != submission_dir:
         notes.append(f"graded the files in {display_name(str(root.relative_to(submission_dir)))}/, "
@@ -263,7 +239,7 @@ def _where(submission_dir, root, missing, more=()):
     if missing:
         notes.append("missing: " + ", ".join(f"{m}.py" for m in missing))
     notes.extend(more)
-    return f" ({'; '.join(notes)})" if notes else ""
+    return notes
 
 
 def _output(*outputs, keep):
@@ -282,18 +258,3 @@ def _output(*outputs, keep):
         text = text.encode("utf-8", "surrogateescape")[:keep].decode("utf-8", "ignore")
         truncated = True
     return {"text": text, "bytes": total, "truncated": truncated}
-
-
-def _plain(obj):
-    """Details as JSON-safe plain data (numpy scalars and arrays to Python numbers and lists)."""
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _plain(obj.tolist())
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return str(obj)
-    return obj

@@ -30,6 +30,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .errors import GradcheckError
+
 __all__ = ["PackError", "build_student"]
 
 REFERENCE_MODULES = ("gates", "graph", "mlp")
@@ -106,7 +108,7 @@ graphs and networks run with your own gates, so a wrong gate can also show in th
 '''
 
 
-class PackError(RuntimeError):
+class PackError(GradcheckError, RuntimeError):
     """The student build could not be made, or failed its own verification."""
 
 

@@ -36,6 +36,8 @@ from pathlib import Path
 
 import pytest
 
+from .errors import GradcheckError
+
 _STATE = pytest.StashKey()   # the session's _State, when --gradcheck-submission is given
 _WANTED = pytest.StashKey()  # the check ids selected for this run
 
@@ -199,7 +201,7 @@ def pytest_ignore_collect(collection_path, config):
     return None
 
 
-class GradcheckFailure(Exception):
+class GradcheckFailure(GradcheckError):
     """A check that did not pass; its text is the grader's feedback."""
 
 

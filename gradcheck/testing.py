@@ -31,6 +31,7 @@ import numpy as np
 
 from . import numerics
 from .diagnosis import diagnose
+from .errors import GradcheckError
 
 __all__ = [
     "GradcheckAssertionError", "assert_gate_backward_matches_numerical", "assert_gate_matches_reference",
@@ -42,7 +43,7 @@ _INPUT_NAMES = {"MatMulGate": ("W", "X"), "SoftmaxCrossEntropyGate": ("scores", 
 _DIAGNOSIS_MAX_SIZE = 4096   # full centered differences (for a diagnosis) up to this many entries
 
 
-class GradcheckAssertionError(AssertionError):
+class GradcheckAssertionError(GradcheckError, AssertionError):
     """A failed gradcheck assertion. ``details``: the worst error, the diagnosis, what was checked."""
 
     def __init__(self, message, details=None):

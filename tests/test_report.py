@@ -153,7 +153,7 @@ def test_write_is_atomic_no_partial_file(tmp_path, monkeypatch, fail_at):
 
     def boom(*a, **k):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(rp.os, fail_at, boom)
+    monkeypatch.setattr(os, fail_at, boom)
     changed = make_report(failing=())
     with pytest.raises(OSError):
         rp.write_report(changed, tmp_path)
@@ -358,3 +358,70 @@ def test_summary_of_no_graded_submission(tmp_path):
     rows = [rp.summary_row(rp.error_report("x", A, 0, "broken"))]
     s = rp.class_summary(rows, assignment=A)
     assert s["stats"]["mean"] is None and s["checks"]["mlp.train"]["pass_rate"] is None
+
+
+# --- the one report builder -----------------------------------------------------------------------
+
+class _Verdict:
+    def __init__(self, status, message, details=None):
+        self.status, self.message, self.details = status, message, details
+
+
+def test_graded_report_is_built_in_assignment_order_from_the_verdicts():
+    results = {c.id: _Verdict("pass", "ok") for c in A.checks}
+    results["gates.MultiplyGate.backward"] = _Verdict("fail", "wrong", {"worst": {"got": np.float64("nan"),
+                                                                                   "index": (1, np.int64(2))}})
+    del results["mlp.train"]
+    r = rp.graded_report("alice", A, 4, results, notes=["missing: mlp.py"], modules={}, isolation={"x": 1},
+                         output={"text": "", "bytes": 0, "truncated": False}, seconds=1.23456, visible_seconds=0.5)
+    rp.validate_report(r)
+    assert list(r)[:10] == ["schema_version", "gradcheck_version", "submission", "assignment", "seed", "status",
+                            "message", "score", "max_score", "checks"]
+    assert r["schema_version"] == rp.SCHEMA_VERSION and r["gradcheck_version"] == rp.gradcheck_version()
+    assert [c["id"] for c in r["checks"]] == list(A.check_ids)
+    by_id = {c["id"]: c for c in r["checks"]}
+    assert by_id["mlp.train"]["status"] == "error" and by_id["mlp.train"]["message"] == \
+        "this check did not run (grader fault)"
+    assert by_id["gates.MultiplyGate.backward"]["details"] == {"worst": {"got": "nan", "index": [1, 2]}}
+    assert "details" not in by_id["gates.AddGate.forward"]
+    lost = A.check("gates.MultiplyGate.backward").points + A.check("mlp.train").points
+    assert r["score"] == A.max_score - lost and r["max_score"] == A.max_score
+    assert r["message"] == f"{len(A.checks) - 2} of {len(A.checks)} checks passed (missing: mlp.py)"
+    assert r["timing"] == {"seconds": 1.235, "visible_seconds": 0.5} and r["seed"] == 4
+
+
+def test_graded_and_error_reports_share_the_builder():
+    graded = rp.graded_report("bob", A, 0, {}, modules={}, seconds=0.0)
+    failed = rp.error_report("bob", A, 0, "the sandbox failed")
+    assert {k: graded[k] for k in ("schema_version", "gradcheck_version", "submission", "assignment", "seed",
+                                   "max_score")} == \
+        {k: failed[k] for k in ("schema_version", "gradcheck_version", "submission", "assignment", "seed",
+                                "max_score")}
+    assert [(c["id"], c["max_score"], c["visibility"]) for c in graded["checks"]] == \
+        [(c["id"], c["max_score"], c["visibility"]) for c in failed["checks"]]
+    assert failed["message"] == "the sandbox failed" and rp.error_report("b", A, 0, "")["message"] == "the grader failed"
+    assert {c["message"] for c in failed["checks"]} == {rp.ERROR_CHECK_MESSAGE}
+
+
+def test_the_student_facing_sentences_keep_their_words():
+    from gradcheck.report import messages as m
+    assert m.WITHHELD_MESSAGES == {"hidden": "hidden check: its result is not shown to students",
+                                   "after_due_date": "result shown after the due date",
+                                   "after_published": "result shown when grades are published"}
+    assert m.ERROR_CHECK_MESSAGE == "not graded: the grader could not grade this submission"
+    assert m.grading_failed("x" * 600, "autograder").startswith("The autograder could not grade this submission: xxx")
+    assert m.grading_failed("boom") == "The grader could not grade this submission: boom"
+    assert m.not_shown_yet(2, "10", " (hidden)") == \
+        "Not shown yet: 2 check(s) worth 10 point(s) (hidden); they count in your score."
+
+
+def test_output_and_import_error_lines():
+    out = {"text": "a\nb\n\n", "bytes": 5, "truncated": True}
+    assert rp.output_lines(out) == ["Your code printed (truncated):", "  | a", "  | b", "  | "]
+    assert rp.output_lines(out, prefix="", blank_tail=False) == ["Your code printed (truncated):", "a", "b"]
+    assert rp.output_lines({"withheld": True, "bytes": 7}) == [
+        "Your code printed 7 bytes; not shown while some checks are hidden."]
+    assert rp.output_lines({"withheld": True}) == [] and rp.output_lines(None) == []
+    modules = {"gates": {"ok": True}, "graph": {"ok": False, "error": "SyntaxError: x"}}
+    assert rp.import_error_lines(modules) == ["graph.py could not be imported:", "    SyntaxError: x"]
+    assert rp.points_text(96.5) == "96.5" and rp.points_text(2.0) == "2"

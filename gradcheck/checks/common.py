@@ -9,8 +9,6 @@ import numpy as np
 
 from . import replies
 
-STATUSES = ("pass", "fail", "error", "timeout", "missing")
-
 
 @dataclass
 class Result:

@@ -8,16 +8,17 @@
 
 ``validate_gradescope`` and ``validate_prairielearn`` check results against JSON Schemas written
 from the platforms' documentation (``gradcheck/formats/schemas/``); ``format_schema(name)`` returns
-them. ``write_json`` writes a results file atomically.
+them. ``write_json`` writes a results file atomically. ``class_files`` makes the files of a graded
+class (``FORMATS``); ``container`` grades one submission inside a platform's container.
+This package root only re-exports.
 """
 from __future__ import annotations
 
+from .class_files import FORMATS
 from .common import FormatError, check_prefix, dumps, format_schema, write_json
 from .gradescope import GRADESCOPE_VISIBILITIES, gradescope_failure_results, to_gradescope, validate_gradescope
 from .junit import to_junit
 from .prairielearn import PL_MAX_BYTES, prairielearn_failure_results, to_prairielearn, validate_prairielearn
-
-FORMATS = ("gradescope", "prairielearn", "junit")
 
 __all__ = [
     "FORMATS", "FormatError", "GRADESCOPE_VISIBILITIES", "PL_MAX_BYTES", "check_prefix", "dumps", "format_schema",

@@ -1,56 +1,33 @@
 """What the output formats share: schemas, check texts, names, atomic JSON writes."""
 from __future__ import annotations
 
-import functools
-import json
 import re
-from importlib import resources
 
-import jsonschema
+from .. import schemas
+from ..errors import FormatError
+from ..report import (ERROR_CHECK_MESSAGE, atomic_write_text, check_detail_lines, clip, dumps_json,
+                      import_error_lines, output_lines, to_jsonable)
 
-from ..report import (ERROR_CHECK_MESSAGE, atomic_write_text, check_detail_lines, clip, clip_block, dumps_json,
-                      to_jsonable)
+__all__ = ["FormatError", "check_prefix", "check_text", "dumps", "format_schema", "student_code_lines",
+           "validate_against", "write_json", "xml_text"]
 
 SCHEMAS = {
-    "gradescope": "gradescope-results.schema.json",
-    "prairielearn": "prairielearn-results.schema.json",
+    "gradescope": "schemas/gradescope-results.schema.json",
+    "prairielearn": "schemas/prairielearn-results.schema.json",
 }
-
-
-class FormatError(ValueError):
-    """Output that does not follow a platform's documented format (a gradcheck bug)."""
-
-
-@functools.lru_cache(maxsize=None)
-def _schema_text(name: str) -> str:
-    return resources.files(__package__).joinpath("schemas", SCHEMAS[name]).read_text(encoding="utf-8")
 
 
 def format_schema(name: str) -> dict:
     """The JSON Schema of a platform's results file ("gradescope" or "prairielearn"), a fresh copy."""
-    return json.loads(_schema_text(name))
-
-
-@functools.lru_cache(maxsize=None)
-def _validator(name: str):
-    schema = format_schema(name)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
-
-
-def _where(parts) -> str:
-    out = ""
-    for p in parts:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or "(top level)"
+    return schemas.schema(__package__, SCHEMAS[name])
 
 
 def validate_against(name: str, data) -> None:
     """Raise FormatError naming the fields unless data follows the schema of ``name``."""
-    errors = sorted(_validator(name).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
-    if errors:
-        lines = [f"{_where(e.absolute_path)}: {e.message}" for e in errors[:10]]
-        raise FormatError(f"invalid {name} results:\n  " + "\n  ".join(lines))
+    invalid = schemas.problems_text(schemas.validator(__package__, SCHEMAS[name]), data, f"{name} results",
+                                    count_rest=False)
+    if invalid:
+        raise FormatError(invalid)
 
 
 def dumps(data) -> str:
@@ -95,18 +72,8 @@ def xml_text(text) -> str:
 
 def student_code_lines(view, *, max_lines, max_chars, prefix) -> list:
     """What a student sees of their own code's run: modules that did not import (with the error), and
-    what the code printed, unless some check is withheld (their prints could reveal its inputs)."""
-    lines = []
-    for name, m in (view.get("modules") or {}).items():
-        if isinstance(m, dict) and not m.get("ok", True):
-            lines.append(f"{name}.py could not be imported:")
-            lines.extend("    " + ln for ln in clip_block(m.get("error", ""), 12, 1500).splitlines())
-    out = view.get("output")
-    if isinstance(out, dict):
-        if out.get("withheld"):
-            if out.get("bytes"):
-                lines.append(f"Your code printed {out['bytes']} bytes; not shown while some checks are hidden.")
-        elif out.get("text"):
-            lines.append("Your code printed" + (" (truncated):" if out.get("truncated") else ":"))
-            lines.extend(prefix + ln for ln in clip_block(out["text"], max_lines, max_chars).splitlines())
-    return lines
+    what the code printed, unless some check is withheld (their prints could reveal its inputs).
+    Unlike the feedback text, a last empty line of an error or of the prints is left out."""
+    return (import_error_lines(view.get("modules"), blank_tail=False)
+            + output_lines(view.get("output"), max_lines=max_lines, max_chars=max_chars, prefix=prefix,
+                           blank_tail=False))

@@ -1,63 +1,37 @@
-"""Platform files from graded reports, and grading one submission inside a platform's container.
+"""Grading one submission inside a platform's container (``gradcheck gradescope|prairielearn``).
 
-``write_class_formats`` makes Gradescope, PrairieLearn and JUnit files for a graded class;
 ``grade_in_container`` grades one submission and ALWAYS writes a valid results file (score 0 and a
-message saying what broke when grading itself fails). The CLI calls these and only prints.
+message saying what broke when grading itself fails). The grading itself is the caller's function
+(``gradcheck.batch.grade_one``): the formats do not depend on the batch runner. The CLI calls this
+and only prints.
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
 import traceback
 from pathlib import Path
 
-from .. import batch as _batch
-from ..assignment import AssignmentError, load_assignment
+from ..assignment import load_assignment
+from ..errors import AssignmentError, GraderError, ResultsNotWritten
 from ..report import atomic_write_text, dumps_report, error_report, render_feedback
-from .gradescope import to_gradescope, validate_gradescope
-from .junit import to_junit
-from .prairielearn import to_prairielearn, validate_prairielearn
 from .common import write_json
+from .gradescope import validate_gradescope
+from .prairielearn import validate_prairielearn
 
+__all__ = ["PLATFORM_FOLDERS", "ResultsNotWritten", "container_sandbox", "grade_in_container"]
 
-class ResultsNotWritten(Exception):
-    """The results file itself could not be written (the one failure a platform run cannot report)."""
+#: The platform's own folders, hidden from student code when they exist (the autograder's source;
+#: PrairieLearn's tests and course files).
+PLATFORM_FOLDERS = {
+    "gradescope": (Path("/autograder/source"),),
+    "prairielearn": (Path("/grade/tests"), Path("/grade/serverFilesCourse")),
+}
 
 
 def _echo(message="", err=False, nl=True):  # default log: print to stdout or stderr
     (sys.stderr if err else sys.stdout).write(message + ("\n" if nl else ""))
-
-
-def write_class_formats(rows, out_dir, assignment, formats):
-    """The platform files of a graded class, made from the reports written in out_dir."""
-    reports, names = [], []
-    for row in sorted(rows, key=lambda r: r["submission"]):
-        name = row.get("report")
-        if not name:  # its report could not be written (its file name was taken): nothing to convert
-            continue
-        reports.append(json.loads((Path(out_dir) / name).read_text(encoding="utf-8")))
-        names.append(name)
-    lines = []
-    for fmt in dict.fromkeys(formats):
-        if fmt == "junit":
-            path = Path(out_dir) / "junit.xml"
-            atomic_write_text(path, to_junit(reports))
-            lines.append(f"JUnit XML: {path}")
-            continue
-        folder = Path(out_dir) / fmt
-        folder.mkdir(exist_ok=True)
-        for report, name in zip(reports, names):
-            if fmt == "gradescope":
-                results = to_gradescope(report, assignment)
-                validate_gradescope(results)
-            else:
-                results = to_prairielearn(report, assignment)
-                validate_prairielearn(results)
-            write_json(results, folder / name)  # the report's own (collision-free) file name
-        lines.append(f"{'Gradescope' if fmt == 'gradescope' else 'PrairieLearn'} results: {folder}/")
-    return lines
 
 
 def container_sandbox(assignment, hide):
@@ -67,12 +41,32 @@ def container_sandbox(assignment, hide):
     return Sandbox(Limits(**assignment.limits), hide=list(hide), require=require)
 
 
-def grade_in_container(platform, submission, results, assignment_file, seed, hide, report_file, convert, fail,
-                       echo=_echo):
+def _hideable(paths, echo) -> list:
+    """The paths (resolved) the sandbox can hide; a note for each one it cannot: missing, or holding
+    the temporary folder where the sandbox's private folders live."""
+    hidden = []
+    tmp = Path(tempfile.gettempdir()).resolve()
+    for h in paths:
+        h = Path(h).resolve()
+        if not h.exists():
+            echo(f"note: not hiding {h}: it does not exist", err=True)
+        elif tmp == h or h in tmp.parents:
+            echo(f"note: not hiding {h}: the sandbox's private folders live under it", err=True)
+        else:
+            hidden.append(h)
+    return hidden
+
+
+def grade_in_container(platform, submission, results, assignment_file, seed, hide, report_file, convert, fail, *,
+                       grade_one, echo=_echo):
     """Grade one submission and ALWAYS write a valid results file (score 0 and a message saying what
-    broke when grading itself fails). ``echo(message, err=False, nl=True)`` prints; raises
-    ResultsNotWritten when the results file cannot be written."""
+    broke when grading itself fails). ``grade_one(folder, assignment, seed, sandbox_factory=, hide=)
+    -> (report, seconds, traceback or None)`` grades (raising GraderError when it cannot start);
+    ``hide``: paths student code must not see, besides the platform's own folders and the results'
+    folder; ``echo(message, err=False, nl=True)`` prints. Raises ResultsNotWritten when the results
+    file cannot be written."""
     results = Path(results)
+    hide = (*(p for p in PLATFORM_FOLDERS[platform] if p.exists()), *hide)
     validate = validate_gradescope if platform == "gradescope" else validate_prairielearn
     data, report, assignment = None, None, None
     try:
@@ -89,22 +83,12 @@ def grade_in_container(platform, submission, results, assignment_file, seed, hid
         if root is None:
             report = error_report(name, assignment, seed, f"no submission found: {str(submission)!r} is not a folder")
         else:
-            hidden = []
-            tmp = Path(tempfile.gettempdir()).resolve()
-            for h in (results.parent, *hide):
-                h = Path(h).resolve()
-                if not h.exists():
-                    echo(f"note: not hiding {h}: it does not exist", err=True)
-                elif tmp == h or h in tmp.parents:
-                    echo(f"note: not hiding {h}: the sandbox's private folders live under it", err=True)
-                else:
-                    hidden.append(h)
+            hidden = _hideable((results.parent, *hide), echo)
             try:
-                report, _, trace = _batch.grade_one(root, assignment, seed, sandbox_factory=container_sandbox,
-                                                    hide=hidden)
+                report, _, trace = grade_one(root, assignment, seed, sandbox_factory=container_sandbox, hide=hidden)
                 if trace:
                     echo(trace.rstrip(), err=True)
-            except _batch.GraderError as e:
+            except GraderError as e:
                 report = error_report(root.name, assignment, seed, str(e))
         data = convert(report, assignment)
         validate(data)
@@ -138,5 +122,3 @@ def grade_in_container(platform, submission, results, assignment_file, seed, hid
 
 class _Broken(Exception):
     """Grading could not start for a reason worth saying as is."""
-
-

@@ -14,7 +14,8 @@ stdout of run_autograder (gradcheck's full instructor feedback) is for instructo
 """
 from __future__ import annotations
 
-from ..report import clip, error_report, student_seconds, student_view
+from ..report import clip, error_report, points_text as _pts, student_seconds, student_view
+from ..report.messages import GRADESCOPE_NO_POINTS, WITHHELD_WHEN, grading_failed, not_shown_yet
 from .common import FormatError, check_prefix, check_text, student_code_lines, validate_against
 
 __all__ = ["GRADESCOPE_VISIBILITIES", "gradescope_failure_results", "to_gradescope", "validate_gradescope"]
@@ -22,12 +23,7 @@ __all__ = ["GRADESCOPE_VISIBILITIES", "gradescope_failure_results", "to_gradesco
 GRADESCOPE_VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 TEST_OUTPUT_CHARS = 4000
 TOP_OUTPUT_CHARS = 8000
-NOT_GRADED = ("No points could be given for this run. This is not a verdict on your code: "
-              "tell your instructor, or submit again later.")
-
-
-def _pts(x) -> str:
-    return f"{float(x):g}"
+NOT_GRADED = GRADESCOPE_NO_POINTS
 
 
 def _visibility(check) -> str:
@@ -63,7 +59,7 @@ def _top_output(report) -> str:
     lines = [f"gradcheck {report.get('gradcheck_version', '')}: assignment {report.get('assignment', '?')}, "
              f"seed {report.get('seed', '?')}"]
     if report.get("status") == "error":
-        lines.append("The autograder could not grade this submission: " + clip(view.get("message", ""), 500))
+        lines.append(grading_failed(view.get("message", ""), "autograder"))
         lines.append(NOT_GRADED)
         return "\n".join(lines)
     shown = [c for c in view["checks"] if not c.get("withheld")]
@@ -73,10 +69,8 @@ def _top_output(report) -> str:
     withheld = view.get("withheld") or {}
     if withheld.get("checks"):
         kinds = sorted({c["visibility"] for c in view["checks"] if c.get("withheld")})
-        words = " or ".join({"hidden": "hidden", "after_due_date": "shown after the due date",
-                             "after_published": "shown when grades are published"}.get(k, k) for k in kinds)
-        lines.append(f"Not shown yet: {withheld['checks']} check(s) worth {_pts(withheld['max_score'])} point(s) "
-                     f"({words}); they count in your score.")
+        words = " or ".join(WITHHELD_WHEN.get(k, k) for k in kinds)
+        lines.append(not_shown_yet(withheld["checks"], _pts(withheld["max_score"]), f" ({words})"))
     failed = [c["id"] for c in shown if c.get("status") != "pass"]
     if failed:
         lines.append(clip(f"Not passed ({len(failed)}): " + ", ".join(failed), 1500) + " (details in the tests below)")
@@ -131,8 +125,8 @@ def gradescope_failure_results(message, assignment=None, *, submission="submissi
     assignment is known) every check listed as a failed test with its visibility."""
     if assignment is not None:
         return to_gradescope(error_report(submission, assignment, seed, message), assignment)
-    return {"score": 0.0, "output": "The autograder could not grade this submission: " + clip(str(message), 500)
-            + "\n" + NOT_GRADED, "output_format": "text", "visibility": "visible",
+    return {"score": 0.0, "output": grading_failed(message, "autograder") + "\n" + NOT_GRADED,
+            "output_format": "text", "visibility": "visible",
             "stdout_visibility": "hidden", "tests": []}
 
 

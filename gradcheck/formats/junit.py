@@ -15,14 +15,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from ..report import clip, clip_block, student_view
+from ..report import clip, clip_block, points_text as _num, student_view
 from .common import check_prefix, check_text, xml_text
 
 __all__ = ["to_junit"]
-
-
-def _num(x) -> str:
-    return f"{float(x):g}"
 
 
 def _suite(report, student, now_due, published):

@@ -18,7 +18,8 @@ head and tail first; if the file is still too large the per-test texts are short
 """
 from __future__ import annotations
 
-from ..report import clip, student_view
+from ..report import clip, points_text as _pts, student_view
+from ..report.messages import PRAIRIELEARN_NO_ATTEMPT, grading_failed, import_failed
 from .common import FormatError, check_text, dumps, student_code_lines, validate_against
 
 __all__ = ["PL_MAX_BYTES", "prairielearn_failure_results", "to_prairielearn", "validate_prairielearn"]
@@ -27,15 +28,9 @@ PL_MAX_BYTES = 1_000_000  # PrairieLearn: "this file should be limited to 1 MB"
 SHORTENED = "Some texts were shortened to keep these results under PrairieLearn's size limit ({limit})."
 
 
-def _pts(x) -> str:
-    return f"{float(x):g}"
-
-
 def _message(report, view) -> str:
     if report.get("status") == "error":
-        return ("The grader could not grade this submission: " + clip(view.get("message", ""), 500)
-                + "\nThis is not a verdict on your code and does not use up an attempt; tell your instructor "
-                  "if it happens again.")
+        return grading_failed(view.get("message", "")) + "\n" + PRAIRIELEARN_NO_ATTEMPT
     shown = [c for c in view["checks"] if not c.get("withheld")]
     passed = sum(c.get("status") == "pass" for c in shown)
     lines = [f"{passed} of {len(shown)} checks shown here passed ({_pts(view['score'])} / "
@@ -46,7 +41,7 @@ def _message(report, view) -> str:
                      "shown yet; they count in your score.")
     for name, m in (view.get("modules") or {}).items():
         if isinstance(m, dict) and not m.get("ok", True):
-            lines.append(f"{name}.py could not be imported (see the output).")
+            lines.append(import_failed(name) + " (see the output).")
     return "\n".join(lines)
 
 
@@ -110,9 +105,7 @@ def to_prairielearn(report, assignment=None, *, now_due=False, published=False, 
 def prairielearn_failure_results(message) -> dict:
     """Valid results for a run where grading itself broke: not gradable (no attempt used), saying why."""
     return {"gradable": False, "score": 0.0,
-            "message": "The grader could not grade this submission: " + clip(str(message), 500)
-                       + "\nThis is not a verdict on your code and does not use up an attempt; tell your "
-                         "instructor if it happens again.",
+            "message": grading_failed(message) + "\n" + PRAIRIELEARN_NO_ATTEMPT,
             "output": "", "tests": []}
 
 

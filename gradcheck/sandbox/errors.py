@@ -1,5 +1,6 @@
 """The sandbox's own exception."""
+from ..errors import GradcheckError
 
 
-class SandboxError(RuntimeError):
+class SandboxError(GradcheckError, RuntimeError):
     """The sandbox itself failed (could not start the zygote, a required isolation is missing)."""

@@ -1,0 +1,105 @@
+"""What a malformed assignment file is told: one ``(field, "expected ...; got ...")`` per problem.
+
+``problem`` words a JSON Schema error of ``assignment.schema.json``; ``id_problems`` the problems a
+schema cannot see (check ids unknown or repeated). ``AssignmentError`` (``gradcheck.errors``) joins
+them into its message.
+"""
+from __future__ import annotations
+
+import difflib
+
+from ..schemas import json_path
+from .known import KNOWN_CHECKS
+
+__all__ = ["id_problems", "problem"]
+
+
+def _got(value) -> str:
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, str):
+        return f"a string {value!r}" if len(value) <= 60 else f"a string {value[:57]!r}..."
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return repr(value)
+
+
+def _got_short(value) -> str:
+    return repr(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else _got(value)
+
+
+_TYPE_NAMES = {"number": "a number", "integer": "an integer", "string": "a string", "object": "a table",
+               "array": "an array", "boolean": "a boolean"}
+
+
+def _describe(schema: dict) -> str:
+    """What a value under this (sub)schema must be, in words."""
+    if "enum" in schema:
+        return "one of " + ", ".join(map(str, schema["enum"]))
+    t = schema.get("type")
+    words = _TYPE_NAMES.get(t, "a value")
+    bounds = []
+    if "minimum" in schema:
+        bounds.append(f">= {schema['minimum']:g}")
+    if "exclusiveMinimum" in schema:
+        bounds.append(f"> {schema['exclusiveMinimum']:g}")
+    if "maximum" in schema:
+        bounds.append(f"<= {schema['maximum']:g}")
+    if bounds:
+        words += " " + " and ".join(bounds)
+    if t == "array" and "minItems" in schema:
+        words += f" of at least {schema['minItems']} item(s)"
+    if t == "object" and "properties" in schema and schema.get("additionalProperties") is False:
+        words += " with keys among " + ", ".join(schema["properties"])
+    if t == "string" and "description" in schema:
+        words += f" ({schema['description']})"
+    return words
+
+
+def _did_you_mean(name, choices) -> str:
+    hint = difflib.get_close_matches(name, choices, n=1)
+    return f" (did you mean {hint[0]!r}?)" if hint else ""
+
+
+def problem(error) -> tuple[str, str]:
+    """(field, expected ...; got ...) for one jsonschema error."""
+    path = list(error.absolute_path)
+    v, inst, sch = error.validator, error.instance, error.schema
+    if v == "required":
+        missing = [k for k in error.validator_value if not (isinstance(inst, dict) and k in inst)]
+        name = missing[0] if missing else "?"
+        sub = error.schema.get("properties", {}).get(name, {})
+        return json_path(path + [name]), f"missing; expected {_describe(sub)}"
+    if v == "additionalProperties":
+        allowed = list(sch.get("properties", {}))
+        extra = sorted(k for k in inst if k not in allowed)
+        name = extra[0] if extra else "?"
+        return (json_path(path + [name]),
+                f"unknown field{_did_you_mean(name, allowed)}; expected one of {', '.join(allowed)}")
+    if v == "enum":
+        return json_path(path), f"expected one of {', '.join(map(str, sch['enum']))}; got {_got_short(inst)}"
+    if v == "type":
+        return json_path(path), f"expected {_TYPE_NAMES.get(sch['type'], sch['type'])}; got {_got(inst)}"
+    if v == "minItems":
+        return json_path(path), f"expected at least {sch['minItems']} item(s); got {len(inst)}"
+    return json_path(path), f"expected {_describe(sch)}; got {_got(inst)}"
+
+
+def id_problems(checks) -> list:
+    """(field, expected ...) for every check id that is not a known one, or that repeats one."""
+    problems, seen = [], {}
+    for i, c in enumerate(checks):
+        cid = c.get("id") if isinstance(c, dict) else None
+        if not isinstance(cid, str):
+            continue
+        if cid not in KNOWN_CHECKS:
+            problems.append((f"checks[{i}].id", "expected a known check id (all are listed in the packaged "
+                             f"default.toml); got {cid!r}{_did_you_mean(cid, KNOWN_CHECKS)}"))
+        elif cid in seen:
+            problems.append((f"checks[{i}].id",
+                             f"expected each check id once; got {cid!r} again (first at checks[{seen[cid]}])"))
+        else:
+            seen[cid] = i
+    return problems

@@ -1,0 +1,81 @@
+"""Writing files so that a reader never sees half of one: atomically, or created exclusively.
+
+Every write goes to a temporary file in the same directory, fsynced, and is then moved into place
+with ``os.replace`` (``atomic_write_text``) or hard-linked to a name that must not exist yet
+(``exclusive_write_text``). ``write_report`` validates a report first: only valid reports are written.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .names import report_path
+from .plain import dumps_report, to_jsonable
+from .validation import validate_report
+
+__all__ = ["atomic_write_text", "exclusive_write_text", "write_report"]
+
+
+def _write_temp(directory, name, text):
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    try:
+        # errors: a lone surrogate (a name that is not UTF-8) is written as the JSON escape \\udcXX
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return tmp
+
+
+def atomic_write_text(path, text: str) -> Path:
+    """Write text to path atomically: a temporary file in the same directory, fsync, os.replace."""
+    path = Path(path)
+    tmp = _write_temp(path.parent, path.name, text)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def exclusive_write_text(path, text: str, may_replace=None) -> Path:
+    """Create ``path`` holding ``text``, atomically and exclusively: a complete temporary file is
+    hard-linked to ``path``, which fails when ``path`` exists (FileExistsError), like O_EXCL. Never
+    an overwrite, unless ``may_replace(os.lstat(path))`` says that the existing file may go (a report
+    of an earlier run); then it is replaced atomically."""
+    path = Path(path)
+    tmp = _write_temp(path.parent, path.name, text)
+    try:
+        try:
+            os.link(tmp, path, follow_symlinks=False)
+        except FileExistsError:
+            if may_replace is None or not may_replace(os.lstat(path)):
+                raise
+            os.replace(tmp, path)
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+    return path
+
+
+def write_report(d, out_dir) -> Path:
+    """Validate the report and write it atomically as OUT_DIR/<submission>.json; returns the path.
+    Raises ReportError for an invalid report (nothing is written), OSError when the file cannot be
+    written."""
+    plain = to_jsonable(d)
+    validate_report(plain)
+    return atomic_write_text(report_path(out_dir, plain["submission"]), dumps_report(plain))
