@@ -16,6 +16,8 @@ NAMED_FACTORS = {-1.0: "wrong sign", 2.0: "twice the right value", 0.5: "half th
 
 
 def _close(a, b, rtol=1e-4, atol=1e-9) -> bool:
+    """Whether a pattern explains a gradient. Its own tolerance, not the assignment's (which decides
+    pass or fail): a diagnosis only names a gradient that already failed, and only on a close fit."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.shape != b.shape:
         return False
