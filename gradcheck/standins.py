@@ -28,7 +28,7 @@ class StandIns:
 
     def __init__(self, gate_names, results, everyone=False):
         self.gate_names = list(gate_names)   # the grader passes contract.GATE_NAMES
-        self.results = results   # check id -> Result, filled as the parts are judged
+        self.results = results   # check id -> CheckResult, filled as the parts are judged
         self.everyone = everyone   # every gate, whatever its checks said
         self.instances = {}
 

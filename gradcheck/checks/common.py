@@ -179,7 +179,7 @@ def shape_text(shape) -> str:
     return "()" if shape == () else "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def numerical_verdict(numerics, plan, outputs, analytic, reference, dout, *, f_batch, rng, tolerances, mode="auto",
+def numerical_verdict(core, plan, outputs, analytic, reference, dout, *, f_batch, rng, tolerances, mode="auto",
                       what="forward"):
     """Backward against centered differences of the student's own ``what``, anchored to ground truth;
     None when the check passes, else (message, details).
@@ -193,9 +193,10 @@ def numerical_verdict(numerics, plan, outputs, analytic, reference, dout, *, f_b
     values, one worker call) lets numerics.check_vjp redo the check with float32 steps for code that
     computes in float32 (measured from the values' roundoff, never from a returned dtype). The rtol is
     numerics' for the measured precision, never below the assignment's rtol for comparisons with the
-    reference: no numerical check is stricter than the reference comparison of the same quantity."""
+    reference: no numerical check is stricter than the reference comparison of the same quantity.
+    ``core`` is the numerical core the callers pass (``gradcheck.numerics``)."""
     def verdict_for(grads, salt):
-        return numerics.check_vjp(f_batch, plan.inputs, grads, dout, mode=mode, rng=rng(salt), wrt=plan.wrt,
+        return core.check_vjp(f_batch, plan.inputs, grads, dout, mode=mode, rng=rng(salt), wrt=plan.wrt,
                                   names=plan.names, evaluated=(plan, outputs), rtol_floor=tolerance(tolerances)[0])
     # gradients bit for bit the reference's: the anchor's verdict is theirs (the same judgement of the same numbers)
     same = len(analytic) == len(reference) and all(
