@@ -274,24 +274,31 @@ def assert_gate_matches_reference(gate_class, inputs, args=(), *, dout=None, nam
     for i, (g, e) in enumerate(zip(got, ref_grads[:need])):
         bad = compare(g, e, tol)
         if bad:
-            details = {"worst": bad.as_details(f"d{names[i]}")}
             alternatives = {}
             if not np.all(dout == 1.0):
                 ones = [np.asarray(gg, dtype=np.float64) for gg in _as_grads(
                     _forwarded(ref_class, args, xs).backward(np.ones_like(dout)), len(xs))]
                 alternatives[IGNORES_DOUT] = ones[:need]
-            diagnosis = _named_diagnosis(diagnose(got, ref_grads[:need], alternatives, _batch_size(gate_name, xs)),
-                                         [f"d{n}" for n in names[:need]], got)
-            lines = [f"d{names[i]} is {bad.message}"]
-            if diagnosis:
-                details["diagnosis"] = diagnosis
-                lines.append(f"diagnosis: {diagnosis}")
+            lines, details = _wrong_gradient(f"d{names[i]}", bad, got, ref_grads[:need], alternatives,
+                                             _batch_size(gate_name, xs), [f"d{n}" for n in names[:need]])
             _fail(title, lines + context, details)
     for i, (x, c) in enumerate(zip(xs, copies)):
         if c.shape != x.shape or not np.array_equal(c, x, equal_nan=True):
             _fail(f"{gate_name} modified its input {i} ({names[i]}) in place",
                   ["forward and backward must leave the arrays they are given unchanged", values], {})
     return out, got
+
+
+def _wrong_gradient(label, bad, got, expected, alternatives, batch, names):
+    """(message lines, details) of a gradient ``label`` that differs from the reference's (``bad``:
+    the Mismatch), with a diagnosis when ``got`` matches a known bug."""
+    details = {"worst": bad.as_details(label)}
+    lines = [f"{label} is {bad.message}"]
+    diagnosis = _named_diagnosis(diagnose(got, expected, alternatives, batch), names, got)
+    if diagnosis:
+        details["diagnosis"] = diagnosis
+        lines.append(f"diagnosis: {diagnosis}")
+    return lines, details
 
 
 def _forwarded(cls, args, xs):
@@ -400,8 +407,6 @@ def _compare_reference_mlp(names, xs, X, y, activation, loss, analytic, tol):
     for k, g in zip(names, analytic):
         bad = compare(g, ref_grads[k], tol)
         if bad:
-            diagnosis = _named_diagnosis(diagnose([g], [ref_grads[k]], None, X.shape[0] if X.ndim == 2 else None),
-                                         None, [g])
-            lines = [f"d{k} is {bad.message}"] + ([f"diagnosis: {diagnosis}"] if diagnosis else [])
-            details = {"worst": bad.as_details(f"d{k}"), **({"diagnosis": diagnosis} if diagnosis else {})}
+            lines, details = _wrong_gradient(f"d{k}", bad, [g], [ref_grads[k]], None,
+                                             X.shape[0] if X.ndim == 2 else None, None)
             _fail("MLP: gradients do not match the reference", lines + [f"activation {activation}"], details)
