@@ -461,8 +461,8 @@ def _judge_backward(gp: _GatePlan, case, dout, entry, arrays, ref_grads, where, 
 
 def _backward_problem(gp: _GatePlan, case, dout, grads, expected, i, bad, where):
     """(message, details, evidence) of a run whose gradient i is wrong. The evidence is for _shown: the
-    diagnosis this case supports (known bugs of the gate, and ignoring dz, tried first), the case's
-    size, and how many non-zero numbers its expected gradients have."""
+    diagnosis this case supports (ignoring dz tried first, then the gate's known bugs, then the generic
+    patterns), the case's size, and how many non-zero numbers its expected gradients have."""
     gate, need = gp.gate, gp.gate.gradients
     alternatives = {}
     if dout is not None:
