@@ -101,6 +101,17 @@ def value(entry, arrays):
 
 # ------------------------------------------------------------------------------- comparisons
 
+# Note [Hypothesis reads gradcheck's numbers]
+# ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+# Hypothesis (6.131 and later) sometimes draws the numeric literals written in "local" modules (every
+# module in sys.modules outside site-packages and the standard library: gradcheck itself when it is
+# installed with ``pip install -e``) while it generates. So the random graphs of checks/graph.py, and
+# the reports, depend on the set of numbers written anywhere in gradcheck's loaded source: removing
+# the last 1e-7 (the fallback atol this module had before the default tolerances were read from the
+# assignment) changed some graphs. The number is kept here so that reports stay what they were;
+# remove it with that dependence (random graphs generated without the source's constants).
+_KEPT_FOR_HYPOTHESIS = (1e-7,)
+
 
 @functools.lru_cache(maxsize=1)
 def _packaged_tolerances() -> dict:
