@@ -70,6 +70,11 @@ TRAIN_FUNCTION = "train"
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 
 
+def layer_params(layer: int) -> tuple[str, str]:
+    """The keys of layer ``layer``'s (from 1) weight and bias in ``MLP.params``: ("W1", "b1")."""
+    return f"W{layer}", f"b{layer}"
+
+
 def gate(name: str) -> Gate:
     """The contract's gate of this name (KeyError for a name the contract does not have)."""
     return GATES[name]

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import contract
+
 NAMED_FACTORS = {-1.0: "wrong sign", 2.0: "twice the right value", 0.5: "half the right value"}
 
 
 def _close(a, b, rtol=1e-4, atol=1e-9) -> bool:
+    """Whether a pattern explains a gradient. Its own tolerance, not the assignment's (which decides
+    pass or fail): a diagnosis only names a gradient that already failed, and only on a close fit."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.shape != b.shape:
         return False
@@ -103,7 +107,8 @@ def _diagnose_one(got, expected, batch):
             return text
     if batch and batch > 1:
         for factor, text in ((float(batch), f"N = {batch} times the right value (a sum where the mean belongs?)"),
-                             (1.0 / batch, f"1/N = 1/{batch} of the right value (divided by the batch size once too often?)")):
+                             (1.0 / batch,
+                              f"1/N = 1/{batch} of the right value (divided by the batch size once too often?)")):
             if abs(alpha - factor) <= 1e-6 * abs(factor):
                 return text
     if abs(alpha - 1.0) > 1e-3:
@@ -123,60 +128,105 @@ def _sig(x):
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def _sigmoid_bugs(x, dz, inputs, args):
+    s = _sig(x)
+    return {
+        "the derivative is taken at the input instead of the output: dz * x * (1 - x), not dz * s * (1 - s)":
+            [dz * x * (1 - x)],
+        "the sigmoid's derivative is missing: dz is passed through unchanged": [dz + 0 * x],
+        "the derivative uses s instead of s * (1 - s)": [dz * s],
+    }
+
+
+def _tanh_bugs(x, dz, inputs, args):
+    t = np.tanh(x)
+    return {
+        "the derivative is taken at the input instead of the output: dz * (1 - x**2), not dz * (1 - t**2)":
+            [dz * (1 - x ** 2)],
+        "the derivative is missing its square: dz * (1 - t), not dz * (1 - t**2)": [dz * (1 - t)],
+        "tanh's derivative is missing: dz is passed through unchanged": [dz + 0 * x],
+    }
+
+
+def _relu_bugs(x, dz, inputs, args):
+    return {
+        "the ReLU mask is missing: dz is passed through where x < 0 too": [dz + 0 * x],
+        "the mask is taken from the gradient (dz > 0) instead of the input (x > 0)":
+            [np.where(dz > 0, dz, 0.0) + 0 * x],
+        "the mask is inverted: the gradient flows where x < 0": [np.where(x > 0, 0.0, dz)],
+    }
+
+
+def _exp_bugs(x, dz, inputs, args):
+    return {
+        "the derivative is taken as x instead of e^x: dz * x": [dz * x],
+        "dz is ignored: e^x is returned as the gradient": [np.exp(x)],
+    }
+
+
+def _inverse_bugs(x, dz, inputs, args):
+    return {
+        "the derivative is -1/x instead of -1/x**2": [-dz / x],
+        "the derivative is 1/x**2: its minus sign is missing": [dz / x ** 2],
+    }
+
+
+def _max_bugs(x, dz, inputs, args):
+    y = _as(inputs[1])
+    wins = x >= y
+    return {
+        "both inputs get the whole gradient (no routing to the larger one)": [dz + 0 * x, dz + 0 * y],
+        "the gradient goes to the smaller input instead of the larger one":
+            [np.where(wins, 0.0, dz), np.where(wins, dz, 0.0)],
+    }
+
+
+def _add_bugs(x, dz, inputs, args):
+    return {"the gradient is split in half between the inputs": [dz / 2 + 0 * x, dz / 2 + 0 * _as(inputs[1])]}
+
+
+def _scale_bugs(x, dz, inputs, args):
+    return {"the scale factor is missing from the gradient: dz instead of a * dz": [dz + 0 * x]}
+
+
+def _add_constant_bugs(x, dz, inputs, args):
+    return {"the constant is added to the gradient: dz + c instead of dz": [dz + float(args[0])]}
+
+
+def _matmul_bugs(x, dz, inputs, args):
+    W, X = x, _as(inputs[1])
+    return {"dW and dX are computed with the operands in the wrong order (X.T @ dZ ...)":
+            [(X @ dz.T).T if (X @ dz.T).T.shape == W.shape else X @ dz.T, W.T @ dz]}
+
+
+def _softmax_bugs(x, dz, inputs, args):
+    labels = np.asarray(inputs[contract.gate("SoftmaxCrossEntropyGate").labels], dtype=int)
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    n = len(labels)   # the loss is the batch's mean
+    onehot = np.zeros_like(p)
+    onehot[np.arange(n), labels] = 1.0
+    return {
+        "1 is not subtracted at the label: dscores = softmax / N": [dz * p / n],
+        "the sign is flipped at the label only: softmax + onehot": [dz * (p + onehot) / n],
+    }
+
+
+# gate name -> (x: input 0, dz, inputs, constructor args) -> {description: the gradients that bug gives}
+_GATE_BUGS = {
+    "SigmoidGate": _sigmoid_bugs, "TanhGate": _tanh_bugs, "ReLUGate": _relu_bugs, "ExpGate": _exp_bugs,
+    "InverseGate": _inverse_bugs, "MaxGate": _max_bugs, "AddGate": _add_bugs, "ScaleGate": _scale_bugs,
+    "AddConstantGate": _add_constant_bugs, "MatMulGate": _matmul_bugs, "SoftmaxCrossEntropyGate": _softmax_bugs,
+}
+
+
 def gate_bugs(name, inputs, dout, args=()):
     """{description: the gradients that bug gives} for gate ``name`` at ``inputs`` with upstream
-    ``dout`` (None: the default 1.0): the common student bugs of that gate."""
-    dz = np.asarray(1.0 if dout is None else dout, dtype=float)
-    x = _as(inputs[0])
-    out = {}
-    if name == "SigmoidGate":
-        s = _sig(x)
-        out["the derivative is taken at the input instead of the output: dz * x * (1 - x), not dz * s * (1 - s)"] = \
-            [dz * x * (1 - x)]
-        out["the sigmoid's derivative is missing: dz is passed through unchanged"] = [dz + 0 * x]
-        out["the derivative uses s instead of s * (1 - s)"] = [dz * s]
-    elif name == "TanhGate":
-        t = np.tanh(x)
-        out["the derivative is taken at the input instead of the output: dz * (1 - x**2), not dz * (1 - t**2)"] = \
-            [dz * (1 - x ** 2)]
-        out["the derivative is missing its square: dz * (1 - t), not dz * (1 - t**2)"] = [dz * (1 - t)]
-        out["tanh's derivative is missing: dz is passed through unchanged"] = [dz + 0 * x]
-    elif name == "ReLUGate":
-        out["the ReLU mask is missing: dz is passed through where x < 0 too"] = [dz + 0 * x]
-        out["the mask is taken from the gradient (dz > 0) instead of the input (x > 0)"] = [np.where(dz > 0, dz, 0.0) + 0 * x]
-        out["the mask is inverted: the gradient flows where x < 0"] = [np.where(x > 0, 0.0, dz)]
-    elif name == "ExpGate":
-        out["the derivative is taken as x instead of e^x: dz * x"] = [dz * x]
-        out["dz is ignored: e^x is returned as the gradient"] = [np.exp(x)]
-    elif name == "InverseGate":
-        out["the derivative is -1/x instead of -1/x**2"] = [-dz / x]
-        out["the derivative is 1/x**2: its minus sign is missing"] = [dz / x ** 2]
-    elif name == "MaxGate":
-        y = _as(inputs[1])
-        wins = x >= y
-        out["both inputs get the whole gradient (no routing to the larger one)"] = [dz + 0 * x, dz + 0 * y]
-        out["the gradient goes to the smaller input instead of the larger one"] = \
-            [np.where(wins, 0.0, dz), np.where(wins, dz, 0.0)]
-    elif name == "AddGate":
-        out["the gradient is split in half between the inputs"] = [dz / 2 + 0 * x, dz / 2 + 0 * _as(inputs[1])]
-    elif name == "ScaleGate":
-        out["the scale factor is missing from the gradient: dz instead of a * dz"] = [dz + 0 * x]
-    elif name == "AddConstantGate":
-        out["the constant is added to the gradient: dz + c instead of dz"] = [dz + float(args[0])]
-    elif name == "MatMulGate":
-        W, X = x, _as(inputs[1])
-        out["dW and dX are computed with the operands in the wrong order (X.T @ dZ ...)"] = \
-            [(X @ dz.T).T if (X @ dz.T).T.shape == W.shape else X @ dz.T, W.T @ dz]
-    elif name == "SoftmaxCrossEntropyGate":
-        labels = np.asarray(inputs[1], dtype=int)
-        e = np.exp(x - x.max(axis=1, keepdims=True))
-        p = e / e.sum(axis=1, keepdims=True)
-        n = len(labels)
-        out["1 is not subtracted at the label: dscores = softmax / N"] = [dz * p / n]
-        onehot = np.zeros_like(p)
-        onehot[np.arange(n), labels] = 1.0
-        out["the sign is flipped at the label only: softmax + onehot"] = [dz * (p + onehot) / n]
-    return out
+    ``dout`` (None: the default 1.0): the common student bugs of that gate (none known: {})."""
+    bugs = _GATE_BUGS.get(name)
+    if bugs is None:
+        return {}
+    return bugs(_as(inputs[0]), np.asarray(1.0 if dout is None else dout, dtype=float), inputs, args)
 
 
 def mlp_bugs(sizes, activation, params, X, y):
@@ -197,6 +247,7 @@ def mlp_bugs(sizes, activation, params, X, y):
     return out
 
 
+# each of the contract's activations (contract.ACTIVATIONS): (the function, its derivative from its output)
 _ACT = {"sigmoid": (_sig, lambda h: h * (1 - h)), "tanh": (np.tanh, lambda h: 1 - h ** 2),
         "relu": (lambda a: np.maximum(a, 0.0), lambda h: (h > 0).astype(float))}
 
@@ -206,7 +257,8 @@ def _mlp_grads(sizes, activation, params, X, y, variant):
     n_layers = len(sizes) - 1
     hs, pre = [_as(X)], [None]
     for i in range(1, n_layers + 1):
-        a = hs[-1] @ params[f"W{i}"].T + params[f"b{i}"]
+        weight, bias = contract.layer_params(i)
+        a = hs[-1] @ params[weight].T + params[bias]
         pre.append(a)
         hs.append(a if i == n_layers else act(a))
     y = np.asarray(y, dtype=int)
@@ -217,10 +269,11 @@ def _mlp_grads(sizes, activation, params, X, y, variant):
     da /= n
     grads = {}
     for i in range(n_layers, 0, -1):
-        grads[f"W{i}"] = da.T @ hs[i - 1]
-        grads[f"b{i}"] = da[0] if variant == "bias_first_row" else da.sum(axis=0)
+        weight, bias = contract.layer_params(i)
+        grads[weight] = da.T @ hs[i - 1]
+        grads[bias] = da[0] if variant == "bias_first_row" else da.sum(axis=0)
         if i > 1:
-            dh = da @ params[f"W{i}"]
+            dh = da @ params[weight]
             if variant == "no_dact":
                 da = dh
             elif variant == "dact_at_input":

@@ -1,4 +1,7 @@
-"""Grade one submission: open its worker sessions, run every part's checks, build the report."""
+"""Grade one submission: open its worker sessions, run every part's checks, build the report.
+
+``Context`` (what the checks get) lives in ``checks.context``, where the checks can import it; it is
+importable from here too."""
 from __future__ import annotations
 
 import contextlib
@@ -9,66 +12,19 @@ from pathlib import Path
 
 import numpy as np
 
+from . import __version__, contract
 from .checks import gates, graph, mlp
-from .checks.common import Result, seeded_rng
+from .checks.common import CheckResult
+from .checks.context import Context
 from .replay import NotRecorded
 from .report import display_name, graded_report
 from .sandbox import Budget
 from .standins import StandIns
 
+__all__ = ["Context", "SubmissionRefused", "find_submission", "grade_submission", "inspect_submission",
+           "run_checks", "staging_notes"]
+
 PARTS = (gates, graph, mlp)
-
-
-class Context:
-    """What a part's checks get: two worker sessions, tolerances, settings, seeded randomness, and the
-    results of the parts judged before (the graph's blame reads the gates' results).
-
-    session_a runs the student's own modules; session_b the same with stand-ins for their wrong gates, for the
-    checks that must not depend on the student's gates. Both start their worker lazily."""
-
-    def __init__(self, session_a, session_b, assignment, seed, missing=(), results=None):
-        self.session_a, self._session_b, self._b = session_a, session_b, None
-        self.missing = set(missing)  # contract modules with no file in the submission
-        self.seed = int(seed)
-        self.tolerances = dict(assignment.tolerances)
-        self.settings = dict(assignment.settings)
-        self.results = results if results is not None else {}
-        self.shrink = True   # random graphs: shrink a failure to a minimal graph
-        self._modules = {}
-
-    @property
-    def session_b(self):
-        """Session B, or session A itself when no gate needs a stand-in (every gate check passed): then
-        the two would run the same code, and one worker fewer is started. Decided at first use (after
-        the gates were judged)."""
-        if self._b is None:
-            standins = getattr(self._session_b, "standins", None)
-            self._b = self.session_a if standins is not None and not standins.names() else self._session_b
-        return self._b
-
-    @property
-    def modules_a(self):
-        return self._load("a", self.session_a)
-
-    @property
-    def modules_b(self):
-        return self._load("b", self.session_b)
-
-    def _load(self, key, session):
-        if key not in self._modules:
-            modules = dict(session.modules or {})
-            for name in self.missing:  # say so plainly rather than "No module named 'gates'"
-                if not modules.get(name, {}).get("ok"):
-                    modules[name] = {"ok": False, "error": f"{name}.py is not in the submission folder"}
-            self._modules[key] = modules
-        return self._modules[key]
-
-    def rng(self, label: str) -> np.random.Generator:
-        """A generator that depends only on the seed and the label (``seeded_rng``)."""
-        return seeded_rng(self.seed, label)
-
-
-MODULE_FILES = ("gates.py", "graph.py", "mlp.py")
 LINK_NOTE = "{name} is a symbolic link; links are not graded"
 
 
@@ -96,7 +52,7 @@ def inspect_submission(path: Path) -> tuple[Path, list[str]]:
     path = Path(path)
     if _lstat_kind(path) == "link":
         raise SubmissionRefused(LINK_NOTE.format(name=display_name(path.name)))
-    if any(_lstat_kind(path / m) == "file" for m in MODULE_FILES):
+    if any(_lstat_kind(path / m) == "file" for m in contract.MODULE_FILES):
         return path, []  # what is not copied (links among it) the sandbox's staging names
     inner, links = [], []
     try:
@@ -107,7 +63,7 @@ def inspect_submission(path: Path) -> tuple[Path, list[str]]:
                 if e.is_symlink():
                     links.append(e.name)
                 elif e.is_dir(follow_symlinks=False) and any(_lstat_kind(Path(e.path) / m) == "file"
-                                                             for m in MODULE_FILES):
+                                                             for m in contract.MODULE_FILES):
                     inner.append(e.name)
     except OSError:
         return path, []
@@ -145,19 +101,20 @@ def staging_notes(staged) -> list[str]:
     return out
 
 
-def run_checks(session_a, session_b, assignment, seed, missing=(), wanted=None, results=None,
-               session_c=None) -> dict[str, Result]:
+def run_checks(own, with_standins, assignment, seed, missing=(), wanted=None, results=None,
+               all_standins=None) -> dict[str, CheckResult]:
     """The results of the ``wanted`` check ids (default: all of the assignment's). A part whose
     judging raises (it should not: replies are validated) gets error results, never a crash.
 
-    session_c (optional): a session with stand-ins for every gate (or a callable that makes it, on first
-    need). Graph and MLP run with the
-    student's own gates where all of them passed their checks (session B is then A); if a graph or
-    MLP check fails that way, the part is judged again with every gate a stand-in, and that verdict
+    ``own`` runs the student's own modules, ``with_standins`` the same with stand-ins for the gates
+    whose checks did not pass (see ``Context``). all_standins (optional): a session with stand-ins for
+    every gate (or a callable that makes it, on first need). Graph and MLP run with the student's own
+    gates where all of them passed their checks (``with_standins`` is then ``own``); if a graph or MLP
+    check fails that way, the part is judged again with every gate a stand-in, and that verdict
     counts: gates that pass their checks can still compose less precisely (float32 arithmetic in a
     long chain), and a graph or network is graded with correct gates."""
     results = {} if results is None else results
-    ctx = Context(session_a, session_b, assignment, seed, missing, results)
+    ctx = Context(own, with_standins, assignment, seed, missing, results)
     wanted = {c.id for c in assignment.checks} if wanted is None else set(wanted)
     for part in PARTS:
         prefix = part.__name__.rsplit(".", 1)[-1] + "."
@@ -168,33 +125,63 @@ def run_checks(session_a, session_b, assignment, seed, missing=(), wanted=None, 
             results.update(part.run(ctx, ids))
             # re-judged with correct gates: what imprecise (float32) gates can explain; a change made to the
             # caller's arrays is the graph's or network's own, whatever gates it runs
-            failing = {i for i in ids if i in results and results[i].status != "pass" and not i.endswith(".no_mutation")}
-            if part is not gates and session_c is not None and ctx.session_b is session_a and failing:
-                again = Context(session_a, session_c() if callable(session_c) else session_c, assignment, seed,
+            failing = {i for i in ids if i in results and results[i].status != "pass"
+                       and not i.endswith(".no_mutation")}
+            if part is not gates and all_standins is not None and ctx.with_standins is own and failing:
+                again = Context(own, all_standins() if callable(all_standins) else all_standins, assignment, seed,
                                 missing, dict(results))
                 again.shrink = False   # a failure stays the first run's (already shrunk) counterexample
                 retried = part.run(again, failing)
                 results.update({i: r for i, r in retried.items() if r.status == "pass"})
         except NotRecorded as exc:  # only in a student build (gradcheck pack --student): no expected values
-            results.update({i: Result(i, "error", str(exc)) for i in ids if i not in results})
+            results.update({i: CheckResult(i, "error", str(exc)) for i in ids if i not in results})
         except Exception as exc:  # noqa: BLE001 - a grader fault is contained to this part's checks
             message = f"the grader failed while judging {prefix[:-1]} ({type(exc).__name__}: {exc}); please report it"
-            results.update({i: Result(i, "error", message, {"grader_fault": True}) for i in ids if i not in results})
+            results.update({i: CheckResult(i, "error", message, {"grader_fault": True})
+                            for i in ids if i not in results})
     return results
+
+
+def _grade_in_fresh_sessions(root, assignment, seed, sandbox, budget, missing, wanted, results, first):
+    """Run the ``wanted`` checks in sessions of their own, adding to ``results``: the student's own
+    modules, the same with stand-ins for their wrong gates, and (made only when a graph or MLP check
+    failed with the student's own gates) with every gate a stand-in. Returns the sessions' outputs
+    and, for the ``first`` sessions of a submission, what staging did not copy (notes) and the load
+    status of the student's modules (else [] and None)."""
+    with contextlib.ExitStack() as stack:
+        own = stack.enter_context(sandbox.session(root, budget=budget))
+        with_standins = stack.enter_context(sandbox.session(
+            root, standins=StandIns(contract.GATE_NAMES, results), budget=budget))
+        made = []
+
+        def all_standins():
+            if not made:
+                made.append(stack.enter_context(sandbox.session(
+                    root, standins=StandIns(contract.GATE_NAMES, results, everyone=True), budget=budget)))
+            return made[0]
+
+        notes = staging_notes(getattr(own, "staged", None)) if first else []
+        run_checks(own, with_standins, assignment, seed, missing, wanted, results, all_standins=all_standins)
+        modules = None
+        if first:
+            modules = {name: {k: v for k, v in status.items() if k in ("ok", "error")}
+                       for name, status in (own.modules or {}).items()}
+        return [own.output, with_standins.output] + [s.output for s in made], notes, modules
 
 
 def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
     """The report of one submission (see docs/design.md). Student faults become check statuses;
     only a fault of the grader itself raises.
 
-    Sessions: the visible checks run first, in session A (the student's modules) and session B (stand-ins,
-    computed here, for the gates the student got wrong; A itself when there are none); the checks not shown to students yet (hidden, after the due date, after
-    publishing) run after them, in fresh sessions of their own, so nothing the student's code sees or
-    does during a withheld check can reach a visible message. All sessions share one time budget."""
+    Sessions: the visible checks run first, in a session of the student's own modules and one with
+    stand-ins (computed here) for the gates the student got wrong (the first itself when there are
+    none); the checks not shown to students yet (hidden, after the due date, after publishing) run
+    after them, in fresh sessions of their own, so nothing the student's code sees or does during a
+    withheld check can reach a visible message. All sessions share one time budget."""
     submission_dir = Path(submission_dir)
     started = time.monotonic()
     root, notes = inspect_submission(submission_dir)
-    missing = [m[:-3] for m in MODULE_FILES if _lstat_kind(root / m) != "file"]
+    missing = [m for m in contract.MODULES if _lstat_kind(root / f"{m}.py") != "file"]
     budget = Budget(sandbox.limits.submission_seconds)
     withheld = {c.id for c in assignment.checks if c.visibility != "visible"}
     visible = {c.id for c in assignment.checks} - withheld
@@ -202,25 +189,12 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
     for wanted in (visible, withheld):
         if not wanted:
             continue
-        standins = StandIns(gates.GATES, results)
-        with contextlib.ExitStack() as stack:
-            a = stack.enter_context(sandbox.session(root, budget=budget))
-            b = stack.enter_context(sandbox.session(root, standins=standins, budget=budget))
-            made = []
-
-            def all_standins():   # made only when a graph or MLP check failed with the student's own gates
-                if not made:
-                    made.append(stack.enter_context(sandbox.session(
-                        root, standins=StandIns(gates.GATES, results, everyone=True), budget=budget)))
-                return made[0]
-
-            if not sessions:
-                notes += staging_notes(getattr(a, "staged", None))
-            run_checks(a, b, assignment, seed, missing, wanted, results, session_c=all_standins)
-            if not sessions:
-                modules = {name: {k: v for k, v in status.items() if k in ("ok", "error")}
-                           for name, status in (a.modules or {}).items()}
-            sessions += [a.output, b.output] + [s.output for s in made]
+        outputs, staged, loaded = _grade_in_fresh_sessions(root, assignment, seed, sandbox, budget, missing, wanted,
+                                                           results, first=not sessions)
+        if not sessions:
+            notes += staged
+            modules = loaded
+        sessions += outputs
         if wanted is visible:
             visible_seconds = time.monotonic() - started
     output = _output(*sessions, keep=sandbox.limits.output_kb * 1024)

@@ -22,9 +22,10 @@ From G(t) = <dout, f(x + t delta) - f(x)>:
   O(h^2) and roundoff). Their deviation from it bounds the error a kink (ReLU at 0, a tie in a max)
   or strong curvature can cause (one kink: at most twice the deviation), so a mismatch that a kink
   can explain is "inconclusive", never "wrong";
-- the fourth difference of G measures f's roundoff, which reveals a function that computes in
-  float32 even when it returns float64 (so do float32 output values, and, after a failure, a
-  resolution test: f ignores input changes below float32's spacing).
+- the fourth difference of G measures f's roundoff (Note [Noise of the differences of G]), which
+  reveals a function that computes in float32 even when it returns float64 (so do float32 output
+  values, ``_is_float32``, and, after a failure, a resolution test: f ignores input changes below
+  float32's spacing).
 
 A probe passes when |analytic - numerical| <= atol + rtol * scale + roundoff, where scale is the
 magnitude of the input's gradient (largest checked entry; for a direction the norm of
@@ -71,7 +72,8 @@ def step_size(x, precision=np.float64):
 
 
 def rel_error(x, y):
-    """CS231n relative error max |x - y| / max(1e-8, |x| + |y|), elementwise; for display."""
+    """CS231n relative error: the largest |x - y| / max(1e-8, |x| + |y|) over the elements (0 for
+    empty input); for display. The grader's one relative error (``checks.common.compare`` uses it)."""
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if x.size == 0:
         return 0.0
@@ -498,7 +500,7 @@ class _Numeric:
 def judge(plan, outputs, analytic_grads, dout, rtol=None, atol=None, noise=None, rtol_floor=None):
     """Verdict from ``outputs[i] = f(*plan.points[i])``. ``analytic_grads`` lists the analytic
     gradients aligned with the inputs or with ``plan.wrt`` (a single array for a single input).
-    rtol defaults by precision (float64 1e-6, float32 2e-3); atol (absolute, gradient units) to 0.
+    rtol defaults by precision (``_RTOL``: float64 1e-6, float32 3e-4); atol (absolute, gradient units) to 0.
     noise: f's relative roundoff if known (``Verdict.noise`` of an earlier check); else measured.
     rtol_floor: the smallest rtol to use whatever the precision (a grader's policy: no numerical check
     stricter than its comparison with a reference)."""
@@ -537,7 +539,7 @@ def _measured(plan, outputs, dout):
     if any(o.shape != dout.shape for o in outs):
         raise ValueError(f"f returned shapes {sorted({o.shape for o in outs})}, dout has {dout.shape}")
     floor = float(np.finfo(plan.precision).eps)
-    if any(o.dtype == _F32 for o in outs) or _is_float32(*outs):
+    if _is_float32(*outs):
         floor = max(floor, float(np.finfo(_F32).eps))
     numerics = _measure_all(plan.probes, outs, dout, floor)
     plan._measured = (outputs, dout.copy(), floor, numerics)
@@ -555,33 +557,18 @@ def _align_grads(plan, grads):
     raise ValueError(f"{len(grads)} gradients for {len(plan.inputs)} inputs ({len(plan.wrt)} checked)")
 
 
-def _measure(probe, outs, dout, floor):
-    """The numbers of one probe. Kinks are measured output by output, so that kinks in different
-    outputs (ties in an elementwise max) cannot cancel in the sum G, and against the floor only:
-    a measured roundoff can be raised by kinks themselves."""
-    f = np.stack([outs[probe.first], outs[probe.first + 1], outs[0], outs[probe.first + 2],
-                  outs[probe.first + 3]]).astype(np.float64).reshape(5, -1)
-    w = np.abs(dout).ravel()
-    g = (f - f[2]) @ dout.ravel()
-    slopes = np.diff(f, axis=0) / 0.5
-    residual = np.max(np.abs(slopes - _LINE @ slopes), axis=0)
-    mag = np.max(np.abs(f), axis=0)
-    changed = np.any(f != f[2], axis=0)
-    # at least one output's worth of noise: an output stays bitwise equal when its change is below
-    # its resolution (a float32 loss, a saturated tanh), which hides up to half an ulp of change
-    size = np.sqrt(np.sum((w * mag)[changed] ** 2) + np.max(w * mag, initial=0.0) ** 2)
-    return _Numeric(centered=(g[4] - g[0]) / 2, extrapolated=(4 * (g[3] - g[1]) - (g[4] - g[0]) / 2) / 3,
-                    kink=float(w @ np.maximum(0.0, residual - _KINK_SIGMAS * floor * mag)),
-                    fourth=abs(g[0] - 4 * g[1] + 6 * g[2] - 4 * g[3] + g[4]),
-                    size=float(size), active=bool(changed.any()))
-
-
 _MEASURE_CHUNK = 1 << 20   # values of the (probes, 5, outputs) block _measure_all works on at once
 
 
 def _measure_all(probes, outs, dout, floor):
-    """``[_measure(p, outs, dout, floor) for p in probes]``, the probes side by side: the same
-    arithmetic (so the same bits) with a few array operations instead of two dozen per probe."""
+    """The numbers (``_Numeric``) of each probe, the probes side by side in a few array operations.
+
+    G(t) = <dout, f(t) - f(0)> at the probe's five points. Kinks are measured output by output, so
+    that kinks in different outputs (ties in an elementwise max) cannot cancel in the sum G, and
+    against the roundoff floor only: a measured roundoff can be raised by kinks themselves. The
+    noise scale ``size`` counts at least one output's worth of noise: an output stays bitwise equal
+    when its change is below its resolution (a float32 loss, a saturated tanh), which hides up to
+    half an ulp of change."""
     if not probes:
         return []
     values = np.stack(outs).astype(np.float64).reshape(len(outs), -1)
@@ -607,8 +594,8 @@ def _measure_all(probes, outs, dout, floor):
         top = np.max(wm, axis=1, initial=0.0)
         active = np.any(changed, axis=1)
         for k in range(len(part)):
-            # per probe as in _measure: a masked sum and a dot product, whose rounding depends on
-            # how they are computed
+            # per probe: a masked sum and a dot product, whose rounding would depend on how a batched
+            # one groups them; a probe's numbers do not depend on the chunk it is in
             size = np.sqrt(np.sum(wm[k][changed[k]] ** 2) + top[k] ** 2)
             out.append(_Numeric(centered=centered[k], extrapolated=extrapolated[k], kink=float(w @ over[k]),
                                 fourth=fourth[k],
@@ -616,21 +603,42 @@ def _measure_all(probes, outs, dout, floor):
     return out
 
 
+# Note [Noise of the differences of G]
+# ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+# A probe evaluates G at t = -1, -1/2, 0, 1/2, 1 (g0..g4). Model f's roundoff as independent noise
+# of standard deviation sigma * size on each g (sigma: f's relative roundoff; size: _Numeric.size).
+# A linear combination sum(c_k g_k) then has noise sigma * size * sqrt(sum(c_k^2)):
+#
+# - the fourth difference g0 - 4 g1 + 6 g2 - 4 g3 + g4 cancels every polynomial of degree < 4, so
+#   for a smooth f at small steps it is almost pure noise, with sum(c_k^2) = 1 + 16 + 36 + 16 + 1
+#   = 70: fourth / (sqrt(70) * size) estimates sigma, one probe at a time (_measured_noise). The
+#   median of |N(0, 1)| is 0.6745: the median of those estimates over 0.6745 is sigma.
+# - the centered difference (g4 - g0) / 2 has sum(c_k^2) = 1/2; the Richardson-extrapolated one
+#   (4 (g3 - g1) - (g4 - g0) / 2) / 3 has (1/4 + 16 + 16 + 1/4) / 9 = 32.5 / 9, so its noise is
+#   sqrt(32.5) / 3 / sqrt(1/2) times the centered difference's (_EXTRAPOLATED_NOISE).
+
+_FOURTH_DIFFERENCE_NOISE = np.sqrt(70)   # see Note [Noise of the differences of G]
+_HALF_NORMAL_MEDIAN = 0.6745             # the median of |N(0, 1)|
+
+
 def _measured_noise(probes, numerics):
     """Relative roundoff of f from the fourth differences of G in at least 4 coordinate probes
     (median: float32 quantization gives exact zeros, kinks raise fourth differences; ratios above
     _MAX_ROUNDOFF are kinks, not roundoff). Kinks in most probes (many ties) can still raise it;
     then tolerances get looser and the check moves to float32 steps. Directions are not used: in a
-    large tensor a few crossed kinks look like roundoff there."""
-    ratios = [m.fourth / (np.sqrt(70) * m.size) for p, m in zip(probes, numerics)
+    large tensor a few crossed kinks look like roundoff there. See Note [Noise of the differences of G]."""
+    ratios = [m.fourth / (_FOURTH_DIFFERENCE_NOISE * m.size) for p, m in zip(probes, numerics)
               if p.index is not None and m.active and np.isfinite(m.fourth)]
     ratios = [r for r in ratios if r < _MAX_ROUNDOFF]
-    return float(np.median(ratios) / 0.6745) if len(ratios) >= 4 else 0.0  # median of |N(0, 1)|
+    return float(np.median(ratios) / _HALF_NORMAL_MEDIAN) if len(ratios) >= 4 else 0.0
 
 
 def _is_float32(*arrays):
-    """Every value is a float32 number, and some need more than 12 significant bits: a float64
-    computation almost never returns such values, a float32 one cast to float64 always does."""
+    """Whether f's values were computed in float32: some array is float32, or every value is a
+    float32 number and some need more than 12 significant bits (a float64 computation almost never
+    returns such values, a float32 one cast to float64 always does). The grader's one rule for it."""
+    if any(np.asarray(a).dtype == _F32 for a in arrays):
+        return True
     many_bits = False
     for a in arrays:                      # the first float64 array usually settles it
         values = np.asarray(a, dtype=np.float64).ravel()
@@ -649,7 +657,8 @@ def _is_float32(*arrays):
     return many_bits
 
 
-_EXTRAPOLATED_NOISE = math.sqrt(32.5) / 3 / math.sqrt(0.5)   # its roundoff over the centered difference's
+# the extrapolated difference's roundoff over the centered difference's: Note [Noise of the differences of G]
+_EXTRAPOLATED_NOISE = math.sqrt(32.5) / 3 / math.sqrt(0.5)
 
 
 def _judge_input(plan, i, grad, numerics, noise, rtol, atol, extrapolate=False):

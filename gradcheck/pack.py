@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import importlib
 import inspect
 import json
 import re
@@ -30,11 +31,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from . import __version__, batch, contract, replay
+from .assignment import KNOWN_CHECKS, load_assignment
 from .errors import GradcheckError
+from .report import is_shown
 
 __all__ = ["PackError", "build_student"]
-
-REFERENCE_MODULES = ("gates", "graph", "mlp")
 STANDIN_STUB = '''"""No stand-in gates in a student build: the student's own gates are used everywhere (see
 gradcheck.pack), so graph and MLP run in the same worker as the gates."""
 
@@ -114,6 +116,11 @@ class PackError(GradcheckError, RuntimeError):
 
 # --- recording ---------------------------------------------------------------------------------------
 
+def _reference_modules() -> dict:
+    """The reference's modules, one per contract module: {"gates": gradcheck.reference.gates, ...}."""
+    return {m: importlib.import_module(f"gradcheck.reference.{m}") for m in contract.MODULES}
+
+
 def _public(module):
     classes, functions = {}, []
     for name, obj in vars(module).items():
@@ -130,12 +137,9 @@ def record(assignment, seed=0, submissions=(), grade_one=None):
     """Run the grader on the reference solution (and ``submissions``) for ``assignment``'s checks
     with recording stand-ins in place of the reference: (Recording, {module: (classes, functions)},
     {submission name: report})."""
-    import importlib
-
-    from . import replay
     if grade_one is None:
-        from .batch import grade_one
-    modules = {m: importlib.import_module(f"gradcheck.reference.{m}") for m in REFERENCE_MODULES}
+        grade_one = batch.grade_one
+    modules = _reference_modules()
     store = replay.Recording()
     store.recording = True
     api, saved = {}, []
@@ -160,7 +164,8 @@ def record(assignment, seed=0, submissions=(), grade_one=None):
             for sub in (ref, *map(Path, submissions)):
                 report, _, trace = grade_one(sub, assignment, seed)
                 if report.get("status") != "graded":
-                    raise PackError(f"grading {sub.name} failed while recording: {report.get('message')}\n{trace or ''}")
+                    raise PackError(f"grading {sub.name} failed while recording: {report.get('message')}\n"
+                                    f"{trace or ''}")
                 reports[sub.name] = report
     finally:
         for module, name, original in saved:
@@ -179,7 +184,8 @@ def _mentions(node, ids) -> bool:
 
 
 def _reads_like(node, ids) -> bool:
-    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and f"{node.value.id}.{node.attr}" in ids
+    return (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and f"{node.value.id}.{node.attr}" in ids)
 
 
 class _DropEntries(ast.NodeTransformer):
@@ -354,11 +360,6 @@ def build_student(assignment_file, out_dir, *, seed=0, submissions=None, grade_o
     """Make the student build of ``assignment_file`` in ``out_dir`` (which must not exist or be
     empty). ``submissions``: extra submission folders to grade while recording (default: the example
     submissions next to the reference in a source checkout, if any). Returns a summary dict."""
-    import importlib
-
-    from . import __version__
-    from .assignment import load_assignment
-    from .report import is_shown
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         raise PackError(f"{str(out)!r} is not empty")
@@ -366,7 +367,6 @@ def build_student(assignment_file, out_dir, *, seed=0, submissions=None, grade_o
     visible = tuple(c for c in assignment.checks if is_shown(c.visibility))
     withheld = sorted(c.id for c in assignment.checks if not is_shown(c.visibility))
     # every check id the grader knows and this build does not run: none may appear in it
-    from .assignment import KNOWN_CHECKS
     absent = sorted(set(withheld) | (set(KNOWN_CHECKS) - {c.id for c in visible}))
     if not visible:
         raise PackError("the assignment has no visible check: nothing to build")
@@ -401,8 +401,7 @@ def build_student(assignment_file, out_dir, *, seed=0, submissions=None, grade_o
                                                          packages=", ".join(json.dumps(p) for p in packages)))
     (out / "README.md").write_text(README.format(assignment=assignment.title or assignment.name,
                                                  visible=len(visible), points=shown.max_score, seed=seed))
-    _verify(out, absent, _reference_lines({m: importlib.import_module(f"gradcheck.reference.{m}")
-                                          for m in REFERENCE_MODULES}))
+    _verify(out, absent, _reference_lines(_reference_modules()))
     return {"out": str(out), "visible": len(visible), "withheld": len(withheld), "recorded": len(store.answers),
             "pruned": [str(p.relative_to(out)) for p in pruned], "seed": seed,
             "graded": {name: r["score"] for name, r in reports.items()}}

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import contract
 from .reference import gates as reference
 
 MAX_INSTANCES = 200_000   # stand-in gate instances one session may make
 MAX_ELEMENTS = 5_000_000  # elements of one argument
+# what a contract gate's constructor and forward take at most: one constant, two inputs
+MAX_CONSTANTS = max(int(g.constant is not None) for g in contract.GATES.values())
+MAX_INPUTS = max(g.arity for g in contract.GATES.values())
 
 
 class StandIns:
@@ -23,8 +27,8 @@ class StandIns:
     backward of one stand-in instance, validated like any reply from a worker."""
 
     def __init__(self, gate_names, results, everyone=False):
-        self.gate_names = list(gate_names)
-        self.results = results   # check id -> Result, filled as the parts are judged
+        self.gate_names = list(gate_names)   # the grader passes contract.GATE_NAMES
+        self.results = results   # check id -> CheckResult, filled as the parts are judged
         self.everyone = everyone   # every gate, whatever its checks said
         self.instances = {}
 
@@ -51,9 +55,10 @@ class StandIns:
         args = request.get("args")
         if name not in self.gate_names or type(ident) is not int or step not in ("f", "b"):
             raise ValueError("malformed stand-in request")
-        if not isinstance(args, list) or len(args) > 1 or not all(isinstance(a, (int, float)) for a in args):
+        if not isinstance(args, list) or len(args) > MAX_CONSTANTS \
+                or not all(isinstance(a, (int, float)) for a in args):
             raise ValueError("malformed stand-in arguments")
-        if len(arrays) > 2 or any(np.asarray(a).size > MAX_ELEMENTS for a in arrays):
+        if len(arrays) > MAX_INPUTS or any(np.asarray(a).size > MAX_ELEMENTS for a in arrays):
             raise ValueError("too many or too large arguments")
         values = [np.array(a) for a in arrays]
         if step == "f":

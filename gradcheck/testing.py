@@ -24,14 +24,16 @@ A check that is inconclusive (e.g. only kinks were hit) passes: it never blames 
 """
 from __future__ import annotations
 
-import functools
 import re
 
 import numpy as np
 
-from . import numerics
+from . import contract, numerics
+from .checks.common import compare, default_tolerances, shape_text
 from .diagnosis import diagnose
 from .errors import GradcheckError
+
+# gradcheck.reference is imported where it is used: in a student build it loads the recorded answers.
 
 __all__ = [
     "GradcheckAssertionError", "assert_gate_backward_matches_numerical", "assert_gate_matches_reference",
@@ -39,7 +41,7 @@ __all__ = [
 ]
 
 IGNORES_DOUT = "ignores the upstream gradient dout (as if it were all ones)"
-_INPUT_NAMES = {"MatMulGate": ("W", "X"), "SoftmaxCrossEntropyGate": ("scores", "labels")}
+_DEFAULT_NAMES = ("x", "y", "z", "w")   # the inputs of a gate the contract does not have
 _DIAGNOSIS_MAX_SIZE = 4096   # full centered differences (for a diagnosis) up to this many entries
 
 
@@ -53,18 +55,9 @@ class GradcheckAssertionError(GradcheckError, AssertionError):
 
 # --- helpers ----------------------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=1)
-def _tolerances() -> dict:
-    """The packaged assignment's tolerances (what the grader uses)."""
-    try:
-        from .assignment import load_assignment
-        return dict(load_assignment().tolerances)
-    except Exception:  # pragma: no cover - a broken install: the documented defaults
-        return {"rtol": 1e-4, "atol": 1e-7}
-
-
 def _tol(rtol, atol) -> dict:
-    t = _tolerances()
+    """The grader's tolerances of comparisons with the reference (the packaged assignment's), or these."""
+    t = default_tolerances()
     if rtol is not None:
         t["rtol"] = float(rtol)
     if atol is not None:
@@ -101,7 +94,6 @@ def _float_array(value, what):
 
 
 def _shape(shape) -> str:
-    from .checks.common import shape_text
     return shape_text(tuple(shape))
 
 
@@ -189,10 +181,18 @@ def _numerical(title, f, xs, names, analytic, dout, *, wrt, rng, rtol, atol, con
 # --- gates ------------------------------------------------------------------------------------------
 
 def _input_names(gate_name, n, names):
+    """The names messages give the inputs: ``names``, else the contract's for its gates."""
     if names is not None:
         return list(names)
-    default = _INPUT_NAMES.get(gate_name, ("x", "y", "z", "w"))
+    gate = contract.GATES.get(gate_name)
+    default = gate.inputs if gate is not None else _DEFAULT_NAMES
     return [default[i] if i < len(default) else f"x{i}" for i in range(n)]
+
+
+def _batch_size(gate_name, xs):
+    """N, where the gate's output is a mean over the N rows of its first input (a loss over a batch)."""
+    gate = contract.GATES.get(gate_name)
+    return xs[0].shape[0] if gate is not None and gate.batch_mean and xs[0].ndim == 2 else None
 
 
 def assert_gate_backward_matches_numerical(gate_class, inputs, args=(), *, dout=None, names=None, seed=0,
@@ -226,7 +226,7 @@ def assert_gate_backward_matches_numerical(gate_class, inputs, args=(), *, dout=
                       f"({', '.join(names)}): one per input, in input order"], {})
     analytic = [_float_array(grads[i], f"gradient {i + 1} (d{names[i]})") if i in wrt else None
                 for i in range(len(xs))]
-    batch = xs[0].shape[0] if gate_name == "SoftmaxCrossEntropyGate" and xs[0].ndim == 2 else None
+    batch = _batch_size(gate_name, xs)
     values = _values_line(names, xs)
     return _numerical(title, f, xs, names, analytic, dout, wrt=wrt, rng=rng, rtol=rtol, atol=atol,
                       context=([values] if values else []) + context, batch=batch)
@@ -238,7 +238,6 @@ def assert_gate_matches_reference(gate_class, inputs, args=(), *, dout=None, nam
     ``name``), under a random upstream gradient (or ``dout``), and leave their inputs unchanged.
     Tolerances: the packaged assignment's (whatever dtype the gate returns), or rtol/atol.
     Returns ``(out, grads)`` of the gate."""
-    from .checks.common import compare
     from .reference import gates as reference
 
     gate_name = name or getattr(gate_class, "__name__", "gate")
@@ -265,7 +264,8 @@ def assert_gate_matches_reference(gate_class, inputs, args=(), *, dout=None, nam
         _fail(f"{gate_name}.forward does not match the reference", [f"output is {bad.message}", values],
               {"worst": bad.as_details("output")})
     grads = _as_grads(gate.backward(dout), len(xs))
-    need = 1 if gate_name == "SoftmaxCrossEntropyGate" else len(xs)
+    known = contract.GATES.get(gate_name)
+    need = known.gradients if known is not None else len(xs)   # a gradient per input that is not labels
     title = f"{gate_name}.backward does not match the reference"
     context = [values, f"upstream gradient dout: shape {_shape(dout.shape)} (seed {seed})"]
     if len(grads) < need:
@@ -275,25 +275,31 @@ def assert_gate_matches_reference(gate_class, inputs, args=(), *, dout=None, nam
     for i, (g, e) in enumerate(zip(got, ref_grads[:need])):
         bad = compare(g, e, tol)
         if bad:
-            details = {"worst": bad.as_details(f"d{names[i]}")}
             alternatives = {}
             if not np.all(dout == 1.0):
                 ones = [np.asarray(gg, dtype=np.float64) for gg in _as_grads(
                     _forwarded(ref_class, args, xs).backward(np.ones_like(dout)), len(xs))]
                 alternatives[IGNORES_DOUT] = ones[:need]
-            batch = xs[0].shape[0] if gate_name == "SoftmaxCrossEntropyGate" and xs[0].ndim == 2 else None
-            diagnosis = _named_diagnosis(diagnose(got, ref_grads[:need], alternatives, batch),
-                                         [f"d{n}" for n in names[:need]], got)
-            lines = [f"d{names[i]} is {bad.message}"]
-            if diagnosis:
-                details["diagnosis"] = diagnosis
-                lines.append(f"diagnosis: {diagnosis}")
+            lines, details = _wrong_gradient(f"d{names[i]}", bad, got, ref_grads[:need], alternatives,
+                                             _batch_size(gate_name, xs), [f"d{n}" for n in names[:need]])
             _fail(title, lines + context, details)
     for i, (x, c) in enumerate(zip(xs, copies)):
         if c.shape != x.shape or not np.array_equal(c, x, equal_nan=True):
             _fail(f"{gate_name} modified its input {i} ({names[i]}) in place",
                   ["forward and backward must leave the arrays they are given unchanged", values], {})
     return out, got
+
+
+def _wrong_gradient(label, bad, got, expected, alternatives, batch, names):
+    """(message lines, details) of a gradient ``label`` that differs from the reference's (``bad``:
+    the Mismatch), with a diagnosis when ``got`` matches a known bug."""
+    details = {"worst": bad.as_details(label)}
+    lines = [f"{label} is {bad.message}"]
+    diagnosis = _named_diagnosis(diagnose(got, expected, alternatives, batch), names, got)
+    if diagnosis:
+        details["diagnosis"] = diagnosis
+        lines.append(f"diagnosis: {diagnosis}")
+    return lines, details
 
 
 def _forwarded(cls, args, xs):
@@ -330,7 +336,8 @@ def assert_graph_gradients(graph, values, *, dout=None, seed=0, rtol=None, atol=
         _fail(title, [f"backward returned no gradient for input(s) {', '.join(map(repr, missing))}"], {})
     analytic = [_float_array(grads[n], f"the gradient of {n!r}") for n in names]
     values_line = _values_line(names, xs)
-    context = ([values_line] if values_line else []) + [f"upstream gradient dout: shape {_shape(dout.shape)} (seed {seed})"]
+    context = ([values_line] if values_line else []) + \
+        [f"upstream gradient dout: shape {_shape(dout.shape)} (seed {seed})"]
     try:
         return _numerical(title, f, xs, names, analytic, dout, wrt=wrt, rng=rng, rtol=rtol, atol=atol,
                           context=context)
@@ -382,14 +389,14 @@ def assert_mlp_gradients(net, X, y, *, activation=None, seed=0, rtol=None, atol=
 
 
 def _compare_reference_mlp(names, xs, X, y, activation, loss, analytic, tol):
-    from .checks.common import compare
     from .reference import mlp as reference
 
     shapes = {k: x.shape for k, x in zip(names, xs)}
-    n_layers = sum(1 for k in names if k.startswith("W"))
-    if sorted(names) != sorted([f"W{i}" for i in range(1, n_layers + 1)] + [f"b{i}" for i in range(1, n_layers + 1)]):
+    layers = [contract.layer_params(i) for i in range(1, len(names) // 2 + 1)]
+    if len(names) % 2 or sorted(names) != sorted(k for layer in layers for k in layer):
         raise ValueError(f"activation= needs the contract's parameter names W1, b1, ...; got {names}")
-    sizes = [shapes["W1"][1]] + [shapes[f"W{i}"][0] for i in range(1, n_layers + 1)]
+    first_weight = contract.layer_params(1)[0]
+    sizes = [shapes[first_weight][1]] + [shapes[weight][0] for weight, _ in layers]
     ref = reference.MLP(sizes, activation=activation)
     ref.params = {k: x.copy() for k, x in zip(names, xs)}
     ref_loss, ref_grads = ref.loss(X.copy(), np.asarray(y).copy())
@@ -401,8 +408,6 @@ def _compare_reference_mlp(names, xs, X, y, activation, loss, analytic, tol):
     for k, g in zip(names, analytic):
         bad = compare(g, ref_grads[k], tol)
         if bad:
-            diagnosis = _named_diagnosis(diagnose([g], [ref_grads[k]], None, X.shape[0] if X.ndim == 2 else None),
-                                         None, [g])
-            lines = [f"d{k} is {bad.message}"] + ([f"diagnosis: {diagnosis}"] if diagnosis else [])
-            details = {"worst": bad.as_details(f"d{k}"), **({"diagnosis": diagnosis} if diagnosis else {})}
+            lines, details = _wrong_gradient(f"d{k}", bad, [g], [ref_grads[k]], None,
+                                             X.shape[0] if X.ndim == 2 else None, None)
             _fail("MLP: gradients do not match the reference", lines + [f"activation {activation}"], details)

@@ -375,9 +375,9 @@ class _Session:
 
 
 def _ctx(names=("MLP", "train"), **modules):
-    return types.SimpleNamespace(session_b=_Session(**modules), tolerances={"rtol": 1e-4, "atol": 1e-7},
+    return types.SimpleNamespace(with_standins=_Session(**modules), tolerances={"rtol": 1e-4, "atol": 1e-7},
                                  rng=lambda label: np.random.default_rng(7),
-                                 modules_b={"mlp": {"ok": True, "names": list(names)}})
+                                 standin_modules={"mlp": {"ok": True, "names": list(names)}})
 
 
 def _graph_module(**methods):

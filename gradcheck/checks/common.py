@@ -7,17 +7,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import replies
+from .. import numerics
+from . import messages, replies
 
 
 @dataclass
-class Result:
-    """The verdict of one check. ``details`` holds worst error, counterexample, diagnosis, blame."""
+class CheckResult:
+    """The verdict of one check (what the assignment's ``CheckSpec`` of the same id asked for).
+    ``status`` is one of ``report.CHECK_STATUSES``; ``details`` holds worst error, counterexample,
+    diagnosis, blame."""
 
     id: str
     status: str
     message: str
     details: dict = field(default_factory=dict)
+
+
+Result = CheckResult   # the former name, still imported by checks/graph.py, checks/mlp.py and grading
 
 
 def seeded_rng(seed: int, label: str) -> np.random.Generator:
@@ -95,10 +101,24 @@ def value(entry, arrays):
 
 # ------------------------------------------------------------------------------- comparisons
 
+@functools.lru_cache(maxsize=1)
+def _packaged_tolerances() -> dict:
+    from ..assignment import load_assignment   # here: jsonschema is loaded only when this is needed
+    return dict(load_assignment().tolerances)
+
+
+def default_tolerances() -> dict:
+    """The packaged assignment's ``[tolerances]`` (default.toml, read once): the one source of the
+    default rtol and atol of comparisons with the reference. A fresh dict each call."""
+    return dict(_packaged_tolerances())
+
 
 def tolerance(tolerances: dict):
-    """(rtol, atol) of comparisons with the reference: the assignment's, whatever dtype a student returns."""
-    return tolerances.get("rtol", 1e-4), tolerances.get("atol", 1e-7)
+    """(rtol, atol) of comparisons with the reference: the assignment's, whatever dtype a student
+    returns; a key missing from ``tolerances`` takes the packaged assignment's value."""
+    if "rtol" not in tolerances or "atol" not in tolerances:
+        tolerances = {**default_tolerances(), **tolerances}
+    return tolerances["rtol"], tolerances["atol"]
 
 
 @dataclass
@@ -140,16 +160,10 @@ def compare(got, expected, tolerances: dict) -> Mismatch | None:
     worst = np.unravel_index(int(np.argmax(excess)), expected.shape) if expected.ndim else ()
     if excess[worst] <= 1.0:
         return None
-    rel = rel_error(got[worst], expected[worst])
+    rel = numerics.rel_error(got[worst], expected[worst])
     where = f" at {index_text(worst)}" if expected.ndim else ""
     return Mismatch(f"{number(got[worst])}{where}, expected {number(expected[worst])} (rel. error {rel:.2g})",
                     tuple(int(i) for i in worst), float(expected[worst]), float(got[worst]), rel)
-
-
-def rel_error(a, b):
-    """CS231n's relative error, for display."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
 
 
 def number(x) -> str:
@@ -164,7 +178,7 @@ def shape_text(shape) -> str:
     return "()" if shape == () else "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def numerical_verdict(numerics, plan, outputs, analytic, reference, dout, *, f_batch, rng, tolerances, mode="auto",
+def numerical_verdict(core, plan, outputs, analytic, reference, dout, *, f_batch, rng, tolerances, mode="auto",
                       what="forward"):
     """Backward against centered differences of the student's own ``what``, anchored to ground truth;
     None when the check passes, else (message, details).
@@ -178,9 +192,10 @@ def numerical_verdict(numerics, plan, outputs, analytic, reference, dout, *, f_b
     values, one worker call) lets numerics.check_vjp redo the check with float32 steps for code that
     computes in float32 (measured from the values' roundoff, never from a returned dtype). The rtol is
     numerics' for the measured precision, never below the assignment's rtol for comparisons with the
-    reference: no numerical check is stricter than the reference comparison of the same quantity."""
+    reference: no numerical check is stricter than the reference comparison of the same quantity.
+    ``core`` is the numerical core the callers pass (``gradcheck.numerics``)."""
     def verdict_for(grads, salt):
-        return numerics.check_vjp(f_batch, plan.inputs, grads, dout, mode=mode, rng=rng(salt), wrt=plan.wrt,
+        return core.check_vjp(f_batch, plan.inputs, grads, dout, mode=mode, rng=rng(salt), wrt=plan.wrt,
                                   names=plan.names, evaluated=(plan, outputs), rtol_floor=tolerance(tolerances)[0])
     # gradients bit for bit the reference's: the anchor's verdict is theirs (the same judgement of the same numbers)
     same = len(analytic) == len(reference) and all(
@@ -189,16 +204,13 @@ def numerical_verdict(numerics, plan, outputs, analytic, reference, dout, *, f_b
         anchor = verdict_for(reference, "anchor")
         own = (anchor if same else verdict_for(analytic, "own")) if anchor.status == "pass" else None
     except ValueError as exc:  # e.g. forward returned another shape than dout's
-        return f"your {what} at points near the inputs: {exc}", {}
+        return messages.near_the_inputs(what, exc), {}
     if anchor.status != "pass":
         bad = [r for r in anchor.inputs if r.status != "pass"]
         if any(r.status == "fail" for r in bad):
-            message = (f"your {what} disagrees with the reference near these inputs (its centered differences "
-                       f"are not the true slope: fix {what} first, then this check can judge your backward): "
-                       + "; ".join(r.message for r in bad if r.status == "fail"))
+            message = messages.wrong_slope(what, "; ".join(r.message for r in bad if r.status == "fail"))
         else:
-            message = (f"your {what} gave non-finite values or jumps at points close to the inputs, where the "
-                       f"function is smooth: " + "; ".join(r.message for r in bad))
+            message = messages.not_smooth(what, "; ".join(r.message for r in bad))
         return message, {"precision": anchor.precision, "blame": what}
     if own.status == "pass":
         return None

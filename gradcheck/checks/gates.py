@@ -6,61 +6,32 @@ of the centered differences). All gates' calls go to the worker in one request, 
 every backward, in an order shuffled from the seed; a request that times out or crashes is retried
 gate by gate, so one bad gate costs only its own checks. A check passes only on comparisons actually
 made: a case that could not be compared is an error of that check, with the reason.
+
+What a gate is (its inputs, labels, what backward returns) comes from ``gradcheck.contract``; how its
+cases are drawn is the grader's (``GATES``); the messages are ``checks.messages``'.
 """
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from .. import numerics
+from .. import contract, numerics
 from ..diagnosis import common, diagnose, gate_bugs
 from ..reference import gates as reference
-from .common import (CallFailed, Payload, Result, StudentError, call, compare, numerical_verdict, seeded_rng,
+from . import messages
+from .common import (CallFailed, CheckResult, Payload, StudentError, call, compare, numerical_verdict, seeded_rng,
                      shape_text, value)
+from .context import Context
 
 ASPECTS = ("forward", "backward", "numerical", "shapes", "no_mutation")
 ELEMENTWISE_SHAPES = ("float", (), (4,), (2, 3))
 NUMERICAL_FULL_MAX = 4   # inputs up to this size: centered differences at every coordinate
 
 
-def _uniform(lo, hi):
-    return lambda rng, shape: rng.uniform(lo, hi, shape)
-
-
-def _away_from_zero(lo, hi):
-    """|x| in [lo, hi] with a random sign: ReLU's kink and the inverse's pole stay out of reach."""
-    return lambda rng, shape: rng.choice([-1.0, 1.0], shape) * rng.uniform(lo, hi, shape)
-
-
-@dataclass(frozen=True)
-class GateSpec:
-    name: str
-    arity: int = 1
-    sample: object = _uniform(-2.0, 2.0)
-    args: tuple = ()
-    draw_args: object = None   # rng -> constructor arguments of a case (each case its own constant)
-
-
-GATES = {
-    g.name: g
-    for g in (
-        GateSpec("AddGate", 2),
-        GateSpec("MultiplyGate", 2),
-        GateSpec("MaxGate", 2),  # pairs separated below: no near-ties
-        GateSpec("ExpGate", 1, _uniform(-3.0, 3.0)),
-        GateSpec("InverseGate", 1, _away_from_zero(0.2, 3.0)),
-        GateSpec("AddConstantGate", 1, args=(0.75,), draw_args=lambda rng: (round(float(rng.uniform(-3, 3)), 3),)),
-        GateSpec("ScaleGate", 1, args=(-1.5,),
-                 draw_args=lambda rng: (round(float(rng.choice([-1, 1]) * rng.uniform(1.3, 3.0)), 3),)),
-        GateSpec("SigmoidGate", 1, _uniform(-4.0, 4.0)),
-        GateSpec("TanhGate", 1, _uniform(-3.0, 3.0)),
-        GateSpec("ReLUGate", 1, _away_from_zero(0.1, 2.0)),
-        GateSpec("MatMulGate", 2),
-        GateSpec("SoftmaxCrossEntropyGate", 2),
-    )
-}
+# ------------------------------------------------------------------------------- cases
 
 
 @dataclass
@@ -76,6 +47,65 @@ class Case:
     @property
     def wrt(self):
         return [k for k, x in enumerate(self.inputs) if x.dtype.kind == "f"]
+
+
+def _uniform(lo, hi):
+    return lambda rng, shape: rng.uniform(lo, hi, shape)
+
+
+def _away_from_zero(lo, hi):
+    """|x| in [lo, hi] with a random sign: ReLU's kink and the inverse's pole stay out of reach."""
+    return lambda rng, shape: rng.choice([-1.0, 1.0], shape) * rng.uniform(lo, hi, shape)
+
+
+def _separated_pair(rng, shape):
+    """MaxGate's inputs: y at least 0.1 from x, so that no pair is a near-tie."""
+    x = rng.uniform(-2, 2, shape)
+    return [x, x + rng.choice([-1.0, 1.0], shape) * rng.uniform(0.1, 1.0, shape)]
+
+
+@dataclass(frozen=True)
+class GateSpec:
+    """How the grader draws the cases of one contract gate (what the gate is, its inputs, labels and
+    what backward returns, is the contract's ``gate``)."""
+
+    gate: contract.Gate
+    sample: Callable = _uniform(-2.0, 2.0)   # (rng, shape) -> one input of an elementwise case
+    draw_inputs: Callable | None = None      # (rng, shape) -> all inputs, when they depend on each other
+    draw_args: Callable | None = None        # rng -> constructor arguments of a case (each case its own constant)
+    cases: Callable | None = None            # (spec, rng) -> the cases, for a gate not drawn shape by shape
+
+    @property
+    def name(self) -> str:
+        return self.gate.name
+
+    @property
+    def arity(self) -> int:
+        return self.gate.arity
+
+
+def _elementwise_cases(spec: GateSpec, rng) -> list[Case]:
+    cases = []
+    for shape in ELEMENTWISE_SHAPES:
+        floats = shape == "float"
+        shape = () if floats else shape
+        if spec.draw_inputs:
+            inputs = spec.draw_inputs(rng, shape)
+        else:
+            inputs = [spec.sample(rng, shape) for _ in range(spec.arity)]
+        douts = [rng.normal(size=shape) for _ in range(2)]
+        label = "Python floats" if floats else f"shape {shape_text(shape)}"
+        args = spec.draw_args(rng) if spec.draw_args else ()
+        if args:
+            label += f" ({spec.name}({', '.join(f'{a:g}' for a in args)}))"
+        cases.append(Case(label, [np.asarray(x, dtype=float) for x in inputs], douts, floats, args=args))
+    return cases
+
+
+def _matmul_cases(spec: GateSpec, rng) -> list[Case]:
+    shapes = [((2, 3), (3, 4)), ((1, 3), (3, 1)), ((3, 2), (2, 2))]
+    return [Case(f"W {shape_text(a)}, X {shape_text(b)}", [rng.normal(size=a), rng.normal(size=b)],
+                 [rng.normal(size=(a[0], b[1])) for _ in range(2)]) for a, b in shapes]
 
 
 # Textbook losses add an epsilon (1e-7) inside the log: -log(p + eps) differs from -log p by eps / p in
@@ -96,38 +126,41 @@ def label_probabilities(scores, labels):
     return (e / e.sum(axis=1, keepdims=True))[np.arange(len(labels)), labels]
 
 
-def _cases(spec: GateSpec, rng) -> list[Case]:
-    if spec.name == "MatMulGate":
-        shapes = [((2, 3), (3, 4)), ((1, 3), (3, 1)), ((3, 2), (2, 2))]
-        return [Case(f"W {shape_text(a)}, X {shape_text(b)}", [rng.normal(size=a), rng.normal(size=b)],
-                     [rng.normal(size=(a[0], b[1])) for _ in range(2)]) for a, b in shapes]
-    if spec.name == "SoftmaxCrossEntropyGate":
-        lecture = Case("the lecture's scores (3.2, 5.1, -1.7), label cat",
-                       [np.array([[3.2, 5.1, -1.7]]), np.array([0])], [None, np.array(0.7)])
-        cases = [lecture]
-        for n, c in ((1, 4), (5, 3)):
-            for _ in range(200):   # every label's probability at least MIN_LABEL_PROBABILITY (see below)
-                scores, labels = rng.normal(0, 2, (n, c)), rng.integers(0, c, n)
-                if fair_labels(scores, labels):
-                    break
-            cases.append(Case(f"scores {shape_text((n, c))}", [scores, labels], [None, np.array(rng.uniform(0.5, 2.0))]))
-        return cases
-    cases = []
-    for shape in ELEMENTWISE_SHAPES:
-        floats = shape == "float"
-        shape = () if floats else shape
-        if spec.name == "MaxGate":
-            x = rng.uniform(-2, 2, shape)
-            inputs = [x, x + rng.choice([-1.0, 1.0], shape) * rng.uniform(0.1, 1.0, shape)]
-        else:
-            inputs = [spec.sample(rng, shape) for _ in range(spec.arity)]
-        douts = [rng.normal(size=shape) for _ in range(2)]
-        label = "Python floats" if floats else f"shape {shape_text(shape)}"
-        args = spec.draw_args(rng) if spec.draw_args else spec.args
-        if args:
-            label += f" ({spec.name}({', '.join(f'{a:g}' for a in args)}))"
-        cases.append(Case(label, [np.asarray(x, dtype=float) for x in inputs], douts, floats, args=args))
+def _softmax_cases(spec: GateSpec, rng) -> list[Case]:
+    lecture = Case("the lecture's scores (3.2, 5.1, -1.7), label cat",
+                   [np.array([[3.2, 5.1, -1.7]]), np.array([0])], [None, np.array(0.7)])
+    cases = [lecture]
+    for n, c in ((1, 4), (5, 3)):
+        for _ in range(200):   # every label's probability at least MIN_LABEL_PROBABILITY (see above)
+            scores, labels = rng.normal(0, 2, (n, c)), rng.integers(0, c, n)
+            if fair_labels(scores, labels):
+                break
+        cases.append(Case(f"scores {shape_text((n, c))}", [scores, labels], [None, np.array(rng.uniform(0.5, 2.0))]))
     return cases
+
+
+# How each gate's cases are drawn (default: elementwise, every input uniform in [-2, 2]).
+_DRAWN = {
+    "MaxGate": {"draw_inputs": _separated_pair},
+    "ExpGate": {"sample": _uniform(-3.0, 3.0)},
+    "InverseGate": {"sample": _away_from_zero(0.2, 3.0)},
+    "AddConstantGate": {"draw_args": lambda rng: (round(float(rng.uniform(-3, 3)), 3),)},
+    "ScaleGate": {"draw_args": lambda rng: (round(float(rng.choice([-1, 1]) * rng.uniform(1.3, 3.0)), 3),)},
+    "SigmoidGate": {"sample": _uniform(-4.0, 4.0)},
+    "TanhGate": {"sample": _uniform(-3.0, 3.0)},
+    "ReLUGate": {"sample": _away_from_zero(0.1, 2.0)},
+    "MatMulGate": {"cases": _matmul_cases},
+    "SoftmaxCrossEntropyGate": {"cases": _softmax_cases},
+}
+#: Every contract gate's spec, in the contract's order.
+GATES = {name: GateSpec(contract.gate(name), **_DRAWN.get(name, {})) for name in contract.GATE_NAMES}
+
+
+def _cases(spec: GateSpec, rng) -> list[Case]:
+    return (spec.cases or _elementwise_cases)(spec, rng)
+
+
+# ------------------------------------------------------------------------------- plans
 
 
 def _reference_run(spec, inputs, dout, args=()):
@@ -153,8 +186,9 @@ class _GatePlan:
     """A gate's cases, their runs and numerical plans, as one list of calls. It depends only on the seed:
     a grader process makes it once per seed (``gate_plans``) and judges every submission against it."""
 
-    def __init__(self, seed, spec):
+    def __init__(self, seed, spec: GateSpec):
         self.spec = spec
+        self.gate = spec.gate
         self._reference = {}
         rng = seeded_rng(seed, f"gates.{spec.name}")
         self.cases = _cases(spec, rng)
@@ -174,7 +208,7 @@ class _GatePlan:
             # could hide an error orthogonal to them (Note [Directions after backward])
             plan = numerics.plan_check(case.inputs, mode="auto", full_max=NUMERICAL_FULL_MAX, n_sparse=0,
                                        n_directions=2, rng=seeded_rng(seed, f"gates.{spec.name}.numerical.{k}"),
-                                       wrt=case.wrt, names=[_input_name(spec.name, i) for i in range(len(case.inputs))])
+                                       wrt=case.wrt, names=list(self.gate.inputs))
             first = len(self.calls)
             late = {p.first + t for p in plan.probes if p.index is None for t in range(4)}
             for j, point in enumerate(plan.points[1:], start=1):   # points[0]: the case's inputs (run 0)
@@ -209,32 +243,35 @@ def gate_plans(seed: int) -> dict:
     return plans
 
 
-def run(ctx, wanted: set[str]) -> dict[str, Result]:
+# ------------------------------------------------------------------------------- running
+
+
+def run(ctx: Context, wanted: set[str]) -> dict[str, CheckResult]:
     """Results for the wanted ``gates.*`` check ids."""
     names = [n for n in GATES if any(f"gates.{n}.{a}" in wanted for a in ASPECTS)]
-    module = ctx.modules_a.get("gates", {})
+    module = ctx.own_modules.get("gates", {})
     if not module.get("ok"):
-        why = module.get("error", "gates.py was not found")
-        return {f"gates.{n}.{a}": Result(f"gates.{n}.{a}", "error", f"gates.py could not be imported: {why}")
+        message = messages.gates_not_imported(module.get("error", messages.GATES_NOT_FOUND))
+        return {f"gates.{n}.{a}": CheckResult(f"gates.{n}.{a}", "error", message)
                 for n in names for a in ASPECTS if f"gates.{n}.{a}" in wanted}
     results = {}
     present = [n for n in names if n in module.get("names", [])]
     for n in names:
         if n not in present:
             for a in ASPECTS:
-                results[f"gates.{n}.{a}"] = Result(f"gates.{n}.{a}", "missing", f"gates.py has no class {n}")
+                results[f"gates.{n}.{a}"] = CheckResult(f"gates.{n}.{a}", "missing", messages.no_class(n))
     plans = gate_plans(ctx.seed)
     replies = _batched(ctx, present, plans)
     for n in present:
         if isinstance(replies[n], CallFailed):
             for a in ASPECTS:
-                results[f"gates.{n}.{a}"] = Result(f"gates.{n}.{a}", replies[n].status, f"{n}: {replies[n]}")
+                results[f"gates.{n}.{a}"] = CheckResult(f"gates.{n}.{a}", replies[n].status, f"{n}: {replies[n]}")
         else:
             results.update(_judge(ctx, plans[n], *replies[n]))
     return {k: v for k, v in results.items() if k in wanted}
 
 
-def _batched(ctx, names, plans):
+def _batched(ctx: Context, names, plans):
     """Send all gates' calls in one request; when that call fails, retry each gate alone so that
     only the gate that broke a limit gets a timeout or error."""
     if not names:
@@ -281,7 +318,7 @@ def _request(seed, names, late):
 # The coordinate probes span every input they move, so nothing can hide from them; the directions'
 # points go in a second request, after every backward of the first has returned.
 
-def _send(ctx, names, plans):
+def _send(ctx: Context, names, plans):
     """Both requests of these gates (the late points after the rest, Note [Directions after backward]);
     per gate its replies in the order of its plan's calls, and the reply arrays they refer to."""
     replies, arrays = {}, []
@@ -289,7 +326,7 @@ def _send(ctx, names, plans):
         request = _request(ctx.seed, tuple(names), late)
         if request is None:
             continue
-        reply, reply_arrays = call(ctx.session_a, *request)
+        reply, reply_arrays = call(ctx.own, *request)
         entries = iter(_shifted(reply["calls"], len(arrays)))
         arrays = list(arrays) + list(reply_arrays)
         for n in names:
@@ -320,170 +357,7 @@ def _refs(inputs, payload):
     return [payload.ref(x) for x in inputs]
 
 
-def _judge(ctx, gp, replies, arrays):
-    spec, name, tol = gp.spec, gp.spec.name, ctx.tolerances
-    problems = {a: [] for a in ASPECTS}  # aspect -> list of (message, details)
-    errors = {a: [] for a in ASPECTS}
-    compared = {a: 0 for a in ASPECTS}
-    working = 0   # runs whose forward or backward matched a reference value that is not all zeros
-    got_grads = {}
-    for k, case in enumerate(gp.cases):
-        where = f"on {case.label}"
-        for r, index in enumerate(gp.runs[k]):
-            entry, dout = replies[index], case.douts[r]
-            ref_out, ref_grads = gp.reference(k, dout)
-            # forward
-            try:
-                if "out" not in entry:
-                    raise StudentError(f"{entry.get('where', name + '.forward')}: {entry.get('error', 'no value')}")
-                out, _ = value(entry["out"], arrays)
-                compared["forward"] += 1
-                bad = compare(out, ref_out, tol)
-                working += not bad and bool(np.any(ref_out != 0))
-                if bad:
-                    problems["forward"].append((f"forward {where}: got {bad.message}", {"worst": bad.as_details()}))
-            except StudentError as exc:
-                errors["forward"].append(f"{exc} ({where})")
-            _judge_mutation(name, case, dout, entry, arrays, where, problems, errors, compared)
-            # backward
-            if "grads" not in entry:
-                message = f"{entry.get('where', name + '.backward')}: {entry.get('error', 'no gradients returned')} ({where})"
-                errors["backward"].append(message)
-                errors["shapes"].append(message)
-                continue
-            need = 1 if name == "SoftmaxCrossEntropyGate" else spec.arity
-            entries = entry["grads"][:need]
-            if name != "SoftmaxCrossEntropyGate" and len(entry["grads"]) > need:
-                problems["shapes"].append((f"backward returned {len(entry['grads'])} gradients for {need} "
-                                           f"input{'s' if need > 1 else ''}: one per input ({where})", {}))
-            if len(entries) < need:
-                text = f"backward returned {len(entries)} gradients for {need} inputs ({where})"
-                problems["shapes"].append((text, {}))
-                problems["backward"].append((text, {}))
-                compared["shapes"] += 1
-                compared["backward"] += 1
-                continue
-            try:
-                grads = [value(e, arrays) for e in entries]
-            except StudentError as exc:
-                errors["backward"].append(f"{name}.backward {exc} ({where})")
-                errors["shapes"].append(f"{name}.backward {exc} ({where})")
-                continue
-            for i, ((g, _), x) in enumerate(zip(grads, case.inputs)):
-                compared["shapes"] += 1
-                if g.shape != x.shape:
-                    problems["shapes"].append(
-                        (f"gradient {i} (d{_input_name(name, i)}) has shape {shape_text(g.shape)}, its input "
-                         f"{shape_text(x.shape)} ({where})", {}))
-            if r == 0:
-                got_grads[k] = [g for g, _ in grads]
-            compared["backward"] += 1
-            working += all(compare(g, e, tol) is None for (g, _), e in zip(grads, ref_grads[:need])) and \
-                any(np.any(e != 0) for e in ref_grads[:need])
-            for i, ((g, _), e) in enumerate(zip(grads, ref_grads[:need])):
-                bad = compare(g, e, tol)
-                if bad:
-                    alternatives = {}
-                    if dout is not None:
-                        alternatives["ignores the upstream gradient dz (as if dz were all ones)"] = \
-                            _reference_run(spec, case.inputs, np.ones_like(dout), case.args)[1][:need]
-                    alternatives.update({text: alt[:need] for text, alt in
-                                         gate_bugs(name, case.inputs, dout, case.args).items()})
-                    batch = case.inputs[0].shape[0] if name == "SoftmaxCrossEntropyGate" else None
-                    diagnosis = diagnose([gg for gg, _ in grads], ref_grads[:need], alternatives, batch,
-                                         names=[_input_name(name, j) for j in range(need)])
-                    details = {"worst": bad.as_details(f"d{_input_name(name, i)}")}
-                    problems["backward"].append(
-                        (f"backward {where}: d{_input_name(name, i)} is {bad.message}", details,
-                         {"diagnosis": diagnosis, "size": sum(np.size(x) for x in case.inputs) + 0.5 * (not case.floats),
-                          "informative": min(int(np.count_nonzero(e)) for e in ref_grads[:need])}))
-                    break
-    _judge_numerical(ctx, gp, replies, arrays, got_grads, problems, errors, compared)
-    if not working:
-        for a in ("shapes", "no_mutation"):   # nothing matched the reference: there is no working gate
-            if not errors[a]:
-                errors[a].append("could not be checked: neither forward nor backward matches the reference on any "
-                                 "case, so there is no working gate whose shapes and arguments could be checked")
-    return {f"gates.{name}.{a}": _verdict(f"gates.{name}.{a}", problems[a], errors[a], compared[a], _PASS[a])
-            for a in ASPECTS}
-
-
-def _judge_mutation(name, case, dout, entry, arrays, where, problems, errors, compared):
-    """Every argument of forward and backward, the upstream gradient included, as it was given: right
-    after forward, and after backward too (a change that backward undoes is still a change)."""
-    if "grads" not in entry or "changed" not in entry:
-        errors["no_mutation"].append(f"could not be checked: {entry.get('where', name)}: "
-                                     f"{entry.get('error', 'no gradients returned')} ({where})")
-        return
-    labels = {}
-    for i in range(len(case.inputs)):
-        label = f"forward's input {i} ({_input_name(name, i)})"
-        labels[f"f{i}"], labels[f"b{i}"] = label + " (right after forward)", label
-    labels["dz"] = "backward's upstream gradient dz"
-    compared["no_mutation"] += 2 * len(case.inputs) + (dout is not None)
-    for tag in entry["changed"]:
-        problems["no_mutation"].append((f"{labels[tag]} was modified in place ({where}); the caller's arrays must "
-                                        "stay as they were", {"argument": labels[tag]}))
-
-
-_PASS = {
-    "forward": "forward matches the reference",
-    "backward": "backward matches the reference under random upstream gradients",
-    "numerical": "backward matches centered differences of your forward, and your forward has the reference's slope",
-    "shapes": "one gradient per input, each of its input's shape",
-    "no_mutation": "forward and backward leave their arguments unchanged",
-}
-
-
-def _input_name(gate, i):
-    names = {"MatMulGate": ("W", "X"), "SoftmaxCrossEntropyGate": ("scores", "labels")}
-    return names.get(gate, ("x", "y"))[i]
-
-
-def _judge_numerical(ctx, gp, replies, arrays, got_grads, problems, errors, compared):
-    spec, name = gp.spec, gp.spec.name
-    for k, (case, (plan, first)) in enumerate(zip(gp.cases, gp.points)):
-        if plan is None:
-            continue
-        where = f"on {case.label}"
-        entries = [replies[gp.runs[k][0]]] + replies[first:first + len(plan.points) - 1]
-        try:
-            outputs = []
-            for e in entries:
-                if "out" not in e:
-                    raise StudentError(f"{e.get('where', name + '.forward')}: {e.get('error', 'no value')}")
-                outputs.append(value(e["out"], arrays)[0])
-        except StudentError as exc:
-            errors["numerical"].append(f"could not be checked {where}: {exc} at a point near the inputs")
-            continue
-        # the case's two runs evaluate the same inputs: honest code, float32 or not, gives the same bits
-        again = replies[gp.runs[k][1]].get("out")
-        try:
-            twice = value(again, arrays)[0] if again is not None else None
-        except StudentError:
-            twice = None
-        if twice is None or twice.shape != outputs[0].shape or twice.tobytes() != outputs[0].tobytes():
-            compared["numerical"] += 1
-            problems["numerical"].append((f"on {case.label}: your forward gave different values for the same inputs "
-                                          "(it is not deterministic), so centered differences of it show nothing", {}))
-            continue
-        grads = got_grads.get(k)
-        analytic = [grads[i] if grads is not None and i < len(grads) else None for i in case.wrt]
-        if any(g is None or g.shape != case.inputs[i].shape for g, i in zip(analytic, case.wrt)):
-            errors["numerical"].append(f"could not be checked {where}: backward gave no gradient of the input's "
-                                       "shape (see the shapes and backward checks)")
-            continue
-        dout = case.douts[0] if case.douts[0] is not None else np.array(1.0)
-        ref = gp.reference(k, case.douts[0])[1]
-        failed = numerical_verdict(numerics, plan, outputs, analytic, [ref[i] for i in case.wrt], dout, mode="auto",
-                                   f_batch=_remote_forward(ctx, name, case), tolerances=ctx.tolerances,
-                                   rng=lambda salt, k=k: ctx.rng(f"gates.{name}.redo.{k}.{salt}"))
-        compared["numerical"] += 1
-        if failed:
-            problems["numerical"].append((f"on {case.label}: {failed[0]}", failed[1]))
-
-
-def _remote_forward(ctx, name, case):
+def _remote_forward(ctx: Context, name, case):
     """points -> the student's forward at each point, in one worker call (for numerics.check_vjp):
     the same kind of call as every other, backward included."""
     def f_batch(points):
@@ -493,7 +367,7 @@ def _remote_forward(ctx, name, case):
                   "inputs": _refs(p, payload), "dout": None} for p in points]
         order = [[int(k), "f"] for k in rng.permutation(len(calls))]
         try:
-            reply, arrays = call(ctx.session_a, {"op": "gates", "calls": calls, "order": order}, payload)
+            reply, arrays = call(ctx.own, {"op": "gates", "calls": calls, "order": order}, payload)
             out = []
             for e in reply["calls"]:
                 if "out" not in e:
@@ -501,8 +375,190 @@ def _remote_forward(ctx, name, case):
                 out.append(value(e["out"], arrays)[0])
             return out
         except (CallFailed, StudentError) as exc:
-            raise ValueError(f"evaluating forward for centered differences: {exc}") from None
+            raise ValueError(messages.evaluating_for_differences("forward", exc)) from None
     return f_batch
+
+
+# ------------------------------------------------------------------------------- judging
+
+
+class _Findings:
+    """What judging one gate's replies found, by aspect: ``problems`` (failures: (message, details),
+    or for backward (message, details, evidence), see _shown), ``errors`` (cases that could not be
+    compared), how many comparisons were made, and ``working``: runs whose forward or backward matched
+    a reference value that is not all zeros."""
+
+    def __init__(self):
+        self.problems = {a: [] for a in ASPECTS}
+        self.errors = {a: [] for a in ASPECTS}
+        self.compared = {a: 0 for a in ASPECTS}
+        self.working = 0
+
+
+def _judge(ctx: Context, gp: _GatePlan, replies, arrays) -> dict[str, CheckResult]:
+    found = _Findings()
+    got_grads = {}   # case -> the gradients its first run returned
+    for k, case in enumerate(gp.cases):
+        where = f"on {case.label}"
+        for r, index in enumerate(gp.runs[k]):
+            entry, dout = replies[index], case.douts[r]
+            ref_out, ref_grads = gp.reference(k, dout)
+            _judge_forward(gp.gate, entry, arrays, ref_out, where, ctx.tolerances, found)
+            _judge_mutation(gp.gate, case, dout, entry, where, found)
+            grads = _judge_backward(gp, case, dout, entry, arrays, ref_grads, where, ctx.tolerances, found)
+            if r == 0 and grads is not None:
+                got_grads[k] = grads
+    _judge_numerical(ctx, gp, replies, arrays, got_grads, found)
+    if not found.working:
+        for a in ("shapes", "no_mutation"):   # nothing matched the reference: there is no working gate
+            if not found.errors[a]:
+                found.errors[a].append(messages.NO_WORKING_GATE)
+    name = gp.gate.name
+    return {f"gates.{name}.{a}": _verdict(f"gates.{name}.{a}", a, found) for a in ASPECTS}
+
+
+def _forward_output(entry, arrays, gate: contract.Gate):
+    """The output of a call's forward (float64), or StudentError saying why there is none."""
+    if "out" not in entry:
+        raise StudentError(messages.failed_call(entry.get("where", gate.name + ".forward"),
+                                                entry.get("error", "no value")))
+    return value(entry["out"], arrays)[0]
+
+
+def _judge_forward(gate: contract.Gate, entry, arrays, ref_out, where, tolerances, found: _Findings):
+    try:
+        out = _forward_output(entry, arrays, gate)
+        found.compared["forward"] += 1
+        bad = compare(out, ref_out, tolerances)
+        found.working += not bad and bool(np.any(ref_out != 0))
+        if bad:
+            found.problems["forward"].append((messages.forward_wrong(where, bad.message), {"worst": bad.as_details()}))
+    except StudentError as exc:
+        found.errors["forward"].append(f"{exc} ({where})")
+
+
+def _judge_mutation(gate: contract.Gate, case, dout, entry, where, found: _Findings):
+    """Every argument of forward and backward, the upstream gradient included, as it was given: right
+    after forward, and after backward too (a change that backward undoes is still a change)."""
+    if "grads" not in entry or "changed" not in entry:
+        failed = messages.failed_call(entry.get("where", gate.name), entry.get("error", "no gradients returned"))
+        found.errors["no_mutation"].append(messages.mutation_not_checked(failed, where))
+        return
+    labels = {"dz": messages.UPSTREAM_GRADIENT}
+    for i in range(len(case.inputs)):
+        labels[f"f{i}"] = messages.forward_argument(gate.input_label(i), right_after_forward=True)
+        labels[f"b{i}"] = messages.forward_argument(gate.input_label(i), right_after_forward=False)
+    found.compared["no_mutation"] += 2 * len(case.inputs) + (dout is not None)
+    for tag in entry["changed"]:
+        found.problems["no_mutation"].append((messages.modified_in_place(labels[tag], where),
+                                               {"argument": labels[tag]}))
+
+
+def _judge_backward(gp: _GatePlan, case, dout, entry, arrays, ref_grads, where, tolerances, found: _Findings):
+    """backward's gradients on one run: as many as the contract asks for, each of its input's shape, each
+    the reference's. Returns them (float64 arrays), or None when there are not enough to judge."""
+    gate = gp.gate
+    if "grads" not in entry:
+        failed = messages.failed_call(entry.get("where", gate.name + ".backward"),
+                                      entry.get("error", "no gradients returned"))
+        found.errors["backward"].append(f"{failed} ({where})")
+        found.errors["shapes"].append(f"{failed} ({where})")
+        return None
+    need = gate.gradients
+    entries = entry["grads"][:need]
+    if not gate.extra_grads and len(entry["grads"]) > need:
+        found.problems["shapes"].append((messages.too_many_gradients(len(entry["grads"]), need, where), {}))
+    if len(entries) < need:
+        text = messages.too_few_gradients(len(entries), need, where)
+        found.problems["shapes"].append((text, {}))
+        found.problems["backward"].append((text, {}))
+        found.compared["shapes"] += 1
+        found.compared["backward"] += 1
+        return None
+    try:
+        grads = [value(e, arrays)[0] for e in entries]
+    except StudentError as exc:
+        found.errors["backward"].append(messages.unreadable_gradient(gate.name, exc, where))
+        found.errors["shapes"].append(messages.unreadable_gradient(gate.name, exc, where))
+        return None
+    for i, (g, x) in enumerate(zip(grads, case.inputs)):
+        found.compared["shapes"] += 1
+        if g.shape != x.shape:
+            found.problems["shapes"].append((messages.gradient_shape(i, "d" + gate.input_name(i), shape_text(g.shape),
+                                                                     shape_text(x.shape), where), {}))
+    found.compared["backward"] += 1
+    expected = ref_grads[:need]
+    found.working += all(compare(g, e, tolerances) is None for g, e in zip(grads, expected)) and \
+        any(np.any(e != 0) for e in expected)
+    for i, (g, e) in enumerate(zip(grads, expected)):
+        bad = compare(g, e, tolerances)
+        if bad:
+            found.problems["backward"].append(_backward_problem(gp, case, dout, grads, expected, i, bad, where))
+            break
+    return grads
+
+
+def _backward_problem(gp: _GatePlan, case, dout, grads, expected, i, bad, where):
+    """(message, details, evidence) of a run whose gradient i is wrong. The evidence is for _shown: the
+    diagnosis this case supports (ignoring dz tried first, then the gate's known bugs, then the generic
+    patterns), the case's size, and how many non-zero numbers its expected gradients have."""
+    gate, need = gp.gate, gp.gate.gradients
+    alternatives = {}
+    if dout is not None:
+        ones = _reference_run(gp.spec, case.inputs, np.ones_like(dout), case.args)[1]
+        alternatives[messages.IGNORES_DZ] = ones[:need]
+    alternatives.update({text: alt[:need] for text, alt in gate_bugs(gate.name, case.inputs, dout, case.args).items()})
+    batch = case.inputs[0].shape[0] if gate.batch_mean else None
+    diagnosis = diagnose(grads, expected, alternatives, batch, names=list(gate.inputs[:need]))
+    gradient = "d" + gate.input_name(i)
+    return (messages.backward_wrong(where, gradient, bad.message), {"worst": bad.as_details(gradient)},
+            {"diagnosis": diagnosis, "size": sum(np.size(x) for x in case.inputs) + 0.5 * (not case.floats),
+             "informative": min(int(np.count_nonzero(e)) for e in expected)})
+
+
+def _judge_numerical(ctx: Context, gp: _GatePlan, replies, arrays, got_grads, found: _Findings):
+    for k, (case, (plan, first)) in enumerate(zip(gp.cases, gp.points)):
+        if plan is not None:
+            _judge_numerical_case(ctx, gp, k, plan, replies[first:first + len(plan.points) - 1], replies, arrays,
+                                  got_grads.get(k), found)
+
+
+def _judge_numerical_case(ctx: Context, gp: _GatePlan, k, plan, point_replies, replies, arrays, grads,
+                          found: _Findings):
+    """Case k's backward against centered differences of the student's forward (``numerical_verdict``):
+    ``point_replies`` are the forwards at the plan's points after the first (run 0 is the first)."""
+    case, name = gp.cases[k], gp.gate.name
+    where = f"on {case.label}"
+    try:
+        outputs = [_forward_output(e, arrays, gp.gate) for e in [replies[gp.runs[k][0]], *point_replies]]
+    except StudentError as exc:
+        found.errors["numerical"].append(messages.not_checked(where, f"{exc} at a point near the inputs"))
+        return
+    # the case's two runs evaluate the same inputs: honest code, float32 or not, gives the same bits
+    again = replies[gp.runs[k][1]].get("out")
+    try:
+        twice = value(again, arrays)[0] if again is not None else None
+    except StudentError:
+        twice = None
+    if twice is None or twice.shape != outputs[0].shape or twice.tobytes() != outputs[0].tobytes():
+        found.compared["numerical"] += 1
+        found.problems["numerical"].append((messages.not_deterministic(case.label), {}))
+        return
+    analytic = [grads[i] if grads is not None and i < len(grads) else None for i in case.wrt]
+    if any(g is None or g.shape != case.inputs[i].shape for g, i in zip(analytic, case.wrt)):
+        found.errors["numerical"].append(messages.not_checked(where, messages.NO_GRADIENT_TO_CHECK))
+        return
+    dout = case.douts[0] if case.douts[0] is not None else np.array(1.0)
+    ref = gp.reference(k, case.douts[0])[1]
+    failed = numerical_verdict(numerics, plan, outputs, analytic, [ref[i] for i in case.wrt], dout, mode="auto",
+                               f_batch=_remote_forward(ctx, name, case), tolerances=ctx.tolerances,
+                               rng=lambda salt: ctx.rng(f"gates.{name}.redo.{k}.{salt}"))
+    found.compared["numerical"] += 1
+    if failed:
+        found.problems["numerical"].append((f"on {case.label}: {failed[0]}", failed[1]))
+
+
+# ------------------------------------------------------------------------------- verdicts
 
 
 def _shown(problems):
@@ -518,14 +574,15 @@ def _shown(problems):
     return message, details
 
 
-def _verdict(check_id, problems, errors, compared, pass_message):
+def _verdict(check_id, aspect, found: _Findings) -> CheckResult:
+    errors, problems, compared = found.errors[aspect], found.problems[aspect], found.compared[aspect]
     if errors:
-        return Result(check_id, "error", errors[0], {"errors": errors[:5]} if len(errors) > 1 else {})
+        return CheckResult(check_id, "error", errors[0], {"errors": errors[:5]} if len(errors) > 1 else {})
     if problems:
         message, details = _shown(problems)
         if len(problems) > 1:
             details = {**details, "failures": len(problems)}
-        return Result(check_id, "fail", message, details)
+        return CheckResult(check_id, "fail", message, details)
     if not compared:
-        return Result(check_id, "error", "could not be checked: nothing was compared")
-    return Result(check_id, "pass", f"{pass_message} ({compared} comparisons)")
+        return CheckResult(check_id, "error", messages.NOTHING_COMPARED)
+    return CheckResult(check_id, "pass", messages.passed(aspect, compared))

@@ -21,7 +21,7 @@ from hypothesis.extra import numpy as hnp
 from ..diagnosis import diagnose
 from ..reference import gates as ref_gates
 from ..reference import graph as ref_graph
-from .common import CallFailed, Payload, Result, StudentError, call, compare, value
+from .common import CallFailed, CheckResult, Payload, StudentError, call, compare, value
 
 UNARY = {"ExpGate": "exp({})", "InverseGate": "1/{}", "SigmoidGate": "sigmoid({})", "TanhGate": "tanh({})",
          "ReLUGate": "relu({})", "AddConstantGate": "({c} + {})", "ScaleGate": "{c}*{}"}
@@ -284,7 +284,7 @@ PASS_MESSAGES = {
 
 
 def _module_problem(ctx):
-    graph = ctx.modules_b.get("graph", {})
+    graph = ctx.standin_modules.get("graph", {})
     if not graph.get("ok"):
         return "error", f"graph.py could not be imported: {graph.get('error', 'graph.py was not found')}"
     if "ComputationalGraph" not in graph.get("names", []):
@@ -292,20 +292,20 @@ def _module_problem(ctx):
     return None
 
 
-def run(ctx, wanted: set[str]) -> dict[str, Result]:
+def run(ctx, wanted: set[str]) -> dict[str, CheckResult]:
     ids = [i for i in wanted if i.startswith("graph.")]
     if not ids:
         return {}
     problem = _module_problem(ctx)
     if problem:
-        return {i: Result(i, problem[0], problem[1]) for i in ids}
+        return {i: CheckResult(i, problem[0], problem[1]) for i in ids}
     results = {}
     graphs = {k: g for k, g in fixed_graphs(ctx.rng("graph.fixed")).items() if k in wanted}
     if graphs:
         flat = [(check_id, g) for check_id, gs in graphs.items() for g in gs]
         payload = Payload()
         try:
-            reply, arrays = call(ctx.session_b, {"op": "graph", "graphs": [g.request(payload) for _, g in flat]},
+            reply, arrays = call(ctx.with_standins, {"op": "graph", "graphs": [g.request(payload) for _, g in flat]},
                                  payload)
             replies = reply["graphs"]
         except CallFailed as exc:
@@ -314,7 +314,7 @@ def run(ctx, wanted: set[str]) -> dict[str, Result]:
             if check_id in results:
                 continue   # its first failing graph is reported
             if isinstance(rep, CallFailed):
-                results[check_id] = Result(check_id, rep.status, f"running your graph: {rep}")
+                results[check_id] = CheckResult(check_id, rep.status, f"running your graph: {rep}")
                 continue
             outcome = judge_runs(graph, rep, arrays, ctx.tolerances)
             if not outcome.ok or graph is graphs[check_id][-1]:
@@ -328,8 +328,8 @@ def run(ctx, wanted: set[str]) -> dict[str, Result]:
 
 def _result(check_id, outcome: RunOutcome, pass_message):
     if outcome.ok:
-        return Result(check_id, "pass", pass_message)
-    return Result(check_id, "error" if outcome.error else "fail", outcome.message,
+        return CheckResult(check_id, "pass", pass_message)
+    return CheckResult(check_id, "error" if outcome.error else "fail", outcome.message,
                   {**outcome.details, "blame": "graph.py (run with correct gates)"})
 
 
@@ -390,7 +390,7 @@ def _works(graph, reply, arrays, tolerances) -> bool:
     return works
 
 
-def no_mutation(ctx) -> Result:
+def no_mutation(ctx) -> CheckResult:
     """Neither forward nor backward changes the caller's arrays (contract: "No method may modify the
     arrays it is given"): the feed dict's arrays and dout, right after the call that got them and
     after the graph's later calls. The worker compares them bit for bit with what was sent (each call
@@ -400,9 +400,9 @@ def no_mutation(ctx) -> Result:
     graphs = mutation_graphs(ctx.rng(check_id))
     payload = Payload()
     try:
-        reply, arrays = call(ctx.session_b, {"op": "graph", "graphs": [g.request(payload) for g in graphs]}, payload)
+        reply, arrays = call(ctx.with_standins, {"op": "graph", "graphs": [g.request(payload) for g in graphs]}, payload)
     except CallFailed as exc:
-        return Result(check_id, exc.status, f"running your graph: {exc}")
+        return CheckResult(check_id, exc.status, f"running your graph: {exc}")
     problems, errors, compared, working = [], [], 0, False
     for graph, rep in zip(graphs, reply["graphs"]):
         if "error" in rep and "runs" not in rep:
@@ -423,15 +423,15 @@ def no_mutation(ctx) -> Result:
         working = _works(graph, rep, arrays, ctx.tolerances) or working
     if problems:
         message, details = problems[0]
-        return Result(check_id, "fail", message, {**details, "failures": len(problems)} if len(problems) > 1 else details)
+        return CheckResult(check_id, "fail", message, {**details, "failures": len(problems)} if len(problems) > 1 else details)
     if errors:
-        return Result(check_id, "error", errors[0], {"errors": errors[:5]} if len(errors) > 1 else {})
+        return CheckResult(check_id, "error", errors[0], {"errors": errors[:5]} if len(errors) > 1 else {})
     if not working:
-        return Result(check_id, "error", "could not be checked: your graph's values match the reference's on no run, "
+        return CheckResult(check_id, "error", "could not be checked: your graph's values match the reference's on no run, "
                       "so there is no working graph whose arguments could be checked")
     if not compared:
-        return Result(check_id, "error", "could not be checked: nothing was compared")
-    return Result(check_id, "pass", f"forward and backward leave the caller's arrays (feed and dout) unchanged "
+        return CheckResult(check_id, "error", "could not be checked: nothing was compared")
+    return CheckResult(check_id, "pass", f"forward and backward leave the caller's arrays (feed and dout) unchanged "
                   f"({compared} comparisons)")
 
 
@@ -660,27 +660,27 @@ def _failing_gates(graph, ctx):
                    if check_id.startswith("gates.") and result.status != "pass"} & used)
 
 
-def random_graphs(ctx) -> Result:
+def random_graphs(ctx) -> CheckResult:
     check_id = "graph.random_graphs"
     examples = int(ctx.settings.get("random_graphs", 25))
     if not generated_graphs(ctx.seed, examples):
-        return Result(check_id, "error", f"could not be checked: no random graph was generated ({examples} examples "
+        return CheckResult(check_id, "error", f"could not be checked: no random graph was generated ({examples} examples "
                       "asked for in the assignment's settings)")
     try:
-        outcome = _property(ctx, ctx.session_b, examples, shrink=ctx.shrink)
+        outcome = _property(ctx, ctx.with_standins, examples, shrink=ctx.shrink)
     except CallFailed as exc:
-        return Result(check_id, exc.status, f"running your graph on random graphs: {exc}")
+        return CheckResult(check_id, exc.status, f"running your graph on random graphs: {exc}")
     if outcome:
-        return Result(check_id, "error" if outcome.error else "fail", f"minimal failing graph: {outcome.message}",
+        return CheckResult(check_id, "error" if outcome.error else "fail", f"minimal failing graph: {outcome.message}",
                       {**outcome.details, "blame": "graph.py: it fails with correct gates"})
     details = {"examples": examples}
     gate_results = [r for i, r in ctx.results.items() if i.startswith("gates.")]
     # with the student's own gates in their graph too (unscored, for blame), unless every gate check
     # passed: then the graph has just been shown to run correct gates correctly
     all_passed = bool(gate_results) and all(r.status == "pass" for r in gate_results)
-    if not all_passed and ctx.modules_a.get("gates", {}).get("ok"):
+    if not all_passed and ctx.own_modules.get("gates", {}).get("ok"):
         try:
-            own = _property(ctx, ctx.session_a, examples, shrink=False)
+            own = _property(ctx, ctx.own, examples, shrink=False)
         except CallFailed as exc:
             own = None
             details["your_gates"] = f"could not run your gates in your graph: {exc}"
@@ -696,4 +696,4 @@ def random_graphs(ctx) -> Result:
                "gradients with correct gates")
     if "your_gates" in details:
         message += "; with your own gates they do not (not deducted here; see details)"
-    return Result(check_id, "pass", message, details)
+    return CheckResult(check_id, "pass", message, details)

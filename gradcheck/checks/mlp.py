@@ -9,7 +9,7 @@ from .. import numerics
 from ..diagnosis import common, diagnose, mlp_bugs
 from ..reference import mlp as reference
 from .gates import fair_labels
-from .common import CallFailed, Payload, Result, StudentError, call, compare, numerical_verdict, value
+from .common import CallFailed, CheckResult, Payload, StudentError, call, compare, numerical_verdict, value
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 # (sizes, batch size): non-square layers, a deeper net with batch size 1, and a linear classifier
@@ -86,15 +86,15 @@ class _Case:
 
 
 def _module_problem(ctx, wanted):
-    mod = ctx.modules_b.get("mlp", {})
+    mod = ctx.standin_modules.get("mlp", {})
     if not mod.get("ok"):
-        return {i: Result(i, "error", f"mlp.py could not be imported: {mod.get('error', 'mlp.py was not found')}")
+        return {i: CheckResult(i, "error", f"mlp.py could not be imported: {mod.get('error', 'mlp.py was not found')}")
                 for i in wanted}
     out = {}
     if "MLP" not in mod.get("names", []):
-        out.update({i: Result(i, "missing", "mlp.py has no class MLP") for i in wanted})
+        out.update({i: CheckResult(i, "missing", "mlp.py has no class MLP") for i in wanted})
     elif "train" not in mod.get("names", []) and "mlp.train" in wanted:
-        out["mlp.train"] = Result("mlp.train", "missing", "mlp.py has no function train")
+        out["mlp.train"] = CheckResult("mlp.train", "missing", "mlp.py has no function train")
     return out
 
 
@@ -102,7 +102,7 @@ TRAIN_STEPS_FULL = 12   # full-batch steps (batch_size > N): losses compared wit
 TRAIN_STEPS_SHORT = 20  # steps of the runs that check the seed (the same: the same losses; another: others)
 
 
-def run(ctx, wanted: set[str]) -> dict[str, Result]:
+def run(ctx, wanted: set[str]) -> dict[str, CheckResult]:
     wanted = {i for i in wanted if i.startswith("mlp.")}
     if not wanted:
         return {}
@@ -151,9 +151,9 @@ def run(ctx, wanted: set[str]) -> dict[str, Result]:
             add(key, {"sizes": TRAIN_SIZES, "activation": "tanh", "seed": 0, "script": [
                 {"set": {k: payload.ref(v) for k, v in plan.start.items()}}, {"train": spec}, {"params": True}]})
     try:
-        reply, arrays = call(ctx.session_b, {"op": "mlp", "nets": nets}, payload)
+        reply, arrays = call(ctx.with_standins, {"op": "mlp", "nets": nets}, payload)
     except CallFailed as exc:
-        results.update({i: Result(i, exc.status, f"running your MLP: {exc}") for i in todo})
+        results.update({i: CheckResult(i, exc.status, f"running your MLP: {exc}") for i in todo})
         return results
     got = {key: _Net(nets[i], reply["nets"][i], arrays) for key, i in slots.items()}
     tol = ctx.tolerances
@@ -186,7 +186,7 @@ ARGUMENTS = {"forward": {"X": 0}, "loss": {"X": 0, "y": 1}, "sgd_step": {"X": 0,
 NO_MUTATION_TRAIN = {"batch_size": 4, "steps": 3}   # fewer rows than the batch's 6: batches are drawn
 
 
-def _no_mutation(ctx) -> Result:
+def _no_mutation(ctx) -> CheckResult:
     """forward, loss, sgd_step and train leave the caller's X and y as they were (contract: "No
     method may modify the arrays it is given"), right after each call and after the network's later
     calls. Networks and data of its own (never another check's); the worker compares the arrays bit
@@ -198,7 +198,7 @@ def _no_mutation(ctx) -> Result:
     cases = [_Case(SHAPED[0], SHAPED[1], act, rng) for act in ("sigmoid", "relu", "tanh")]   # train: the last call
     lr = float(rng.uniform(0.05, 0.3))
     train_spec = {**NO_MUTATION_TRAIN, "lr": lr, "seed": int(rng.integers(0, 2**31))}
-    has_train = "train" in ctx.modules_b.get("mlp", {}).get("names", [])
+    has_train = "train" in ctx.standin_modules.get("mlp", {}).get("names", [])
     payload = Payload()
     nets = []
     for c in cases:
@@ -208,9 +208,9 @@ def _no_mutation(ctx) -> Result:
             items.append({"train": {"X": X, "y": y, **train_spec}})
         nets.append(c.script(payload, *items))
     try:
-        reply, arrays = call(ctx.session_b, {"op": "mlp", "nets": nets}, payload)
+        reply, arrays = call(ctx.with_standins, {"op": "mlp", "nets": nets}, payload)
     except CallFailed as exc:
-        return Result(check_id, exc.status, f"running your MLP: {exc}")
+        return CheckResult(check_id, exc.status, f"running your MLP: {exc}")
     problems, errors, compared, working = [], [], 0, False
     if not has_train:
         errors.append("could not be checked: mlp.py has no function train, whose arguments this check covers too")
@@ -243,15 +243,15 @@ def _no_mutation(ctx) -> Result:
         working = _mlp_works(case, _Net(request, rep, arrays), ctx.tolerances) or working
     if problems:
         message, details = problems[0]
-        return Result(check_id, "fail", message, {**details, "failures": len(problems)} if len(problems) > 1 else details)
+        return CheckResult(check_id, "fail", message, {**details, "failures": len(problems)} if len(problems) > 1 else details)
     if errors:
-        return Result(check_id, "error", errors[0], {"errors": errors[:5]} if len(errors) > 1 else {})
+        return CheckResult(check_id, "error", errors[0], {"errors": errors[:5]} if len(errors) > 1 else {})
     if not working:
-        return Result(check_id, "error", "could not be checked: your network's scores and loss match the reference's "
+        return CheckResult(check_id, "error", "could not be checked: your network's scores and loss match the reference's "
                       "in no case, so there is no working network whose arguments could be checked")
     if not compared:
-        return Result(check_id, "error", "could not be checked: nothing was compared")
-    return Result(check_id, "pass", "forward, loss, sgd_step and train leave the caller's X and y unchanged "
+        return CheckResult(check_id, "error", "could not be checked: nothing was compared")
+    return CheckResult(check_id, "pass", "forward, loss, sgd_step and train leave the caller's X and y unchanged "
                   f"({compared} comparisons)")
 
 
@@ -329,7 +329,7 @@ def _forward(check_id, pairs, tol):
         try:
             scores, _ = net.value("forward", "scores")
         except StudentError as exc:
-            return Result(check_id, "error", f"{_label(case)}: {exc}")
+            return CheckResult(check_id, "error", f"{_label(case)}: {exc}")
         expected = case.reference()[0]
         bad = compare(scores, expected, tol)
         if bad:
@@ -337,8 +337,8 @@ def _forward(check_id, pairs, tol):
             if _ignores_params(case, net, scores, tol):
                 details["diagnosis"] = ("forward ignores net.params: the scores are those of the parameters the "
                                         "network was created with; read net.params at every call")
-            return Result(check_id, "fail", f"{_label(case)}: scores are {bad.message}", details)
-    return Result(check_id, "pass", "scores match the reference for parameters set through net.params")
+            return CheckResult(check_id, "fail", f"{_label(case)}: scores are {bad.message}", details)
+    return CheckResult(check_id, "pass", "scores match the reference for parameters set through net.params")
 
 
 def _ignores_params(case, net, scores, tol):
@@ -357,18 +357,18 @@ def _gradients(check_id, pairs, tol):
         try:
             item = net.item("loss")
         except StudentError as exc:
-            return Result(check_id, "error", f"{_label(case)}: {exc}")
+            return CheckResult(check_id, "error", f"{_label(case)}: {exc}")
         _, _, ref_grads = case.reference()
         got = item.get("grads", {})
         missing = sorted(set(ref_grads) - set(got))
         if missing:
-            return Result(check_id, "fail", f"{_label(case)}: loss() returned no gradient for {', '.join(missing)}")
+            return CheckResult(check_id, "fail", f"{_label(case)}: loss() returned no gradient for {', '.join(missing)}")
         values = {}
         for k in ref_grads:
             try:
                 values[k], _ = value(got[k], net.arrays)
             except StudentError as exc:
-                return Result(check_id, "error", f"{_label(case)}: gradient {k}: {exc}")
+                return CheckResult(check_id, "error", f"{_label(case)}: gradient {k}: {exc}")
         for k in ref_grads:
             bad = compare(values[k], ref_grads[k], tol)
             if bad:
@@ -380,12 +380,12 @@ def _gradients(check_id, pairs, tol):
                 failures.append((f"{_label(case)}: d{k} is {bad.message}", {"worst": bad.as_details(k)}, diagnosis))
                 break
     if not failures:
-        return Result(check_id, "pass", "every parameter's gradient matches the reference")
+        return CheckResult(check_id, "pass", "every parameter's gradient matches the reference")
     message, details, _ = failures[0]
     diagnosis = common([f[2] for f in failures])
     if diagnosis:
         details = {**details, "diagnosis": diagnosis}
-    return Result(check_id, "fail", message, details)
+    return CheckResult(check_id, "fail", message, details)
 
 
 def softmax_loss(scores, y):
@@ -405,7 +405,7 @@ def _loss(pairs, tol):
             scores, _ = net.value("forward", "scores")
             loss, _ = net.value("loss")
         except StudentError as exc:
-            return Result("mlp.loss", "error", f"{_label(case)}: {exc}")
+            return CheckResult("mlp.loss", "error", f"{_label(case)}: {exc}")
         ref_scores, ref_loss, _ = case.reference()
         verified = compare(scores, ref_scores, tol) is None
         if verified:
@@ -421,12 +421,12 @@ def _loss(pairs, tol):
             diagnosis = diagnose([got], [np.array(expected)], batch=len(case.y)) if got.shape == () else None
             if diagnosis:
                 details["diagnosis"] = diagnosis
-            return Result("mlp.loss", "fail", f"{_label(case)}: loss is {bad.message}; expected {whose}", details)
+            return CheckResult("mlp.loss", "fail", f"{_label(case)}: loss is {bad.message}; expected {whose}", details)
         anchored += verified
     if not anchored:
-        return Result("mlp.loss", "error", "could not be checked: your scores differ from the reference's in every "
+        return CheckResult("mlp.loss", "error", "could not be checked: your scores differ from the reference's in every "
                       "case (see mlp.forward.*), so no loss was computed from verified scores")
-    return Result("mlp.loss", "pass", f"the loss is the mean softmax cross-entropy of the scores ({anchored} "
+    return CheckResult("mlp.loss", "pass", f"the loss is the mean softmax cross-entropy of the scores ({anchored} "
                   "cases with verified scores)")
 
 
@@ -435,20 +435,20 @@ def _params_check(pairs):
         try:
             got = net.item("params")["params"]
         except StudentError as exc:
-            return Result("mlp.params", "error", f"MLP({sizes}): {exc}")
+            return CheckResult("mlp.params", "error", f"MLP({sizes}): {exc}")
         want = expected_keys(sizes)
         if set(got) != set(want):
-            return Result("mlp.params", "fail",
+            return CheckResult("mlp.params", "fail",
                           f"MLP({sizes}).params has keys {sorted(got)}, expected {sorted(want)}")
         for k, shape in want.items():
             try:
                 arr, _ = value(got[k], net.arrays)
             except StudentError as exc:
-                return Result("mlp.params", "error", f"MLP({sizes}).params['{k}']: {exc}")
+                return CheckResult("mlp.params", "error", f"MLP({sizes}).params['{k}']: {exc}")
             if arr.shape != shape:
-                return Result("mlp.params", "fail",
+                return CheckResult("mlp.params", "fail",
                               f"MLP({sizes}).params['{k}'] has shape {arr.shape}, expected {shape} (W_i is fan_out x fan_in)")
-    return Result("mlp.params", "pass", "params has W_i (fan_out, fan_in) and b_i (fan_out,) for every layer")
+    return CheckResult("mlp.params", "pass", "params has W_i (fan_out, fan_in) and b_i (fan_out,) for every layer")
 
 
 def _sgd(case, other, grads_net, net, tol, lr):
@@ -464,17 +464,17 @@ def _sgd(case, other, grads_net, net, tol, lr):
         returned, _ = net.value("sgd_step", "loss")
         after = net.values("params", "params")
     except (StudentError, KeyError, IndexError, TypeError) as exc:
-        return Result("mlp.sgd_step", "error", f"{_label(case)}: {exc}")
+        return CheckResult("mlp.sgd_step", "error", f"{_label(case)}: {exc}")
     ref_grads = case.reference()[2]
     verified = set(grads) >= set(ref_grads) and all(compare(grads[k], ref_grads[k], tol) is None for k in ref_grads)
     bad = compare(returned.reshape(()) if returned.size == 1 else returned, losses[0].reshape(()), tol)
     if bad:
-        return Result("mlp.sgd_step", "fail", f"sgd_step returned {bad.message}: it must return the loss before the step")
+        return CheckResult("mlp.sgd_step", "fail", f"sgd_step returned {bad.message}: it must return the loss before the step")
     for k, p in case.params.items():
         if k not in grads or k not in after:
-            return Result("mlp.sgd_step", "fail", f"after sgd_step, params or grads have no '{k}'")
+            return CheckResult("mlp.sgd_step", "fail", f"after sgd_step, params or grads have no '{k}'")
         if grads[k].shape != p.shape:
-            return Result("mlp.sgd_step", "error", f"could not be checked: loss() gradient {k} has shape "
+            return CheckResult("mlp.sgd_step", "error", f"could not be checked: loss() gradient {k} has shape "
                           f"{grads[k].shape}, params['{k}'] {p.shape} (see mlp.gradients.*)")
         expected = p - lr * grads[k]
         bad = compare(after[k], expected, tol)
@@ -484,16 +484,16 @@ def _sgd(case, other, grads_net, net, tol, lr):
             diagnosis = diagnose([step], [-lr * grads[k]]) if after[k].shape == p.shape else None
             if diagnosis:
                 details["diagnosis"] = f"the step params['{k}'] - old: {diagnosis}"
-            return Result("mlp.sgd_step", "fail",
+            return CheckResult("mlp.sgd_step", "fail",
                           f"after sgd_step(X, y, lr={lr:.4g}), params['{k}'] is {bad.message}; expected old - lr * "
                           "grad, the gradients of loss(X, y) for that batch", details)
     from_data = all(k in other_grads and other_grads[k].shape == grads[k].shape and
                     not np.array_equal(other_grads[k], grads[k]) for k in case.params if np.any(ref_grads[k]))
     if not verified and not from_data:
-        return Result("mlp.sgd_step", "error", "could not be checked: loss() gives gradients that are not the "
+        return CheckResult("mlp.sgd_step", "error", "could not be checked: loss() gives gradients that are not the "
                       "reference's (see mlp.gradients.*) and do not change with the data, so a step by them proves "
                       "nothing")
-    return Result("mlp.sgd_step", "pass", "sgd_step does params[k] -= lr * grads[k] and returns the loss before the step")
+    return CheckResult("mlp.sgd_step", "pass", "sgd_step does params[k] -= lr * grads[k] and returns the loss before the step")
 
 
 class TrainPlan:
@@ -543,51 +543,51 @@ def _train(plan, nets, tol):
         reseeded = _losses(nets["train_seed"], short)
         trained = nets["train1"].values("params", "params")
     except (StudentError, KeyError) as exc:
-        return Result("mlp.train", "error", f"train: {exc}")
+        return CheckResult("mlp.train", "error", f"train: {exc}")
     if losses.shape != (steps,):
-        return Result("mlp.train", "fail", f"train returned {losses.size} losses for steps={steps}")
+        return CheckResult("mlp.train", "fail", f"train returned {losses.size} losses for steps={steps}")
     if not np.all(np.isfinite(losses)):
-        return Result("mlp.train", "fail", "train's losses are not all finite (NaN or inf)")
+        return CheckResult("mlp.train", "fail", "train's losses are not all finite (NaN or inf)")
     first = float(np.log(TRAIN_SIZES[-1]))
     bad = compare(losses[0], np.array(first), tol)
     if bad:
-        return Result("mlp.train", "fail", f"train's first loss is {bad.message}: with the last layer at zero "
+        return CheckResult("mlp.train", "fail", f"train's first loss is {bad.message}: with the last layer at zero "
                       f"every batch's loss before the first step is log({TRAIN_SIZES[-1]})")
     early, late = losses[:10].mean(), losses[-10:].mean()
     if not late < 0.5 * early:
-        return Result("mlp.train", "fail",
+        return CheckResult("mlp.train", "fail",
                       f"on three separable blobs the loss went from {early:.4g} (first 10 steps) to {late:.4g} "
                       "(last 10); a correct train at least halves it", {"losses": [round(float(v), 6) for v in losses[::10]]})
     if again.shape != (short,) or not np.allclose(again, losses[:short], rtol=1e-9, atol=0):
-        return Result("mlp.train", "fail", "the same seed gave different losses: train must draw its batches from `seed`")
+        return CheckResult("mlp.train", "fail", "the same seed gave different losses: train must draw its batches from `seed`")
     if reseeded.shape == (short,) and np.allclose(reseeded, losses[:short], rtol=1e-9, atol=0):
-        return Result("mlp.train", "fail", "another seed gave the same losses: train must draw random mini-batches "
+        return CheckResult("mlp.train", "fail", "another seed gave the same losses: train must draw random mini-batches "
                       f"of batch_size rows from `seed` (batch_size=16 < N={len(y)})")
     initial = _reference_net(TRAIN_SIZES, "tanh", plan.start).loss(X, y)[0]
     try:
         final = _reference_net(TRAIN_SIZES, "tanh", {k: trained[k] for k in plan.start}).loss(X, y)[0]
     except (KeyError, ValueError):
-        return Result("mlp.train", "fail", "after train, net.params does not hold the trained W_i and b_i")
+        return CheckResult("mlp.train", "fail", "after train, net.params does not hold the trained W_i and b_i")
     if not final < 0.5 * initial:
-        return Result("mlp.train", "fail", f"after train the network's loss on all {len(y)} rows is {final:.4g} "
+        return CheckResult("mlp.train", "fail", f"after train the network's loss on all {len(y)} rows is {final:.4g} "
                       f"(it started at {initial:.4g}): the parameters were not trained on all the data, whatever "
                       "losses train reported")
     if abs(late - final) > 0.25 * initial:
-        return Result("mlp.train", "fail", f"train reported losses near {late:.4g} at the end, but the parameters it "
+        return CheckResult("mlp.train", "fail", f"train reported losses near {late:.4g} at the end, but the parameters it "
                       f"left give {final:.4g} on all rows: the reported losses are not the network's")
     full_spec = plan.runs(None)[-1][1]
     try:
         full_losses = _losses(nets["train_full"], full_spec["steps"])
     except (StudentError, KeyError) as exc:
-        return Result("mlp.train", "error", f"train with batch_size={full_spec['batch_size']} > N={len(y)} rows "
+        return CheckResult("mlp.train", "error", f"train with batch_size={full_spec['batch_size']} > N={len(y)} rows "
                       f"(the contract: all rows): {exc}")
     expected = _full_batch(plan.start, X, y, plan.lr, full_spec["steps"])
     bad = compare(full_losses, expected, tol)
     if bad:
-        return Result("mlp.train", "fail", f"train with batch_size={full_spec['batch_size']} > N={len(y)} rows must "
+        return CheckResult("mlp.train", "fail", f"train with batch_size={full_spec['batch_size']} > N={len(y)} rows must "
                       f"use all rows in every step (full-batch gradient descent); its losses are {bad.message}",
                       {"worst": bad.as_details("losses")})
-    return Result("mlp.train", "pass", f"train lowers the loss from {early:.3g} to {late:.3g}, leaves parameters "
+    return CheckResult("mlp.train", "pass", f"train lowers the loss from {early:.3g} to {late:.3g}, leaves parameters "
                   f"with loss {final:.3g} on all rows, draws its batches from its seed, and uses all rows when "
                   "batch_size >= N")
 
@@ -606,10 +606,10 @@ def _numerical(ctx, pairs):
         try:
             grads = net.values("loss", "grads")
         except (StudentError, KeyError) as exc:
-            return Result("mlp.numerical", "error", f"could not be checked: {_label(case)}: {exc}")
+            return CheckResult("mlp.numerical", "error", f"could not be checked: {_label(case)}: {exc}")
         names = sorted(case.params)
         if any(k not in grads or grads[k].shape != case.params[k].shape for k in names):
-            return Result("mlp.numerical", "error", f"could not be checked: {_label(case)}: loss() gradients do not "
+            return CheckResult("mlp.numerical", "error", f"could not be checked: {_label(case)}: loss() gradients do not "
                           "match params' keys and shapes (see mlp.gradients.*)")
         # a random direction per tensor checks all of it (the benchmark's planted bugs: 5 of 5); the wide
         # net gets two. Every point is a full loss() call of the student's: 17 for a small net, 33 the wide
@@ -620,15 +620,15 @@ def _numerical(ctx, pairs):
         nets.append(_at_points(case, names, plan.points, payload))
         jobs.append((case, names, plan, [grads[k] for k in names], mode))
     try:
-        reply, out_arrays = call(ctx.session_b, {"op": "mlp", "nets": nets}, payload)
+        reply, out_arrays = call(ctx.with_standins, {"op": "mlp", "nets": nets}, payload)
         replies = [_Net(req, rep, out_arrays) for req, rep in zip(nets, reply["nets"])]
     except CallFailed as exc:
-        return Result("mlp.numerical", exc.status, f"evaluating your loss for centered differences: {exc}")
+        return CheckResult("mlp.numerical", exc.status, f"evaluating your loss for centered differences: {exc}")
     for (case, names, plan, analytic, mode), net in zip(jobs, replies):
         try:
             outputs = net.losses()
         except StudentError as exc:
-            return Result("mlp.numerical", "error", f"could not be checked: {_label(case)}: loss at a perturbed "
+            return CheckResult("mlp.numerical", "error", f"could not be checked: {_label(case)}: loss at a perturbed "
                           f"point: {exc}")
         ref_grads = case.reference()[2]
         label = f"{case.activation}.{case.sizes}"
@@ -637,8 +637,8 @@ def _numerical(ctx, pairs):
                                    f_batch=_remote_loss(ctx, case, names), what="loss", tolerances=ctx.tolerances,
                                    rng=lambda salt, label=label: ctx.rng(f"mlp.numerical.redo.{label}.{salt}"))
         if failed:
-            return Result("mlp.numerical", "fail", f"{_label(case)}: {failed[0]}", failed[1])
-    return Result("mlp.numerical", "pass", "loss() gradients match centered differences of your own loss, and your "
+            return CheckResult("mlp.numerical", "fail", f"{_label(case)}: {failed[0]}", failed[1])
+    return CheckResult("mlp.numerical", "pass", "loss() gradients match centered differences of your own loss, and your "
                   f"loss has the reference's slope ({len(jobs)} networks)")
 
 
@@ -658,7 +658,7 @@ def _remote_loss(ctx, case, names):
         payload = Payload()
         request = {"op": "mlp", "nets": [_at_points(case, names, points, payload)]}
         try:
-            reply, arrays = call(ctx.session_b, request, payload)
+            reply, arrays = call(ctx.with_standins, request, payload)
             losses = _Net(request["nets"][0], reply["nets"][0], arrays).losses()
         except (CallFailed, StudentError) as exc:
             raise ValueError(f"evaluating your loss for centered differences: {exc}") from None

@@ -1,0 +1,115 @@
+"""The student-facing sentences of the gates' checks and of the numerical verdicts (gates and MLP): one
+home for each wording, as constants and small builders that the checks fill in.
+
+A check's message is one line a student understands; ``where`` is the case it happened on ("on shape
+(2, 3)"), ``name`` a gate's class name, ``what`` the function whose centered differences were taken
+("forward", "loss").
+"""
+from __future__ import annotations
+
+# --- the gates' checks -----------------------------------------------------------------------------
+
+#: The message of each aspect's pass, followed by "(N comparisons)".
+GATE_PASS = {
+    "forward": "forward matches the reference",
+    "backward": "backward matches the reference under random upstream gradients",
+    "numerical": "backward matches centered differences of your forward, and your forward has the reference's slope",
+    "shapes": "one gradient per input, each of its input's shape",
+    "no_mutation": "forward and backward leave their arguments unchanged",
+}
+GATES_NOT_FOUND = "gates.py was not found"
+IGNORES_DZ = "ignores the upstream gradient dz (as if dz were all ones)"
+UPSTREAM_GRADIENT = "backward's upstream gradient dz"
+NOTHING_COMPARED = "could not be checked: nothing was compared"
+NO_WORKING_GATE = ("could not be checked: neither forward nor backward matches the reference on any case, so there "
+                   "is no working gate whose shapes and arguments could be checked")
+NO_GRADIENT_TO_CHECK = "backward gave no gradient of the input's shape (see the shapes and backward checks)"
+
+
+def passed(aspect: str, compared: int) -> str:
+    return f"{GATE_PASS[aspect]} ({compared} comparisons)"
+
+
+def gates_not_imported(why: str) -> str:
+    return f"gates.py could not be imported: {why}"
+
+
+def no_class(name: str) -> str:
+    return f"gates.py has no class {name}"
+
+
+def failed_call(where: str, error: str) -> str:
+    """What the worker said of a student call that raised or returned nothing: "MultiplyGate.forward: ..."."""
+    return f"{where}: {error}"
+
+
+def forward_wrong(where: str, mismatch: str) -> str:
+    return f"forward {where}: got {mismatch}"
+
+
+def backward_wrong(where: str, gradient: str, mismatch: str) -> str:
+    return f"backward {where}: {gradient} is {mismatch}"
+
+
+def too_many_gradients(got: int, need: int, where: str) -> str:
+    return f"backward returned {got} gradients for {need} input{'s' if need > 1 else ''}: one per input ({where})"
+
+
+def too_few_gradients(got: int, need: int, where: str) -> str:
+    return f"backward returned {got} gradients for {need} inputs ({where})"
+
+
+def unreadable_gradient(name: str, error, where: str) -> str:
+    """A gradient that is not numbers (``error``: why)."""
+    return f"{name}.backward {error} ({where})"
+
+
+def gradient_shape(i: int, gradient: str, shape: str, input_shape: str, where: str) -> str:
+    return f"gradient {i} ({gradient}) has shape {shape}, its input {input_shape} ({where})"
+
+
+def forward_argument(input_label: str, right_after_forward: bool) -> str:
+    """How no_mutation names an input of forward: "forward's input 0 (x)", as found after backward or
+    right after forward."""
+    return f"forward's {input_label}" + (" (right after forward)" if right_after_forward else "")
+
+
+def mutation_not_checked(failed: str, where: str) -> str:
+    """No gradients came back (``failed``: ``failed_call``'s text), so nothing shows what backward changed."""
+    return f"could not be checked: {failed} ({where})"
+
+
+def modified_in_place(argument: str, where: str) -> str:
+    return f"{argument} was modified in place ({where}); the caller's arrays must stay as they were"
+
+
+def not_deterministic(label: str) -> str:
+    return (f"on {label}: your forward gave different values for the same inputs (it is not deterministic), so "
+            "centered differences of it show nothing")
+
+
+def not_checked(where: str, why: str) -> str:
+    """A case of the numerical check that could not be judged."""
+    return f"could not be checked {where}: {why}"
+
+
+# --- numerical verdicts (centered differences of the student's own function, anchored) --------------
+
+def evaluating_for_differences(what: str, error) -> str:
+    """A failure while the student's function was evaluated at points near the inputs."""
+    return f"evaluating {what} for centered differences: {error}"
+
+
+def near_the_inputs(what: str, error) -> str:
+    return f"your {what} at points near the inputs: {error}"
+
+
+def wrong_slope(what: str, failures: str) -> str:
+    """The student's function does not have the reference's slope: its differences cannot judge backward."""
+    return (f"your {what} disagrees with the reference near these inputs (its centered differences are not the "
+            f"true slope: fix {what} first, then this check can judge your backward): {failures}")
+
+
+def not_smooth(what: str, problems: str) -> str:
+    return (f"your {what} gave non-finite values or jumps at points close to the inputs, where the function is "
+            f"smooth: {problems}")
