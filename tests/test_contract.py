@@ -95,4 +95,4 @@ def test_context_uses_the_students_own_session_when_no_gate_needs_a_stand_in():
     assert ctx.own_modules["mlp"] == {"ok": False, "error": "mlp.py is not in the submission folder"}
     other = _Session({}, _StandIns(["AddGate"]))
     assert Context(own, other, _Assignment(), 0).with_standins is other
-    assert GradingContext is Context and common.Result is common.CheckResult
+    assert GradingContext is Context

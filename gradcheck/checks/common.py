@@ -23,7 +23,6 @@ class CheckResult:
     details: dict = field(default_factory=dict)
 
 
-Result = CheckResult   # the former name, still imported by checks/graph.py, checks/mlp.py and grading
 
 
 def seeded_rng(seed: int, label: str) -> np.random.Generator:
