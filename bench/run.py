@@ -26,6 +26,7 @@ Numbers are medians; the load average before and after is recorded (another job 
 slows everything down). BLAS runs with one thread (as in the workers) unless OPENBLAS_NUM_THREADS
 is set.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,20 +35,20 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import resource  # noqa: E402
-import shutil  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference"
@@ -57,18 +58,20 @@ WORKER_UID_BASE = 1_000_000
 # planted bugs: (file, text of the reference, replacement); each must occur exactly once
 BUGS = {
     "swapped-multiply": ("gates.py", "return [dz * self.y, dz * self.x]", "return [dz * self.x, dz * self.y]"),
-    "sigmoid-ignores-dout": ("gates.py", "return [dz * self.z * (1.0 - self.z)]",
-                             "return [self.z * (1.0 - self.z)]"),
+    "sigmoid-ignores-dout": ("gates.py", "return [dz * self.z * (1.0 - self.z)]", "return [self.z * (1.0 - self.z)]"),
     "branch-overwrite": ("graph.py", "grads[i] = g if grads[i] is None else grads[i] + g", "grads[i] = g"),
     "softmax-not-mean": ("gates.py", "return [dout * dscores / n]", "return [dout * dscores]"),
-    "sgd-wrong-sign": ("mlp.py", "self.params[k] = self.params[k] - lr * g",
-                       "self.params[k] = self.params[k] + lr * g"),
+    "sgd-wrong-sign": (
+        "mlp.py",
+        "self.params[k] = self.params[k] - lr * g",
+        "self.params[k] = self.params[k] + lr * g",
+    ),
 }
 
 TARGETS = {
-    "submissions_per_second": 8.0,     # on 2 CPUs, default --jobs, full isolation
-    "worker_start_over_fresh": 0.2,    # worker start <= 1/5 of python -c "import numpy"
-    "numerical_passes_70k": 20.0,      # analytic forward+backward passes
+    "submissions_per_second": 8.0,  # on 2 CPUs, default --jobs, full isolation
+    "worker_start_over_fresh": 0.2,  # worker start <= 1/5 of python -c "import numpy"
+    "numerical_passes_70k": 20.0,  # analytic forward+backward passes
     "worker_rss_mb": 300.0,
 }
 
@@ -124,7 +127,7 @@ def _proc_table():
                 cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
             with open(f"/proc/{pid}/stat") as f:
                 stat = f.read().rsplit(")", 1)[1].split()
-            cpu = (int(stat[11]) + int(stat[12])) / _TICK      # utime + stime
+            cpu = (int(stat[11]) + int(stat[12])) / _TICK  # utime + stime
         except OSError:
             continue
         fields = {}
@@ -132,8 +135,14 @@ def _proc_table():
             key, _, value = line.partition(":")
             fields[key] = value.split()
         try:
-            table[pid] = (int(fields["PPid"][0]), int(fields["Uid"][0]), cmdline,
-                          int(fields.get("VmRSS", [0])[0]), int(fields.get("VmHWM", [0])[0]), cpu)
+            table[pid] = (
+                int(fields["PPid"][0]),
+                int(fields["Uid"][0]),
+                cmdline,
+                int(fields.get("VmRSS", [0])[0]),
+                int(fields.get("VmHWM", [0])[0]),
+                cpu,
+            )
         except (KeyError, IndexError, ValueError):
             continue
     return table
@@ -159,8 +168,8 @@ class MemorySampler:
 
     def __init__(self, root_pid, interval=0.05):
         self.root, self.interval = root_pid, interval
-        self.peaks = {}   # pid -> (role, peak kb)
-        self.cpu = {}     # pid -> CPU seconds at the last sample
+        self.peaks = {}  # pid -> (role, peak kb)
+        self.cpu = {}  # pid -> CPU seconds at the last sample
         self.samples = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -178,7 +187,7 @@ class MemorySampler:
         while not self._stop.is_set():
             table = _proc_table()
             grew = True
-            while grew:   # the descendants of the root, whatever their parent died of
+            while grew:  # the descendants of the root, whatever their parent died of
                 grew = False
                 for pid, (ppid, *_rest) in table.items():
                     if pid not in tree and ppid in tree:
@@ -202,16 +211,29 @@ class MemorySampler:
         out = {"samples": self.samples}
         for role, mbs in sorted(by_role.items()):
             cpu = sum(c for pid, c in self.cpu.items() if self.peaks[pid][0] == role)
-            out[role] = {"count": len(mbs), "peak_mb": round(max(mbs), 1),
-                         "median_mb": round(statistics.median(mbs), 1), "cpu_seconds_seen": round(cpu, 2)}
+            out[role] = {
+                "count": len(mbs),
+                "peak_mb": round(max(mbs), 1),
+                "median_mb": round(statistics.median(mbs), 1),
+                "cpu_seconds_seen": round(cpu, 2),
+            }
         return out
 
 
 def grade_cli(sub_dir, out_dir, jobs=None, seed=0, cpus=None):
     """``gradcheck grade SUB_DIR --out OUT_DIR [--jobs JOBS]`` in a subprocess (on the first ``cpus``
     CPUs this process may use, if given): wall clock and memory."""
-    cmd = [sys.executable, "-c", "import sys; from gradcheck.cli import main; sys.exit(main())",
-           "grade", str(sub_dir), "--out", str(out_dir), "--seed", str(seed)]
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys; from gradcheck.cli import main; sys.exit(main())",
+        "grade",
+        str(sub_dir),
+        "--out",
+        str(out_dir),
+        "--seed",
+        str(seed),
+    ]
     if jobs:
         cmd += ["--jobs", str(jobs)]
     pin = None
@@ -234,6 +256,7 @@ def grade_cli(sub_dir, out_dir, jobs=None, seed=0, cpus=None):
 def _default_jobs(cpus):
     """gradcheck's default --jobs on ``cpus`` CPUs (what a run pinned to them uses)."""
     from gradcheck.batch import default_jobs
+
     if not cpus:
         return default_jobs()
     chosen = sorted(os.sched_getaffinity(0))[:cpus]
@@ -285,10 +308,12 @@ def class_throughput(n, jobs=None, small=None, compare_jobs=1, workdir=None, cpu
         seconds = [r["timing"]["seconds"] for r in reports.values()]
         small_run = grade_cli(small_dir, tmp / "reports-small", jobs, cpus=cpus)
         result = {
-            "n": n, "jobs": jobs or _default_jobs(cpus), "cpus": cpus,
+            "n": n,
+            "jobs": jobs or _default_jobs(cpus),
+            "cpus": cpus,
             "wall_seconds": round(run["wall_seconds"], 3),
             "submissions_per_second": round(n / run["wall_seconds"], 2),
-            "cpu_ms_per_submission": round(run["cpu_seconds"] / n * 1000, 1),   # every process of the run
+            "cpu_ms_per_submission": round(run["cpu_seconds"] / n * 1000, 1),  # every process of the run
             "median_seconds": round(statistics.median(seconds), 4),
             "p95_seconds": round(_percentile(seconds, 95), 4),
             "memory": run["memory"],
@@ -297,14 +322,19 @@ def class_throughput(n, jobs=None, small=None, compare_jobs=1, workdir=None, cpu
             "worker_peak_rss_mb": _mb(run["memory"], "worker"),
             "worker_median_rss_mb": run["memory"].get("worker", {}).get("median_mb"),
             "zygote_peak_rss_mb": _mb(run["memory"], "zygote"),
-            "small": {"n": small, "wall_seconds": round(small_run["wall_seconds"], 3),
-                      "grader_peak_rss_mb": _mb(small_run["memory"], "grader"),
-                      "cli_peak_rss_mb": _mb(small_run["memory"], "cli"), "memory": small_run["memory"]},
+            "small": {
+                "n": small,
+                "wall_seconds": round(small_run["wall_seconds"], 3),
+                "grader_peak_rss_mb": _mb(small_run["memory"], "grader"),
+                "cli_peak_rss_mb": _mb(small_run["memory"], "cli"),
+                "memory": small_run["memory"],
+            },
             "status": sorted({r["status"] for r in reports.values()}),
-            "scores": {k: sorted({r["score"] for name, r in reports.items() if kind_of[name] == k})
-                       for k in sorted(set(kind_of.values()))},
-            "isolation": {k: v for k, v in next(iter(reports.values()))["isolation"].items()
-                          if isinstance(v, bool)},
+            "scores": {
+                k: sorted({r["score"] for name, r in reports.items() if kind_of[name] == k})
+                for k in sorted(set(kind_of.values()))
+            },
+            "isolation": {k: v for k, v in next(iter(reports.values()))["isolation"].items() if isinstance(v, bool)},
         }
         result["full_isolation"] = bool(result["isolation"]) and all(result["isolation"].values())
         grader_growth = (result["grader_peak_rss_mb"] or 0) - (result["small"]["grader_peak_rss_mb"] or 0)
@@ -316,14 +346,19 @@ def class_throughput(n, jobs=None, small=None, compare_jobs=1, workdir=None, cpu
         if compare_jobs:
             other = grade_cli(big_dir, tmp / "reports", compare_jobs, cpus=cpus)
             other_reports = read_reports(tmp / "reports")
-            differ = sorted(k for k in set(reports) | set(other_reports)
-                            if k not in reports or k not in other_reports
-                            or without_timing(reports[k]) != without_timing(other_reports[k]))
+            differ = sorted(
+                k
+                for k in set(reports) | set(other_reports)
+                if k not in reports
+                or k not in other_reports
+                or without_timing(reports[k]) != without_timing(other_reports[k])
+            )
             result[f"jobs{compare_jobs}"] = {
                 "wall_seconds": round(other["wall_seconds"], 3),
                 "submissions_per_second": round(n / other["wall_seconds"], 2),
                 "grader_peak_rss_mb": _mb(other["memory"], "grader"),
-                "worker_peak_rss_mb": _mb(other["memory"], "worker")}
+                "worker_peak_rss_mb": _mb(other["memory"], "worker"),
+            }
             result["identical_across_jobs"] = not differ
             result["differing_reports"] = differ[:10]
         return result
@@ -338,6 +373,7 @@ def worker_startup(rounds=5, spawns=20):
     """Worker start (fork from the zygote, isolate, answer ping) and worker start + import of the
     reference, each over a fresh ``python -c "import numpy"``, measured in alternation."""
     from gradcheck.sandbox import Limits, Sandbox, measure
+
     fresh, up, load = [], [], []
     sub = Path(tempfile.mkdtemp(prefix="gradcheck-bench-sub-"))
     try:
@@ -358,11 +394,15 @@ def worker_startup(rounds=5, spawns=20):
     finally:
         shutil.rmtree(sub, ignore_errors=True)
     f, u, lo = (statistics.median(v) * 1000 for v in (fresh, up, load))
-    return {"fresh_import_numpy_ms": round(f, 2), "spawn_ping_ms": round(u, 2),
-            "spawn_ping_over_fresh": round(u / f, 4), "spawn_load_reference_ms": round(lo, 2),
-            "spawn_load_over_fresh": round(lo / f, 4), "runs": {"fresh": len(fresh), "spawn": len(up),
-                                                                "load": len(load)},
-            "isolation": isolation}
+    return {
+        "fresh_import_numpy_ms": round(f, 2),
+        "spawn_ping_ms": round(u, 2),
+        "spawn_ping_over_fresh": round(u / f, 4),
+        "spawn_load_reference_ms": round(lo, 2),
+        "spawn_load_over_fresh": round(lo / f, 4),
+        "runs": {"fresh": len(fresh), "spawn": len(up), "load": len(load)},
+        "isolation": isolation,
+    }
 
 
 # -------------------------------------------------------------------- numerical verification cost
@@ -374,6 +414,7 @@ class LossProblem:
 
     def __init__(self, sizes, batch=64, seed=0, activation="tanh"):
         from gradcheck.reference.mlp import MLP
+
         rng = np.random.default_rng(seed)
         self.sizes = list(sizes)
         self.net = MLP(sizes, activation, seed=seed)
@@ -421,7 +462,7 @@ def planted(problem):
     cases["factor 2 (W2)"] = with_("W2", 2 * g[k["W2"]])
     one = g[k["W1"]].copy()
     where = np.unravel_index(np.argmax(np.abs(one)), one.shape)
-    one[where] *= 1.1            # the largest entry off by 10%
+    one[where] *= 1.1  # the largest entry off by 10%
     cases["one element (W1)"] = with_("W1", one)
     w1 = g[k["W1"]]
     cases["transposed (W1)"] = with_("W1", np.ascontiguousarray(w1.T).reshape(w1.shape))
@@ -441,6 +482,7 @@ def _median_time(fn, repeat):
 def gradcheck_check(problem, grads, mode="directional", seed=0, n_directions=1):
     """gradcheck's numerical check of every parameter tensor: (verdict, evaluations, seconds)."""
     from gradcheck import numerics
+
     count = [0]
 
     def f_batch(points):
@@ -448,8 +490,16 @@ def gradcheck_check(problem, grads, mode="directional", seed=0, n_directions=1):
         return [problem.loss(*p) for p in points]
 
     t0 = time.perf_counter()
-    verdict = numerics.check_vjp(f_batch, problem.params, grads, np.array(1.0), mode=mode, rng=seed,
-                                 names=problem.names, n_directions=n_directions)
+    verdict = numerics.check_vjp(
+        f_batch,
+        problem.params,
+        grads,
+        np.array(1.0),
+        mode=mode,
+        rng=seed,
+        names=problem.names,
+        n_directions=n_directions,
+    )
     return verdict, count[0], time.perf_counter() - t0
 
 
@@ -508,7 +558,7 @@ def numerical_cost(sizes, seeds=5, loop_max=None, repeat=5, threshold=1e-5):
     cases = planted(problem)
     units, forwards = [], []
 
-    def time_passes(n):   # analytic passes and forward evaluations, timed between the checks
+    def time_passes(n):  # analytic passes and forward evaluations, timed between the checks
         for _ in range(n):
             t0 = time.perf_counter()
             problem.analytic()
@@ -536,23 +586,36 @@ def numerical_cost(sizes, seeds=5, loop_max=None, repeat=5, threshold=1e-5):
             verdicts[case] = {s: statuses.count(s) for s in sorted(set(statuses))}
         timed[mode], verdicts_by_mode[mode] = (times, evals), verdicts
     unit, forward = statistics.median(units), statistics.median(forwards)
-    out = {"sizes": problem.sizes, "params": problem.n_params, "batch": len(problem.X),
-           "analytic_ms": round(unit * 1000, 4), "forward_ms": round(forward * 1000, 4), "checkers": {}}
+    out = {
+        "sizes": problem.sizes,
+        "params": problem.n_params,
+        "batch": len(problem.X),
+        "analytic_ms": round(unit * 1000, 4),
+        "forward_ms": round(forward * 1000, 4),
+        "checkers": {},
+    }
     bugs = [c for c in cases if c != "correct"]
     for mode, (times, evals) in timed.items():
         cost, verdicts = statistics.median(times), verdicts_by_mode[mode]
         out["checkers"][f"gradcheck {mode}"] = {
-            "evaluations": sorted(evals), "ms": round(cost * 1000, 3), "passes": round(cost / unit, 2),
+            "evaluations": sorted(evals),
+            "ms": round(cost * 1000, 3),
+            "passes": round(cost / unit, 2),
             # what the loss evaluations alone cost (a floor for any checker making them)
             "evaluations_only_passes": round(max(evals) * forward / unit, 2),
             "seeds": seeds,
-            "caught": sum(verdicts[c].get("fail", 0) == seeds for c in bugs), "bugs": len(bugs),
+            "caught": sum(verdicts[c].get("fail", 0) == seeds for c in bugs),
+            "bugs": len(bugs),
             "false_alarm": verdicts["correct"].get("fail", 0) > 0,
-            "verdicts": verdicts}
+            "verdicts": verdicts,
+        }
     # the per-coordinate loop, once; its verdicts from the same numerical gradient
     grads, n_eval, seconds = cs231n_loop(problem, limit=None if full_loop else 2000)
-    entry = {"evaluations": n_eval if full_loop else 2 * problem.n_params, "estimated": not full_loop,
-             "threshold": threshold}
+    entry = {
+        "evaluations": n_eval if full_loop else 2 * problem.n_params,
+        "estimated": not full_loop,
+        "threshold": threshold,
+    }
     if full_loop:
         entry["ms"] = round(seconds * 1000, 1)
         verdicts, errors = {}, {}
@@ -560,9 +623,13 @@ def numerical_cost(sizes, seeds=5, loop_max=None, repeat=5, threshold=1e-5):
             err = max(cs231n_rel_error(a, b) for a, b in zip(analytic, grads))
             errors[case] = float(f"{err:.3g}")
             verdicts[case] = "wrong" if err > threshold else "ok"
-        entry.update(verdicts=verdicts, rel_error=errors,
-                     caught=sum(v == "wrong" for c, v in verdicts.items() if c != "correct"),
-                     bugs=len(cases) - 1, false_alarm=verdicts["correct"] == "wrong")
+        entry.update(
+            verdicts=verdicts,
+            rel_error=errors,
+            caught=sum(v == "wrong" for c, v in verdicts.items() if c != "correct"),
+            bugs=len(cases) - 1,
+            false_alarm=verdicts["correct"] == "wrong",
+        )
     else:
         entry["ms"] = round(seconds / n_eval * 2 * problem.n_params * 1000, 1)
     entry["passes"] = round(entry["ms"] / 1000 / unit, 1)
@@ -584,30 +651,45 @@ def targets(results):
     out = {}
     c = results.get("class")
     if c:
-        out["throughput"] = {"target": f">= 8 submissions/s on {c.get('cpus')} CPUs", "value": c["submissions_per_second"],
-                             "met": c["submissions_per_second"] >= TARGETS["submissions_per_second"]}
-        out["worker_rss"] = {"target": "worker < 300 MB RSS", "value": c["worker_peak_rss_mb"],
-                             "met": c["worker_peak_rss_mb"] is not None
-                             and c["worker_peak_rss_mb"] < TARGETS["worker_rss_mb"]}
-        out["grader_memory_flat"] = {"target": "grader memory does not grow with class size",
-                                     "value": c["grader_growth_mb"], "met": not c["grader_memory_grows"]}
+        out["throughput"] = {
+            "target": f">= 8 submissions/s on {c.get('cpus')} CPUs",
+            "value": c["submissions_per_second"],
+            "met": c["submissions_per_second"] >= TARGETS["submissions_per_second"],
+        }
+        out["worker_rss"] = {
+            "target": "worker < 300 MB RSS",
+            "value": c["worker_peak_rss_mb"],
+            "met": c["worker_peak_rss_mb"] is not None and c["worker_peak_rss_mb"] < TARGETS["worker_rss_mb"],
+        }
+        out["grader_memory_flat"] = {
+            "target": "grader memory does not grow with class size",
+            "value": c["grader_growth_mb"],
+            "met": not c["grader_memory_grows"],
+        }
         if "identical_across_jobs" in c:
-            out["jobs_identical"] = {"target": f"same reports with --jobs 1 and {c['jobs']}",
-                                     "value": c["identical_across_jobs"], "met": c["identical_across_jobs"]}
+            out["jobs_identical"] = {
+                "target": f"same reports with --jobs 1 and {c['jobs']}",
+                "value": c["identical_across_jobs"],
+                "met": c["identical_across_jobs"],
+            }
     w = results.get("worker_startup")
     if w:
-        out["worker_start"] = {"target": "worker start <= 1/5 of python -c 'import numpy'",
-                               "value": w["spawn_ping_over_fresh"],
-                               "met": w["spawn_ping_over_fresh"] <= TARGETS["worker_start_over_fresh"]}
+        out["worker_start"] = {
+            "target": "worker start <= 1/5 of python -c 'import numpy'",
+            "value": w["spawn_ping_over_fresh"],
+            "met": w["spawn_ping_over_fresh"] <= TARGETS["worker_start_over_fresh"],
+        }
     for entry in results.get("numerics", []):
         if entry["params"] > 50_000:
             g = entry["checkers"]["gradcheck directional"]
             out["numerical_70k"] = {
                 "target": "check all parameters of the 70k MLP in <= 20 forward+backward passes, every bug, "
-                          "no false alarm",
+                "no false alarm",
                 "value": g["passes"],
-                "met": g["passes"] <= TARGETS["numerical_passes_70k"] and g["caught"] == g["bugs"]
-                and not g["false_alarm"]}
+                "met": g["passes"] <= TARGETS["numerical_passes_70k"]
+                and g["caught"] == g["bugs"]
+                and not g["false_alarm"],
+            }
     return out
 
 
@@ -615,36 +697,46 @@ def table(results):
     lines = []
     c = results.get("class")
     if c:
-        iso = "full isolation" if c["full_isolation"] else \
-            "NOT full isolation: " + ", ".join(k for k, v in c["isolation"].items() if not v)
-        lines += [f"Class of {c['n']} (half correct, half 5 planted bugs), gradcheck grade on {c.get('cpus')} CPUs "
-                  f"(--jobs {c['jobs']}), {iso}",
-                  f"  throughput            {c['submissions_per_second']:.2f} submissions/s "
-                  f"({c['wall_seconds']:.1f} s wall)",
-                  f"  per submission        median {c['median_seconds']:.3f} s, p95 {c['p95_seconds']:.3f} s "
-                  f"(timing.seconds); CPU {c['cpu_ms_per_submission']:.0f} ms (all processes)",
-                  f"  peak RSS              grader {c['grader_peak_rss_mb']} MB, worker {c['worker_peak_rss_mb']} MB "
-                  f"(median {c['worker_median_rss_mb']}), zygote {c['zygote_peak_rss_mb']} MB, "
-                  f"CLI {c['cli_peak_rss_mb']} MB",
-                  f"  grader RSS at N={c['small']['n']}   {c['small']['grader_peak_rss_mb']} MB "
-                  f"(growth to N={c['n']}: {c['grader_growth_mb']} MB; grows: {c['grader_memory_grows']}); "
-                  f"CLI parent {c['small']['cli_peak_rss_mb']} MB (+{c['cli_growth_mb']} MB)"]
+        iso = (
+            "full isolation"
+            if c["full_isolation"]
+            else "NOT full isolation: " + ", ".join(k for k, v in c["isolation"].items() if not v)
+        )
+        lines += [
+            f"Class of {c['n']} (half correct, half 5 planted bugs), gradcheck grade on {c.get('cpus')} CPUs "
+            f"(--jobs {c['jobs']}), {iso}",
+            f"  throughput            {c['submissions_per_second']:.2f} submissions/s ({c['wall_seconds']:.1f} s wall)",
+            f"  per submission        median {c['median_seconds']:.3f} s, p95 {c['p95_seconds']:.3f} s "
+            f"(timing.seconds); CPU {c['cpu_ms_per_submission']:.0f} ms (all processes)",
+            f"  peak RSS              grader {c['grader_peak_rss_mb']} MB, worker {c['worker_peak_rss_mb']} MB "
+            f"(median {c['worker_median_rss_mb']}), zygote {c['zygote_peak_rss_mb']} MB, "
+            f"CLI {c['cli_peak_rss_mb']} MB",
+            f"  grader RSS at N={c['small']['n']}   {c['small']['grader_peak_rss_mb']} MB "
+            f"(growth to N={c['n']}: {c['grader_growth_mb']} MB; grows: {c['grader_memory_grows']}); "
+            f"CLI parent {c['small']['cli_peak_rss_mb']} MB (+{c['cli_growth_mb']} MB)",
+        ]
         if "identical_across_jobs" in c:
-            lines.append(f"  --jobs 1              {c['jobs1']['submissions_per_second']:.2f} submissions/s; "
-                         f"reports identical to --jobs {c['jobs']}: {str(c['identical_across_jobs']).lower()}")
+            lines.append(
+                f"  --jobs 1              {c['jobs1']['submissions_per_second']:.2f} submissions/s; "
+                f"reports identical to --jobs {c['jobs']}: {str(c['identical_across_jobs']).lower()}"
+            )
         lines.append(f"  scores by kind        {c['scores']}")
     w = results.get("worker_startup")
     if w:
-        lines += ["Worker start-up (medians)",
-                  f"  fresh python -c 'import numpy'   {w['fresh_import_numpy_ms']:.1f} ms",
-                  f"  worker ready (spawn + ping)      {w['spawn_ping_ms']:.2f} ms = "
-                  f"{w['spawn_ping_over_fresh']:.3f} x fresh",
-                  f"  worker with reference imported   {w['spawn_load_reference_ms']:.2f} ms = "
-                  f"{w['spawn_load_over_fresh']:.3f} x fresh"]
+        lines += [
+            "Worker start-up (medians)",
+            f"  fresh python -c 'import numpy'   {w['fresh_import_numpy_ms']:.1f} ms",
+            f"  worker ready (spawn + ping)      {w['spawn_ping_ms']:.2f} ms = "
+            f"{w['spawn_ping_over_fresh']:.3f} x fresh",
+            f"  worker with reference imported   {w['spawn_load_reference_ms']:.2f} ms = "
+            f"{w['spawn_load_over_fresh']:.3f} x fresh",
+        ]
     if results.get("numerics"):
         lines.append("Numerical verification of all parameters (cost in analytic forward+backward passes)")
-        lines.append(f"  {'params':>7} {'checker':<22} {'evals':>8} {'ms':>10} {'passes':>9} {'bugs caught':>12} "
-                     f"{'false alarm':>12}")
+        lines.append(
+            f"  {'params':>7} {'checker':<22} {'evals':>8} {'ms':>10} {'passes':>9} {'bugs caught':>12} "
+            f"{'false alarm':>12}"
+        )
         for e in results["numerics"]:
             for name, ch in e["checkers"].items():
                 evals = ch["evaluations"]
@@ -654,16 +746,20 @@ def table(results):
                 note = " (estimated)" if ch.get("estimated") else ""
                 if "evaluations_only_passes" in ch:
                     note = f" (its loss evaluations alone: {ch['evaluations_only_passes']:.1f})"
-                lines.append(f"  {e['params']:>7} {name:<22} {evals:>8} {ch['ms']:>10.1f} {ch['passes']:>9.1f} "
-                             f"{caught:>12} {alarm:>12}{note}")
-            lines.append(f"  {'':>7} (one forward+backward: {e['analytic_ms']:.3f} ms; forward only: "
-                         f"{e['forward_ms']:.3f} ms)")
+                lines.append(
+                    f"  {e['params']:>7} {name:<22} {evals:>8} {ch['ms']:>10.1f} {ch['passes']:>9.1f} "
+                    f"{caught:>12} {alarm:>12}{note}"
+                )
+            lines.append(
+                f"  {'':>7} (one forward+backward: {e['analytic_ms']:.3f} ms; forward only: {e['forward_ms']:.3f} ms)"
+            )
     if results.get("targets"):
         lines.append("Targets")
-        for name, t in results["targets"].items():
+        for t in results["targets"].values():
             lines.append(f"  {'MET    ' if t['met'] else 'NOT MET'} {t['target']}: {t['value']}")
-    lines.append(f"Load average before {results['machine']['loadavg_before']}, after "
-                 f"{results['machine']['loadavg_after']}")
+    lines.append(
+        f"Load average before {results['machine']['loadavg_before']}, after {results['machine']['loadavg_after']}"
+    )
     return "\n".join(lines)
 
 
@@ -684,22 +780,34 @@ def main(argv=None):
     args = ap.parse_args(argv)
     n = args.n or (40 if args.quick else 200)
     seeds = args.seeds or (2 if args.quick else 5)
-    sizes = ([[int(s) for s in part.split(",")] for part in args.sizes.split(";")] if args.sizes
-             else [list(s) for s in NUMERIC_SIZES])
+    sizes = (
+        [[int(s) for s in part.split(",")] for part in args.sizes.split(";")]
+        if args.sizes
+        else [list(s) for s in NUMERIC_SIZES]
+    )
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     import gradcheck
-    results = {"command": "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-               "quick": args.quick,
-               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
-                           "gradcheck": getattr(gradcheck, "__version__", None),
-                           "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
-                           "loadavg_before": loadavg()}}
+
+    results = {
+        "command": "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "quick": args.quick,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "gradcheck": getattr(gradcheck, "__version__", None),
+            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+            "loadavg_before": loadavg(),
+        },
+    }
     if "startup" not in skip:
         rounds = args.rounds or (3 if args.quick else 5)
         results["worker_startup"] = worker_startup(rounds=rounds, spawns=20 if rounds > 1 else 4)
     if "numerics" not in skip:
-        results["numerics"] = [numerical_cost(s, seeds=seeds, loop_max=10_000 if args.quick else None,
-                                              repeat=3 if args.quick else 5) for s in sizes]
+        results["numerics"] = [
+            numerical_cost(s, seeds=seeds, loop_max=10_000 if args.quick else None, repeat=3 if args.quick else 5)
+            for s in sizes
+        ]
     if "class" not in skip:
         results["class"] = class_throughput(n, jobs=args.jobs, cpus=args.cpus or None)
     results["machine"]["loadavg_after"] = loadavg()

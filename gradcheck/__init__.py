@@ -4,6 +4,7 @@ The numerical core is the public face of the package: ``from gradcheck import as
 names are loaded on first use, so that merely importing gradcheck (as the pytest plugin does in
 every test run) costs nothing.
 """
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -27,6 +28,7 @@ def _without_working_directory(paths, cwd=None) -> list:
     command imports anything (``python -m gradcheck``) and for the grader processes it starts: a
     submission folder named like a module is never imported by the grader."""
     import os
+
     here = os.path.realpath(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     try:
         cwd = os.path.realpath(cwd or os.getcwd())
@@ -37,6 +39,7 @@ def _without_working_directory(paths, cwd=None) -> list:
 
 def _drop_working_directory() -> None:
     import sys
+
     sys.path[:] = _without_working_directory(sys.path)
 
 

@@ -1,6 +1,7 @@
 """``python -m gradcheck``: the command line. The working directory (which ``python -m`` puts first on
 sys.path) is removed before anything else is imported, so a ``numpy.py`` or a folder named like a
 module in the folder you run it from (a submission, say) is never imported by the grader."""
+
 from . import _drop_working_directory
 
 _drop_working_directory()

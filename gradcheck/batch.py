@@ -22,6 +22,7 @@ The caller's working directory is changed only while a grader process starts (mu
 takes the child's start folder from it), so grade_class is not for a program whose other threads
 use relative paths meanwhile.
 """
+
 from __future__ import annotations
 
 import collections
@@ -44,21 +45,42 @@ from pathlib import Path
 
 from .contract import MODULE_FILES
 from .errors import BatchError, GraderError
-from .report import (ReportError, display_name, dumps_report, error_report, exclusive_write_text, report_path,
-                     summary_row, to_jsonable, validate_report, write_summary)
+from .report import (
+    ReportError,
+    display_name,
+    dumps_report,
+    error_report,
+    exclusive_write_text,
+    report_path,
+    summary_row,
+    to_jsonable,
+    validate_report,
+    write_summary,
+)
 
-__all__ = ["BatchError", "GraderError", "default_jobs", "default_sandbox", "discover_submissions",
-           "grade_class", "grade_one"]
+__all__ = [
+    "BatchError",
+    "GraderError",
+    "default_jobs",
+    "default_sandbox",
+    "discover_submissions",
+    "grade_class",
+    "grade_one",
+]
 
-CRASHED_TWICE = ("the grader process died twice while grading this submission (for example killed for "
-                 "using too much memory); it was not graded")
+CRASHED_TWICE = (
+    "the grader process died twice while grading this submission (for example killed for "
+    "using too much memory); it was not graded"
+)
 INTERNAL_ERROR = "internal grader error: {error}"
 INVALID_REPORT = "internal grader error: the grader made an invalid report ({error})"
 TOO_LONG = "grading this submission took longer than {seconds:g} s and was stopped"
 LINK_REFUSED = "{name} is a symbolic link; links are not graded"
 PARENT_FAULT = "internal grader error while writing this submission's report: {error}"
-NAME_TAKEN = ("its report file {file} already holds the report of another submission of this run ({other}); "
-              "names that differ only in case share a file here")
+NAME_TAKEN = (
+    "its report file {file} already holds the report of another submission of this run ({other}); "
+    "names that differ only in case share a file here"
+)
 
 
 _HYPOTHESIS_HOME = None
@@ -75,10 +97,12 @@ def private_hypothesis_storage() -> str:
         if _HYPOTHESIS_HOME is None:
             _HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="gradcheck-hypothesis-")
             import atexit
+
             atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, True)
         where = os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = _HYPOTHESIS_HOME
     try:  # when Hypothesis already decided where its storage is
         from hypothesis.configuration import set_hypothesis_home_dir
+
         set_hypothesis_home_dir(where)
     except ImportError:
         pass
@@ -100,11 +124,13 @@ def default_jobs() -> int:
 def default_sandbox(assignment, hide, staging_root=None):
     """The real sandbox of a grader process: ``Sandbox(Limits(**assignment.limits), hide=hide)``."""
     from .sandbox import Limits, Sandbox
+
     return Sandbox(Limits(**assignment.limits), hide=list(hide), staging_root=staging_root)
 
 
 def _default_grade():
     from .grading import grade_submission
+
     return grade_submission
 
 
@@ -126,8 +152,9 @@ def discover_submissions(submissions_dir, exclude=()) -> list:
             for e in entries:
                 if e.name.startswith((".", "_")):
                     continue
-                if (e.is_dir(follow_symlinks=False) or (e.is_symlink() and e.is_dir())) \
-                        and (root / e.name).resolve() not in skip:
+                if (e.is_dir(follow_symlinks=False) or (e.is_symlink() and e.is_dir())) and (
+                    root / e.name
+                ).resolve() not in skip:
                     subs.append(root / e.name)
         subs.sort(key=lambda p: os.fsencode(p.name))
     except OSError as e:
@@ -136,8 +163,10 @@ def discover_submissions(submissions_dir, exclude=()) -> list:
         hint = ""
         if any((root / f).exists() for f in MODULE_FILES):
             hint = f"; it looks like one submission: use `gradcheck check {root}`"
-        raise BatchError(f"no submission folders in {str(root)!r} (expected one subfolder per submission, "
-                         f"names not starting with '.' or '_'){hint}")
+        raise BatchError(
+            f"no submission folders in {str(root)!r} (expected one subfolder per submission, "
+            f"names not starting with '.' or '_'){hint}"
+        )
     return subs
 
 
@@ -153,6 +182,7 @@ def die_with_parent(parent_pid):
     this process, dies with it in turn (its own parent-death signal), and its workers with it."""
     try:
         from .sandbox.inside import isolation
+
         isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError, ImportError):
         pass
@@ -165,6 +195,7 @@ def die_with_parent(parent_pid):
         os._exit(1)
 
     import threading
+
     threading.Thread(target=watch, name="gradcheck-parent-watch", daemon=True).start()
 
 
@@ -181,21 +212,26 @@ def _worker_init(grade, sandbox_factory, assignment, hide, parent_pid=None):
         _WORKER["sandbox"] = cm.__enter__()
         # runs when the pool shuts this process down (multiprocessing does not run atexit handlers)
         multiprocessing.util.Finalize(None, cm.__exit__, args=(None, None, None), exitpriority=10)
-    except BaseException as e:  # reported with the first task; the parent stops the batch
+    except BaseException as e:  # noqa: BLE001 - reported with the first task; the parent stops the batch
         _WORKER["init_error"] = f"{type(e).__name__}: {e}"
         _WORKER["init_traceback"] = traceback.format_exc()
 
 
 def _grade_in_worker(path, seed):
     if "init_error" in _WORKER:
-        return {"kind": "init_error", "error": _WORKER["init_error"], "traceback": _WORKER["init_traceback"],
-                "seconds": 0.0}
+        return {
+            "kind": "init_error",
+            "error": _WORKER["init_error"],
+            "traceback": _WORKER["init_traceback"],
+            "seconds": 0.0,
+        }
     return _grade_here(_WORKER["grade"], Path(path), _WORKER["assignment"], seed, _WORKER["sandbox"])
 
 
 def _grade_here(grade, path, assignment, seed, sandbox):
     """Grade one submission in this process; the report travels as JSON text."""
     from .grading import SubmissionRefused
+
     t0 = time.monotonic()
     if os.path.islink(path):  # never followed: not even handed to the grade function
         return {"kind": "refused", "error": LINK_REFUSED.format(name=display_name(path.name)), "seconds": 0.0}
@@ -206,13 +242,19 @@ def _grade_here(grade, path, assignment, seed, sandbox):
         raise
     except SubmissionRefused as e:
         return {"kind": "refused", "error": str(e), "seconds": time.monotonic() - t0}
-    except BaseException as e:  # a grader bug (SystemExit too): the parent makes an error report of it
+    except BaseException as e:  # noqa: BLE001 - a grader bug (SystemExit too): the parent makes an error report of it
         from .text import safe
-        return {"kind": "exception", "error": safe(f"{type(e).__name__}: {e}", 2000),
-                "traceback": safe(traceback.format_exc()), "seconds": time.monotonic() - t0}
+
+        return {
+            "kind": "exception",
+            "error": safe(f"{type(e).__name__}: {e}", 2000),
+            "traceback": safe(traceback.format_exc()),
+            "seconds": time.monotonic() - t0,
+        }
 
 
 # --- the parent -----------------------------------------------------------------------------------
+
 
 def _report_from(outcome, path, assignment, seed):
     """(report dict, traceback or None) for one outcome of grading."""
@@ -236,18 +278,31 @@ def _checked_report(outcome, path, assignment, seed):
             validate_report(report)
             return report, None, text
         except (ReportError, ValueError) as e:
-            return error_report(sub, assignment, seed, INVALID_REPORT.format(error=_one_line(e)),
-                                seconds=outcome["seconds"]), str(e), None
+            return (
+                error_report(
+                    sub, assignment, seed, INVALID_REPORT.format(error=_one_line(e)), seconds=outcome["seconds"]
+                ),
+                str(e),
+                None,
+            )
     if kind == "exception":
-        return (error_report(sub, assignment, seed, INTERNAL_ERROR.format(error=outcome["error"]),
-                             seconds=outcome["seconds"]), outcome["traceback"], None)
+        return (
+            error_report(
+                sub, assignment, seed, INTERNAL_ERROR.format(error=outcome["error"]), seconds=outcome["seconds"]
+            ),
+            outcome["traceback"],
+            None,
+        )
     if kind == "refused":
         return error_report(sub, assignment, seed, outcome["error"], seconds=outcome["seconds"]), None, None
     if kind == "crashed":
         return error_report(sub, assignment, seed, CRASHED_TWICE), None, None
     if kind == "too_long":
-        return error_report(sub, assignment, seed, TOO_LONG.format(seconds=outcome["limit"]),
-                            seconds=outcome["seconds"]), None, None
+        return (
+            error_report(sub, assignment, seed, TOO_LONG.format(seconds=outcome["limit"]), seconds=outcome["seconds"]),
+            None,
+            None,
+        )
     raise AssertionError(kind)
 
 
@@ -256,8 +311,12 @@ def _compact(row):
     and every row repeats the same strings."""
     checks = row.get("checks")
     if isinstance(checks, dict):
-        row["checks"] = {sys.intern(k): {f: sys.intern(v) if isinstance(v, str) else v for f, v in c.items()}
-                         if isinstance(c, dict) else c for k, c in checks.items()}
+        row["checks"] = {
+            sys.intern(k): {f: sys.intern(v) if isinstance(v, str) else v for f, v in c.items()}
+            if isinstance(c, dict)
+            else c
+            for k, c in checks.items()
+        }
     return row
 
 
@@ -274,12 +333,12 @@ def _stop(pool):
     for p in procs:
         try:
             p.kill()
-        except Exception:
+        except Exception:  # noqa: BLE001 - already gone or closed: nothing left to stop
             pass
     for p in procs:
         try:
             p.join(5)
-        except Exception:
+        except Exception:  # noqa: BLE001 - likewise
             pass
 
 
@@ -289,6 +348,7 @@ def neutral_start(folder):
     spawned interpreter begins and stays) and sys.path holds no working directory (the children
     copy it)."""
     from . import _without_working_directory
+
     old_cwd, old_path = os.getcwd(), list(sys.path)
     sys.path[:] = _without_working_directory(old_path, old_cwd)
     os.chdir(folder)
@@ -311,12 +371,17 @@ class _Runner:
             outcome = fut.result(timeout=0)
         except BrokenProcessPool:
             return False
-        except Exception as e:  # e.g. the result could not be sent back
-            outcome = {"kind": "exception", "error": f"{type(e).__name__}: {e}",
-                       "traceback": "".join(traceback.format_exception(e)), "seconds": time.monotonic() - start}
+        except Exception as e:  # noqa: BLE001 - e.g. the result could not be sent back
+            outcome = {
+                "kind": "exception",
+                "error": f"{type(e).__name__}: {e}",
+                "traceback": "".join(traceback.format_exception(e)),
+                "seconds": time.monotonic() - start,
+            }
         if outcome["kind"] == "init_error":
-            raise GraderError("could not start the sandbox in a grader process: " + outcome["error"]
-                              + "\n" + outcome["traceback"])
+            raise GraderError(
+                "could not start the sandbox in a grader process: " + outcome["error"] + "\n" + outcome["traceback"]
+            )
         self.on_outcome(path, outcome)
         return True
 
@@ -329,8 +394,9 @@ class _Runner:
         crashed, requeue = [], []
         broken = False
         with neutral_start(self.start_dir):  # the pool's resource tracker starts here too
-            pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=self.ctx, initializer=_worker_init,
-                                          initargs=self.initargs)
+            pool = cf.ProcessPoolExecutor(
+                max_workers=jobs, mp_context=self.ctx, initializer=_worker_init, initargs=self.initargs
+            )
         try:
             while (queue or inflight) and not broken:
                 while queue and len(inflight) < jobs:
@@ -386,8 +452,18 @@ class _Runner:
         return crashed, requeue
 
 
-def grade_class(submissions_dir, out_dir, assignment, seed=0, jobs=1, progress=None, grade=None, *,
-                sandbox_factory=None, timeout=None) -> list:
+def grade_class(
+    submissions_dir,
+    out_dir,
+    assignment,
+    seed=0,
+    jobs=1,
+    progress=None,
+    grade=None,
+    *,
+    sandbox_factory=None,
+    timeout=None,
+) -> list:
     """Grade every submission folder of submissions_dir; write OUT_DIR/<submission>.json for each
     (validated, atomically, as soon as it is done), then summary.json and gradebook.csv.
 
@@ -430,15 +506,16 @@ def grade_class(submissions_dir, out_dir, assignment, seed=0, jobs=1, progress=N
         except FileExistsError:
             st = os.lstat(file)
             other = written.get((st.st_dev, st.st_ino), "?")
-            return None, error_report(report["submission"], assignment, seed,
-                                      NAME_TAKEN.format(file=file.name, other=other))
+            return None, error_report(
+                report["submission"], assignment, seed, NAME_TAKEN.format(file=file.name, other=other)
+            )
         st = os.lstat(file)
         written[(st.st_dev, st.st_ino)] = report["submission"]
         return file, None
 
     def handle(path, outcome):
         report, trace, text = _checked_report(outcome, path, assignment, seed)
-        if text is None:   # validated above: write the grader's text, not validate it twice
+        if text is None:  # validated above: write the grader's text, not validate it twice
             plain = to_jsonable(report)
             validate_report(plain)
             text = dumps_report(plain)
@@ -451,14 +528,19 @@ def grade_class(submissions_dir, out_dir, assignment, seed=0, jobs=1, progress=N
         try:
             report, trace, file = handle(path, outcome)
         except Exception as e:  # noqa: BLE001 - a fault here is this submission's, not the batch's
-            report = error_report(display_name(path.name), assignment, seed,
-                                  PARENT_FAULT.format(error=_one_line(f"{type(e).__name__}: {e}")))
+            report = error_report(
+                display_name(path.name),
+                assignment,
+                seed,
+                PARENT_FAULT.format(error=_one_line(f"{type(e).__name__}: {e}")),
+            )
             trace = traceback.format_exc()
             try:
                 file, taken = write(report, dumps_report(report), path)
             except OSError as e2:
-                raise GraderError(f"could not write the report of {display_name(path.name)!r} in "
-                                  f"{str(out_dir)!r}: {e2}") from e2
+                raise GraderError(
+                    f"could not write the report of {display_name(path.name)!r} in {str(out_dir)!r}: {e2}"
+                ) from e2
         row = _compact(summary_row(report, file, outcome.get("seconds")))
         del report
         rows.append(row)

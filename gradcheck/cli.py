@@ -1,31 +1,40 @@
 """The command line: a thin layer over the library (gradcheck.batch, .report, .formats): it parses,
 calls, prints. An error ends a command with its class's exit status (``exit_code``, gradcheck.errors)."""
+
 from __future__ import annotations
 
 import sys
 
 if __name__ == "__main__":  # python -m gradcheck.cli: the working directory must not shadow a module
     from . import _drop_working_directory
+
     _drop_working_directory()
 
-import json  # noqa: E402
+import json
 import statistics
 from pathlib import Path
 
 import click
 
 from . import batch as _batch
-from .text import safe as _safe, terminal as _tty
 from .assignment import assignment_schema, load_assignment
 from .contract import MODULE_FILES
 from .errors import USAGE, AssignmentError, BatchError, GradcheckError, GraderError, ResultsNotWritten
-from .formats import (FORMATS, GRADESCOPE_VISIBILITIES, gradescope_failure_results, prairielearn_failure_results,
-                      to_gradescope, to_prairielearn)
+from .formats import (
+    FORMATS,
+    GRADESCOPE_VISIBILITIES,
+    gradescope_failure_results,
+    prairielearn_failure_results,
+    to_gradescope,
+    to_prairielearn,
+)
 from .formats.class_files import write_class_formats
 from .formats.container import grade_in_container
-from .report import (GRADEBOOK_CSV, SUMMARY_JSON, points_text as _pts, render_feedback, report_schema, student_view,
-                     write_report)
+from .report import GRADEBOOK_CSV, SUMMARY_JSON, render_feedback, report_schema, student_view, write_report
+from .report import points_text as _pts
 from .report.messages import could_not_grade
+from .text import safe as _safe
+from .text import terminal as _tty
 
 EXIT_CODES = f"""\b
 Exit status:
@@ -58,16 +67,23 @@ def _print_class(rows, assignment) -> list:
     width = max([10] + [len(n) for n in names.values()])
     click.echo(f"{'submission':<{width}}  {'score':>13}  status  points lost on")
     for r in rows:
-        click.echo(f"{names[r['submission']]:<{width}}  {_pts(r['score']):>6} / {_pts(r['max_score']):<4}  "
-                   f"{r['status']:<6}  {_tty(_lost(r), 2000)}")
+        click.echo(
+            f"{names[r['submission']]:<{width}}  {_pts(r['score']):>6} / {_pts(r['max_score']):<4}  "
+            f"{r['status']:<6}  {_tty(_lost(r), 2000)}"
+        )
     graded = sorted(r["score"] for r in rows if r["status"] == "graded")
     if graded:
-        click.echo(f"\n{len(rows)} submissions, {len(graded)} graded: mean {statistics.fmean(graded):.2f}, "
-                   f"median {statistics.median(graded):g} (of {_pts(assignment.max_score)})")
+        click.echo(
+            f"\n{len(rows)} submissions, {len(graded)} graded: mean {statistics.fmean(graded):.2f}, "
+            f"median {statistics.median(graded):g} (of {_pts(assignment.max_score)})"
+        )
     errors = [names[r["submission"]] for r in rows if r["status"] == "error"]
     if errors:
-        click.echo(f"{len(errors)} submission(s) could not be graded (status error): {', '.join(errors[:20])}"
-                   + (" ..." if len(errors) > 20 else ""), err=True)
+        click.echo(
+            f"{len(errors)} submission(s) could not be graded (status error): {', '.join(errors[:20])}"
+            + (" ..." if len(errors) > 20 else ""),
+            err=True,
+        )
     return errors
 
 
@@ -84,31 +100,56 @@ def main():
 
 
 _assignment_option = click.option(
-    "--assignment", "assignment_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="Assignment TOML file (default: the packaged backprop assignment).")
+    "--assignment",
+    "assignment_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Assignment TOML file (default: the packaged backprop assignment).",
+)
+
+
 def _default_seed() -> int:
     from .replay import recorded_seed
+
     return recorded_seed()  # 0, or in a student build the seed its expected values were recorded with
 
 
-_seed_option = click.option("--seed", type=click.IntRange(min=0), default=_default_seed, show_default="0, or a "
-                            "student build's own", help="Seed of every random input; the same seed reproduces the "
-                            "same reports.")
+_seed_option = click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=_default_seed,
+    show_default="0, or a student build's own",
+    help="Seed of every random input; the same seed reproduces the same reports.",
+)
 
 
 @main.command(epilog=EXIT_CODES)
 @click.argument("submissions_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
-              show_default=True, help="Folder for the reports, summary.json and gradebook.csv.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Folder for the reports, summary.json and gradebook.csv.",
+)
 @_assignment_option
 @_seed_option
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help=f"Submissions graded in parallel (default: the CPUs available, at most 8; here "
-                   f"{_batch.default_jobs()}).")
-@click.option("--format", "formats", type=click.Choice(FORMATS), multiple=True,
-              help="Also write results in a platform's format (repeat for several): gradescope -> "
-                   "OUT/gradescope/<submission>.json, prairielearn -> OUT/prairielearn/<submission>.json, "
-                   "junit -> OUT/junit.xml (one testsuite per submission, one testcase per check).")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help=f"Submissions graded in parallel (default: the CPUs available, at most 8; here {_batch.default_jobs()}).",
+)
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice(FORMATS),
+    multiple=True,
+    help="Also write results in a platform's format (repeat for several): gradescope -> "
+    "OUT/gradescope/<submission>.json, prairielearn -> OUT/prairielearn/<submission>.json, "
+    "junit -> OUT/junit.xml (one testsuite per submission, one testcase per check).",
+)
 def grade(submissions_dir, out_dir, assignment_file, seed, jobs, formats):
     """Grade every submission folder in SUBMISSIONS_DIR.
 
@@ -124,8 +165,11 @@ def grade(submissions_dir, out_dir, assignment_file, seed, jobs, formats):
 
     def progress(row, done, total):
         secs = f"{row['seconds']:.1f}s" if row.get("seconds") is not None else "-"
-        click.echo(f"[{done:>{len(str(total))}}/{total}] {_tty(row['submission'], 200):<24} "
-                   f"{_pts(row['score']):>6}/{_pts(row['max_score']):<5} {row['status']:<7} {secs}", err=True)
+        click.echo(
+            f"[{done:>{len(str(total))}}/{total}] {_tty(row['submission'], 200):<24} "
+            f"{_pts(row['score']):>6}/{_pts(row['max_score']):<5} {row['status']:<7} {secs}",
+            err=True,
+        )
         if row["status"] == "error":
             click.echo(f"    {_tty(row.get('message', ''), 2000)}", err=True)
             if row.get("traceback"):
@@ -143,21 +187,27 @@ def grade(submissions_dir, out_dir, assignment_file, seed, jobs, formats):
             for line in write_class_formats(rows, out_dir, assignment, formats):
                 click.echo(line)
         except OSError as e:
-            raise _exit(GraderError(f"could not write the {'/'.join(formats)} results in {str(out_dir)!r}: {e}")) \
-                from None
+            raise _exit(
+                GraderError(f"could not write the {'/'.join(formats)} results in {str(out_dir)!r}: {e}")
+            ) from None
     if errors and len(errors) == len(rows):
-        raise _exit(GraderError("no submission could be graded: the grader is not working here (see the messages "
-                                "above)"))
+        raise _exit(
+            GraderError("no submission could be graded: the grader is not working here (see the messages above)")
+        )
 
 
 @main.command(epilog=EXIT_CODES)
 @click.argument("submission_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @_assignment_option
 @_seed_option
-@click.option("--all", "show_all", is_flag=True,
-              help="Show everything, hidden checks included (for an instructor).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Also write the full report to OUT/<submission>.json (default: write nothing).")
+@click.option("--all", "show_all", is_flag=True, help="Show everything, hidden checks included (for an instructor).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Also write the full report to OUT/<submission>.json (default: write nothing).",
+)
 def check(submission_dir, assignment_file, seed, show_all, out_dir):
     """Grade one submission folder and print its feedback.
 
@@ -172,8 +222,9 @@ def check(submission_dir, assignment_file, seed, show_all, out_dir):
         except OSError as e:
             raise _exit(GraderError(f"could not create {str(out_dir)!r}: {e}")) from None
     try:
-        report, seconds, trace = _batch.grade_one(submission_dir, assignment, seed,
-                                                  hide=[out_dir.resolve()] if out_dir else ())
+        report, seconds, trace = _batch.grade_one(
+            submission_dir, assignment, seed, hide=[out_dir.resolve()] if out_dir else ()
+        )
     except GraderError as e:
         raise _exit(e) from None
     click.echo(render_feedback(report if show_all else student_view(report)), nl=False)
@@ -193,20 +244,27 @@ def check(submission_dir, assignment_file, seed, show_all, out_dir):
 @main.command()
 @click.option("--assignment", "which", flag_value="assignment", help="Print the assignment file's schema instead.")
 @click.option("--gradescope", "which", flag_value="gradescope", help="Print the schema of Gradescope's results.json.")
-@click.option("--prairielearn", "which", flag_value="prairielearn",
-              help="Print the schema of PrairieLearn's results.json.")
+@click.option(
+    "--prairielearn", "which", flag_value="prairielearn", help="Print the schema of PrairieLearn's results.json."
+)
 def schema(which):
     """Print the report's JSON Schema (or the assignment file's, or a platform's results file's)."""
     if which in ("gradescope", "prairielearn"):
         from .formats import format_schema
+
         click.echo(json.dumps(format_schema(which), indent=2))
         return
     click.echo(json.dumps(assignment_schema() if which == "assignment" else report_schema(), indent=2))
 
 
 @main.command(epilog=EXIT_CODES)
-@click.option("--student", "student", is_flag=True, required=True,
-              help="Make the student build (the only kind there is; required so the command says what it makes).")
+@click.option(
+    "--student",
+    "student",
+    is_flag=True,
+    required=True,
+    help="Make the student build (the only kind there is; required so the command says what it makes).",
+)
 @click.argument("assignment_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @_seed_option
@@ -224,8 +282,10 @@ def pack(student, assignment_file, out_dir, seed):
         summary = build_student(assignment_file, out_dir, seed=seed)
     except (PackError, GraderError) as e:
         raise _exit(e) from None
-    click.echo(f"Student build: {summary['out']}/ ({summary['visible']} visible checks, {summary['withheld']} "
-               f"withheld and left out, {summary['recorded']} recorded reference results, seed {summary['seed']})")
+    click.echo(
+        f"Student build: {summary['out']}/ ({summary['visible']} visible checks, {summary['withheld']} "
+        f"withheld and left out, {summary['recorded']} recorded reference results, seed {summary['seed']})"
+    )
     click.echo(f"Students install it with: pip install {summary['out']}")
 
 
@@ -243,24 +303,48 @@ Exit status:
   {USAGE}  usage error in the command line itself (nothing written; the shipped
      run_autograder then writes a minimal results file)"""
 
-_hide_option = click.option("--hide", "hide", multiple=True, type=click.Path(path_type=Path),
-                            help="A path student code must not see (repeatable; missing paths are skipped). Always hidden: "
-                                 "the results folder, the assignment's folder, gradcheck itself, and the "
-                                 "platform's own folders (/autograder/source; /grade/tests, /grade/serverFilesCourse).")
-_report_option = click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
-                              default=None, help="Also write gradcheck's full (instructor) report JSON here.")
+_hide_option = click.option(
+    "--hide",
+    "hide",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A path student code must not see (repeatable; missing paths are skipped). Always hidden: "
+    "the results folder, the assignment's folder, gradcheck itself, and the "
+    "platform's own folders (/autograder/source; /grade/tests, /grade/serverFilesCourse).",
+)
+_report_option = click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write gradcheck's full (instructor) report JSON here.",
+)
 
 
 @main.command(epilog=_CONTAINER_EXIT)
-@click.option("--submission", type=click.Path(path_type=Path), default=Path("/autograder/submission"),
-              show_default=True, help="The student's files (or a folder holding one folder with them).")
-@click.option("--results", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("/autograder/results/results.json"), show_default=True,
-              help="Where Gradescope reads the results.")
+@click.option(
+    "--submission",
+    type=click.Path(path_type=Path),
+    default=Path("/autograder/submission"),
+    show_default=True,
+    help="The student's files (or a folder holding one folder with them).",
+)
+@click.option(
+    "--results",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("/autograder/results/results.json"),
+    show_default=True,
+    help="Where Gradescope reads the results.",
+)
 @_assignment_option
 @_seed_option
-@click.option("--visibility", type=click.Choice(GRADESCOPE_VISIBILITIES), default="visible", show_default=True,
-              help="Top-level visibility of the results (each test keeps its check's own visibility).")
+@click.option(
+    "--visibility",
+    type=click.Choice(GRADESCOPE_VISIBILITIES),
+    default="visible",
+    show_default=True,
+    help="Top-level visibility of the results (each test keeps its check's own visibility).",
+)
 @_hide_option
 @_report_option
 def gradescope(submission, results, assignment_file, seed, visibility, hide, report_file):
@@ -274,17 +358,34 @@ def gradescope(submission, results, assignment_file, seed, visibility, hide, rep
 
     As root (Gradescope runs run_autograder as root) student code runs as an unprivileged user in
     the sandbox's worker processes; if that cannot be arranged, nothing is run and the results say so."""
-    _run_in_container("gradescope", submission, results, assignment_file, seed, hide, report_file,
-                        lambda r, a: to_gradescope(r, a, visibility=visibility),
-                        lambda why, a: gradescope_failure_results(why, a, seed=seed))
+    _run_in_container(
+        "gradescope",
+        submission,
+        results,
+        assignment_file,
+        seed,
+        hide,
+        report_file,
+        lambda r, a: to_gradescope(r, a, visibility=visibility),
+        lambda why, a: gradescope_failure_results(why, a, seed=seed),
+    )
 
 
 @main.command(epilog=_CONTAINER_EXIT)
-@click.option("--submission", type=click.Path(path_type=Path), default=Path("/grade/student"), show_default=True,
-              help="The student's files.")
-@click.option("--results", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("/grade/results/results.json"), show_default=True,
-              help="Where PrairieLearn reads the results.")
+@click.option(
+    "--submission",
+    type=click.Path(path_type=Path),
+    default=Path("/grade/student"),
+    show_default=True,
+    help="The student's files.",
+)
+@click.option(
+    "--results",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("/grade/results/results.json"),
+    show_default=True,
+    help="Where PrairieLearn reads the results.",
+)
 @_assignment_option
 @_seed_option
 @click.option("--now-due", is_flag=True, help="Show after_due_date checks too.")
@@ -298,9 +399,17 @@ def prairielearn(submission, results, assignment_file, seed, now_due, published,
     grading itself fails it has gradable false (no attempt used) and a message saying why.
     PrairieLearn has no per-test visibility, so checks a student may not see yet are left out of the
     tests (the message says how many); the score counts every check."""
-    _run_in_container("prairielearn", submission, results, assignment_file, seed, hide, report_file,
-                        lambda r, a: to_prairielearn(r, a, now_due=now_due, published=published),
-                        lambda why, a: prairielearn_failure_results(why))
+    _run_in_container(
+        "prairielearn",
+        submission,
+        results,
+        assignment_file,
+        seed,
+        hide,
+        report_file,
+        lambda r, a: to_prairielearn(r, a, now_due=now_due, published=published),
+        lambda why, a: prairielearn_failure_results(why),
+    )
 
 
 if __name__ == "__main__":  # python -m gradcheck.cli

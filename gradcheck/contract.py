@@ -4,6 +4,7 @@ reads module names, gates, their inputs and what their backward returns, and the
 The worker side (``sandbox/inside``) imports nothing of gradcheck: the trusted side tells it the
 module names in each ``load`` request.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -48,20 +49,23 @@ class Gate:
         return f"input {i} ({self.inputs[i]})"
 
 
-GATES = {g.name: g for g in (
-    Gate("AddGate", ("x", "y")),
-    Gate("MultiplyGate", ("x", "y")),
-    Gate("MaxGate", ("x", "y")),
-    Gate("ExpGate"),
-    Gate("InverseGate"),
-    Gate("AddConstantGate", constant="c"),
-    Gate("ScaleGate", constant="a"),
-    Gate("SigmoidGate"),
-    Gate("TanhGate"),
-    Gate("ReLUGate"),
-    Gate("MatMulGate", ("W", "X")),
-    Gate("SoftmaxCrossEntropyGate", ("scores", "labels"), labels=1, extra_grads=True, batch_mean=True),
-)}
+GATES = {
+    g.name: g
+    for g in (
+        Gate("AddGate", ("x", "y")),
+        Gate("MultiplyGate", ("x", "y")),
+        Gate("MaxGate", ("x", "y")),
+        Gate("ExpGate"),
+        Gate("InverseGate"),
+        Gate("AddConstantGate", constant="c"),
+        Gate("ScaleGate", constant="a"),
+        Gate("SigmoidGate"),
+        Gate("TanhGate"),
+        Gate("ReLUGate"),
+        Gate("MatMulGate", ("W", "X")),
+        Gate("SoftmaxCrossEntropyGate", ("scores", "labels"), labels=1, extra_grads=True, batch_mean=True),
+    )
+}
 GATE_NAMES = tuple(GATES)
 
 GRAPH_CLASS = "ComputationalGraph"

@@ -6,6 +6,7 @@ Two kinds of patterns: generic ones (wrong sign, a factor, transposed, swapped, 
 dimension not summed) and a library of the common student bugs of each gate and of the MLP
 (``gate_bugs``, ``mlp_bugs``): what that bug's code would return, computed here and matched against
 what the student's code returned."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -68,8 +69,10 @@ def pattern(text):
     for W1 to W3)."""
     if not text:
         return None
-    return frozenset(part.split(": ", 1)[1] if ": " in part and not part.startswith(("input", "the", "1/N", "N ="))
-                     else part for part in text.split("; "))
+    return frozenset(
+        part.split(": ", 1)[1] if ": " in part and not part.startswith(("input", "the", "1/N", "N =")) else part
+        for part in text.split("; ")
+    )
 
 
 def common(diagnoses):
@@ -91,11 +94,15 @@ def _diagnose_one(got, expected, batch):
             return "not summed over the batch: it keeps one row per example (sum over axis 0)"
         return None
     if np.count_nonzero(expected) < 2:
-        return None   # one number fits any factor: say nothing
+        return None  # one number fits any factor: say nothing
     if not _informative(got):
         return "zero where it should not be"
-    if expected.ndim == 2 and expected.shape[0] == expected.shape[1] and not _close(expected, expected.T) \
-            and _close(got, expected.T):
+    if (
+        expected.ndim == 2
+        and expected.shape[0] == expected.shape[1]
+        and not _close(expected, expected.T)
+        and _close(got, expected.T)
+    ):
         return "transposed"
     if not np.all(np.isfinite(got)):
         return None
@@ -106,9 +113,10 @@ def _diagnose_one(got, expected, batch):
         if abs(alpha - factor) <= 1e-6 * abs(factor):
             return text
     if batch and batch > 1:
-        for factor, text in ((float(batch), f"N = {batch} times the right value (a sum where the mean belongs?)"),
-                             (1.0 / batch,
-                              f"1/N = 1/{batch} of the right value (divided by the batch size once too often?)")):
+        for factor, text in (
+            (float(batch), f"N = {batch} times the right value (a sum where the mean belongs?)"),
+            (1.0 / batch, f"1/N = 1/{batch} of the right value (divided by the batch size once too often?)"),
+        ):
             if abs(alpha - factor) <= 1e-6 * abs(factor):
                 return text
     if abs(alpha - 1.0) > 1e-3:
@@ -131,8 +139,9 @@ def _sig(x):
 def _sigmoid_bugs(x, dz, inputs, args):
     s = _sig(x)
     return {
-        "the derivative is taken at the input instead of the output: dz * x * (1 - x), not dz * s * (1 - s)":
-            [dz * x * (1 - x)],
+        "the derivative is taken at the input instead of the output: dz * x * (1 - x), not dz * s * (1 - s)": [
+            dz * x * (1 - x)
+        ],
         "the sigmoid's derivative is missing: dz is passed through unchanged": [dz + 0 * x],
         "the derivative uses s instead of s * (1 - s)": [dz * s],
     }
@@ -141,8 +150,9 @@ def _sigmoid_bugs(x, dz, inputs, args):
 def _tanh_bugs(x, dz, inputs, args):
     t = np.tanh(x)
     return {
-        "the derivative is taken at the input instead of the output: dz * (1 - x**2), not dz * (1 - t**2)":
-            [dz * (1 - x ** 2)],
+        "the derivative is taken at the input instead of the output: dz * (1 - x**2), not dz * (1 - t**2)": [
+            dz * (1 - x**2)
+        ],
         "the derivative is missing its square: dz * (1 - t), not dz * (1 - t**2)": [dz * (1 - t)],
         "tanh's derivative is missing: dz is passed through unchanged": [dz + 0 * x],
     }
@@ -151,8 +161,9 @@ def _tanh_bugs(x, dz, inputs, args):
 def _relu_bugs(x, dz, inputs, args):
     return {
         "the ReLU mask is missing: dz is passed through where x < 0 too": [dz + 0 * x],
-        "the mask is taken from the gradient (dz > 0) instead of the input (x > 0)":
-            [np.where(dz > 0, dz, 0.0) + 0 * x],
+        "the mask is taken from the gradient (dz > 0) instead of the input (x > 0)": [
+            np.where(dz > 0, dz, 0.0) + 0 * x
+        ],
         "the mask is inverted: the gradient flows where x < 0": [np.where(x > 0, 0.0, dz)],
     }
 
@@ -167,7 +178,7 @@ def _exp_bugs(x, dz, inputs, args):
 def _inverse_bugs(x, dz, inputs, args):
     return {
         "the derivative is -1/x instead of -1/x**2": [-dz / x],
-        "the derivative is 1/x**2: its minus sign is missing": [dz / x ** 2],
+        "the derivative is 1/x**2: its minus sign is missing": [dz / x**2],
     }
 
 
@@ -176,8 +187,10 @@ def _max_bugs(x, dz, inputs, args):
     wins = x >= y
     return {
         "both inputs get the whole gradient (no routing to the larger one)": [dz + 0 * x, dz + 0 * y],
-        "the gradient goes to the smaller input instead of the larger one":
-            [np.where(wins, 0.0, dz), np.where(wins, dz, 0.0)],
+        "the gradient goes to the smaller input instead of the larger one": [
+            np.where(wins, 0.0, dz),
+            np.where(wins, dz, 0.0),
+        ],
     }
 
 
@@ -195,15 +208,19 @@ def _add_constant_bugs(x, dz, inputs, args):
 
 def _matmul_bugs(x, dz, inputs, args):
     W, X = x, _as(inputs[1])
-    return {"dW and dX are computed with the operands in the wrong order (X.T @ dZ ...)":
-            [(X @ dz.T).T if (X @ dz.T).T.shape == W.shape else X @ dz.T, W.T @ dz]}
+    return {
+        "dW and dX are computed with the operands in the wrong order (X.T @ dZ ...)": [
+            (X @ dz.T).T if (X @ dz.T).T.shape == W.shape else X @ dz.T,
+            W.T @ dz,
+        ]
+    }
 
 
 def _softmax_bugs(x, dz, inputs, args):
     labels = np.asarray(inputs[contract.gate("SoftmaxCrossEntropyGate").labels], dtype=int)
     e = np.exp(x - x.max(axis=1, keepdims=True))
     p = e / e.sum(axis=1, keepdims=True)
-    n = len(labels)   # the loss is the batch's mean
+    n = len(labels)  # the loss is the batch's mean
     onehot = np.zeros_like(p)
     onehot[np.arange(n), labels] = 1.0
     return {
@@ -214,9 +231,17 @@ def _softmax_bugs(x, dz, inputs, args):
 
 # gate name -> (x: input 0, dz, inputs, constructor args) -> {description: the gradients that bug gives}
 _GATE_BUGS = {
-    "SigmoidGate": _sigmoid_bugs, "TanhGate": _tanh_bugs, "ReLUGate": _relu_bugs, "ExpGate": _exp_bugs,
-    "InverseGate": _inverse_bugs, "MaxGate": _max_bugs, "AddGate": _add_bugs, "ScaleGate": _scale_bugs,
-    "AddConstantGate": _add_constant_bugs, "MatMulGate": _matmul_bugs, "SoftmaxCrossEntropyGate": _softmax_bugs,
+    "SigmoidGate": _sigmoid_bugs,
+    "TanhGate": _tanh_bugs,
+    "ReLUGate": _relu_bugs,
+    "ExpGate": _exp_bugs,
+    "InverseGate": _inverse_bugs,
+    "MaxGate": _max_bugs,
+    "AddGate": _add_bugs,
+    "ScaleGate": _scale_bugs,
+    "AddConstantGate": _add_constant_bugs,
+    "MatMulGate": _matmul_bugs,
+    "SoftmaxCrossEntropyGate": _softmax_bugs,
 }
 
 
@@ -234,8 +259,9 @@ def mlp_bugs(sizes, activation, params, X, y):
     network's backward pass (computed like the reference, with that one thing wrong)."""
     variants = {
         "the activation's derivative is missing in the hidden layers (da = dh)": "no_dact",
-        "the activation's derivative is taken at the pre-activation instead of the activation's output":
-            "dact_at_input",
+        "the activation's derivative is taken at the pre-activation instead of the activation's output": (
+            "dact_at_input"
+        ),
         "the bias gradient is the first example's, not the sum over the batch": "bias_first_row",
         "the ReLU mask is taken from the gradient instead of the activation": "mask_from_grad",
     }
@@ -248,8 +274,11 @@ def mlp_bugs(sizes, activation, params, X, y):
 
 
 # each of the contract's activations (contract.ACTIVATIONS): (the function, its derivative from its output)
-_ACT = {"sigmoid": (_sig, lambda h: h * (1 - h)), "tanh": (np.tanh, lambda h: 1 - h ** 2),
-        "relu": (lambda a: np.maximum(a, 0.0), lambda h: (h > 0).astype(float))}
+_ACT = {
+    "sigmoid": (_sig, lambda h: h * (1 - h)),
+    "tanh": (np.tanh, lambda h: 1 - h**2),
+    "relu": (lambda a: np.maximum(a, 0.0), lambda h: (h > 0).astype(float)),
+}
 
 
 def _mlp_grads(sizes, activation, params, X, y, variant):

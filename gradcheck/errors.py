@@ -19,11 +19,19 @@ base: ``SandboxError(GradcheckError, RuntimeError)`` (``gradcheck.sandbox``),
 
 This module imports nothing: every part of gradcheck (the sandbox, the pytest plugin) can use it.
 """
+
 from __future__ import annotations
 
 __all__ = [
-    "AssignmentError", "BatchError", "FormatError", "GRADER_FAILED", "GradcheckError", "GraderError",
-    "ReportError", "ResultsNotWritten", "USAGE",
+    "AssignmentError",
+    "BatchError",
+    "FormatError",
+    "GRADER_FAILED",
+    "GradcheckError",
+    "GraderError",
+    "ReportError",
+    "ResultsNotWritten",
+    "USAGE",
 ]
 
 #: Exit status: the grader itself could not do its job.
@@ -54,8 +62,11 @@ class AssignmentError(GradcheckError, ValueError):
         self.problems = list(problems)
         self.field, self.expected = self.problems[0]
         lines = [f"{f}: {e}" if f else e for f, e in self.problems]
-        super().__init__(f"{self.file}: {lines[0]}" if len(lines) == 1
-                         else f"{self.file}: {len(lines)} problems:\n" + "\n".join("  " + ln for ln in lines))
+        super().__init__(
+            f"{self.file}: {lines[0]}"
+            if len(lines) == 1
+            else f"{self.file}: {len(lines)} problems:\n" + "\n".join("  " + ln for ln in lines)
+        )
 
 
 class BatchError(GradcheckError, ValueError):

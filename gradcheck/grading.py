@@ -2,6 +2,7 @@
 
 ``Context`` (what the checks get) lives in ``checks.context``, where the checks can import it; it is
 importable from here too."""
+
 from __future__ import annotations
 
 import contextlib
@@ -10,9 +11,7 @@ import stat
 import time
 from pathlib import Path
 
-import numpy as np
-
-from . import __version__, contract
+from . import contract
 from .checks import gates, graph, mlp
 from .checks.common import CheckResult
 from .checks.context import Context
@@ -21,8 +20,15 @@ from .report import display_name, graded_report
 from .sandbox import Budget
 from .standins import StandIns
 
-__all__ = ["Context", "SubmissionRefused", "find_submission", "grade_submission", "inspect_submission",
-           "run_checks", "staging_notes"]
+__all__ = [
+    "Context",
+    "SubmissionRefused",
+    "find_submission",
+    "grade_submission",
+    "inspect_submission",
+    "run_checks",
+    "staging_notes",
+]
 
 PARTS = (gates, graph, mlp)
 LINK_NOTE = "{name} is a symbolic link; links are not graded"
@@ -34,7 +40,7 @@ class SubmissionRefused(Exception):
 
 
 def _lstat_kind(path):
-    """"file", "dir", "link" or None (missing or something else), never following a link."""
+    """ "file", "dir", "link" or None (missing or something else), never following a link."""
     try:
         mode = os.lstat(path).st_mode
     except OSError:
@@ -62,8 +68,9 @@ def inspect_submission(path: Path) -> tuple[Path, list[str]]:
                     continue
                 if e.is_symlink():
                     links.append(e.name)
-                elif e.is_dir(follow_symlinks=False) and any(_lstat_kind(Path(e.path) / m) == "file"
-                                                             for m in contract.MODULE_FILES):
+                elif e.is_dir(follow_symlinks=False) and any(
+                    _lstat_kind(Path(e.path) / m) == "file" for m in contract.MODULE_FILES
+                ):
                     inner.append(e.name)
     except OSError:
         return path, []
@@ -101,8 +108,9 @@ def staging_notes(staged) -> list[str]:
     return out
 
 
-def run_checks(own, with_standins, assignment, seed, missing=(), wanted=None, results=None,
-               all_standins=None) -> dict[str, CheckResult]:
+def run_checks(
+    own, with_standins, assignment, seed, missing=(), wanted=None, results=None, all_standins=None
+) -> dict[str, CheckResult]:
     """The results of the ``wanted`` check ids (default: all of the assignment's). A part whose
     judging raises (it should not: replies are validated) gets error results, never a crash.
 
@@ -125,20 +133,28 @@ def run_checks(own, with_standins, assignment, seed, missing=(), wanted=None, re
             results.update(part.run(ctx, ids))
             # re-judged with correct gates: what imprecise (float32) gates can explain; a change made to the
             # caller's arrays is the graph's or network's own, whatever gates it runs
-            failing = {i for i in ids if i in results and results[i].status != "pass"
-                       and not i.endswith(".no_mutation")}
+            failing = {
+                i for i in ids if i in results and results[i].status != "pass" and not i.endswith(".no_mutation")
+            }
             if part is not gates and all_standins is not None and ctx.with_standins is own and failing:
-                again = Context(own, all_standins() if callable(all_standins) else all_standins, assignment, seed,
-                                missing, dict(results))
-                again.shrink = False   # a failure stays the first run's (already shrunk) counterexample
+                again = Context(
+                    own,
+                    all_standins() if callable(all_standins) else all_standins,
+                    assignment,
+                    seed,
+                    missing,
+                    dict(results),
+                )
+                again.shrink = False  # a failure stays the first run's (already shrunk) counterexample
                 retried = part.run(again, failing)
                 results.update({i: r for i, r in retried.items() if r.status == "pass"})
         except NotRecorded as exc:  # only in a student build (gradcheck pack --student): no expected values
             results.update({i: CheckResult(i, "error", str(exc)) for i in ids if i not in results})
         except Exception as exc:  # noqa: BLE001 - a grader fault is contained to this part's checks
             message = f"the grader failed while judging {prefix[:-1]} ({type(exc).__name__}: {exc}); please report it"
-            results.update({i: CheckResult(i, "error", message, {"grader_fault": True})
-                            for i in ids if i not in results})
+            results.update(
+                {i: CheckResult(i, "error", message, {"grader_fault": True}) for i in ids if i not in results}
+            )
     return results
 
 
@@ -150,22 +166,30 @@ def _grade_in_fresh_sessions(root, assignment, seed, sandbox, budget, missing, w
     status of the student's modules (else [] and None)."""
     with contextlib.ExitStack() as stack:
         own = stack.enter_context(sandbox.session(root, budget=budget))
-        with_standins = stack.enter_context(sandbox.session(
-            root, standins=StandIns(contract.GATE_NAMES, results), budget=budget))
+        with_standins = stack.enter_context(
+            sandbox.session(root, standins=StandIns(contract.GATE_NAMES, results), budget=budget)
+        )
         made = []
 
         def all_standins():
             if not made:
-                made.append(stack.enter_context(sandbox.session(
-                    root, standins=StandIns(contract.GATE_NAMES, results, everyone=True), budget=budget)))
+                made.append(
+                    stack.enter_context(
+                        sandbox.session(
+                            root, standins=StandIns(contract.GATE_NAMES, results, everyone=True), budget=budget
+                        )
+                    )
+                )
             return made[0]
 
         notes = staging_notes(getattr(own, "staged", None)) if first else []
         run_checks(own, with_standins, assignment, seed, missing, wanted, results, all_standins=all_standins)
         modules = None
         if first:
-            modules = {name: {k: v for k, v in status.items() if k in ("ok", "error")}
-                       for name, status in (own.modules or {}).items()}
+            modules = {
+                name: {k: v for k, v in status.items() if k in ("ok", "error")}
+                for name, status in (own.modules or {}).items()
+            }
         return [own.output, with_standins.output] + [s.output for s in made], notes, modules
 
 
@@ -189,8 +213,9 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
     for wanted in (visible, withheld):
         if not wanted:
             continue
-        outputs, staged, loaded = _grade_in_fresh_sessions(root, assignment, seed, sandbox, budget, missing, wanted,
-                                                           results, first=not sessions)
+        outputs, staged, loaded = _grade_in_fresh_sessions(
+            root, assignment, seed, sandbox, budget, missing, wanted, results, first=not sessions
+        )
         if not sessions:
             notes += staged
             modules = loaded
@@ -198,18 +223,27 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
         if wanted is visible:
             visible_seconds = time.monotonic() - started
     output = _output(*sessions, keep=sandbox.limits.output_kb * 1024)
-    return graded_report(display_name(submission_dir.name), assignment, seed, results,
-                         notes=_where(submission_dir, root, missing, notes), modules=modules,
-                         isolation=dict(sandbox.isolation), output=output, seconds=time.monotonic() - started,
-                         visible_seconds=visible_seconds)
+    return graded_report(
+        display_name(submission_dir.name),
+        assignment,
+        seed,
+        results,
+        notes=_where(submission_dir, root, missing, notes),
+        modules=modules,
+        isolation=dict(sandbox.isolation),
+        output=output,
+        seconds=time.monotonic() - started,
+        visible_seconds=visible_seconds,
+    )
 
 
 def _where(submission_dir, root, missing, more=()) -> list:
     """The report message's notes on where the files were and what is missing, then ``more``."""
     notes = []
     if root != submission_dir:
-        notes.append(f"graded the files in {display_name(str(root.relative_to(submission_dir)))}/, "
-                     "the only folder holding them")
+        notes.append(
+            f"graded the files in {display_name(str(root.relative_to(submission_dir)))}/, the only folder holding them"
+        )
     if missing:
         notes.append("missing: " + ", ".join(f"{m}.py" for m in missing))
     notes.extend(more)

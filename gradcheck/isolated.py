@@ -13,6 +13,7 @@ Requests:
 - ``{"op": "grade", "submission": DIR, "assignment": FILE|null, "seed": N, "checks": [ids]}`` ->
   ``{"ok": true, "report": {...}, "seconds": s, "trace": str|null}`` or ``{"ok": false, "failure": message}``.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,9 +40,17 @@ def run(request: dict, timeout: float = 600.0) -> dict:
     with tempfile.TemporaryDirectory(prefix="gradcheck-isolated-") as cwd:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         try:
-            p = subprocess.run([sys.executable, "-I", "-c", _START, _ROOT], input=json.dumps(request),
-                               capture_output=True, text=True, encoding="utf-8", errors="replace", cwd=cwd,
-                               env=env, timeout=timeout)
+            p = subprocess.run(
+                [sys.executable, "-I", "-c", _START, _ROOT],
+                input=json.dumps(request),
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                cwd=cwd,
+                env=env,
+                timeout=timeout,
+            )
         except subprocess.TimeoutExpired:
             raise IsolatedError(f"the grader did not finish within {timeout:g} s") from None
     try:
@@ -50,30 +59,41 @@ def run(request: dict, timeout: float = 600.0) -> dict:
             raise ValueError("not an object")
     except ValueError:
         tail = (p.stderr or p.stdout or "").strip().splitlines()[-15:]
-        raise IsolatedError(f"the grader process ended with status {p.returncode} without an answer"
-                            + ("\n" + "\n".join(tail) if tail else "")) from None
+        raise IsolatedError(
+            f"the grader process ended with status {p.returncode} without an answer"
+            + ("\n" + "\n".join(tail) if tail else "")
+        ) from None
     return answer
 
 
 def _answer(request: dict) -> dict:
     from .assignment import AssignmentError, load_assignment
     from .report import is_shown
+
     try:
         assignment = load_assignment(request.get("assignment"))
     except AssignmentError as e:
         return {"ok": False, "usage": str(e)}
     if request["op"] == "plan":
         from .replay import recorded_seed
-        return {"ok": True, "timeout": 3 * float(assignment.limits.get("submission_seconds", 120)) + 60,
-                "seed": recorded_seed(),
-                "checks": [{"id": c.id, "points": float(c.points), "visibility": c.visibility,
-                            "shown": is_shown(c.visibility)} for c in assignment.checks]}
+
+        return {
+            "ok": True,
+            "timeout": 3 * float(assignment.limits.get("submission_seconds", 120)) + 60,
+            "seed": recorded_seed(),
+            "checks": [
+                {"id": c.id, "points": float(c.points), "visibility": c.visibility, "shown": is_shown(c.visibility)}
+                for c in assignment.checks
+            ],
+        }
     import dataclasses
 
     from . import batch
+
     wanted = set(request["checks"])
-    sub = dataclasses.replace(assignment, checks=tuple(c for c in assignment.checks
-                                                       if c.id in wanted and is_shown(c.visibility)))
+    sub = dataclasses.replace(
+        assignment, checks=tuple(c for c in assignment.checks if c.id in wanted and is_shown(c.visibility))
+    )
     try:
         report, seconds, trace = batch.grade_one(request["submission"], sub, int(request["seed"]))
     except batch.GraderError as e:
@@ -86,6 +106,7 @@ def main() -> None:
     os.dup2(2, 1)  # anything else printed goes to stderr: stdout carries the answer only
     sys.stdout = sys.stderr
     from .report import dumps_json, to_jsonable
+
     out.write(dumps_json(to_jsonable(_answer(json.load(sys.stdin))), indent=None))
     out.close()
 

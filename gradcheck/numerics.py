@@ -31,6 +31,7 @@ A probe passes when |analytic - numerical| <= atol + rtol * scale + roundoff, wh
 magnitude of the input's gradient (largest checked entry; for a direction the norm of
 analytic * delta), not the entry itself, so tiny and zero entries do not turn noise into failures.
 """
+
 from __future__ import annotations
 
 import math
@@ -40,21 +41,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-FULL_MAX_SIZE = 64     # mode="auto": every coordinate up to this size, directions + a sample above
-N_DIRECTIONS = 2       # random directions per tensor
-N_SPARSE = 8           # sampled coordinates per tensor
+FULL_MAX_SIZE = 64  # mode="auto": every coordinate up to this size, directions + a sample above
+N_DIRECTIONS = 2  # random directions per tensor
+N_SPARSE = 8  # sampled coordinates per tensor
 
 _OFFSETS = (-1.0, -0.5, 0.5, 1.0)
-_MIDS = np.array([-0.75, -0.25, 0.25, 0.75])           # where the half-step slopes sit
+_MIDS = np.array([-0.75, -0.25, 0.25, 0.75])  # where the half-step slopes sit
 _A = np.stack([np.ones(4), _MIDS], axis=1)
-_LINE = _A @ np.linalg.pinv(_A)                          # projects four slopes onto a line
-_KINK_BOUND = 3.0      # centered error <= 2 x max line residual for one kink, 4/3 for a cubic; margin
-_NOISE_SIGMAS = 6.0    # tolerance for roundoff, in units of the noise scale of G
-_KINK_SIGMAS = 10.0    # an output's line residual beyond this many eps * |f| is a kink
-_SUB_FLOAT32 = 2.0 ** -10  # resolution test: a step of delta / 1024 is below float32's spacing
+_LINE = _A @ np.linalg.pinv(_A)  # projects four slopes onto a line
+_KINK_BOUND = 3.0  # centered error <= 2 x max line residual for one kink, 4/3 for a cubic; margin
+_NOISE_SIGMAS = 6.0  # tolerance for roundoff, in units of the noise scale of G
+_KINK_SIGMAS = 10.0  # an output's line residual beyond this many eps * |f| is a kink
+_SUB_FLOAT32 = 2.0**-10  # resolution test: a step of delta / 1024 is below float32's spacing
 _RTOL = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 3e-4}
 _LOW_PRECISION = 1e-11  # relative roundoff of f above this is not float64 arithmetic
-_MAX_ROUNDOFF = 1e-4    # ... and above this not float32 arithmetic either: a kink
+_MAX_ROUNDOFF = 1e-4  # ... and above this not float32 arithmetic either: a kink
 _F32 = np.dtype(np.float32)
 _F32_MAX = np.float32(np.finfo(np.float32).max)
 
@@ -65,7 +66,7 @@ def step_size(x, precision=np.float64):
     x = np.asarray(x)
     if x.ndim == 0:
         return eps ** (1 / 3) * np.maximum(1.0, np.abs(np.asarray(x, dtype=np.float64)))
-    h = np.abs(x, dtype=np.float64)   # in place from here: one array, not three (large inputs)
+    h = np.abs(x, dtype=np.float64)  # in place from here: one array, not three (large inputs)
     np.maximum(1.0, h, out=h)
     h *= eps ** (1 / 3)
     return h
@@ -82,12 +83,14 @@ def rel_error(x, y):
 
 # ----------------------------------------------------------------------------------------- plan
 
+
 @dataclass
 class Probe:
     """One input moved along ``delta`` (float64, as actually stored after rounding to the input's
     dtype); for a coordinate ``index`` is set and ``delta`` is its step. The probe's points are
     ``plan.points[first:first + 4]`` at the offsets -1, -1/2, 1/2, 1: the base point with the input
     moved by ``t * step`` (``step``: the displacement asked for, before rounding to the dtype)."""
+
     arg: int
     index: tuple | None
     delta: np.ndarray | float
@@ -137,7 +140,7 @@ class Plan:
 
     def __post_init__(self):
         self.base = tuple(self.inputs)
-        self._pristine = {}   # arg -> a private copy of the input, the origin of moved points
+        self._pristine = {}  # arg -> a private copy of the input, the origin of moved points
         self._measured = None  # judge's measurement of the last outputs (see _measured)
 
     @property
@@ -160,8 +163,19 @@ class Plan:
         return out
 
 
-def plan_check(inputs, *, mode="auto", rng=None, wrt=None, names=None, precision=None,
-               n_directions=N_DIRECTIONS, n_sparse=N_SPARSE, density=1.0, full_max=FULL_MAX_SIZE):
+def plan_check(
+    inputs,
+    *,
+    mode="auto",
+    rng=None,
+    wrt=None,
+    names=None,
+    precision=None,
+    n_directions=N_DIRECTIONS,
+    n_sparse=N_SPARSE,
+    density=1.0,
+    full_max=FULL_MAX_SIZE,
+):
     """Plan the evaluations that check the inputs in ``wrt`` (indices or names; default: every
     floating-point input; the others pass through unchanged in every point).
 
@@ -231,7 +245,7 @@ def _add_direction(plan, arg, u, scratch):
     large tensor): u becomes the probe's step."""
     x = plan.inputs[arg]
     work = _work(scratch, "f8", x.shape, np.float64)
-    h = np.abs(x, out=work)                              # step_size(x), in place
+    h = np.abs(x, out=work)  # step_size(x), in place
     np.maximum(1.0, h, out=h)
     h *= np.finfo(plan.precision).eps ** (1 / 3)
     np.multiply(h, u, out=u)
@@ -240,7 +254,7 @@ def _add_direction(plan, arg, u, scratch):
     if arg not in plan._pristine:
         plan._pristine[arg] = x.copy()
     first = 1 + 4 * len(plan.probes)
-    np.add(x, step, out=actual)                          # ((x + step) - (x - step)) / 2
+    np.add(x, step, out=actual)  # ((x + step) - (x - step)) / 2
     actual -= np.subtract(x, step, out=work)
     actual /= 2
     plan.probes.append(Probe(arg, None, actual, first, step))
@@ -256,13 +270,13 @@ def _float32_aligned_inplace(delta, x, scratch, spare):
     with np.errstate(over="ignore", invalid="ignore"):
         np.abs(x, out=work)
         work += np.abs(delta, out=spare)
-        np.copyto(v, work, casting="same_kind")           # as .astype(np.float32)
-        if not np.all(v < _F32_MAX):   # inf, nan, or float32's largest (its spacing is inf)
+        np.copyto(v, work, casting="same_kind")  # as .astype(np.float32)
+        if not np.all(v < _F32_MAX):  # inf, nan, or float32's largest (its spacing is inf)
             return _float32_aligned_general(delta, x)
         # twice the spacing of v = m 2^e (m in [1/2, 1)): 2^(e - 23); 2^-148 for subnormals and 0
-        tiny = v.min() < 2.0 ** -126
+        tiny = v.min() < 2.0**-126
         e = _work(scratch, "i4", x.shape, np.int32)
-        np.frexp(v, out=(v, e))        # v: the mantissa from here (0 where v was 0)
+        np.frexp(v, out=(v, e))  # v: the mantissa from here (0 where v was 0)
         e -= 24
         if tiny:
             np.maximum(e, -149, out=e)
@@ -289,7 +303,7 @@ def _float32_aligned(delta, x):
 
 def _float32_aligned_general(delta, x):
     x = np.abs(np.asarray(x, dtype=np.float64))
-    with np.errstate(over="ignore", invalid="ignore"):   # beyond float32's range: leave delta
+    with np.errstate(over="ignore", invalid="ignore"):  # beyond float32's range: leave delta
         q = 2 * np.spacing((x + np.abs(delta)).astype(np.float32)).astype(np.float64)
         return np.where(np.isfinite(q), np.round(delta / q) * q, delta)
 
@@ -301,7 +315,7 @@ def _float32_aligned_scalar(delta, x):
     if not math.isfinite(q):
         return np.float64(delta)
     ratio = delta / q
-    return np.float64(math.copysign(round(ratio), ratio) * q)   # np.round keeps the sign of -0.0
+    return np.float64(math.copysign(round(ratio), ratio) * q)  # np.round keeps the sign of -0.0
 
 
 def _add_probe(plan, arg, index, delta):
@@ -310,7 +324,7 @@ def _add_probe(plan, arg, index, delta):
     if arg not in plan._pristine:
         plan._pristine[arg] = x.copy()
     first = 1 + 4 * len(plan.probes)
-    if index is None:   # the displacement as stored: (x + step) - (x - step), halved, in float64
+    if index is None:  # the displacement as stored: (x + step) - (x - step), halved, in float64
         plus, minus = _moved(plan, arg, None, step, 1.0)[arg], _moved(plan, arg, None, step, -1.0)[arg]
         if plus.dtype != np.float64:
             plus, minus = plus.astype(np.float64), minus.astype(np.float64)
@@ -329,7 +343,7 @@ def _moved(plan, arg, index, step, t=None):
     everywhere)."""
     x = plan._pristine.get(arg, plan.inputs[arg])
     if index is None:
-        if x.dtype == np.float64 and x.ndim and t is not None:   # x + t * step, one new array
+        if x.dtype == np.float64 and x.ndim and t is not None:  # x + t * step, one new array
             if t == 1.0:
                 return _replace(plan.base, arg, x + step)
             if t == -1.0:
@@ -348,7 +362,7 @@ def _moved(plan, arg, index, step, t=None):
 
 
 def _replace(base, arg, x):
-    return base[:arg] + (x,) + base[arg + 1:]
+    return base[:arg] + (x,) + base[arg + 1 :]
 
 
 def _moved_entry(plan, arg, index, step):
@@ -379,18 +393,20 @@ def _rng(rng):
 
 # ---------------------------------------------------------------------------------------- judge
 
+
 @dataclass
 class Check:
     """One coordinate or direction: the numerical ("expected") and analytic ("got") values, in
     gradient units for a coordinate and as a directional derivative for a direction."""
-    kind: str              # "coordinate" | "direction"
+
+    kind: str  # "coordinate" | "direction"
     index: tuple | None
     expected: float
     got: float
     error: float
     tol: float
-    status: str            # "ok" | "wrong" | "inconclusive" (a kink or strong curvature)
-    probe: int = field(default=-1, repr=False)   # index into the plan's probes
+    status: str  # "ok" | "wrong" | "inconclusive" (a kink or strong curvature)
+    probe: int = field(default=-1, repr=False)  # index into the plan's probes
 
     @property
     def rel_error(self):
@@ -402,7 +418,7 @@ class InputResult:
     arg: int
     name: str | None
     checks: list
-    problem: str | None = None     # wrong shape, missing or non-finite gradient
+    problem: str | None = None  # wrong shape, missing or non-finite gradient
 
     @property
     def label(self):
@@ -440,13 +456,11 @@ class InputResult:
                 where = f"worst at [{', '.join(map(str, w.index))}]" if w.index else "scalar"
                 what = f"{where}: expected {w.expected:.6g}, got {w.got:.6g}"
             else:
-                what = (f"directional derivative along a random direction: "
-                        f"expected {w.expected:.6g}, got {w.got:.6g}")
+                what = f"directional derivative along a random direction: expected {w.expected:.6g}, got {w.got:.6g}"
             return f"{self.label}: {what} (rel. error {w.rel_error:.3g}; {wrong} of {n} checks wrong)"
         if status == "inconclusive":
             bad = sum(c.status == "inconclusive" for c in self.checks)
-            return (f"{self.label}: inconclusive: {bad} of {n} checks hit a kink, strong curvature"
-                    f" or non-finite values")
+            return f"{self.label}: inconclusive: {bad} of {n} checks hit a kink, strong curvature or non-finite values"
         worst = max(_badness(c) for c in self.checks if c.status == "ok")
         excluded = sum(c.status == "inconclusive" for c in self.checks)
         kinks = f"; {excluded} checks at kinks excluded" if excluded else ""
@@ -455,10 +469,10 @@ class InputResult:
 
 @dataclass
 class Verdict:
-    inputs: list            # InputResult per checked input
-    precision: str          # whose tolerances were used: "float64" or "float32"
-    noise: float            # measured relative roundoff of f (>= eps of the precision)
-    low_precision: bool     # f's roundoff is worse than float64 arithmetic
+    inputs: list  # InputResult per checked input
+    precision: str  # whose tolerances were used: "float64" or "float32"
+    noise: float  # measured relative roundoff of f (>= eps of the precision)
+    low_precision: bool  # f's roundoff is worse than float64 arithmetic
     rounds: int = 1
 
     @property
@@ -489,12 +503,12 @@ def _badness(check):
 
 @dataclass
 class _Numeric:
-    centered: float   # (G(1) - G(-1)) / 2
+    centered: float  # (G(1) - G(-1)) / 2
     extrapolated: float  # Richardson: (4 (G(1/2) - G(-1/2)) - (G(1) - G(-1)) / 2) / 3, no h^2 error
-    kink: float       # sum over outputs of |dout| * line residual beyond roundoff: kinks, curvature
-    fourth: float     # |fourth difference| of G: roundoff
-    size: float       # noise scale of G: root sum of squares of dout * f over changed outputs
-    active: bool      # some output changed
+    kink: float  # sum over outputs of |dout| * line residual beyond roundoff: kinks, curvature
+    fourth: float  # |fourth difference| of G: roundoff
+    size: float  # noise scale of G: root sum of squares of dout * f over changed outputs
+    active: bool  # some output changed
 
 
 def judge(plan, outputs, analytic_grads, dout, rtol=None, atol=None, noise=None, rtol_floor=None):
@@ -514,7 +528,7 @@ def judge(plan, outputs, analytic_grads, dout, rtol=None, atol=None, noise=None,
     noise = max(floor, noise)
     low = bool(noise > _LOW_PRECISION)
     precision = np.dtype(plan.precision)
-    if low:   # measured from f's values, never from the dtype of the gradients under test
+    if low:  # measured from f's values, never from the dtype of the gradients under test
         precision = max(precision, _F32, key=lambda d: np.finfo(d).eps)
     rtol = _RTOL.get(precision, 10 * np.finfo(precision).eps ** 0.5) if rtol is None else rtol
     rtol = max(rtol, rtol_floor or 0.0)
@@ -557,7 +571,7 @@ def _align_grads(plan, grads):
     raise ValueError(f"{len(grads)} gradients for {len(plan.inputs)} inputs ({len(plan.wrt)} checked)")
 
 
-_MEASURE_CHUNK = 1 << 20   # values of the (probes, 5, outputs) block _measure_all works on at once
+_MEASURE_CHUNK = 1 << 20  # values of the (probes, 5, outputs) block _measure_all works on at once
 
 
 def _measure_all(probes, outs, dout, floor):
@@ -577,11 +591,11 @@ def _measure_all(probes, outs, dout, floor):
     chunk = max(1, _MEASURE_CHUNK // (5 * max(m, 1)))
     out = []
     for start in range(0, len(probes), chunk):
-        part = probes[start:start + chunk]
+        part = probes[start : start + chunk]
         firsts = np.array([p.first for p in part])
         rows = np.stack([firsts, firsts + 1, np.zeros_like(firsts), firsts + 2, firsts + 3], axis=1)
-        f = values[rows]                                  # (probes, 5, outputs)
-        g = (f - f[:, 2:3]) @ d                           # each block as (5, m) @ (m,)
+        f = values[rows]  # (probes, 5, outputs)
+        g = (f - f[:, 2:3]) @ d  # each block as (5, m) @ (m,)
         slopes = np.diff(f, axis=1) / 0.5
         residual = np.max(np.abs(slopes - _LINE @ slopes), axis=1)
         mag = np.max(np.abs(f), axis=1)
@@ -597,9 +611,16 @@ def _measure_all(probes, outs, dout, floor):
             # per probe: a masked sum and a dot product, whose rounding would depend on how a batched
             # one groups them; a probe's numbers do not depend on the chunk it is in
             size = np.sqrt(np.sum(wm[k][changed[k]] ** 2) + top[k] ** 2)
-            out.append(_Numeric(centered=centered[k], extrapolated=extrapolated[k], kink=float(w @ over[k]),
-                                fourth=fourth[k],
-                                size=float(size), active=bool(active[k])))
+            out.append(
+                _Numeric(
+                    centered=centered[k],
+                    extrapolated=extrapolated[k],
+                    kink=float(w @ over[k]),
+                    fourth=fourth[k],
+                    size=float(size),
+                    active=bool(active[k]),
+                )
+            )
     return out
 
 
@@ -617,8 +638,8 @@ def _measure_all(probes, outs, dout, floor):
 #   (4 (g3 - g1) - (g4 - g0) / 2) / 3 has (1/4 + 16 + 16 + 1/4) / 9 = 32.5 / 9, so its noise is
 #   sqrt(32.5) / 3 / sqrt(1/2) times the centered difference's (_EXTRAPOLATED_NOISE).
 
-_FOURTH_DIFFERENCE_NOISE = np.sqrt(70)   # see Note [Noise of the differences of G]
-_HALF_NORMAL_MEDIAN = 0.6745             # the median of |N(0, 1)|
+_FOURTH_DIFFERENCE_NOISE = np.sqrt(70)  # see Note [Noise of the differences of G]
+_HALF_NORMAL_MEDIAN = 0.6745  # the median of |N(0, 1)|
 
 
 def _measured_noise(probes, numerics):
@@ -627,8 +648,11 @@ def _measured_noise(probes, numerics):
     _MAX_ROUNDOFF are kinks, not roundoff). Kinks in most probes (many ties) can still raise it;
     then tolerances get looser and the check moves to float32 steps. Directions are not used: in a
     large tensor a few crossed kinks look like roundoff there. See Note [Noise of the differences of G]."""
-    ratios = [m.fourth / (_FOURTH_DIFFERENCE_NOISE * m.size) for p, m in zip(probes, numerics)
-              if p.index is not None and m.active and np.isfinite(m.fourth)]
+    ratios = [
+        m.fourth / (_FOURTH_DIFFERENCE_NOISE * m.size)
+        for p, m in zip(probes, numerics)
+        if p.index is not None and m.active and np.isfinite(m.fourth)
+    ]
     ratios = [r for r in ratios if r < _MAX_ROUNDOFF]
     return float(np.median(ratios) / _HALF_NORMAL_MEDIAN) if len(ratios) >= 4 else 0.0
 
@@ -640,9 +664,9 @@ def _is_float32(*arrays):
     if any(np.asarray(a).dtype == _F32 for a in arrays):
         return True
     many_bits = False
-    for a in arrays:                      # the first float64 array usually settles it
+    for a in arrays:  # the first float64 array usually settles it
         values = np.asarray(a, dtype=np.float64).ravel()
-        head = values[:64]                # a float64 computation's values fail here already
+        head = values[:64]  # a float64 computation's values fail here already
         head = head[np.isfinite(head)]
         if not np.array_equal(head.astype(np.float32), head):
             return False
@@ -652,7 +676,7 @@ def _is_float32(*arrays):
         if not np.array_equal(values.astype(np.float32), values):
             return False
         if not many_bits:
-            mantissa = np.frexp(values)[0] * 2.0 ** 12
+            mantissa = np.frexp(values)[0] * 2.0**12
             many_bits = bool(np.any(mantissa != np.round(mantissa)))
     return many_bits
 
@@ -670,7 +694,7 @@ def _judge_input(plan, i, grad, numerics, noise, rtol, atol, extrapolate=False):
     if grad.shape != x.shape:
         result.problem = f"gradient has shape {grad.shape}, the input has shape {x.shape}"
         return result
-    a = np.asarray(grad, dtype=np.float64)   # read only
+    a = np.asarray(grad, dtype=np.float64)  # read only
     if not np.all(np.isfinite(a)):
         result.problem = "gradient contains nan or inf"
         return result
@@ -679,7 +703,7 @@ def _judge_input(plan, i, grad, numerics, noise, rtol, atol, extrapolate=False):
     noise_factor = _EXTRAPOLATED_NOISE if extrapolate else 1.0
     scale = max((max(abs(estimate(m) / p.delta), abs(a[p.index])) for p, m in coords), default=0.0)
     for k, p, m in numerics:
-        if p.index is None:   # everything in units of the displacement delta
+        if p.index is None:  # everything in units of the displacement delta
             got, unit, width = float(np.vdot(a, p.delta)), 1.0, float(np.linalg.norm(p.delta))
             scale_t = max(abs(estimate(m)), abs(got), float(np.linalg.norm(a * p.delta)))
         else:
@@ -688,7 +712,7 @@ def _judge_input(plan, i, grad, numerics, noise, rtol, atol, extrapolate=False):
         smooth_tol = atol * width + rtol * scale_t
         tol = smooth_tol + _NOISE_SIGMAS * noise * noise_factor * m.size
         err = abs(got - estimate(m))
-        if not (np.isfinite(err) and np.isfinite(m.kink)):   # f returned nan or inf
+        if not (np.isfinite(err) and np.isfinite(m.kink)):  # f returned nan or inf
             status = "inconclusive"
         elif err <= tol:
             status = "ok"
@@ -697,8 +721,18 @@ def _judge_input(plan, i, grad, numerics, noise, rtol, atol, extrapolate=False):
         else:
             status = "wrong"
         kind = "direction" if p.index is None else "coordinate"
-        result.checks.append(Check(kind, p.index, float(estimate(m) / unit), float(got / unit),
-                                   float(err / unit), float(tol / unit), status, k))
+        result.checks.append(
+            Check(
+                kind,
+                p.index,
+                float(estimate(m) / unit),
+                float(got / unit),
+                float(err / unit),
+                float(tol / unit),
+                status,
+                k,
+            )
+        )
     return result
 
 
@@ -708,9 +742,25 @@ def _label(i, name):
 
 # ------------------------------------------------------------------------------------- drivers
 
-def check_vjp(f_batch, inputs, analytic_grads, dout, *, mode="auto", rng=None, max_rounds=3,
-              wrt=None, names=None, precision=None, rtol=None, atol=None, evaluated=None,
-              n_directions=N_DIRECTIONS, rtol_floor=None):
+
+def check_vjp(
+    f_batch,
+    inputs,
+    analytic_grads,
+    dout,
+    *,
+    mode="auto",
+    rng=None,
+    max_rounds=3,
+    wrt=None,
+    names=None,
+    precision=None,
+    rtol=None,
+    atol=None,
+    evaluated=None,
+    n_directions=N_DIRECTIONS,
+    rtol_floor=None,
+):
     """Check analytic gradients (the VJP with ``dout``) of f; ``f_batch(points)`` returns
     ``[f(*p) for p in points]``, possibly evaluated remotely in one round trip. If f's roundoff is
     worse than float64, or the check did not pass and f is found blind to input changes below
@@ -733,19 +783,32 @@ def check_vjp(f_batch, inputs, analytic_grads, dout, *, mode="auto", rng=None, m
     else:
         plan, outputs = evaluated
         verdict = judge(plan, outputs, analytic_grads, dout, rtol, atol, rtol_floor=rtol_floor)
-    if np.finfo(plan.precision).eps < np.finfo(_F32).eps and (verdict.low_precision or (
-            verdict.status != "pass" and _blind_below_float32(f_batch, plan, verdict, dout))):
+    if np.finfo(plan.precision).eps < np.finfo(_F32).eps and (
+        verdict.low_precision or (verdict.status != "pass" and _blind_below_float32(f_batch, plan, verdict, dout))
+    ):
         plan = plan_check(inputs, mode=mode, rng=rng, precision=_F32, **options)
         verdict = run(plan)
     while verdict.rounds < max_rounds:
-        redo = [r.arg for r in verdict.inputs if r.status == "inconclusive"
-                and plan.modes[r.arg] in ("directional", "mixed")]
+        redo = [
+            r.arg
+            for r in verdict.inputs
+            if r.status == "inconclusive" and plan.modes[r.arg] in ("directional", "mixed")
+        ]
         if not redo:
             break
-        again = run(plan_check(inputs, mode="directional", rng=rng, precision=plan.precision,
-                               wrt=redo, names=names, density=8.0 ** -verdict.rounds,
-                               n_directions=2 * N_DIRECTIONS),
-                    noise=verdict.noise)
+        again = run(
+            plan_check(
+                inputs,
+                mode="directional",
+                rng=rng,
+                precision=plan.precision,
+                wrt=redo,
+                names=names,
+                density=8.0**-verdict.rounds,
+                n_directions=2 * N_DIRECTIONS,
+            ),
+            noise=verdict.noise,
+        )
         for r in again.inputs:
             verdict[r.arg].checks.extend(r.checks)
         verdict.rounds += 1
@@ -758,8 +821,7 @@ def _blind_below_float32(f_batch, plan, verdict, dout):
     On up to 8 wrong (else inconclusive) probes, G at +-delta/1024 must change as the centered
     difference says; kinks right at x (ReLU at 0, ties) do not disturb this."""
     checks = [c for r in verdict.inputs for c in r.checks]
-    wrong = ([c for c in checks if c.status == "wrong"] or
-             [c for c in checks if c.status == "inconclusive"])[:8]
+    wrong = ([c for c in checks if c.status == "wrong"] or [c for c in checks if c.status == "inconclusive"])[:8]
     points = [plan.points[0]]
     for c in wrong:
         p = plan.probes[c.probe]

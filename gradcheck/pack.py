@@ -19,6 +19,7 @@ visible checks, with
 ``build_student`` verifies the result: no withheld check id and no line of the reference's code in
 any file it wrote (``PackError`` otherwise).
 """
+
 from __future__ import annotations
 
 import ast
@@ -65,7 +66,7 @@ from ..replay import load_answers
 
 STORE = load_answers(resources.files(__package__).joinpath("answers.json").read_text(encoding="utf-8"))
 '''
-PYPROJECT = '''[build-system]
+PYPROJECT = """[build-system]
 requires = ["setuptools>=68"]
 build-backend = "setuptools.build_meta"
 
@@ -90,8 +91,8 @@ packages = [{packages}]
 "gradcheck.assignment" = ["*.toml", "*.json"]
 "gradcheck.formats" = ["schemas/*.json"]
 "gradcheck.reference" = ["answers.json"]
-'''
-README = '''# gradcheck (student build) - {assignment}
+"""
+README = """# gradcheck (student build) - {assignment}
 
 Check your work before you hand it in:
 
@@ -107,7 +108,7 @@ solution in it: the expected values of the visible checks were recorded on their
 check needs a value that was not recorded (another seed, or inputs that depend on your own results),
 it says it can only be checked by your course's grader: that is not a verdict on your code. Locally,
 graphs and networks run with your own gates, so a wrong gate can also show in the graph and MLP checks.
-'''
+"""
 
 
 class PackError(GradcheckError, RuntimeError):
@@ -115,6 +116,7 @@ class PackError(GradcheckError, RuntimeError):
 
 
 # --- recording ---------------------------------------------------------------------------------------
+
 
 def _reference_modules() -> dict:
     """The reference's modules, one per contract module: {"gates": gradcheck.reference.gates, ...}."""
@@ -164,8 +166,9 @@ def record(assignment, seed=0, submissions=(), grade_one=None):
             for sub in (ref, *map(Path, submissions)):
                 report, _, trace = grade_one(sub, assignment, seed)
                 if report.get("status") != "graded":
-                    raise PackError(f"grading {sub.name} failed while recording: {report.get('message')}\n"
-                                    f"{trace or ''}")
+                    raise PackError(
+                        f"grading {sub.name} failed while recording: {report.get('message')}\n{trace or ''}"
+                    )
                 reports[sub.name] = report
     finally:
         for module, name, original in saved:
@@ -179,13 +182,15 @@ def record(assignment, seed=0, submissions=(), grade_one=None):
 
 # --- pruning withheld checks out of the grader's source ----------------------------------------------
 
+
 def _mentions(node, ids) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str) and any(i in node.value for i in ids)
 
 
 def _reads_like(node, ids) -> bool:
-    return (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-            and f"{node.value.id}.{node.attr}" in ids)
+    return (
+        isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and f"{node.value.id}.{node.attr}" in ids
+    )
 
 
 class _DropEntries(ast.NodeTransformer):
@@ -197,10 +202,14 @@ class _DropEntries(ast.NodeTransformer):
 
     def visit_Attribute(self, node):
         self.generic_visit(node)
-        if isinstance(node.value, ast.Name) and f"{node.value.id}.{node.attr}" in self.ids \
-                and isinstance(node.ctx, ast.Load):
-            return ast.copy_location(ast.Call(ast.Name("getattr", ast.Load()),
-                                              [node.value, ast.Constant(node.attr)], []), node)
+        if (
+            isinstance(node.value, ast.Name)
+            and f"{node.value.id}.{node.attr}" in self.ids
+            and isinstance(node.ctx, ast.Load)
+        ):
+            return ast.copy_location(
+                ast.Call(ast.Name("getattr", ast.Load()), [node.value, ast.Constant(node.attr)], []), node
+            )
         return node
 
     def _seq(self, node):
@@ -225,7 +234,7 @@ def _header_mentions(stmt, ids) -> bool:
     for field, value in ast.iter_fields(stmt):
         if field in _BODIES or field == "handlers":
             continue
-        for child in (value if isinstance(value, list) else [value]):
+        for child in value if isinstance(value, list) else [value]:
             if isinstance(child, ast.AST) and any(_mentions(n, ids) for n in ast.walk(child)):
                 return True
     return False
@@ -305,6 +314,7 @@ def prune_package(root: Path, ids) -> list:
 
 # --- the build ---------------------------------------------------------------------------------------
 
+
 def _visible_toml(text: str, visible_ids, withheld_ids=()) -> str:
     """The assignment file with only the visible checks' [[checks]] blocks, without comments, and
     without the settings of withheld checks (a key naming one, e.g. ``train_steps`` for ``mlp.train``)."""
@@ -314,7 +324,7 @@ def _visible_toml(text: str, visible_ids, withheld_ids=()) -> str:
     for block in blocks:
         # a [[checks]] block runs until the next table header
         m = re.search(r"(?m)^\[(?!\[checks\]\])", block)
-        body, rest = (block[:m.start()], block[m.start():]) if m else (block, "")
+        body, rest = (block[: m.start()], block[m.start() :]) if m else (block, "")
         cid = re.search(r'(?m)^\s*id\s*=\s*"([^"]+)"', body)
         if cid and cid.group(1) in visible_ids:
             kept.append(body)
@@ -349,10 +359,12 @@ def _reference_lines(modules) -> list:
     """Runs of three consecutive code lines of the reference (to check that none was shipped)."""
     runs = []
     for module in modules.values():
-        code = [ln.strip() for ln in Path(module.__file__).read_text(encoding="utf-8").splitlines()
-                if ln.strip() and not ln.strip().startswith("#")]
-        runs += ["\n".join(code[i:i + 3]) for i in range(len(code) - 2)
-                 if sum(len(x) for x in code[i:i + 3]) >= 60]
+        code = [
+            ln.strip()
+            for ln in Path(module.__file__).read_text(encoding="utf-8").splitlines()
+            if ln.strip() and not ln.strip().startswith("#")
+        ]
+        runs += ["\n".join(code[i : i + 3]) for i in range(len(code) - 2) if sum(len(x) for x in code[i : i + 3]) >= 60]
     return runs
 
 
@@ -394,17 +406,30 @@ def build_student(assignment_file, out_dir, *, seed=0, submissions=None, grade_o
     (pkg / "standins.py").write_text(STANDIN_STUB)
     (pkg / "assignment" / "default.toml").write_text(
         _visible_toml(Path(assignment.path).read_text(encoding="utf-8"), {c.id for c in visible}, absent),
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     pruned = prune_package(pkg, absent)
     packages = sorted(".".join(p.relative_to(out).parts[:-1]) for p in pkg.rglob("__init__.py"))
-    (out / "pyproject.toml").write_text(PYPROJECT.format(version=__version__, assignment=assignment.name,
-                                                         packages=", ".join(json.dumps(p) for p in packages)))
-    (out / "README.md").write_text(README.format(assignment=assignment.title or assignment.name,
-                                                 visible=len(visible), points=shown.max_score, seed=seed))
+    (out / "pyproject.toml").write_text(
+        PYPROJECT.format(
+            version=__version__, assignment=assignment.name, packages=", ".join(json.dumps(p) for p in packages)
+        )
+    )
+    (out / "README.md").write_text(
+        README.format(
+            assignment=assignment.title or assignment.name, visible=len(visible), points=shown.max_score, seed=seed
+        )
+    )
     _verify(out, absent, _reference_lines(_reference_modules()))
-    return {"out": str(out), "visible": len(visible), "withheld": len(withheld), "recorded": len(store.answers),
-            "pruned": [str(p.relative_to(out)) for p in pruned], "seed": seed,
-            "graded": {name: r["score"] for name, r in reports.items()}}
+    return {
+        "out": str(out),
+        "visible": len(visible),
+        "withheld": len(withheld),
+        "recorded": len(store.answers),
+        "pruned": [str(p.relative_to(out)) for p in pruned],
+        "seed": seed,
+        "graded": {name: r["score"] for name, r in reports.items()},
+    }
 
 
 def _verify(out: Path, ids, reference_lines) -> None:

@@ -20,14 +20,16 @@ usage error, exit status 4, nothing graded) when pytest has loaded something of 
 pytest's rootdir or ini file inside the submission folder, a conftest.py or plugin module from it,
 any module imported from it, a folder holding it on ``sys.path`` (``python -m pytest`` run from the
 folder that holds the submission), or an assignment file inside it. A grading run collects no test
-file at all (neither the submission's nor a classmate's): the checks are its only items. The safe way to run it, in CI or in a GitHub Classroom repository (where the
-submission is the checked-out repository)::
+file at all (neither the submission's nor a classmate's): the checks are its only items. The safe
+way to run it, in CI or in a GitHub Classroom repository (where the submission is the checked-out
+repository)::
 
     cd "$(mktemp -d)" && python -I -m pytest -p gradcheck.pytest_plugin --gradcheck-submission="$SUBMISSION"
 
 Without ``--gradcheck-submission`` the plugin only registers its options: normal test runs are not
 changed (nothing is collected, nothing heavy is imported).
 """
+
 from __future__ import annotations
 
 import os
@@ -38,28 +40,44 @@ import pytest
 
 from .errors import GradcheckError
 
-_STATE = pytest.StashKey()   # the session's _State, when --gradcheck-submission is given
+_STATE = pytest.StashKey()  # the session's _State, when --gradcheck-submission is given
 _WANTED = pytest.StashKey()  # the check ids selected for this run
 
 #: How to run the plugin so that pytest loads nothing of the submission (in messages and docs).
-SAFE_INVOCATION = ('cd "$(mktemp -d)" && python -I -m pytest -p gradcheck.pytest_plugin '
-                   '--gradcheck-submission=/path/to/submission')
+SAFE_INVOCATION = (
+    'cd "$(mktemp -d)" && python -I -m pytest -p gradcheck.pytest_plugin --gradcheck-submission=/path/to/submission'
+)
 #: The usage error when pytest has loaded something of the submission.
-REFUSAL = ("gradcheck: not grading {folder}: {why}. The submission's own files (conftest.py, pytest.ini, "
-           "test files, plugins) would run in the grading pytest process and could change its results. "
-           "Run pytest from a folder outside the submission, with no ini file or conftest.py of the "
-           "submission, for example:\n    " + SAFE_INVOCATION)
+REFUSAL = (
+    "gradcheck: not grading {folder}: {why}. The submission's own files (conftest.py, pytest.ini, "
+    "test files, plugins) would run in the grading pytest process and could change its results. "
+    "Run pytest from a folder outside the submission, with no ini file or conftest.py of the "
+    "submission, for example:\n    " + SAFE_INVOCATION
+)
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("gradcheck", "gradcheck: run an assignment's visible checks on a submission")
-    group.addoption("--gradcheck-submission", metavar="DIR", default=None,
-                    help="grade this submission folder (gates.py, graph.py, mlp.py): one test per visible check")
-    group.addoption("--gradcheck-assignment", metavar="FILE", default=None,
-                    help="assignment TOML file (default: the packaged backprop assignment)")
-    group.addoption("--gradcheck-seed", metavar="N", type=int, default=None,
-                    help="seed of the checks' random inputs (default 0, as the grader's default; in a student "
-                         "build, the seed its expected values were recorded with)")
+    group.addoption(
+        "--gradcheck-submission",
+        metavar="DIR",
+        default=None,
+        help="grade this submission folder (gates.py, graph.py, mlp.py): one test per visible check",
+    )
+    group.addoption(
+        "--gradcheck-assignment",
+        metavar="FILE",
+        default=None,
+        help="assignment TOML file (default: the packaged backprop assignment)",
+    )
+    group.addoption(
+        "--gradcheck-seed",
+        metavar="N",
+        type=int,
+        default=None,
+        help="seed of the checks' random inputs (default 0, as the grader's default; in a student "
+        "build, the seed its expected values were recorded with)",
+    )
 
 
 class _Check:
@@ -74,11 +92,11 @@ class _State:
 
     def __init__(self, submission: Path, assignment_file, seed: int, checks, withheld, timeout):
         self.submission, self.assignment_file, self.seed = submission, assignment_file, seed
-        self.checks = checks      # the _Checks collected (the visible ones)
+        self.checks = checks  # the _Checks collected (the visible ones)
         self.withheld = withheld  # the _Checks not collected
         self.timeout = timeout
         self.report = None
-        self.failure = None       # why the grader could not run, if it could not
+        self.failure = None  # why the grader could not run, if it could not
         self.seconds = None
 
     def run(self, wanted_ids):
@@ -87,9 +105,18 @@ class _State:
             return
         from .isolated import IsolatedError, run
         from .text import safe
+
         try:
-            answer = run({"op": "grade", "submission": str(self.submission), "assignment": self.assignment_file,
-                          "seed": self.seed, "checks": sorted(wanted_ids)}, timeout=self.timeout)
+            answer = run(
+                {
+                    "op": "grade",
+                    "submission": str(self.submission),
+                    "assignment": self.assignment_file,
+                    "seed": self.seed,
+                    "checks": sorted(wanted_ids),
+                },
+                timeout=self.timeout,
+            )
         except IsolatedError as e:
             self.failure = safe(e)
             return
@@ -128,9 +155,11 @@ def _loaded_from(config, folder: Path):
     for entry in list(sys.path):
         real = os.path.realpath(entry or ".")
         if real != here and (Path(real) == folder or Path(real) in folder.parents):
-            return (f"{real!r}, which holds the submission, is on sys.path (python -m pytest puts the working "
-                    "directory there, and pytest a conftest.py's folder): files next to the submission can be "
-                    "imported in place of real modules")
+            return (
+                f"{real!r}, which holds the submission, is on sys.path (python -m pytest puts the working "
+                "directory there, and pytest a conftest.py's folder): files next to the submission can be "
+                "imported in place of real modules"
+            )
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
         if isinstance(file, str) and _inside(file, folder):
@@ -140,6 +169,7 @@ def _loaded_from(config, folder: Path):
 
 def _refuse(state_folder, why):
     from .text import terminal
+
     raise pytest.UsageError(REFUSAL.format(folder=terminal(str(state_folder)), why=terminal(why)))
 
 
@@ -163,6 +193,7 @@ def pytest_configure(config):
     if not folder:
         return
     from .text import terminal
+
     path = Path(folder)
     if not path.is_dir():
         raise pytest.UsageError(f"--gradcheck-submission: {terminal(repr(folder))} is not a folder")
@@ -177,6 +208,7 @@ def pytest_configure(config):
     if seed is not None and seed < 0:
         raise pytest.UsageError("--gradcheck-seed: expected an integer >= 0")
     from .isolated import IsolatedError, run
+
     if assignment_file:
         assignment_file = os.path.abspath(assignment_file)
     try:
@@ -256,6 +288,7 @@ class GradcheckItem(pytest.Item):
 def _feedback(check) -> str:
     from .report import check_detail_lines, clip
     from .text import safe
+
     status = check.get("status", "?")
     lines = [clip(" ".join(str(check.get("message", "")).split()), 2000) or status]
     lines += check_detail_lines(check)
@@ -275,6 +308,7 @@ def pytest_collection_modifyitems(session, config, items):
     if why is not None:
         _refuse(state.submission, why)
     from .text import terminal
+
     # no brackets: JUnit XML reports take them for parameters
     name = "gradcheck/" + terminal(state.submission.name, 100).replace("[", "(").replace("]", ")")
     node = GradcheckSubmission.from_parent(session, name=name, nodeid=name, state=state)
@@ -293,6 +327,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if state is None:
         return
     from .text import terminal
+
     tr = terminalreporter
     tr.section("gradcheck")
     name = terminal(state.submission.name, 200)
@@ -302,9 +337,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         r = state.report
         passed = sum(c["status"] == "pass" for c in r["checks"])
         secs = f" in {state.seconds:.1f} s" if state.seconds is not None else ""
-        tr.write_line(f"{name}: {passed} of {len(r['checks'])} checks run here passed, "
-                      f"{r['score']:g} / {r['max_score']:g} points (seed {state.seed}){secs}")
+        tr.write_line(
+            f"{name}: {passed} of {len(r['checks'])} checks run here passed, "
+            f"{r['score']:g} / {r['max_score']:g} points (seed {state.seed}){secs}"
+        )
     if state.withheld:
         pts = sum(float(c.points) for c in state.withheld)
-        tr.write_line(f"not run here: {len(state.withheld)} check(s) worth {pts:g} point(s) that the assignment does "
-                      "not show to students yet (hidden or after the due date); the grader runs them")
+        tr.write_line(
+            f"not run here: {len(state.withheld)} check(s) worth {pts:g} point(s) that the assignment does "
+            "not show to students yet (hidden or after the due date); the grader runs them"
+        )

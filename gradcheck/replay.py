@@ -14,6 +14,7 @@ that needed it as "can only be checked by your course's grader", never as failed
 Only the results of calls are stored, never code: the build carries the expected values of the
 visible checks on their fixed inputs, nothing else.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,12 +24,22 @@ import struct
 
 import numpy as np
 
-__all__ = ["NOT_RECORDED", "NotRecorded", "Proxy", "Recording", "load_answers", "make_function", "make_proxy",
-           "recorded_seed"]
+__all__ = [
+    "NOT_RECORDED",
+    "NotRecorded",
+    "Proxy",
+    "Recording",
+    "load_answers",
+    "make_function",
+    "make_proxy",
+    "recorded_seed",
+]
 
-NOT_RECORDED = ("can only be checked by your course's grader: this local build of gradcheck has no expected "
-                "values for these inputs (they depend on your own results, or another seed); this says "
-                "nothing about your code")
+NOT_RECORDED = (
+    "can only be checked by your course's grader: this local build of gradcheck has no expected "
+    "values for these inputs (they depend on your own results, or another seed); this says "
+    "nothing about your code"
+)
 
 
 class NotRecorded(LookupError):
@@ -39,6 +50,7 @@ class NotRecorded(LookupError):
 
 
 # --- hashing what was called ------------------------------------------------------------------------
+
 
 def _feed(h, value) -> None:
     """Feed a canonical encoding of ``value`` into hash ``h``."""
@@ -81,6 +93,7 @@ def _step(key: bytes, *event) -> bytes:
 
 
 # --- storing results --------------------------------------------------------------------------------
+
 
 def _dump(value):
     if isinstance(value, np.ndarray):
@@ -129,7 +142,7 @@ class Recording:
     def __init__(self, answers=None, seed=None):
         self.answers = dict(answers or {})
         self.seed = seed  #: the seed the results were recorded with
-        self.real = {}    # qualified name -> the real class or function (recording only)
+        self.real = {}  # qualified name -> the real class or function (recording only)
         self.recording = False
 
     def record(self, key: bytes, result):
@@ -144,8 +157,9 @@ class Recording:
         return _load(stored)
 
     def dumps(self) -> str:
-        return json.dumps({"format": 1, "seed": self.seed, "answers": self.answers}, sort_keys=True,
-                          separators=(",", ":"))
+        return json.dumps(
+            {"format": 1, "seed": self.seed, "answers": self.answers}, sort_keys=True, separators=(",", ":")
+        )
 
 
 def load_answers(text: str) -> Recording:
@@ -158,6 +172,7 @@ def load_answers(text: str) -> Recording:
 def recorded_seed(default: int = 0) -> int:
     """The seed a student build recorded its results with (its default seed); ``default`` elsewhere."""
     import importlib.util
+
     try:
         if importlib.util.find_spec("gradcheck.reference._answers") is None:
             return default
@@ -168,6 +183,7 @@ def recorded_seed(default: int = 0) -> int:
 
 
 # --- stand-ins --------------------------------------------------------------------------------------
+
 
 class Proxy:
     """A stand-in for a reference class: records (or replays) every call made on its instances.
@@ -200,6 +216,7 @@ class Proxy:
             raise AttributeError(name)
         cls = type(self)
         if name in cls._gc_methods:
+
             def method(*args, **kwargs):
                 key = _step(object.__getattribute__(self, "_gc_key"), "call", name, list(args), kwargs)
                 object.__setattr__(self, "_gc_key", key)
@@ -208,6 +225,7 @@ class Proxy:
                     real = object.__getattribute__(self, "_gc_real")
                     return cls._gc_store.record(key, getattr(real, name)(*_unwrap(args), **_unwrap(kwargs)))
                 return cls._gc_store.replay(key, what)
+
             return method
         key = _step(object.__getattribute__(self, "_gc_key"), "get", name)
         if cls._gc_store.recording:
@@ -230,18 +248,28 @@ def _unwrap(value):
 def make_proxy(qual: str, methods, store: Recording) -> type:
     """A stand-in class for the reference class ``qual`` ("module:Class")."""
     name = qual.split(":", 1)[1]
-    return type(name, (Proxy,), {"_gc_qual": qual, "_gc_methods": frozenset(methods), "_gc_store": store,
-                                 "__module__": "gradcheck.reference." + qual.split(":", 1)[0],
-                                 "__doc__": f"Recorded results of the reference's {name} (no code)."})
+    return type(
+        name,
+        (Proxy,),
+        {
+            "_gc_qual": qual,
+            "_gc_methods": frozenset(methods),
+            "_gc_store": store,
+            "__module__": "gradcheck.reference." + qual.split(":", 1)[0],
+            "__doc__": f"Recorded results of the reference's {name} (no code).",
+        },
+    )
 
 
 def make_function(qual: str, store: Recording):
     """A stand-in for the reference function ``qual`` ("module:function")."""
+
     def function(*args, **kwargs):
         key = _step(b"", "fn", qual, list(args), kwargs)
         if store.recording:
             return store.record(key, store.real[qual](*_unwrap(args), **_unwrap(kwargs)))
         return store.replay(key, qual.replace(":", "."))
+
     function.__name__ = qual.split(":", 1)[1]
     function.__qualname__ = function.__name__
     return function

@@ -6,6 +6,7 @@ was checked. ``json_path`` says where a problem is; ``by_location`` and ``by_pat
 orders in which problems are listed (see Note [Order of schema problems]); ``problems_text`` is the
 message of a document that does not follow its schema (reports, platform results).
 """
+
 from __future__ import annotations
 
 import functools
@@ -17,7 +18,7 @@ import jsonschema
 __all__ = ["by_location", "by_path_text", "json_path", "problems_text", "schema", "validator"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _text(package: str, name: str) -> str:
     return resources.files(package).joinpath(*name.split("/")).read_text(encoding="utf-8")
 
@@ -28,7 +29,7 @@ def schema(package: str, name: str) -> dict:
     return json.loads(_text(package, name))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def validator(package: str, name: str) -> jsonschema.Draft202012Validator:
     """The validator of that schema (checked against the metaschema first), made once per process."""
     s = schema(package, name)
@@ -57,6 +58,7 @@ def json_path(parts, top: str = "") -> str:
 #   order.
 # jsonschema's ``best_match`` picks by relevance instead (the deepest, strongest keyword first);
 # it is not used: it would reorder messages that must stay as they are.
+
 
 def by_location(error) -> tuple:
     """Sort key: where the problem is in the document, in its order (Note [Order of schema problems])."""

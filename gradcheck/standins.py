@@ -7,6 +7,7 @@ worker whose forward and backward send their arguments to this side, where the r
 computes the values (``sandbox.inside.ops._Remote``): the worker never holds a correct gate, so
 there is nothing there to read, copy or print. A gate the student got right stays the student's own.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from . import contract
 from .reference import gates as reference
 
-MAX_INSTANCES = 200_000   # stand-in gate instances one session may make
+MAX_INSTANCES = 200_000  # stand-in gate instances one session may make
 MAX_ELEMENTS = 5_000_000  # elements of one argument
 # what a contract gate's constructor and forward take at most: one constant, two inputs
 MAX_CONSTANTS = max(int(g.constant is not None) for g in contract.GATES.values())
@@ -27,9 +28,9 @@ class StandIns:
     backward of one stand-in instance, validated like any reply from a worker."""
 
     def __init__(self, gate_names, results, everyone=False):
-        self.gate_names = list(gate_names)   # the grader passes contract.GATE_NAMES
-        self.results = results   # check id -> CheckResult, filled as the parts are judged
-        self.everyone = everyone   # every gate, whatever its checks said
+        self.gate_names = list(gate_names)  # the grader passes contract.GATE_NAMES
+        self.results = results  # check id -> CheckResult, filled as the parts are judged
+        self.everyone = everyone  # every gate, whatever its checks said
         self.instances = {}
 
     def names(self):
@@ -55,8 +56,11 @@ class StandIns:
         args = request.get("args")
         if name not in self.gate_names or type(ident) is not int or step not in ("f", "b"):
             raise ValueError("malformed stand-in request")
-        if not isinstance(args, list) or len(args) > MAX_CONSTANTS \
-                or not all(isinstance(a, (int, float)) for a in args):
+        if (
+            not isinstance(args, list)
+            or len(args) > MAX_CONSTANTS
+            or not all(isinstance(a, (int, float)) for a in args)
+        ):
             raise ValueError("malformed stand-in arguments")
         if len(arrays) > MAX_INPUTS or any(np.asarray(a).size > MAX_ELEMENTS for a in arrays):
             raise ValueError("too many or too large arguments")

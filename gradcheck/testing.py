@@ -22,6 +22,7 @@ Exceptions raised by your code are not caught: pytest shows their traceback.
 Each returns what it checked (a ``gradcheck.Verdict`` for the numerical checks) when it passes.
 A check that is inconclusive (e.g. only kinks were hit) passes: it never blames you for a kink.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,13 +37,16 @@ from .errors import GradcheckError
 # gradcheck.reference is imported where it is used: in a student build it loads the recorded answers.
 
 __all__ = [
-    "GradcheckAssertionError", "assert_gate_backward_matches_numerical", "assert_gate_matches_reference",
-    "assert_graph_gradients", "assert_mlp_gradients",
+    "GradcheckAssertionError",
+    "assert_gate_backward_matches_numerical",
+    "assert_gate_matches_reference",
+    "assert_graph_gradients",
+    "assert_mlp_gradients",
 ]
 
 IGNORES_DOUT = "ignores the upstream gradient dout (as if it were all ones)"
-_DEFAULT_NAMES = ("x", "y", "z", "w")   # the inputs of a gate the contract does not have
-_DIAGNOSIS_MAX_SIZE = 4096   # full centered differences (for a diagnosis) up to this many entries
+_DEFAULT_NAMES = ("x", "y", "z", "w")  # the inputs of a gate the contract does not have
+_DIAGNOSIS_MAX_SIZE = 4096  # full centered differences (for a diagnosis) up to this many entries
 
 
 class GradcheckAssertionError(GradcheckError, AssertionError):
@@ -54,6 +58,7 @@ class GradcheckAssertionError(GradcheckError, AssertionError):
 
 
 # --- helpers ----------------------------------------------------------------------------------------
+
 
 def _tol(rtol, atol) -> dict:
     """The grader's tolerances of comparisons with the reference (the packaged assignment's), or these."""
@@ -122,7 +127,7 @@ def _diagnosis(f, xs, wrt, got, dout, batch=None, names=None):
             ones = numerics.numerical_vjp(f, xs, np.ones_like(dout), wrt=wrt)
             alternatives[IGNORES_DOUT] = [ones[i] for i in wrt]
         text = diagnose(got, exp, alternatives, batch)
-    except Exception:  # a diagnosis is a bonus: never let it hide the real failure
+    except Exception:  # noqa: BLE001 - a diagnosis is a bonus: never let it hide the real failure
         return None
     return _named_diagnosis(text, [names[i] for i in wrt] if names else None, [xs[i] for i in wrt])
 
@@ -135,8 +140,11 @@ def _named_diagnosis(text, names, arrays):
     if "constant factor" in text and all(np.size(a) <= 1 for a in arrays):
         return None
     if names:
-        text = re.sub(r"\binput (\d+): ", lambda m: (f"{names[int(m.group(1))]}: "
-                                                   if int(m.group(1)) < len(names) else m.group(0)), text)
+        text = re.sub(
+            r"\binput (\d+): ",
+            lambda m: f"{names[int(m.group(1))]}: " if int(m.group(1)) < len(names) else m.group(0),
+            text,
+        )
     return text
 
 
@@ -145,8 +153,13 @@ def _verdict_details(verdict) -> dict:
     if not bad or bad[0].worst is None or bad[0].problem:
         return {}
     w = bad[0].worst
-    worst = {"input": bad[0].label, "kind": w.kind, "expected": float(w.expected), "got": float(w.got),
-             "rel_error": float(w.rel_error)}
+    worst = {
+        "input": bad[0].label,
+        "kind": w.kind,
+        "expected": float(w.expected),
+        "got": float(w.got),
+        "rel_error": float(w.rel_error),
+    }
     if w.index:
         worst["index"] = [int(i) for i in w.index]
     return {"worst": worst}
@@ -159,11 +172,11 @@ def _fail(title, lines, details):
 
 def _numerical(title, f, xs, names, analytic, dout, *, wrt, rng, rtol, atol, context=(), batch=None):
     """check_vjp through f; raise a feedback-like assertion on failure, return the verdict."""
+
     def f_batch(points):
         return [np.asarray(f(*[np.array(a) for a in p]), dtype=np.float64) for p in points]
 
-    verdict = numerics.check_vjp(f_batch, xs, analytic, dout, rng=rng, wrt=wrt, names=names,
-                                 rtol=rtol, atol=atol)
+    verdict = numerics.check_vjp(f_batch, xs, analytic, dout, rng=rng, wrt=wrt, names=names, rtol=rtol, atol=atol)
     if verdict.status != "fail":
         return verdict
     details = _verdict_details(verdict)
@@ -180,6 +193,7 @@ def _numerical(title, f, xs, names, analytic, dout, *, wrt, rng, rtol, atol, con
 
 # --- gates ------------------------------------------------------------------------------------------
 
+
 def _input_names(gate_name, n, names):
     """The names messages give the inputs: ``names``, else the contract's for its gates."""
     if names is not None:
@@ -195,8 +209,9 @@ def _batch_size(gate_name, xs):
     return xs[0].shape[0] if gate is not None and gate.batch_mean and xs[0].ndim == 2 else None
 
 
-def assert_gate_backward_matches_numerical(gate_class, inputs, args=(), *, dout=None, names=None, seed=0,
-                                           rtol=None, atol=None):
+def assert_gate_backward_matches_numerical(
+    gate_class, inputs, args=(), *, dout=None, names=None, seed=0, rtol=None, atol=None
+):
     """A gate's backward matches centered differences of its own forward.
 
     ``gate_class(*args)`` makes a fresh gate for every evaluation; ``inputs`` are the forward's
@@ -222,18 +237,36 @@ def assert_gate_backward_matches_numerical(gate_class, inputs, args=(), *, dout=
     context = [f"upstream gradient dout: {'given' if given else f'random (seed {seed})'}, shape {_shape(dout.shape)}"]
     need = max(wrt) + 1 if wrt else 0
     if len(grads) < need:
-        _fail(title, [f"backward returned {len(grads)} gradient(s) for {len(xs)} input(s) "
-                      f"({', '.join(names)}): one per input, in input order"], {})
-    analytic = [_float_array(grads[i], f"gradient {i + 1} (d{names[i]})") if i in wrt else None
-                for i in range(len(xs))]
+        _fail(
+            title,
+            [
+                f"backward returned {len(grads)} gradient(s) for {len(xs)} input(s) "
+                f"({', '.join(names)}): one per input, in input order"
+            ],
+            {},
+        )
+    analytic = [_float_array(grads[i], f"gradient {i + 1} (d{names[i]})") if i in wrt else None for i in range(len(xs))]
     batch = _batch_size(gate_name, xs)
     values = _values_line(names, xs)
-    return _numerical(title, f, xs, names, analytic, dout, wrt=wrt, rng=rng, rtol=rtol, atol=atol,
-                      context=([values] if values else []) + context, batch=batch)
+    return _numerical(
+        title,
+        f,
+        xs,
+        names,
+        analytic,
+        dout,
+        wrt=wrt,
+        rng=rng,
+        rtol=rtol,
+        atol=atol,
+        context=([values] if values else []) + context,
+        batch=batch,
+    )
 
 
-def assert_gate_matches_reference(gate_class, inputs, args=(), *, dout=None, name=None, names=None, seed=0,
-                                  rtol=None, atol=None):
+def assert_gate_matches_reference(
+    gate_class, inputs, args=(), *, dout=None, name=None, names=None, seed=0, rtol=None, atol=None
+):
     """A gate's forward and backward match the reference solution's gate of the same name (or
     ``name``), under a random upstream gradient (or ``dout``), and leave their inputs unchanged.
     Tolerances: the packaged assignment's (whatever dtype the gate returns), or rtol/atol.
@@ -261,32 +294,50 @@ def assert_gate_matches_reference(gate_class, inputs, args=(), *, dout=None, nam
     out = _float_array(raw_out, f"{gate_name}.forward's output")
     bad = compare(out, ref_out, tol)
     if bad:
-        _fail(f"{gate_name}.forward does not match the reference", [f"output is {bad.message}", values],
-              {"worst": bad.as_details("output")})
+        _fail(
+            f"{gate_name}.forward does not match the reference",
+            [f"output is {bad.message}", values],
+            {"worst": bad.as_details("output")},
+        )
     grads = _as_grads(gate.backward(dout), len(xs))
     known = contract.GATES.get(gate_name)
-    need = known.gradients if known is not None else len(xs)   # a gradient per input that is not labels
+    need = known.gradients if known is not None else len(xs)  # a gradient per input that is not labels
     title = f"{gate_name}.backward does not match the reference"
     context = [values, f"upstream gradient dout: shape {_shape(dout.shape)} (seed {seed})"]
     if len(grads) < need:
-        _fail(title, [f"backward returned {len(grads)} gradient(s) for {need} input(s) ({', '.join(names[:need])})"]
-              + context, {})
+        _fail(
+            title,
+            [f"backward returned {len(grads)} gradient(s) for {need} input(s) ({', '.join(names[:need])})"] + context,
+            {},
+        )
     got = [_float_array(g, f"gradient {i + 1} (d{names[i]})") for i, g in enumerate(grads[:need])]
     for i, (g, e) in enumerate(zip(got, ref_grads[:need])):
         bad = compare(g, e, tol)
         if bad:
             alternatives = {}
             if not np.all(dout == 1.0):
-                ones = [np.asarray(gg, dtype=np.float64) for gg in _as_grads(
-                    _forwarded(ref_class, args, xs).backward(np.ones_like(dout)), len(xs))]
+                ones = [
+                    np.asarray(gg, dtype=np.float64)
+                    for gg in _as_grads(_forwarded(ref_class, args, xs).backward(np.ones_like(dout)), len(xs))
+                ]
                 alternatives[IGNORES_DOUT] = ones[:need]
-            lines, details = _wrong_gradient(f"d{names[i]}", bad, got, ref_grads[:need], alternatives,
-                                             _batch_size(gate_name, xs), [f"d{n}" for n in names[:need]])
+            lines, details = _wrong_gradient(
+                f"d{names[i]}",
+                bad,
+                got,
+                ref_grads[:need],
+                alternatives,
+                _batch_size(gate_name, xs),
+                [f"d{n}" for n in names[:need]],
+            )
             _fail(title, lines + context, details)
     for i, (x, c) in enumerate(zip(xs, copies)):
         if c.shape != x.shape or not np.array_equal(c, x, equal_nan=True):
-            _fail(f"{gate_name} modified its input {i} ({names[i]}) in place",
-                  ["forward and backward must leave the arrays they are given unchanged", values], {})
+            _fail(
+                f"{gate_name} modified its input {i} ({names[i]}) in place",
+                ["forward and backward must leave the arrays they are given unchanged", values],
+                {},
+            )
     return out, got
 
 
@@ -309,6 +360,7 @@ def _forwarded(cls, args, xs):
 
 
 # --- graphs -----------------------------------------------------------------------------------------
+
 
 def assert_graph_gradients(graph, values, *, dout=None, seed=0, rtol=None, atol=None):
     """A computational graph's backward matches centered differences of its own forward.
@@ -336,16 +388,17 @@ def assert_graph_gradients(graph, values, *, dout=None, seed=0, rtol=None, atol=
         _fail(title, [f"backward returned no gradient for input(s) {', '.join(map(repr, missing))}"], {})
     analytic = [_float_array(grads[n], f"the gradient of {n!r}") for n in names]
     values_line = _values_line(names, xs)
-    context = ([values_line] if values_line else []) + \
-        [f"upstream gradient dout: shape {_shape(dout.shape)} (seed {seed})"]
+    context = ([values_line] if values_line else []) + [
+        f"upstream gradient dout: shape {_shape(dout.shape)} (seed {seed})"
+    ]
     try:
-        return _numerical(title, f, xs, names, analytic, dout, wrt=wrt, rng=rng, rtol=rtol, atol=atol,
-                          context=context)
+        return _numerical(title, f, xs, names, analytic, dout, wrt=wrt, rng=rng, rtol=rtol, atol=atol, context=context)
     finally:
         f(*xs)  # leave the graph as the caller built and ran it
 
 
 # --- networks ---------------------------------------------------------------------------------------
+
 
 def assert_mlp_gradients(net, X, y, *, activation=None, seed=0, rtol=None, atol=None):
     """An MLP's ``loss(X, y)`` gradients match centered differences of its own loss, for every
@@ -383,9 +436,20 @@ def assert_mlp_gradients(net, X, y, *, activation=None, seed=0, rtol=None, atol=
                 net.params[k] = originals[k]
 
     batch = X.shape[0] if X.ndim == 2 else None
-    return _numerical(title, f, xs, names, analytic, np.array(1.0), wrt=list(range(len(xs))),
-                      rng=np.random.default_rng(seed), rtol=rtol, atol=atol,
-                      context=[f"X {_shape(X.shape)}, y {_shape(y.shape)}"], batch=batch)
+    return _numerical(
+        title,
+        f,
+        xs,
+        names,
+        analytic,
+        np.array(1.0),
+        wrt=list(range(len(xs))),
+        rng=np.random.default_rng(seed),
+        rtol=rtol,
+        atol=atol,
+        context=[f"X {_shape(X.shape)}, y {_shape(y.shape)}"],
+        batch=batch,
+    )
 
 
 def _compare_reference_mlp(names, xs, X, y, activation, loss, analytic, tol):
@@ -402,12 +466,15 @@ def _compare_reference_mlp(names, xs, X, y, activation, loss, analytic, tol):
     ref_loss, ref_grads = ref.loss(X.copy(), np.asarray(y).copy())
     bad = compare(np.asarray(loss), np.asarray(ref_loss), tol)
     if bad:
-        _fail("MLP: loss does not match the reference", [f"loss is {bad.message}",
-                                                          f"X {_shape(X.shape)}, y {_shape(np.shape(y))}"],
-              {"worst": bad.as_details("loss")})
+        _fail(
+            "MLP: loss does not match the reference",
+            [f"loss is {bad.message}", f"X {_shape(X.shape)}, y {_shape(np.shape(y))}"],
+            {"worst": bad.as_details("loss")},
+        )
     for k, g in zip(names, analytic):
         bad = compare(g, ref_grads[k], tol)
         if bad:
-            lines, details = _wrong_gradient(f"d{k}", bad, [g], [ref_grads[k]], None,
-                                             X.shape[0] if X.ndim == 2 else None, None)
+            lines, details = _wrong_gradient(
+                f"d{k}", bad, [g], [ref_grads[k]], None, X.shape[0] if X.ndim == 2 else None, None
+            )
             _fail("MLP: gradients do not match the reference", lines + [f"activation {activation}"], details)

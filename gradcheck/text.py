@@ -20,6 +20,7 @@ person to read.
 
 Nothing here decides what a student may see; it only makes what is shown harmless.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,10 @@ MAX_CHARS = 20_000
 
 # C0 controls except \t and \n, DEL, C1 controls, lone surrogates, bidi marks/embeddings/overrides/
 # isolates, zero-width characters, line and paragraph separators, BOM/zero-width no-break space
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e"
-                     "\u2060-\u2064\u2066-\u2069\ufeff]")
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 _NAMED = {"\r": "\\r", "\x1b": "\\x1b", "\x08": "\\b", "\x07": "\\a", "\x0c": "\\f", "\x0b": "\\v", "\x00": "\\0"}
 
 
@@ -57,7 +60,7 @@ def safe(text, limit: int | None = MAX_CHARS) -> str:
             except Exception as e:  # noqa: BLE001 - a value whose __str__ raises is still shown
                 text = f"<unprintable {type(text).__name__}: {type(e).__name__}>"
     if limit is not None and len(text) > 4 * limit + 64:
-        text = text[:4 * limit + 64]  # escaping may lengthen; never work on more than needed
+        text = text[: 4 * limit + 64]  # escaping may lengthen; never work on more than needed
     if "\r\n" in text:
         text = text.replace("\r\n", "\n")
     text = _UNSAFE.sub(_escape, text)

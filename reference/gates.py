@@ -3,6 +3,7 @@
 forward() computes the output and keeps what backward() needs; backward(dz) applies the chain rule
 and returns dL/dinput for each input, in input order. Inputs are never modified.
 """
+
 import numpy as np
 
 

@@ -1,4 +1,5 @@
 """A computational graph that runs gates in topological order (forward) and in reverse (backward)."""
+
 import numpy as np
 
 

@@ -1,4 +1,5 @@
 """A multilayer perceptron with a softmax cross-entropy loss, trained with mini-batch SGD."""
+
 import numpy as np
 
 

@@ -9,14 +9,22 @@ Modules: ``model`` (``Assignment``, ``CheckSpec``, ``VISIBILITIES``), ``known`` 
 grader knows, ``KNOWN_CHECKS``), ``messages`` (what a malformed file is told), ``loading``
 (``load_assignment``, ``assignment_schema``, ``DEFAULT_PATH``). This package root only re-exports.
 """
+
 from __future__ import annotations
 
 from ..errors import AssignmentError
 from .known import GATES, KNOWN_CHECKS
 from .loading import DEFAULT_PATH, assignment_schema, load_assignment
-from .model import Assignment, CheckSpec, VISIBILITIES
+from .model import VISIBILITIES, Assignment, CheckSpec
 
 __all__ = [
-    "Assignment", "AssignmentError", "CheckSpec", "DEFAULT_PATH", "GATES", "KNOWN_CHECKS", "VISIBILITIES",
-    "assignment_schema", "load_assignment",
+    "Assignment",
+    "AssignmentError",
+    "CheckSpec",
+    "DEFAULT_PATH",
+    "GATES",
+    "KNOWN_CHECKS",
+    "VISIBILITIES",
+    "assignment_schema",
+    "load_assignment",
 ]

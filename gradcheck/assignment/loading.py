@@ -6,6 +6,7 @@ and then for what a schema cannot say (check ids known and unique). A malformed 
 ``AssignmentError``, whose message names the file, the field (``checks[3].visibility``) and what was
 expected: every problem, in the file's order (Note [Order of schema problems] in gradcheck/schemas.py).
 """
+
 from __future__ import annotations
 
 import functools
@@ -58,7 +59,7 @@ def _validate(data: dict, shown) -> None:
         raise AssignmentError(shown, list(dict.fromkeys(problems)))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _default_sections() -> dict:
     data = _read_toml(DEFAULT_PATH, DEFAULT_PATH)
     _validate(data, DEFAULT_PATH)
@@ -79,9 +80,20 @@ def load_assignment(path=None) -> Assignment:
     sections = {k: {**defaults[k], **data.get(k, {})} for k in defaults}
     order = {cid: i for i, cid in enumerate(KNOWN_CHECKS)}
     specs = sorted(
-        (CheckSpec(id=c["id"], points=float(c["points"]), visibility=c["visibility"],
-                   description=c.get("description", "")) for c in data["checks"]),
-        key=lambda c: order[c.id])
+        (
+            CheckSpec(
+                id=c["id"], points=float(c["points"]), visibility=c["visibility"], description=c.get("description", "")
+            )
+            for c in data["checks"]
+        ),
+        key=lambda c: order[c.id],
+    )
     return Assignment(
-        name=data["name"], title=data.get("title", data["name"]), path=p.resolve(), checks=tuple(specs),
-        limits=sections["limits"], tolerances=sections["tolerances"], settings=sections["settings"])
+        name=data["name"],
+        title=data.get("title", data["name"]),
+        path=p.resolve(),
+        checks=tuple(specs),
+        limits=sections["limits"],
+        tolerances=sections["tolerances"],
+        settings=sections["settings"],
+    )

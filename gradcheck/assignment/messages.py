@@ -4,6 +4,7 @@
 schema cannot see (check ids unknown or repeated). ``AssignmentError`` (``gradcheck.errors``) joins
 them into its message.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -30,8 +31,14 @@ def _got_short(value) -> str:
     return repr(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else _got(value)
 
 
-_TYPE_NAMES = {"number": "a number", "integer": "an integer", "string": "a string", "object": "a table",
-               "array": "an array", "boolean": "a boolean"}
+_TYPE_NAMES = {
+    "number": "a number",
+    "integer": "an integer",
+    "string": "a string",
+    "object": "a table",
+    "array": "an array",
+    "boolean": "a boolean",
+}
 
 
 def _describe(schema: dict) -> str:
@@ -76,8 +83,10 @@ def problem(error) -> tuple[str, str]:
         allowed = list(sch.get("properties", {}))
         extra = sorted(k for k in inst if k not in allowed)
         name = extra[0] if extra else "?"
-        return (json_path(path + [name]),
-                f"unknown field{_did_you_mean(name, allowed)}; expected one of {', '.join(allowed)}")
+        return (
+            json_path(path + [name]),
+            f"unknown field{_did_you_mean(name, allowed)}; expected one of {', '.join(allowed)}",
+        )
     if v == "enum":
         return json_path(path), f"expected one of {', '.join(map(str, sch['enum']))}; got {_got_short(inst)}"
     if v == "type":
@@ -95,11 +104,17 @@ def id_problems(checks) -> list:
         if not isinstance(cid, str):
             continue
         if cid not in KNOWN_CHECKS:
-            problems.append((f"checks[{i}].id", "expected a known check id (all are listed in the packaged "
-                             f"default.toml); got {cid!r}{_did_you_mean(cid, KNOWN_CHECKS)}"))
+            problems.append(
+                (
+                    f"checks[{i}].id",
+                    "expected a known check id (all are listed in the packaged "
+                    f"default.toml); got {cid!r}{_did_you_mean(cid, KNOWN_CHECKS)}",
+                )
+            )
         elif cid in seen:
-            problems.append((f"checks[{i}].id",
-                             f"expected each check id once; got {cid!r} again (first at checks[{seen[cid]}])"))
+            problems.append(
+                (f"checks[{i}].id", f"expected each check id once; got {cid!r} again (first at checks[{seen[cid]}])")
+            )
         else:
             seen[cid] = i
     return problems

@@ -2,6 +2,7 @@
 
 No check id is written out here: a student build keeps this module as it is (see gradcheck.pack),
 and must not name its withheld checks."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,22 +17,24 @@ VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 @dataclass(frozen=True)
 class CheckSpec:
     """One check of the assignment."""
-    id: str                     #: stable id, ``gates.<Gate>.<aspect>``, ``graph.<case>`` or ``mlp.<case>``
-    points: float               #: the check's max_score in reports
+
+    id: str  #: stable id, ``gates.<Gate>.<aspect>``, ``graph.<case>`` or ``mlp.<case>``
+    points: float  #: the check's max_score in reports
     visibility: str = "visible"  #: one of VISIBILITIES: who sees the result, and when
-    description: str = ""       #: one line for humans
+    description: str = ""  #: one line for humans
 
 
 @dataclass(frozen=True)
 class Assignment:
     """A validated assignment."""
-    name: str                   #: machine name, recorded in reports as ``assignment``
+
+    name: str  #: machine name, recorded in reports as ``assignment``
     title: str
-    path: Path                  #: the file it was loaded from (absolute)
-    checks: tuple               #: CheckSpec, in report order (the order of KNOWN_CHECKS)
-    limits: dict = field(default_factory=dict)      #: keyword arguments of gradcheck.sandbox.Limits
+    path: Path  #: the file it was loaded from (absolute)
+    checks: tuple  #: CheckSpec, in report order (the order of KNOWN_CHECKS)
+    limits: dict = field(default_factory=dict)  #: keyword arguments of gradcheck.sandbox.Limits
     tolerances: dict = field(default_factory=dict)  #: rtol, atol, float32_rtol, float32_atol
-    settings: dict = field(default_factory=dict)    #: example counts: random_graphs, train_steps
+    settings: dict = field(default_factory=dict)  #: example counts: random_graphs, train_steps
 
     @property
     def max_score(self) -> float:

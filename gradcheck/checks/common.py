@@ -1,4 +1,5 @@
 """What every part's checks share: results, request payloads, reply values, comparisons."""
+
 from __future__ import annotations
 
 import functools
@@ -21,8 +22,6 @@ class CheckResult:
     status: str
     message: str
     details: dict = field(default_factory=dict)
-
-
 
 
 def seeded_rng(seed: int, label: str) -> np.random.Generator:
@@ -53,7 +52,7 @@ class Payload:
 
     def __init__(self):
         self.arrays = []
-        self._sent = {}   # id(array) -> (array, ref): an array object sent again is sent once
+        self._sent = {}  # id(array) -> (array, ref): an array object sent again is sent once
 
     def ref(self, value):
         if isinstance(value, np.ndarray):
@@ -100,9 +99,11 @@ def value(entry, arrays):
 
 # ------------------------------------------------------------------------------- comparisons
 
+
 @functools.lru_cache(maxsize=1)
 def _packaged_tolerances() -> dict:
-    from ..assignment import load_assignment   # here: jsonschema is loaded only when this is needed
+    from ..assignment import load_assignment  # here: jsonschema is loaded only when this is needed
+
     return dict(load_assignment().tolerances)
 
 
@@ -131,8 +132,12 @@ class Mismatch:
     rel_error: float | None = None
 
     def as_details(self, label=None):
-        worst = {"index": list(self.index) if self.index is not None else None,
-                 "expected": self.expected, "got": self.got, "rel_error": self.rel_error}
+        worst = {
+            "index": list(self.index) if self.index is not None else None,
+            "expected": self.expected,
+            "got": self.got,
+            "rel_error": self.rel_error,
+        }
         if label:
             worst["input"] = label
         return {k: v for k, v in worst.items() if v is not None}
@@ -152,8 +157,12 @@ def compare(got, expected, tolerances: dict) -> Mismatch | None:
     if not np.all(np.isfinite(got)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(got))[0])
         where = f" at {index_text(bad)}" if bad else ""
-        return Mismatch(f"non-finite ({got[bad]}){where}, expected {number(expected[bad])}", bad,
-                        float(expected[bad]), float(got[bad]))
+        return Mismatch(
+            f"non-finite ({got[bad]}){where}, expected {number(expected[bad])}",
+            bad,
+            float(expected[bad]),
+            float(got[bad]),
+        )
     rtol, atol = tolerance(tolerances)
     excess = np.abs(got - expected) / (atol + rtol * (np.abs(expected) + np.abs(expected).max()))
     worst = np.unravel_index(int(np.argmax(excess)), expected.shape) if expected.ndim else ()
@@ -161,8 +170,13 @@ def compare(got, expected, tolerances: dict) -> Mismatch | None:
         return None
     rel = numerics.rel_error(got[worst], expected[worst])
     where = f" at {index_text(worst)}" if expected.ndim else ""
-    return Mismatch(f"{number(got[worst])}{where}, expected {number(expected[worst])} (rel. error {rel:.2g})",
-                    tuple(int(i) for i in worst), float(expected[worst]), float(got[worst]), rel)
+    return Mismatch(
+        f"{number(got[worst])}{where}, expected {number(expected[worst])} (rel. error {rel:.2g})",
+        tuple(int(i) for i in worst),
+        float(expected[worst]),
+        float(got[worst]),
+        rel,
+    )
 
 
 def number(x) -> str:
@@ -177,8 +191,9 @@ def shape_text(shape) -> str:
     return "()" if shape == () else "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def numerical_verdict(core, plan, outputs, analytic, reference, dout, *, f_batch, rng, tolerances, mode="auto",
-                      what="forward"):
+def numerical_verdict(
+    core, plan, outputs, analytic, reference, dout, *, f_batch, rng, tolerances, mode="auto", what="forward"
+):
     """Backward against centered differences of the student's own ``what``, anchored to ground truth;
     None when the check passes, else (message, details).
 
@@ -193,12 +208,25 @@ def numerical_verdict(core, plan, outputs, analytic, reference, dout, *, f_batch
     numerics' for the measured precision, never below the assignment's rtol for comparisons with the
     reference: no numerical check is stricter than the reference comparison of the same quantity.
     ``core`` is the numerical core the callers pass (``gradcheck.numerics``)."""
+
     def verdict_for(grads, salt):
-        return core.check_vjp(f_batch, plan.inputs, grads, dout, mode=mode, rng=rng(salt), wrt=plan.wrt,
-                                  names=plan.names, evaluated=(plan, outputs), rtol_floor=tolerance(tolerances)[0])
+        return core.check_vjp(
+            f_batch,
+            plan.inputs,
+            grads,
+            dout,
+            mode=mode,
+            rng=rng(salt),
+            wrt=plan.wrt,
+            names=plan.names,
+            evaluated=(plan, outputs),
+            rtol_floor=tolerance(tolerances)[0],
+        )
+
     # gradients bit for bit the reference's: the anchor's verdict is theirs (the same judgement of the same numbers)
     same = len(analytic) == len(reference) and all(
-        np.shape(a) == np.shape(r) and np.array_equal(a, r) for a, r in zip(analytic, reference))
+        np.shape(a) == np.shape(r) and np.array_equal(a, r) for a, r in zip(analytic, reference)
+    )
     try:
         anchor = verdict_for(reference, "anchor")
         own = (anchor if same else verdict_for(analytic, "own")) if anchor.status == "pass" else None
@@ -217,6 +245,12 @@ def numerical_verdict(core, plan, outputs, analytic, reference, dout, *, f_batch
     details = {"precision": own.precision, "blame": "backward"}
     worst = bad[0].worst
     if worst is not None and not bad[0].problem:
-        details["worst"] = {"input": bad[0].label, "kind": worst.kind, "expected": worst.expected, "got": worst.got,
-                            "rel_error": worst.rel_error, **({"index": list(worst.index)} if worst.index else {})}
+        details["worst"] = {
+            "input": bad[0].label,
+            "kind": worst.kind,
+            "expected": worst.expected,
+            "got": worst.got,
+            "rel_error": worst.rel_error,
+            **({"index": list(worst.index)} if worst.index else {}),
+        }
     return "; ".join(r.message for r in bad), details

@@ -3,6 +3,7 @@ code in, the assignment's tolerances and settings, seeded randomness, and the re
 
 Here, not in ``gradcheck.grading`` (which imports every part), so that the checks can name its type.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,7 +27,7 @@ class Context:
         self.tolerances = dict(assignment.tolerances)
         self.settings = dict(assignment.settings)
         self.results: dict[str, CheckResult] = results if results is not None else {}
-        self.shrink = True   # random graphs: shrink a failure to a minimal graph
+        self.shrink = True  # random graphs: shrink a failure to a minimal graph
         self._modules = {}
 
     @property

@@ -10,6 +10,7 @@ made: a case that could not be compared is an error of that check, with the reas
 What a gate is (its inputs, labels, what backward returns) comes from ``gradcheck.contract``; how its
 cases are drawn is the grader's (``GATES``); the messages are ``checks.messages``'.
 """
+
 from __future__ import annotations
 
 import functools
@@ -22,13 +23,23 @@ from .. import contract, numerics
 from ..diagnosis import common, diagnose, gate_bugs
 from ..reference import gates as reference
 from . import messages
-from .common import (CallFailed, CheckResult, Payload, StudentError, call, compare, numerical_verdict, seeded_rng,
-                     shape_text, value)
+from .common import (
+    CallFailed,
+    CheckResult,
+    Payload,
+    StudentError,
+    call,
+    compare,
+    numerical_verdict,
+    seeded_rng,
+    shape_text,
+    value,
+)
 from .context import Context
 
 ASPECTS = ("forward", "backward", "numerical", "shapes", "no_mutation")
 ELEMENTWISE_SHAPES = ("float", (), (4,), (2, 3))
-NUMERICAL_FULL_MAX = 4   # inputs up to this size: centered differences at every coordinate
+NUMERICAL_FULL_MAX = 4  # inputs up to this size: centered differences at every coordinate
 
 
 # ------------------------------------------------------------------------------- cases
@@ -70,10 +81,10 @@ class GateSpec:
     what backward returns, is the contract's ``gate``)."""
 
     gate: contract.Gate
-    sample: Callable = _uniform(-2.0, 2.0)   # (rng, shape) -> one input of an elementwise case
-    draw_inputs: Callable | None = None      # (rng, shape) -> all inputs, when they depend on each other
-    draw_args: Callable | None = None        # rng -> constructor arguments of a case (each case its own constant)
-    cases: Callable | None = None            # (spec, rng) -> the cases, for a gate not drawn shape by shape
+    sample: Callable = _uniform(-2.0, 2.0)  # (rng, shape) -> one input of an elementwise case
+    draw_inputs: Callable | None = None  # (rng, shape) -> all inputs, when they depend on each other
+    draw_args: Callable | None = None  # rng -> constructor arguments of a case (each case its own constant)
+    cases: Callable | None = None  # (spec, rng) -> the cases, for a gate not drawn shape by shape
 
     @property
     def name(self) -> str:
@@ -104,8 +115,14 @@ def _elementwise_cases(spec: GateSpec, rng) -> list[Case]:
 
 def _matmul_cases(spec: GateSpec, rng) -> list[Case]:
     shapes = [((2, 3), (3, 4)), ((1, 3), (3, 1)), ((3, 2), (2, 2))]
-    return [Case(f"W {shape_text(a)}, X {shape_text(b)}", [rng.normal(size=a), rng.normal(size=b)],
-                 [rng.normal(size=(a[0], b[1])) for _ in range(2)]) for a, b in shapes]
+    return [
+        Case(
+            f"W {shape_text(a)}, X {shape_text(b)}",
+            [rng.normal(size=a), rng.normal(size=b)],
+            [rng.normal(size=(a[0], b[1])) for _ in range(2)],
+        )
+        for a, b in shapes
+    ]
 
 
 # Textbook losses add an epsilon (1e-7) inside the log: -log(p + eps) differs from -log p by eps / p in
@@ -127,11 +144,14 @@ def label_probabilities(scores, labels):
 
 
 def _softmax_cases(spec: GateSpec, rng) -> list[Case]:
-    lecture = Case("the lecture's scores (3.2, 5.1, -1.7), label cat",
-                   [np.array([[3.2, 5.1, -1.7]]), np.array([0])], [None, np.array(0.7)])
+    lecture = Case(
+        "the lecture's scores (3.2, 5.1, -1.7), label cat",
+        [np.array([[3.2, 5.1, -1.7]]), np.array([0])],
+        [None, np.array(0.7)],
+    )
     cases = [lecture]
     for n, c in ((1, 4), (5, 3)):
-        for _ in range(200):   # every label's probability at least MIN_LABEL_PROBABILITY (see above)
+        for _ in range(200):  # every label's probability at least MIN_LABEL_PROBABILITY (see above)
             scores, labels = rng.normal(0, 2, (n, c)), rng.integers(0, c, n)
             if fair_labels(scores, labels):
                 break
@@ -178,8 +198,8 @@ class Call:
     dout: object
     floats: bool
     args: tuple = ()
-    backward: bool = True   # a point of the centered differences needs its value only
-    late: bool = False      # sent in a second request, after every backward has returned (see _send)
+    backward: bool = True  # a point of the centered differences needs its value only
+    late: bool = False  # sent in a second request, after every backward has returned (see _send)
 
 
 class _GatePlan:
@@ -199,19 +219,26 @@ class _GatePlan:
                 runs.append(len(self.calls))
                 self.calls.append(Call(case.inputs, dout, case.floats, case.args))
             self.runs.append(runs)
-            if case.floats:   # the 0-d array case has the same centered differences
+            if case.floats:  # the 0-d array case has the same centered differences
                 self.points.append((None, len(self.calls)))
                 continue
             # every coordinate of a small input, two random directions through a larger one (each a
             # whole-tensor check: the backward check compares every element with the reference). The
             # directions' points are sent only after backward has returned: a backward that knew them
             # could hide an error orthogonal to them (Note [Directions after backward])
-            plan = numerics.plan_check(case.inputs, mode="auto", full_max=NUMERICAL_FULL_MAX, n_sparse=0,
-                                       n_directions=2, rng=seeded_rng(seed, f"gates.{spec.name}.numerical.{k}"),
-                                       wrt=case.wrt, names=list(self.gate.inputs))
+            plan = numerics.plan_check(
+                case.inputs,
+                mode="auto",
+                full_max=NUMERICAL_FULL_MAX,
+                n_sparse=0,
+                n_directions=2,
+                rng=seeded_rng(seed, f"gates.{spec.name}.numerical.{k}"),
+                wrt=case.wrt,
+                names=list(self.gate.inputs),
+            )
             first = len(self.calls)
             late = {p.first + t for p in plan.probes if p.index is None for t in range(4)}
-            for j, point in enumerate(plan.points[1:], start=1):   # points[0]: the case's inputs (run 0)
+            for j, point in enumerate(plan.points[1:], start=1):  # points[0]: the case's inputs (run 0)
                 # the same call as a run's up to its forward (when the student's code decides what to
                 # return); no backward follows, which it learns only after every forward was made
                 self.calls.append(Call(list(point), None, case.floats, case.args, backward=False, late=j in late))
@@ -224,7 +251,7 @@ class _GatePlan:
         if key not in self._reference:
             case = self.cases[k]
             out, grads = _reference_run(self.spec, case.inputs, dout, case.args)
-            for a in (out, *grads):   # shared by every submission judged in this process
+            for a in (out, *grads):  # shared by every submission judged in this process
                 a.setflags(write=False)
             self._reference[key] = out, grads
         return self._reference[key]
@@ -252,8 +279,12 @@ def run(ctx: Context, wanted: set[str]) -> dict[str, CheckResult]:
     module = ctx.own_modules.get("gates", {})
     if not module.get("ok"):
         message = messages.gates_not_imported(module.get("error", messages.GATES_NOT_FOUND))
-        return {f"gates.{n}.{a}": CheckResult(f"gates.{n}.{a}", "error", message)
-                for n in names for a in ASPECTS if f"gates.{n}.{a}" in wanted}
+        return {
+            f"gates.{n}.{a}": CheckResult(f"gates.{n}.{a}", "error", message)
+            for n in names
+            for a in ASPECTS
+            if f"gates.{n}.{a}" in wanted
+        }
     results = {}
     present = [n for n in names if n in module.get("names", [])]
     for n in names:
@@ -300,14 +331,22 @@ def _request(seed, names, late):
     for n in names:
         for c in plans[n].calls:
             if c.late == late:
-                calls.append({"cls": n, "args": list(c.args), "floats": c.floats, "inputs": _refs(c.inputs, payload),
-                              "dout": None if c.dout is None else payload.ref(c.dout)})
+                calls.append(
+                    {
+                        "cls": n,
+                        "args": list(c.args),
+                        "floats": c.floats,
+                        "inputs": _refs(c.inputs, payload),
+                        "dout": None if c.dout is None else payload.ref(c.dout),
+                    }
+                )
                 flags.append(c.backward)
     if not calls:
         return None
     rng = seeded_rng(seed, "gates.order." + ".".join(names) + (".late" if late else ""))
-    order = [[int(k), "f"] for k in rng.permutation(len(calls))] + \
-            [[int(k), "b"] for k in rng.permutation(len(calls)) if flags[k]]
+    order = [[int(k), "f"] for k in rng.permutation(len(calls))] + [
+        [int(k), "b"] for k in rng.permutation(len(calls)) if flags[k]
+    ]
     return {"op": "gates", "calls": calls, "order": order}, payload
 
 
@@ -317,6 +356,7 @@ def _request(seed, names, late):
 # could add an error orthogonal to their directions (a red-team fixture, rt_probe_orthogonal, did).
 # The coordinate probes span every input they move, so nothing can hide from them; the directions'
 # points go in a second request, after every backward of the first has returned.
+
 
 def _send(ctx: Context, names, plans):
     """Both requests of these gates (the late points after the rest, Note [Directions after backward]);
@@ -350,6 +390,7 @@ def _shifted(entries, offset):
         if isinstance(v, list):
             return [shift(x) for x in v]
         return v
+
     return [shift(e) for e in entries]
 
 
@@ -360,11 +401,14 @@ def _refs(inputs, payload):
 def _remote_forward(ctx: Context, name, case):
     """points -> the student's forward at each point, in one worker call (for numerics.check_vjp):
     the same kind of call as every other, backward included."""
+
     def f_batch(points):
         payload = Payload()
         rng = ctx.rng(f"gates.{name}.more")
-        calls = [{"cls": name, "args": list(case.args), "floats": case.floats,
-                  "inputs": _refs(p, payload), "dout": None} for p in points]
+        calls = [
+            {"cls": name, "args": list(case.args), "floats": case.floats, "inputs": _refs(p, payload), "dout": None}
+            for p in points
+        ]
         order = [[int(k), "f"] for k in rng.permutation(len(calls))]
         try:
             reply, arrays = call(ctx.own, {"op": "gates", "calls": calls, "order": order}, payload)
@@ -376,6 +420,7 @@ def _remote_forward(ctx: Context, name, case):
             return out
         except (CallFailed, StudentError) as exc:
             raise ValueError(messages.evaluating_for_differences("forward", exc)) from None
+
     return f_batch
 
 
@@ -397,7 +442,7 @@ class _Findings:
 
 def _judge(ctx: Context, gp: _GatePlan, replies, arrays) -> dict[str, CheckResult]:
     found = _Findings()
-    got_grads = {}   # case -> the gradients its first run returned
+    got_grads = {}  # case -> the gradients its first run returned
     for k, case in enumerate(gp.cases):
         where = f"on {case.label}"
         for r, index in enumerate(gp.runs[k]):
@@ -410,7 +455,7 @@ def _judge(ctx: Context, gp: _GatePlan, replies, arrays) -> dict[str, CheckResul
                 got_grads[k] = grads
     _judge_numerical(ctx, gp, replies, arrays, got_grads, found)
     if not found.working:
-        for a in ("shapes", "no_mutation"):   # nothing matched the reference: there is no working gate
+        for a in ("shapes", "no_mutation"):  # nothing matched the reference: there is no working gate
             if not found.errors[a]:
                 found.errors[a].append(messages.NO_WORKING_GATE)
     name = gp.gate.name
@@ -420,8 +465,9 @@ def _judge(ctx: Context, gp: _GatePlan, replies, arrays) -> dict[str, CheckResul
 def _forward_output(entry, arrays, gate: contract.Gate):
     """The output of a call's forward (float64), or StudentError saying why there is none."""
     if "out" not in entry:
-        raise StudentError(messages.failed_call(entry.get("where", gate.name + ".forward"),
-                                                entry.get("error", "no value")))
+        raise StudentError(
+            messages.failed_call(entry.get("where", gate.name + ".forward"), entry.get("error", "no value"))
+        )
     return value(entry["out"], arrays)[0]
 
 
@@ -450,8 +496,9 @@ def _judge_mutation(gate: contract.Gate, case, dout, entry, where, found: _Findi
         labels[f"b{i}"] = messages.forward_argument(gate.input_label(i), right_after_forward=False)
     found.compared["no_mutation"] += 2 * len(case.inputs) + (dout is not None)
     for tag in entry["changed"]:
-        found.problems["no_mutation"].append((messages.modified_in_place(labels[tag], where),
-                                               {"argument": labels[tag]}))
+        found.problems["no_mutation"].append(
+            (messages.modified_in_place(labels[tag], where), {"argument": labels[tag]})
+        )
 
 
 def _judge_backward(gp: _GatePlan, case, dout, entry, arrays, ref_grads, where, tolerances, found: _Findings):
@@ -459,8 +506,9 @@ def _judge_backward(gp: _GatePlan, case, dout, entry, arrays, ref_grads, where, 
     the reference's. Returns them (float64 arrays), or None when there are not enough to judge."""
     gate = gp.gate
     if "grads" not in entry:
-        failed = messages.failed_call(entry.get("where", gate.name + ".backward"),
-                                      entry.get("error", "no gradients returned"))
+        failed = messages.failed_call(
+            entry.get("where", gate.name + ".backward"), entry.get("error", "no gradients returned")
+        )
         found.errors["backward"].append(f"{failed} ({where})")
         found.errors["shapes"].append(f"{failed} ({where})")
         return None
@@ -484,12 +532,19 @@ def _judge_backward(gp: _GatePlan, case, dout, entry, arrays, ref_grads, where, 
     for i, (g, x) in enumerate(zip(grads, case.inputs)):
         found.compared["shapes"] += 1
         if g.shape != x.shape:
-            found.problems["shapes"].append((messages.gradient_shape(i, "d" + gate.input_name(i), shape_text(g.shape),
-                                                                     shape_text(x.shape), where), {}))
+            found.problems["shapes"].append(
+                (
+                    messages.gradient_shape(
+                        i, "d" + gate.input_name(i), shape_text(g.shape), shape_text(x.shape), where
+                    ),
+                    {},
+                )
+            )
     found.compared["backward"] += 1
     expected = ref_grads[:need]
-    found.working += all(compare(g, e, tolerances) is None for g, e in zip(grads, expected)) and \
-        any(np.any(e != 0) for e in expected)
+    found.working += all(compare(g, e, tolerances) is None for g, e in zip(grads, expected)) and any(
+        np.any(e != 0) for e in expected
+    )
     for i, (g, e) in enumerate(zip(grads, expected)):
         bad = compare(g, e, tolerances)
         if bad:
@@ -511,20 +566,36 @@ def _backward_problem(gp: _GatePlan, case, dout, grads, expected, i, bad, where)
     batch = case.inputs[0].shape[0] if gate.batch_mean else None
     diagnosis = diagnose(grads, expected, alternatives, batch, names=list(gate.inputs[:need]))
     gradient = "d" + gate.input_name(i)
-    return (messages.backward_wrong(where, gradient, bad.message), {"worst": bad.as_details(gradient)},
-            {"diagnosis": diagnosis, "size": sum(np.size(x) for x in case.inputs) + 0.5 * (not case.floats),
-             "informative": min(int(np.count_nonzero(e)) for e in expected)})
+    return (
+        messages.backward_wrong(where, gradient, bad.message),
+        {"worst": bad.as_details(gradient)},
+        {
+            "diagnosis": diagnosis,
+            "size": sum(np.size(x) for x in case.inputs) + 0.5 * (not case.floats),
+            "informative": min(int(np.count_nonzero(e)) for e in expected),
+        },
+    )
 
 
 def _judge_numerical(ctx: Context, gp: _GatePlan, replies, arrays, got_grads, found: _Findings):
-    for k, (case, (plan, first)) in enumerate(zip(gp.cases, gp.points)):
+    for k, (plan, first) in enumerate(gp.points):
         if plan is not None:
-            _judge_numerical_case(ctx, gp, k, plan, replies[first:first + len(plan.points) - 1], replies, arrays,
-                                  got_grads.get(k), found)
+            _judge_numerical_case(
+                ctx,
+                gp,
+                k,
+                plan,
+                replies[first : first + len(plan.points) - 1],
+                replies,
+                arrays,
+                got_grads.get(k),
+                found,
+            )
 
 
-def _judge_numerical_case(ctx: Context, gp: _GatePlan, k, plan, point_replies, replies, arrays, grads,
-                          found: _Findings):
+def _judge_numerical_case(
+    ctx: Context, gp: _GatePlan, k, plan, point_replies, replies, arrays, grads, found: _Findings
+):
     """Case k's backward against centered differences of the student's forward (``numerical_verdict``):
     ``point_replies`` are the forwards at the plan's points after the first (run 0 is the first)."""
     case, name = gp.cases[k], gp.gate.name
@@ -550,9 +621,18 @@ def _judge_numerical_case(ctx: Context, gp: _GatePlan, k, plan, point_replies, r
         return
     dout = case.douts[0] if case.douts[0] is not None else np.array(1.0)
     ref = gp.reference(k, case.douts[0])[1]
-    failed = numerical_verdict(numerics, plan, outputs, analytic, [ref[i] for i in case.wrt], dout, mode="auto",
-                               f_batch=_remote_forward(ctx, name, case), tolerances=ctx.tolerances,
-                               rng=lambda salt: ctx.rng(f"gates.{name}.redo.{k}.{salt}"))
+    failed = numerical_verdict(
+        numerics,
+        plan,
+        outputs,
+        analytic,
+        [ref[i] for i in case.wrt],
+        dout,
+        mode="auto",
+        f_batch=_remote_forward(ctx, name, case),
+        tolerances=ctx.tolerances,
+        rng=lambda salt: ctx.rng(f"gates.{name}.redo.{k}.{salt}"),
+    )
     found.compared["numerical"] += 1
     if failed:
         found.problems["numerical"].append((f"on {case.label}: {failed[0]}", failed[1]))

@@ -6,6 +6,7 @@ gate never costs graph points. Random graphs are also run with the student's own
 graph (session A, which holds no correct gate and no correct graph), unscored, to tell the student
 where a composed failure comes from: the gates whose own checks fail, or the two together.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -23,8 +24,15 @@ from ..reference import gates as ref_gates
 from ..reference import graph as ref_graph
 from .common import CallFailed, CheckResult, Payload, StudentError, call, compare, value
 
-UNARY = {"ExpGate": "exp({})", "InverseGate": "1/{}", "SigmoidGate": "sigmoid({})", "TanhGate": "tanh({})",
-         "ReLUGate": "relu({})", "AddConstantGate": "({c} + {})", "ScaleGate": "{c}*{}"}
+UNARY = {
+    "ExpGate": "exp({})",
+    "InverseGate": "1/{}",
+    "SigmoidGate": "sigmoid({})",
+    "TanhGate": "tanh({})",
+    "ReLUGate": "relu({})",
+    "AddConstantGate": "({c} + {})",
+    "ScaleGate": "{c}*{}",
+}
 BINARY = {"AddGate": "({} + {})", "MultiplyGate": "({} * {})", "MaxGate": "max({}, {})"}
 
 
@@ -52,7 +60,11 @@ class Graph:
                 text.append(UNARY[n["gate"]].format(text[n["in"][0]], c=_num(c) if c is not None else ""))
         used = self._reaching_output()
         unused = [_strip(text[k]) for k, n in enumerate(self.nodes) if "gate" in n and k not in used]
-        also = f" (plus {len(unused)} gate{'s' if len(unused) > 1 else ''} not feeding f: {'; '.join(unused)})" if unused else ""
+        also = (
+            f" (plus {len(unused)} gate{'s' if len(unused) > 1 else ''} not feeding f: {'; '.join(unused)})"
+            if unused
+            else ""
+        )
         return f"f({', '.join(self.inputs)}) = {_strip(text[-1])}{also}"
 
     def _reaching_output(self):
@@ -65,11 +77,18 @@ class Graph:
         return used
 
     def request(self, payload):
-        return {"nodes": self.nodes, "floats": self.floats,
-                "runs": [{"feed": {k: payload.ref(v) for k, v in feed.items()},
-                          "dout": None if dout is None else payload.ref(dout),
-                          **({} if backward else {"backward": False})}
-                         for feed, dout, backward in self.runs]}
+        return {
+            "nodes": self.nodes,
+            "floats": self.floats,
+            "runs": [
+                {
+                    "feed": {k: payload.ref(v) for k, v in feed.items()},
+                    "dout": None if dout is None else payload.ref(dout),
+                    **({} if backward else {"backward": False}),
+                }
+                for feed, dout, backward in self.runs
+            ],
+        }
 
 
 def _strip(body):
@@ -128,8 +147,11 @@ def overwrite_run(graph: Graph, feed, dout, keep):
             for i, g in zip(graph.nodes[k]["in"], gates[k].backward(grads[k])):
                 if grads[i] is None or keep == "last":
                     grads[i] = np.asarray(g, dtype=float)
-    return {n["input"]: np.zeros_like(values[k]) if grads[k] is None else grads[k]
-            for k, n in enumerate(graph.nodes) if "input" in n}
+    return {
+        n["input"]: np.zeros_like(values[k]) if grads[k] is None else grads[k]
+        for k, n in enumerate(graph.nodes)
+        if "input" in n
+    }
 
 
 def _alternatives(graph, feed, dout):
@@ -140,8 +162,9 @@ def _alternatives(graph, feed, dout):
         alts["backward ignores the upstream gradient dout (as if it were all ones)"] = [ones[k] for k in names]
     for keep in ("first", "last"):
         over = overwrite_run(graph, feed, dout, keep)
-        alts[f"gradients are overwritten instead of added where a node feeds several gates ({keep} write kept)"] = \
-            [over[k] for k in names]
+        alts[f"gradients are overwritten instead of added where a node feeds several gates ({keep} write kept)"] = [
+            over[k] for k in names
+        ]
     return alts
 
 
@@ -154,7 +177,7 @@ class RunOutcome:
     message: str = ""
     details: dict = field(default_factory=dict)
     error: bool = False
-    graph: object = None   # the graph that failed
+    graph: object = None  # the graph that failed
 
 
 def judge_runs(graph: Graph, reply, arrays, tolerances) -> RunOutcome:
@@ -164,7 +187,8 @@ def judge_runs(graph: Graph, reply, arrays, tolerances) -> RunOutcome:
     runs = reply.get("runs", [])
     for r, ((feed, dout, backward), run) in enumerate(zip(graph.runs, runs)):
         out_ref, grads_ref = reference_run(graph, feed, dout)
-        def at(feed=feed):   # only a failure needs the text (formatting it costs more than the run)
+
+        def at(feed=feed):  # only a failure needs the text (formatting it costs more than the run)
             return f"{graph.formula()} at {_values_text(feed)}"
 
         if "error" in run and "out" not in run:
@@ -175,14 +199,20 @@ def judge_runs(graph: Graph, reply, arrays, tolerances) -> RunOutcome:
             return RunOutcome(False, f"forward returned no value: {exc} ({at()})", error=True)
         bad = compare(out, out_ref, tolerances)
         if bad:
-            return RunOutcome(False, f"{at()}: f is {bad.message}",
-                              {"counterexample": f"{at()}: f expected {_short(out_ref)}, got {_short(out)}",
-                               "worst": bad.as_details("f")})
+            return RunOutcome(
+                False,
+                f"{at()}: f is {bad.message}",
+                {
+                    "counterexample": f"{at()}: f expected {_short(out_ref)}, got {_short(out)}",
+                    "worst": bad.as_details("f"),
+                },
+            )
         if not backward:
             continue
         if "grads" not in run:
-            return RunOutcome(False, f"{run.get('where', 'backward')}: {run.get('error', 'no gradients')} ({at()})",
-                              error=True)
+            return RunOutcome(
+                False, f"{run.get('where', 'backward')}: {run.get('error', 'no gradients')} ({at()})", error=True
+            )
         got = {}
         for name in graph.inputs:
             if name not in run["grads"]:
@@ -198,8 +228,12 @@ def judge_runs(graph: Graph, reply, arrays, tolerances) -> RunOutcome:
                 when = f" with dout={_short(dout)}" if dout is not None else ""
                 example = f"{at()}{when}: df/d{name} expected {_short(grads_ref[name])}, got {_short(g)}"
                 details = {"counterexample": example, "worst": bad.as_details(f"d{name}")}
-                diagnosis = diagnose([got[k][0] for k in graph.inputs], [grads_ref[k] for k in graph.inputs],
-                                     _alternatives(graph, feed, dout), names=graph.inputs)
+                diagnosis = diagnose(
+                    [got[k][0] for k in graph.inputs],
+                    [grads_ref[k] for k in graph.inputs],
+                    _alternatives(graph, feed, dout),
+                    names=graph.inputs,
+                )
                 if diagnosis:
                     details["diagnosis"] = diagnosis
                 again = f" (forward call {r + 1} on the same graph)" if r > 0 else ""
@@ -234,18 +268,36 @@ def fixed_graphs(rng) -> dict[str, Graph]:
     lecture.runs = [({"x": -2.0, "y": 5.0, "z": -4.0}, None, True)]
     graphs["graph.lecture_example"] = lecture
     # f(w, x) = 1 / (1 + exp(-(w0 x0 + w1 x1 + w2))) from the lecture's gates
-    neuron = Graph(_inp("w0", "x0", "w1", "x1", "w2") + [
-        _g("MultiplyGate", 0, 1), _g("MultiplyGate", 2, 3), _g("AddGate", 5, 6), _g("AddGate", 7, 4),
-        _g("ScaleGate", 8, args=(-1.0,)), _g("ExpGate", 9), _g("AddConstantGate", 10, args=(1.0,)),
-        _g("InverseGate", 11)], floats=True)
+    neuron = Graph(
+        _inp("w0", "x0", "w1", "x1", "w2")
+        + [
+            _g("MultiplyGate", 0, 1),
+            _g("MultiplyGate", 2, 3),
+            _g("AddGate", 5, 6),
+            _g("AddGate", 7, 4),
+            _g("ScaleGate", 8, args=(-1.0,)),
+            _g("ExpGate", 9),
+            _g("AddConstantGate", 10, args=(1.0,)),
+            _g("InverseGate", 11),
+        ],
+        floats=True,
+    )
     neuron.runs = [({"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0}, None, True)]
     graphs["graph.sigmoid_neuron"] = neuron
     # q = x + y feeds two gates, x feeds two gates
     # q = x + y feeds a gate next to the output and a chain three gates deep (an engine that runs
     # backward breadth-first passes q's gradient on before the deep chain has added to it); x feeds two
-    branches = Graph(_inp("x", "y") + [_g("AddGate", 0, 1), _g("SigmoidGate", 2), _g("TanhGate", 3),
-                                       _g("ScaleGate", 4, args=(0.5,)), _g("MultiplyGate", 2, 0),
-                                       _g("AddGate", 6, 5)])
+    branches = Graph(
+        _inp("x", "y")
+        + [
+            _g("AddGate", 0, 1),
+            _g("SigmoidGate", 2),
+            _g("TanhGate", 3),
+            _g("ScaleGate", 4, args=(0.5,)),
+            _g("MultiplyGate", 2, 0),
+            _g("AddGate", 6, 5),
+        ]
+    )
     branches.runs = [({"x": arr(3), "y": arr(3)}, None, True)]
     graphs["graph.branches"] = branches
     twice = Graph(_inp("x", "y") + [_g("MultiplyGate", 0, 0), _g("MultiplyGate", 2, 1)])
@@ -256,8 +308,11 @@ def fixed_graphs(rng) -> dict[str, Graph]:
     graphs["graph.upstream_gradient"] = upstream
     # no branch here: a gradient-accumulation bug belongs to graph.branches, not to this check
     again = Graph(_inp("x", "y") + [_g("MultiplyGate", 0, 1), _g("ExpGate", 2)])
-    again.runs = [({"x": arr(4), "y": arr(4)}, None, True), ({"x": arr(4), "y": arr(4)}, None, False),
-                  ({"x": arr(4), "y": arr(4)}, rng.normal(size=4), True)]
+    again.runs = [
+        ({"x": arr(4), "y": arr(4)}, None, True),
+        ({"x": arr(4), "y": arr(4)}, None, False),
+        ({"x": arr(4), "y": arr(4)}, rng.normal(size=4), True),
+    ]
     graphs["graph.second_forward"] = again
     # z reaches only a gate that does not feed the output
     unused = Graph(_inp("x", "y", "z") + [_g("ExpGate", 2), _g("MultiplyGate", 0, 1)])
@@ -305,14 +360,15 @@ def run(ctx, wanted: set[str]) -> dict[str, CheckResult]:
         flat = [(check_id, g) for check_id, gs in graphs.items() for g in gs]
         payload = Payload()
         try:
-            reply, arrays = call(ctx.with_standins, {"op": "graph", "graphs": [g.request(payload) for _, g in flat]},
-                                 payload)
+            reply, arrays = call(
+                ctx.with_standins, {"op": "graph", "graphs": [g.request(payload) for _, g in flat]}, payload
+            )
             replies = reply["graphs"]
         except CallFailed as exc:
             replies = [exc] * len(flat)
         for (check_id, graph), rep in zip(flat, replies):
             if check_id in results:
-                continue   # its first failing graph is reported
+                continue  # its first failing graph is reported
             if isinstance(rep, CallFailed):
                 results[check_id] = CheckResult(check_id, rep.status, f"running your graph: {rep}")
                 continue
@@ -329,8 +385,12 @@ def run(ctx, wanted: set[str]) -> dict[str, CheckResult]:
 def _result(check_id, outcome: RunOutcome, pass_message):
     if outcome.ok:
         return CheckResult(check_id, "pass", pass_message)
-    return CheckResult(check_id, "error" if outcome.error else "fail", outcome.message,
-                  {**outcome.details, "blame": "graph.py (run with correct gates)"})
+    return CheckResult(
+        check_id,
+        "error" if outcome.error else "fail",
+        outcome.message,
+        {**outcome.details, "blame": "graph.py (run with correct gates)"},
+    )
 
 
 # --------------------------------------------------------------------------- no mutation
@@ -344,11 +404,22 @@ def mutation_graphs(rng) -> list[Graph]:
     input x + y also feeds deeper gates: gates may hand dout itself on as the gradient of a sum's
     inputs, and a graph that then adds the deeper gates' gradients into it in place changes dout."""
     arr = lambda *shape: rng.uniform(-1.5, 1.5, shape)  # noqa: E731
-    branchy = Graph(_inp("x", "y", "z", "w") + [
-        _g("AddGate", 0, 1), _g("MultiplyGate", 4, 2), _g("MultiplyGate", 0, 0), _g("ExpGate", 3),
-        _g("TanhGate", 4), _g("AddGate", 5, 6), _g("AddGate", 9, 8), _g("AddGate", 10, 4)])
-    branchy.runs = [({"x": arr(2, 3), "y": arr(2, 3), "z": arr(2, 3), "w": arr(3)}, rng.normal(size=(2, 3)), True)
-                    for _ in range(2)]
+    branchy = Graph(
+        _inp("x", "y", "z", "w")
+        + [
+            _g("AddGate", 0, 1),
+            _g("MultiplyGate", 4, 2),
+            _g("MultiplyGate", 0, 0),
+            _g("ExpGate", 3),
+            _g("TanhGate", 4),
+            _g("AddGate", 5, 6),
+            _g("AddGate", 9, 8),
+            _g("AddGate", 10, 4),
+        ]
+    )
+    branchy.runs = [
+        ({"x": arr(2, 3), "y": arr(2, 3), "z": arr(2, 3), "w": arr(3)}, rng.normal(size=(2, 3)), True) for _ in range(2)
+    ]
     lecture = Graph(_inp("x", "y", "z") + [_g("AddGate", 0, 1), _g("MultiplyGate", 3, 2)])
     lecture.runs = [({k: np.array(np.round(rng.uniform(-2.0, 2.0), 3)) for k in "xyz"}, np.array(rng.normal()), True)]
     return [branchy, lecture]
@@ -377,7 +448,7 @@ def _works(graph, reply, arrays, tolerances) -> bool:
     works at all, whose arguments are worth checking (a stub that returns zeros changes nothing).
     Every run's reference values are computed (a student build replays only what was recorded)."""
     works = False
-    for (feed, dout, backward), run in zip(graph.runs, reply.get("runs", [])):
+    for (feed, dout, _backward), run in zip(graph.runs, reply.get("runs", [])):
         out_ref, grads_ref = reference_run(graph, feed, dout)
         try:
             out, _ = value(run.get("out"), arrays)
@@ -385,8 +456,10 @@ def _works(graph, reply, arrays, tolerances) -> bool:
             grads = {k: value(run["grads"][k], arrays)[0] for k in graph.inputs}
         except (StudentError, KeyError, TypeError):
             continue
-        works = works or (any(np.any(g != 0) for g in grads_ref.values()) and
-                          all(compare(grads[k], grads_ref[k], tolerances) is None for k in graph.inputs))
+        works = works or (
+            any(np.any(g != 0) for g in grads_ref.values())
+            and all(compare(grads[k], grads_ref[k], tolerances) is None for k in graph.inputs)
+        )
     return works
 
 
@@ -400,7 +473,9 @@ def no_mutation(ctx) -> CheckResult:
     graphs = mutation_graphs(ctx.rng(check_id))
     payload = Payload()
     try:
-        reply, arrays = call(ctx.with_standins, {"op": "graph", "graphs": [g.request(payload) for g in graphs]}, payload)
+        reply, arrays = call(
+            ctx.with_standins, {"op": "graph", "graphs": [g.request(payload) for g in graphs]}, payload
+        )
     except CallFailed as exc:
         return CheckResult(check_id, exc.status, f"running your graph: {exc}")
     problems, errors, compared, working = [], [], 0, False
@@ -410,36 +485,49 @@ def no_mutation(ctx) -> CheckResult:
             continue
         for r, ((feed, dout, backward), run) in enumerate(zip(graph.runs, rep["runs"])):
             where = f"on {graph.formula()}" + (f", forward call {r + 1} on the same graph" if r else "")
-            example = f"{graph.formula()} at {_values_text(feed)}" + (f" with dout={_short(dout)}" if dout is not None else "")
+            example = f"{graph.formula()} at {_values_text(feed)}" + (
+                f" with dout={_short(dout)}" if dout is not None else ""
+            )
             for tag in run.get("changed", []):
                 message, argument = _mutation_message(tag, where)
                 problems.append((message, {"argument": argument, "counterexample": example, "blame": "graph.py"}))
             if "error" in run or "changed" not in run:
-                errors.append(f"could not be checked: {run.get('where', 'ComputationalGraph.forward')}: "
-                              f"{run.get('error', 'no report of its arguments')} ({where})")
+                errors.append(
+                    f"could not be checked: {run.get('where', 'ComputationalGraph.forward')}: "
+                    f"{run.get('error', 'no report of its arguments')} ({where})"
+                )
                 continue
             # feed arrays right after forward and after the graph's last call; after backward the feed again and dout
             compared += 2 * len(feed) + (len(feed) + 2 * (dout is not None) if backward else 0)
         working = _works(graph, rep, arrays, ctx.tolerances) or working
     if problems:
         message, details = problems[0]
-        return CheckResult(check_id, "fail", message, {**details, "failures": len(problems)} if len(problems) > 1 else details)
+        return CheckResult(
+            check_id, "fail", message, {**details, "failures": len(problems)} if len(problems) > 1 else details
+        )
     if errors:
         return CheckResult(check_id, "error", errors[0], {"errors": errors[:5]} if len(errors) > 1 else {})
     if not working:
-        return CheckResult(check_id, "error", "could not be checked: your graph's values match the reference's on no run, "
-                      "so there is no working graph whose arguments could be checked")
+        return CheckResult(
+            check_id,
+            "error",
+            "could not be checked: your graph's values match the reference's on no run, "
+            "so there is no working graph whose arguments could be checked",
+        )
     if not compared:
         return CheckResult(check_id, "error", "could not be checked: nothing was compared")
-    return CheckResult(check_id, "pass", f"forward and backward leave the caller's arrays (feed and dout) unchanged "
-                  f"({compared} comparisons)")
+    return CheckResult(
+        check_id,
+        "pass",
+        f"forward and backward leave the caller's arrays (feed and dout) unchanged ({compared} comparisons)",
+    )
 
 
 # ------------------------------------------------------------------------- random graphs
 
 SHAPES = [(), (3,), (2, 2)]
 CONSTANTS = [-1.0, 0.5, 2.0]
-MAX_NODES = 9   # up to 3 inputs and 6 gates
+MAX_NODES = 9  # up to 3 inputs and 6 gates
 
 # the strategies are built once: building one per draw costs more than the draw
 _ELEMENTS = st.floats(-2.0, 2.0, allow_nan=False, width=32).map(lambda v: round(v, 2))
@@ -496,9 +584,16 @@ def in_domain(graph: Graph) -> bool:
 
 
 def _settings(examples):
-    return settings(max_examples=examples, database=None, deadline=None, derandomize=False, print_blob=False,
-                    verbosity=Verbosity.quiet, phases=[Phase.generate],
-                    suppress_health_check=list(HealthCheck))
+    return settings(
+        max_examples=examples,
+        database=None,
+        deadline=None,
+        derandomize=False,
+        print_blob=False,
+        verbosity=Verbosity.quiet,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
 
 
 # Note [Hypothesis reads the grader's source]
@@ -510,14 +605,16 @@ def _settings(examples):
 # empty pool of local constants (and a cache of its own, so that no pool computed before leaks in):
 # the graphs depend only on the seed and the Hypothesis version.
 
+
 @contextlib.contextmanager
 def _no_local_constants():
     try:
         from hypothesis.internal.conjecture import providers
         from hypothesis.internal.constants_ast import Constants
+
         saved = providers._get_local_constants, providers.CONSTANTS_CACHE
         fresh = type(saved[1])(1024)
-    except (ImportError, AttributeError, TypeError):   # a Hypothesis without local constants
+    except (ImportError, AttributeError, TypeError):  # a Hypothesis without local constants
         yield
         return
     empty = Constants()
@@ -607,13 +704,14 @@ def simpler(graph: Graph) -> list[Graph]:
     structures = []
     for k in range(len(nodes) - 1):
         if "gate" in nodes[k]:
-            structures.append(_drop(nodes[:k + 1], set()))
+            structures.append(_drop(nodes[: k + 1], set()))
     consumed = {i for n in nodes for i in n.get("in", [])}
     for k, n in enumerate(nodes[:-1]):
         if "gate" in n:
             for src in sorted(set(n["in"])):
-                bypassed = [dict(m, **{"in": [src if i == k else i for i in m["in"]]}) if "gate" in m else m
-                            for m in nodes]
+                bypassed = [
+                    dict(m, **{"in": [src if i == k else i for i in m["in"]]}) if "gate" in m else m for m in nodes
+                ]
                 structures.append(_drop(bypassed, {k}))
         if k not in consumed and ("gate" in n or len(graph.inputs) > 1):
             structures.append(_drop(nodes, {k}))
@@ -624,8 +722,12 @@ def simpler(graph: Graph) -> list[Graph]:
         out.append(g)
     values = []
     if np.ndim(dout) > 0:
-        values.append(({k: np.asarray(v).ravel()[0] * np.ones(()) for k, v in feed.items()},
-                       np.asarray(dout).ravel()[0] * np.ones(())))
+        values.append(
+            (
+                {k: np.asarray(v).ravel()[0] * np.ones(()) for k, v in feed.items()},
+                np.asarray(dout).ravel()[0] * np.ones(()),
+            )
+        )
     for decimals in (1, 0):
         values.append(({k: np.round(v, decimals) + 0.0 for k, v in feed.items()}, np.round(dout, decimals) + 0.0))
     values.append((feed, np.ones_like(dout)))
@@ -656,23 +758,37 @@ def _drop(nodes, drop):
 def _failing_gates(graph, ctx):
     """The gates of ``graph`` whose own checks did not all pass."""
     used = {n["gate"] for n in graph.nodes if "gate" in n}
-    return sorted({check_id.split(".")[1] for check_id, result in ctx.results.items()
-                   if check_id.startswith("gates.") and result.status != "pass"} & used)
+    return sorted(
+        {
+            check_id.split(".")[1]
+            for check_id, result in ctx.results.items()
+            if check_id.startswith("gates.") and result.status != "pass"
+        }
+        & used
+    )
 
 
 def random_graphs(ctx) -> CheckResult:
     check_id = "graph.random_graphs"
     examples = int(ctx.settings.get("random_graphs", 25))
     if not generated_graphs(ctx.seed, examples):
-        return CheckResult(check_id, "error", f"could not be checked: no random graph was generated ({examples} examples "
-                      "asked for in the assignment's settings)")
+        return CheckResult(
+            check_id,
+            "error",
+            f"could not be checked: no random graph was generated ({examples} examples "
+            "asked for in the assignment's settings)",
+        )
     try:
         outcome = _property(ctx, ctx.with_standins, examples, shrink=ctx.shrink)
     except CallFailed as exc:
         return CheckResult(check_id, exc.status, f"running your graph on random graphs: {exc}")
     if outcome:
-        return CheckResult(check_id, "error" if outcome.error else "fail", f"minimal failing graph: {outcome.message}",
-                      {**outcome.details, "blame": "graph.py: it fails with correct gates"})
+        return CheckResult(
+            check_id,
+            "error" if outcome.error else "fail",
+            f"minimal failing graph: {outcome.message}",
+            {**outcome.details, "blame": "graph.py: it fails with correct gates"},
+        )
     details = {"examples": examples}
     gate_results = [r for i, r in ctx.results.items() if i.startswith("gates.")]
     # with the student's own gates in their graph too (unscored, for blame), unless every gate check
@@ -688,12 +804,16 @@ def random_graphs(ctx) -> CheckResult:
             details["your_gates"] = own.message
             details["counterexample"] = own.details.get("counterexample", own.message)
             suspects = _failing_gates(own.graph, ctx)
-            details["blame"] = (f"gates.py: {', '.join(suspects)} fail{'s' if len(suspects) == 1 else ''} "
-                                "its own checks (see the gates.* checks)" if suspects else
-                                "your gates and graph together (each passes alone): e.g. state shared between "
-                                "gate instances")
-    message = (f"{len(generated_graphs(ctx.seed, examples))} random graphs give the reference's values and "
-               "gradients with correct gates")
+            details["blame"] = (
+                f"gates.py: {', '.join(suspects)} fail{'s' if len(suspects) == 1 else ''} "
+                "its own checks (see the gates.* checks)"
+                if suspects
+                else "your gates and graph together (each passes alone): e.g. state shared between gate instances"
+            )
+    message = (
+        f"{len(generated_graphs(ctx.seed, examples))} random graphs give the reference's values and "
+        "gradients with correct gates"
+    )
     if "your_gates" in details:
         message += "; with your own gates they do not (not deducted here; see details)"
     return CheckResult(check_id, "pass", message, details)

@@ -5,6 +5,7 @@ A check's message is one line a student understands; ``where`` is the case it ha
 (2, 3)"), ``name`` a gate's class name, ``what`` the function whose centered differences were taken
 ("forward", "loss").
 """
+
 from __future__ import annotations
 
 # --- the gates' checks -----------------------------------------------------------------------------
@@ -21,8 +22,10 @@ GATES_NOT_FOUND = "gates.py was not found"
 IGNORES_DZ = "ignores the upstream gradient dz (as if dz were all ones)"
 UPSTREAM_GRADIENT = "backward's upstream gradient dz"
 NOTHING_COMPARED = "could not be checked: nothing was compared"
-NO_WORKING_GATE = ("could not be checked: neither forward nor backward matches the reference on any case, so there "
-                   "is no working gate whose shapes and arguments could be checked")
+NO_WORKING_GATE = (
+    "could not be checked: neither forward nor backward matches the reference on any case, so there "
+    "is no working gate whose shapes and arguments could be checked"
+)
 NO_GRADIENT_TO_CHECK = "backward gave no gradient of the input's shape (see the shapes and backward checks)"
 
 
@@ -84,8 +87,10 @@ def modified_in_place(argument: str, where: str) -> str:
 
 
 def not_deterministic(label: str) -> str:
-    return (f"on {label}: your forward gave different values for the same inputs (it is not deterministic), so "
-            "centered differences of it show nothing")
+    return (
+        f"on {label}: your forward gave different values for the same inputs (it is not deterministic), so "
+        "centered differences of it show nothing"
+    )
 
 
 def not_checked(where: str, why: str) -> str:
@@ -94,6 +99,7 @@ def not_checked(where: str, why: str) -> str:
 
 
 # --- numerical verdicts (centered differences of the student's own function, anchored) --------------
+
 
 def evaluating_for_differences(what: str, error) -> str:
     """A failure while the student's function was evaluated at points near the inputs."""
@@ -106,10 +112,14 @@ def near_the_inputs(what: str, error) -> str:
 
 def wrong_slope(what: str, failures: str) -> str:
     """The student's function does not have the reference's slope: its differences cannot judge backward."""
-    return (f"your {what} disagrees with the reference near these inputs (its centered differences are not the "
-            f"true slope: fix {what} first, then this check can judge your backward): {failures}")
+    return (
+        f"your {what} disagrees with the reference near these inputs (its centered differences are not the "
+        f"true slope: fix {what} first, then this check can judge your backward): {failures}"
+    )
 
 
 def not_smooth(what: str, problems: str) -> str:
-    return (f"your {what} gave non-finite values or jumps at points close to the inputs, where the function is "
-            f"smooth: {problems}")
+    return (
+        f"your {what} gave non-finite values or jumps at points close to the inputs, where the function is "
+        f"smooth: {problems}"
+    )

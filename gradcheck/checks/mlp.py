@@ -1,6 +1,7 @@
 """Checks of mlp.py: parameters, forward, loss, gradients (reference and centered differences),
 sgd_step and train. Runs in session B, where the contract's gates are correct stand-ins, so the
 scored MLP checks never depend on the student's gates."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +9,8 @@ import numpy as np
 from .. import numerics
 from ..diagnosis import common, diagnose, mlp_bugs
 from ..reference import mlp as reference
-from .gates import fair_labels
 from .common import CallFailed, CheckResult, Payload, StudentError, call, compare, numerical_verdict, value
+from .gates import fair_labels
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 # (sizes, batch size): non-square layers, a deeper net with batch size 1, and a linear classifier
@@ -21,8 +22,11 @@ TRAIN_SIZES = [2, 8, 3]
 
 
 def expected_keys(sizes):
-    return {f"{p}{i}": ((o, n) if p == "W" else (o,))
-            for i, (n, o) in enumerate(zip(sizes[:-1], sizes[1:]), start=1) for p in "Wb"}
+    return {
+        f"{p}{i}": ((o, n) if p == "W" else (o,))
+        for i, (n, o) in enumerate(zip(sizes[:-1], sizes[1:]), start=1)
+        for p in "Wb"
+    }
 
 
 def _params(rng, sizes):
@@ -63,22 +67,27 @@ KINK_MARGIN = 0.05  # |pre-activation| of a ReLU case at least this: centered di
 class _Case:
     def __init__(self, sizes, n, activation, rng):
         self.sizes, self.activation = sizes, activation
-        for _ in range(200):   # redraw until no ReLU unit sits near its kink and no label is unlikely
+        for _ in range(200):  # redraw until no ReLU unit sits near its kink and no label is unlikely
             self.params = _params(rng, sizes)
             self.X, self.y = _data(rng, sizes, n)
             scores = _reference_net(sizes, activation, self.params).forward(self.X)
             if not fair_labels(scores, self.y):
                 continue
-            if activation != "relu" or all(np.abs(a).min() >= KINK_MARGIN
-                                            for a in _preactivations(sizes, self.params, self.X)):
+            if activation != "relu" or all(
+                np.abs(a).min() >= KINK_MARGIN for a in _preactivations(sizes, self.params, self.X)
+            ):
                 break
 
     def script(self, payload, *items, initial=False):
         """Set the grader's parameters, then the items; with ``initial``, first read the parameters
         the network was created with (to tell a network that ignores net.params)."""
         first = [{"params": True}] if initial else []
-        return {"sizes": self.sizes, "activation": self.activation, "seed": 0,
-                "script": first + [{"set": {k: payload.ref(v) for k, v in self.params.items()}}, *items]}
+        return {
+            "sizes": self.sizes,
+            "activation": self.activation,
+            "seed": 0,
+            "script": first + [{"set": {k: payload.ref(v) for k, v in self.params.items()}}, *items],
+        }
 
     def reference(self):
         net = _reference_net(self.sizes, self.activation, self.params)
@@ -88,8 +97,10 @@ class _Case:
 def _module_problem(ctx, wanted):
     mod = ctx.standin_modules.get("mlp", {})
     if not mod.get("ok"):
-        return {i: CheckResult(i, "error", f"mlp.py could not be imported: {mod.get('error', 'mlp.py was not found')}")
-                for i in wanted}
+        return {
+            i: CheckResult(i, "error", f"mlp.py could not be imported: {mod.get('error', 'mlp.py was not found')}")
+            for i in wanted
+        }
     out = {}
     if "MLP" not in mod.get("names", []):
         out.update({i: CheckResult(i, "missing", "mlp.py has no class MLP") for i in wanted})
@@ -98,7 +109,7 @@ def _module_problem(ctx, wanted):
     return out
 
 
-TRAIN_STEPS_FULL = 12   # full-batch steps (batch_size > N): losses compared with the reference's
+TRAIN_STEPS_FULL = 12  # full-batch steps (batch_size > N): losses compared with the reference's
 TRAIN_STEPS_SHORT = 20  # steps of the runs that check the seed (the same: the same losses; another: others)
 
 
@@ -111,13 +122,16 @@ def run(ctx, wanted: set[str]) -> dict[str, CheckResult]:
     if not todo:
         return results
     rng = ctx.rng("mlp")
-    cases = {(act, which): _Case(sizes, n, act, rng) for act in ACTIVATIONS
-             for which, (sizes, n) in (("shaped", SHAPED), ("deep", DEEP))}
+    cases = {
+        (act, which): _Case(sizes, n, act, rng)
+        for act in ACTIVATIONS
+        for which, (sizes, n) in (("shaped", SHAPED), ("deep", DEEP))
+    }
     linear = [_Case(LINEAR[0], n, act, rng) for act, n in (("relu", LINEAR[1]), ("tanh", 1))]
     wide = _Case(WIDE[0], WIDE[1], "tanh", rng)
     lr = float(rng.uniform(0.05, 0.3))
     sgd = cases[("tanh", "shaped")]
-    other = _Case(SHAPED[0], SHAPED[1], "tanh", rng)   # another batch: a step must use its own loss call
+    other = _Case(SHAPED[0], SHAPED[1], "tanh", rng)  # another batch: a step must use its own loss call
     payload = Payload()
     nets, slots = [], {}
 
@@ -130,26 +144,59 @@ def run(ctx, wanted: set[str]) -> dict[str, CheckResult]:
         for act in ACTIVATIONS:
             for which in ("shaped", "deep"):
                 c = cases[(act, which)]
-                add((act, which), c.script(payload, {"forward": payload.ref(c.X)},
-                                           {"loss": [payload.ref(c.X), payload.ref(c.y)]}, initial=True))
+                add(
+                    (act, which),
+                    c.script(
+                        payload,
+                        {"forward": payload.ref(c.X)},
+                        {"loss": [payload.ref(c.X), payload.ref(c.y)]},
+                        initial=True,
+                    ),
+                )
         for k, c in enumerate(linear):
-            add(("linear", k), c.script(payload, {"forward": payload.ref(c.X)},
-                                        {"loss": [payload.ref(c.X), payload.ref(c.y)]}))
+            add(
+                ("linear", k),
+                c.script(payload, {"forward": payload.ref(c.X)}, {"loss": [payload.ref(c.X), payload.ref(c.y)]}),
+            )
         add("wide", wide.script(payload, {"loss": [payload.ref(wide.X), payload.ref(wide.y)]}))
         # the step's gradients come from loss() on a network of its own; right before the step, loss()
         # runs on another batch, so a step that replays the last loss() call moves by the wrong gradients
-        add("sgd_grads", sgd.script(payload, {"loss": [payload.ref(sgd.X), payload.ref(sgd.y)]},
-                                    {"loss": [payload.ref(other.X), payload.ref(other.y)]}))
-        add("sgd", sgd.script(payload, {"loss": [payload.ref(other.X), payload.ref(other.y)]},
-                              {"sgd_step": [payload.ref(sgd.X), payload.ref(sgd.y), lr]}, {"params": True}))
+        add(
+            "sgd_grads",
+            sgd.script(
+                payload,
+                {"loss": [payload.ref(sgd.X), payload.ref(sgd.y)]},
+                {"loss": [payload.ref(other.X), payload.ref(other.y)]},
+            ),
+        )
+        add(
+            "sgd",
+            sgd.script(
+                payload,
+                {"loss": [payload.ref(other.X), payload.ref(other.y)]},
+                {"sgd_step": [payload.ref(sgd.X), payload.ref(sgd.y), lr]},
+                {"params": True},
+            ),
+        )
     if "mlp.params" in todo:
         add("params_deep", {"sizes": DEEP[0], "activation": "tanh", "seed": 0, "script": [{"params": True}]})
         add("params_linear", {"sizes": LINEAR[0], "activation": "relu", "seed": 1, "script": [{"params": True}]})
-    if "mlp.train" in todo:   # built only when it runs: its data never travels with other checks
+    if "mlp.train" in todo:  # built only when it runs: its data never travels with other checks
         plan = TrainPlan(ctx.rng("mlp.train"), int(ctx.settings.get("train_steps", 100)))
         for key, spec in plan.runs(payload):
-            add(key, {"sizes": TRAIN_SIZES, "activation": "tanh", "seed": 0, "script": [
-                {"set": {k: payload.ref(v) for k, v in plan.start.items()}}, {"train": spec}, {"params": True}]})
+            add(
+                key,
+                {
+                    "sizes": TRAIN_SIZES,
+                    "activation": "tanh",
+                    "seed": 0,
+                    "script": [
+                        {"set": {k: payload.ref(v) for k, v in plan.start.items()}},
+                        {"train": spec},
+                        {"params": True},
+                    ],
+                },
+            )
     try:
         reply, arrays = call(ctx.with_standins, {"op": "mlp", "nets": nets}, payload)
     except CallFailed as exc:
@@ -165,17 +212,22 @@ def run(ctx, wanted: set[str]) -> dict[str, CheckResult]:
             pairs = [(cases[(act, w)], by_case[(act, w)]) for w in ("shaped", "deep")]
             out[f"mlp.forward.{act}"] = _forward(f"mlp.forward.{act}", pairs, tol)
             out[f"mlp.gradients.{act}"] = _gradients(f"mlp.gradients.{act}", pairs, tol)
-        out["mlp.loss"] = _loss(list(zip(linear, lin)) + [(cases[(a, w)], by_case[(a, w)]) for a in ACTIVATIONS
-                                                          for w in ("shaped", "deep")], tol)
+        out["mlp.loss"] = _loss(
+            list(zip(linear, lin))
+            + [(cases[(a, w)], by_case[(a, w)]) for a in ACTIVATIONS for w in ("shaped", "deep")],
+            tol,
+        )
         out["mlp.sgd_step"] = _sgd(sgd, other, got["sgd_grads"], got["sgd"], tol, lr)
         if "mlp.numerical" in todo:
-            numerical_cases = [(cases[(a, "shaped")], by_case[(a, "shaped")]) for a in ACTIVATIONS] + [(wide, got["wide"])]
+            numerical_cases = [(cases[(a, "shaped")], by_case[(a, "shaped")]) for a in ACTIVATIONS] + [
+                (wide, got["wide"])
+            ]
             out["mlp.numerical"] = _numerical(ctx, numerical_cases)
     if "mlp.params" in todo:
         out["mlp.params"] = _params_check([(DEEP[0], got["params_deep"]), (LINEAR[0], got["params_linear"])])
     if "mlp.train" in todo:
         out["mlp.train"] = _train(plan, {key: got[key] for key, _ in plan.runs(None)}, tol)
-    if "mlp.no_mutation" in todo:   # last: its train call comes after every other call of this session
+    if "mlp.no_mutation" in todo:  # last: its train call comes after every other call of this session
         out["mlp.no_mutation"] = _no_mutation(ctx)
     results.update({k: v for k, v in out.items() if k in todo})
     return results
@@ -183,7 +235,7 @@ def run(ctx, wanted: set[str]) -> dict[str, CheckResult]:
 
 #: where each array a method is given sits in its argument list (train's argument 0 is the network)
 ARGUMENTS = {"forward": {"X": 0}, "loss": {"X": 0, "y": 1}, "sgd_step": {"X": 0, "y": 1}, "train": {"X": 1, "y": 2}}
-NO_MUTATION_TRAIN = {"batch_size": 4, "steps": 3}   # fewer rows than the batch's 6: batches are drawn
+NO_MUTATION_TRAIN = {"batch_size": 4, "steps": 3}  # fewer rows than the batch's 6: batches are drawn
 
 
 def _no_mutation(ctx) -> CheckResult:
@@ -195,7 +247,7 @@ def _no_mutation(ctx) -> CheckResult:
     reference's (a stub that changes nothing proves nothing)."""
     check_id = "mlp.no_mutation"
     rng = ctx.rng(check_id)
-    cases = [_Case(SHAPED[0], SHAPED[1], act, rng) for act in ("sigmoid", "relu", "tanh")]   # train: the last call
+    cases = [_Case(SHAPED[0], SHAPED[1], act, rng) for act in ("sigmoid", "relu", "tanh")]  # train: the last call
     lr = float(rng.uniform(0.05, 0.3))
     train_spec = {**NO_MUTATION_TRAIN, "lr": lr, "seed": int(rng.integers(0, 2**31))}
     has_train = "train" in ctx.standin_modules.get("mlp", {}).get("names", [])
@@ -223,9 +275,15 @@ def _no_mutation(ctx) -> CheckResult:
             if method not in ARGUMENTS:
                 continue
             name = "train" if method == "train" else f"MLP.{method}"
-            on = f"on {_label(case)}" if method != "train" else \
-                (f"on train(net, X, y, lr={lr:.4g}, batch_size={train_spec['batch_size']}, steps={train_spec['steps']}) "
-                 f"with net = MLP({case.sizes}, '{case.activation}') and {len(case.X)} rows")
+            on = (
+                f"on {_label(case)}"
+                if method != "train"
+                else (
+                    f"on train(net, X, y, lr={lr:.4g}, batch_size={train_spec['batch_size']}, "
+                    f"steps={train_spec['steps']}) "
+                    f"with net = MLP({case.sizes}, '{case.activation}') and {len(case.X)} rows"
+                )
+            )
             for tag in entry.get("changed", []):
                 arg = tag.split("/", 1)[-1]
                 argument = f"{name}'s argument {ARGUMENTS[method][arg]} ({arg})"
@@ -233,26 +291,41 @@ def _no_mutation(ctx) -> CheckResult:
                     text = f"{argument} was modified in place by a later call on the same network"
                 else:
                     text = f"{name} modified its argument {ARGUMENTS[method][arg]} ({arg}) in place"
-                problems.append((f"{text} ({on}); the caller's arrays must stay as they were",
-                                 {"argument": argument, "blame": "mlp.py"}))
+                problems.append(
+                    (
+                        f"{text} ({on}); the caller's arrays must stay as they were",
+                        {"argument": argument, "blame": "mlp.py"},
+                    )
+                )
             if "error" in entry or "changed" not in entry:
-                errors.append(f"could not be checked: {entry.get('where', name)}: "
-                              f"{entry.get('error', 'no report of its arguments')} ({on})")
+                errors.append(
+                    f"could not be checked: {entry.get('where', name)}: "
+                    f"{entry.get('error', 'no report of its arguments')} ({on})"
+                )
                 continue
-            compared += 2 * len(ARGUMENTS[method])   # right after the call and after the network's last call
+            compared += 2 * len(ARGUMENTS[method])  # right after the call and after the network's last call
         working = _mlp_works(case, _Net(request, rep, arrays), ctx.tolerances) or working
     if problems:
         message, details = problems[0]
-        return CheckResult(check_id, "fail", message, {**details, "failures": len(problems)} if len(problems) > 1 else details)
+        return CheckResult(
+            check_id, "fail", message, {**details, "failures": len(problems)} if len(problems) > 1 else details
+        )
     if errors:
         return CheckResult(check_id, "error", errors[0], {"errors": errors[:5]} if len(errors) > 1 else {})
     if not working:
-        return CheckResult(check_id, "error", "could not be checked: your network's scores and loss match the reference's "
-                      "in no case, so there is no working network whose arguments could be checked")
+        return CheckResult(
+            check_id,
+            "error",
+            "could not be checked: your network's scores and loss match the reference's "
+            "in no case, so there is no working network whose arguments could be checked",
+        )
     if not compared:
         return CheckResult(check_id, "error", "could not be checked: nothing was compared")
-    return CheckResult(check_id, "pass", "forward, loss, sgd_step and train leave the caller's X and y unchanged "
-                  f"({compared} comparisons)")
+    return CheckResult(
+        check_id,
+        "pass",
+        f"forward, loss, sgd_step and train leave the caller's X and y unchanged ({compared} comparisons)",
+    )
 
 
 def _mlp_works(case, net, tol) -> bool:
@@ -335,8 +408,10 @@ def _forward(check_id, pairs, tol):
         if bad:
             details = {"worst": bad.as_details("scores")}
             if _ignores_params(case, net, scores, tol):
-                details["diagnosis"] = ("forward ignores net.params: the scores are those of the parameters the "
-                                        "network was created with; read net.params at every call")
+                details["diagnosis"] = (
+                    "forward ignores net.params: the scores are those of the parameters the "
+                    "network was created with; read net.params at every call"
+                )
             return CheckResult(check_id, "fail", f"{_label(case)}: scores are {bad.message}", details)
     return CheckResult(check_id, "pass", "scores match the reference for parameters set through net.params")
 
@@ -362,7 +437,9 @@ def _gradients(check_id, pairs, tol):
         got = item.get("grads", {})
         missing = sorted(set(ref_grads) - set(got))
         if missing:
-            return CheckResult(check_id, "fail", f"{_label(case)}: loss() returned no gradient for {', '.join(missing)}")
+            return CheckResult(
+                check_id, "fail", f"{_label(case)}: loss() returned no gradient for {', '.join(missing)}"
+            )
         values = {}
         for k in ref_grads:
             try:
@@ -374,9 +451,14 @@ def _gradients(check_id, pairs, tol):
             if bad:
                 keys = sorted(ref_grads)
                 bugs = mlp_bugs(case.sizes, case.activation, case.params, case.X, case.y)
-                diagnosis = diagnose([values[j] for j in keys], [ref_grads[j] for j in keys],
-                                     {text: [alt[j] for j in keys] for text, alt in bugs.items()},
-                                     batch=len(case.X), names=keys, numbered=False)
+                diagnosis = diagnose(
+                    [values[j] for j in keys],
+                    [ref_grads[j] for j in keys],
+                    {text: [alt[j] for j in keys] for text, alt in bugs.items()},
+                    batch=len(case.X),
+                    names=keys,
+                    numbered=False,
+                )
                 failures.append((f"{_label(case)}: d{k} is {bad.message}", {"worst": bad.as_details(k)}, diagnosis))
                 break
     if not failures:
@@ -424,10 +506,17 @@ def _loss(pairs, tol):
             return CheckResult("mlp.loss", "fail", f"{_label(case)}: loss is {bad.message}; expected {whose}", details)
         anchored += verified
     if not anchored:
-        return CheckResult("mlp.loss", "error", "could not be checked: your scores differ from the reference's in every "
-                      "case (see mlp.forward.*), so no loss was computed from verified scores")
-    return CheckResult("mlp.loss", "pass", f"the loss is the mean softmax cross-entropy of the scores ({anchored} "
-                  "cases with verified scores)")
+        return CheckResult(
+            "mlp.loss",
+            "error",
+            "could not be checked: your scores differ from the reference's in every "
+            "case (see mlp.forward.*), so no loss was computed from verified scores",
+        )
+    return CheckResult(
+        "mlp.loss",
+        "pass",
+        f"the loss is the mean softmax cross-entropy of the scores ({anchored} cases with verified scores)",
+    )
 
 
 def _params_check(pairs):
@@ -438,16 +527,20 @@ def _params_check(pairs):
             return CheckResult("mlp.params", "error", f"MLP({sizes}): {exc}")
         want = expected_keys(sizes)
         if set(got) != set(want):
-            return CheckResult("mlp.params", "fail",
-                          f"MLP({sizes}).params has keys {sorted(got)}, expected {sorted(want)}")
+            return CheckResult(
+                "mlp.params", "fail", f"MLP({sizes}).params has keys {sorted(got)}, expected {sorted(want)}"
+            )
         for k, shape in want.items():
             try:
                 arr, _ = value(got[k], net.arrays)
             except StudentError as exc:
                 return CheckResult("mlp.params", "error", f"MLP({sizes}).params['{k}']: {exc}")
             if arr.shape != shape:
-                return CheckResult("mlp.params", "fail",
-                              f"MLP({sizes}).params['{k}'] has shape {arr.shape}, expected {shape} (W_i is fan_out x fan_in)")
+                return CheckResult(
+                    "mlp.params",
+                    "fail",
+                    f"MLP({sizes}).params['{k}'] has shape {arr.shape}, expected {shape} (W_i is fan_out x fan_in)",
+                )
     return CheckResult("mlp.params", "pass", "params has W_i (fan_out, fan_in) and b_i (fan_out,) for every layer")
 
 
@@ -469,13 +562,19 @@ def _sgd(case, other, grads_net, net, tol, lr):
     verified = set(grads) >= set(ref_grads) and all(compare(grads[k], ref_grads[k], tol) is None for k in ref_grads)
     bad = compare(returned.reshape(()) if returned.size == 1 else returned, losses[0].reshape(()), tol)
     if bad:
-        return CheckResult("mlp.sgd_step", "fail", f"sgd_step returned {bad.message}: it must return the loss before the step")
+        return CheckResult(
+            "mlp.sgd_step", "fail", f"sgd_step returned {bad.message}: it must return the loss before the step"
+        )
     for k, p in case.params.items():
         if k not in grads or k not in after:
             return CheckResult("mlp.sgd_step", "fail", f"after sgd_step, params or grads have no '{k}'")
         if grads[k].shape != p.shape:
-            return CheckResult("mlp.sgd_step", "error", f"could not be checked: loss() gradient {k} has shape "
-                          f"{grads[k].shape}, params['{k}'] {p.shape} (see mlp.gradients.*)")
+            return CheckResult(
+                "mlp.sgd_step",
+                "error",
+                f"could not be checked: loss() gradient {k} has shape "
+                f"{grads[k].shape}, params['{k}'] {p.shape} (see mlp.gradients.*)",
+            )
         expected = p - lr * grads[k]
         bad = compare(after[k], expected, tol)
         if bad:
@@ -484,16 +583,29 @@ def _sgd(case, other, grads_net, net, tol, lr):
             diagnosis = diagnose([step], [-lr * grads[k]]) if after[k].shape == p.shape else None
             if diagnosis:
                 details["diagnosis"] = f"the step params['{k}'] - old: {diagnosis}"
-            return CheckResult("mlp.sgd_step", "fail",
-                          f"after sgd_step(X, y, lr={lr:.4g}), params['{k}'] is {bad.message}; expected old - lr * "
-                          "grad, the gradients of loss(X, y) for that batch", details)
-    from_data = all(k in other_grads and other_grads[k].shape == grads[k].shape and
-                    not np.array_equal(other_grads[k], grads[k]) for k in case.params if np.any(ref_grads[k]))
+            return CheckResult(
+                "mlp.sgd_step",
+                "fail",
+                f"after sgd_step(X, y, lr={lr:.4g}), params['{k}'] is {bad.message}; expected old - lr * "
+                "grad, the gradients of loss(X, y) for that batch",
+                details,
+            )
+    from_data = all(
+        k in other_grads and other_grads[k].shape == grads[k].shape and not np.array_equal(other_grads[k], grads[k])
+        for k in case.params
+        if np.any(ref_grads[k])
+    )
     if not verified and not from_data:
-        return CheckResult("mlp.sgd_step", "error", "could not be checked: loss() gives gradients that are not the "
-                      "reference's (see mlp.gradients.*) and do not change with the data, so a step by them proves "
-                      "nothing")
-    return CheckResult("mlp.sgd_step", "pass", "sgd_step does params[k] -= lr * grads[k] and returns the loss before the step")
+        return CheckResult(
+            "mlp.sgd_step",
+            "error",
+            "could not be checked: loss() gives gradients that are not the "
+            "reference's (see mlp.gradients.*) and do not change with the data, so a step by them proves "
+            "nothing",
+        )
+    return CheckResult(
+        "mlp.sgd_step", "pass", "sgd_step does params[k] -= lr * grads[k] and returns the loss before the step"
+    )
 
 
 class TrainPlan:
@@ -515,16 +627,26 @@ class TrainPlan:
     def runs(self, payload):
         """(key, train spec) pairs; with payload None, only the keys matter."""
         ref = (lambda v: None) if payload is None else payload.ref
-        spec = {"X": ref(self.X), "y": ref(self.y), "lr": self.lr, "batch_size": 16, "steps": self.steps,
-                "seed": self.seed}
-        short = {**spec, "steps": min(self.steps, TRAIN_STEPS_SHORT)}   # seeds show in the first steps
-        return [("train1", spec), ("train2", short), ("train_seed", {**short, "seed": self.other_seed}),
-                ("train_full", {**spec, "batch_size": len(self.y) + 7, "steps": TRAIN_STEPS_FULL})]
+        spec = {
+            "X": ref(self.X),
+            "y": ref(self.y),
+            "lr": self.lr,
+            "batch_size": 16,
+            "steps": self.steps,
+            "seed": self.seed,
+        }
+        short = {**spec, "steps": min(self.steps, TRAIN_STEPS_SHORT)}  # seeds show in the first steps
+        return [
+            ("train1", spec),
+            ("train2", short),
+            ("train_seed", {**short, "seed": self.other_seed}),
+            ("train_full", {**spec, "batch_size": len(self.y) + 7, "steps": TRAIN_STEPS_FULL}),
+        ]
 
 
 def _losses(net, steps):
     losses, _ = net.value("train", "losses")
-    if losses.size == steps:   # a list of floats, of 0-d or of 1-element arrays
+    if losses.size == steps:  # a list of floats, of 0-d or of 1-element arrays
         losses = losses.reshape(steps)
     return losses
 
@@ -551,45 +673,78 @@ def _train(plan, nets, tol):
     first = float(np.log(TRAIN_SIZES[-1]))
     bad = compare(losses[0], np.array(first), tol)
     if bad:
-        return CheckResult("mlp.train", "fail", f"train's first loss is {bad.message}: with the last layer at zero "
-                      f"every batch's loss before the first step is log({TRAIN_SIZES[-1]})")
+        return CheckResult(
+            "mlp.train",
+            "fail",
+            f"train's first loss is {bad.message}: with the last layer at zero "
+            f"every batch's loss before the first step is log({TRAIN_SIZES[-1]})",
+        )
     early, late = losses[:10].mean(), losses[-10:].mean()
     if not late < 0.5 * early:
-        return CheckResult("mlp.train", "fail",
-                      f"on three separable blobs the loss went from {early:.4g} (first 10 steps) to {late:.4g} "
-                      "(last 10); a correct train at least halves it", {"losses": [round(float(v), 6) for v in losses[::10]]})
+        return CheckResult(
+            "mlp.train",
+            "fail",
+            f"on three separable blobs the loss went from {early:.4g} (first 10 steps) to {late:.4g} "
+            "(last 10); a correct train at least halves it",
+            {"losses": [round(float(v), 6) for v in losses[::10]]},
+        )
     if again.shape != (short,) or not np.allclose(again, losses[:short], rtol=1e-9, atol=0):
-        return CheckResult("mlp.train", "fail", "the same seed gave different losses: train must draw its batches from `seed`")
+        return CheckResult(
+            "mlp.train", "fail", "the same seed gave different losses: train must draw its batches from `seed`"
+        )
     if reseeded.shape == (short,) and np.allclose(reseeded, losses[:short], rtol=1e-9, atol=0):
-        return CheckResult("mlp.train", "fail", "another seed gave the same losses: train must draw random mini-batches "
-                      f"of batch_size rows from `seed` (batch_size=16 < N={len(y)})")
+        return CheckResult(
+            "mlp.train",
+            "fail",
+            "another seed gave the same losses: train must draw random mini-batches "
+            f"of batch_size rows from `seed` (batch_size=16 < N={len(y)})",
+        )
     initial = _reference_net(TRAIN_SIZES, "tanh", plan.start).loss(X, y)[0]
     try:
         final = _reference_net(TRAIN_SIZES, "tanh", {k: trained[k] for k in plan.start}).loss(X, y)[0]
     except (KeyError, ValueError):
         return CheckResult("mlp.train", "fail", "after train, net.params does not hold the trained W_i and b_i")
     if not final < 0.5 * initial:
-        return CheckResult("mlp.train", "fail", f"after train the network's loss on all {len(y)} rows is {final:.4g} "
-                      f"(it started at {initial:.4g}): the parameters were not trained on all the data, whatever "
-                      "losses train reported")
+        return CheckResult(
+            "mlp.train",
+            "fail",
+            f"after train the network's loss on all {len(y)} rows is {final:.4g} "
+            f"(it started at {initial:.4g}): the parameters were not trained on all the data, whatever "
+            "losses train reported",
+        )
     if abs(late - final) > 0.25 * initial:
-        return CheckResult("mlp.train", "fail", f"train reported losses near {late:.4g} at the end, but the parameters it "
-                      f"left give {final:.4g} on all rows: the reported losses are not the network's")
+        return CheckResult(
+            "mlp.train",
+            "fail",
+            f"train reported losses near {late:.4g} at the end, but the parameters it "
+            f"left give {final:.4g} on all rows: the reported losses are not the network's",
+        )
     full_spec = plan.runs(None)[-1][1]
     try:
         full_losses = _losses(nets["train_full"], full_spec["steps"])
     except (StudentError, KeyError) as exc:
-        return CheckResult("mlp.train", "error", f"train with batch_size={full_spec['batch_size']} > N={len(y)} rows "
-                      f"(the contract: all rows): {exc}")
+        return CheckResult(
+            "mlp.train",
+            "error",
+            f"train with batch_size={full_spec['batch_size']} > N={len(y)} rows (the contract: all rows): {exc}",
+        )
     expected = _full_batch(plan.start, X, y, plan.lr, full_spec["steps"])
     bad = compare(full_losses, expected, tol)
     if bad:
-        return CheckResult("mlp.train", "fail", f"train with batch_size={full_spec['batch_size']} > N={len(y)} rows must "
-                      f"use all rows in every step (full-batch gradient descent); its losses are {bad.message}",
-                      {"worst": bad.as_details("losses")})
-    return CheckResult("mlp.train", "pass", f"train lowers the loss from {early:.3g} to {late:.3g}, leaves parameters "
-                  f"with loss {final:.3g} on all rows, draws its batches from its seed, and uses all rows when "
-                  "batch_size >= N")
+        return CheckResult(
+            "mlp.train",
+            "fail",
+            f"train with batch_size={full_spec['batch_size']} > N={len(y)} rows must "
+            f"use all rows in every step (full-batch gradient descent); its losses are {bad.message}",
+            {"worst": bad.as_details("losses")},
+        )
+    return CheckResult(
+        "mlp.train",
+        "pass",
+        f"train lowers the loss from {early:.3g} to {late:.3g}, leaves parameters "
+        f"with loss {final:.3g} on all rows, draws its batches from its seed, and uses all rows when "
+        "batch_size >= N",
+    )
 
 
 def _full_batch(params, X, y, lr, steps):
@@ -609,14 +764,22 @@ def _numerical(ctx, pairs):
             return CheckResult("mlp.numerical", "error", f"could not be checked: {_label(case)}: {exc}")
         names = sorted(case.params)
         if any(k not in grads or grads[k].shape != case.params[k].shape for k in names):
-            return CheckResult("mlp.numerical", "error", f"could not be checked: {_label(case)}: loss() gradients do not "
-                          "match params' keys and shapes (see mlp.gradients.*)")
+            return CheckResult(
+                "mlp.numerical",
+                "error",
+                f"could not be checked: {_label(case)}: loss() gradients do not "
+                "match params' keys and shapes (see mlp.gradients.*)",
+            )
         # a random direction per tensor checks all of it (the benchmark's planted bugs: 5 of 5); the wide
         # net gets two. Every point is a full loss() call of the student's: 17 for a small net, 33 the wide
         mode = "directional"
-        plan = numerics.plan_check([case.params[k] for k in names], mode=mode, names=names,
-                                   n_directions=2 if case is pairs[-1][0] else 1,
-                                   rng=ctx.rng(f"mlp.numerical.{case.activation}.{case.sizes}"))
+        plan = numerics.plan_check(
+            [case.params[k] for k in names],
+            mode=mode,
+            names=names,
+            n_directions=2 if case is pairs[-1][0] else 1,
+            rng=ctx.rng(f"mlp.numerical.{case.activation}.{case.sizes}"),
+        )
         nets.append(_at_points(case, names, plan.points, payload))
         jobs.append((case, names, plan, [grads[k] for k in names], mode))
     try:
@@ -628,18 +791,32 @@ def _numerical(ctx, pairs):
         try:
             outputs = net.losses()
         except StudentError as exc:
-            return CheckResult("mlp.numerical", "error", f"could not be checked: {_label(case)}: loss at a perturbed "
-                          f"point: {exc}")
+            return CheckResult(
+                "mlp.numerical", "error", f"could not be checked: {_label(case)}: loss at a perturbed point: {exc}"
+            )
         ref_grads = case.reference()[2]
         label = f"{case.activation}.{case.sizes}"
-        failed = numerical_verdict(numerics, plan, outputs,
-                                   analytic, [ref_grads[k] for k in names], np.array(1.0), mode=mode,
-                                   f_batch=_remote_loss(ctx, case, names), what="loss", tolerances=ctx.tolerances,
-                                   rng=lambda salt, label=label: ctx.rng(f"mlp.numerical.redo.{label}.{salt}"))
+        failed = numerical_verdict(
+            numerics,
+            plan,
+            outputs,
+            analytic,
+            [ref_grads[k] for k in names],
+            np.array(1.0),
+            mode=mode,
+            f_batch=_remote_loss(ctx, case, names),
+            what="loss",
+            tolerances=ctx.tolerances,
+            rng=lambda salt, label=label: ctx.rng(f"mlp.numerical.redo.{label}.{salt}"),
+        )
         if failed:
             return CheckResult("mlp.numerical", "fail", f"{_label(case)}: {failed[0]}", failed[1])
-    return CheckResult("mlp.numerical", "pass", "loss() gradients match centered differences of your own loss, and your "
-                  f"loss has the reference's slope ({len(jobs)} networks)")
+    return CheckResult(
+        "mlp.numerical",
+        "pass",
+        "loss() gradients match centered differences of your own loss, and your "
+        f"loss has the reference's slope ({len(jobs)} networks)",
+    )
 
 
 def _at_points(case, names, points, payload):
@@ -654,6 +831,7 @@ def _at_points(case, names, points, payload):
 
 def _remote_loss(ctx, case, names):
     """points (tuples of parameter arrays) -> the student's loss at each, in one worker call."""
+
     def f_batch(points):
         payload = Payload()
         request = {"op": "mlp", "nets": [_at_points(case, names, points, payload)]}
@@ -663,4 +841,5 @@ def _remote_loss(ctx, case, names):
         except (CallFailed, StudentError) as exc:
             raise ValueError(f"evaluating your loss for centered differences: {exc}") from None
         return losses
+
     return f_batch

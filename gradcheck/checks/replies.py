@@ -8,6 +8,7 @@ A part that does not fit becomes ``{"error": MALFORMED}`` at the smallest level 
 value, one call, one run, one network), so it is an error of the checks that needed it and never of
 the grader; ``ReplyMismatch`` when the reply as a whole does not answer the request.
 """
+
 from __future__ import annotations
 
 MALFORMED = "the worker's reply does not answer the request (was the worker's own code replaced?)"
@@ -98,8 +99,12 @@ def gates(request, reply, n):
 def _changed(changed, allowed):
     """A list of tags, each one the request allows, each argument named once (the caller's arrays
     that changed: "<when>/<argument>" or, for the call itself, "<argument>")."""
-    if not isinstance(changed, list) or not all(isinstance(t, str) for t in changed) \
-            or not set(changed) <= allowed or len({t.split("/", 1)[-1] for t in changed}) != len(changed):
+    if (
+        not isinstance(changed, list)
+        or not all(isinstance(t, str) for t in changed)
+        or not set(changed) <= allowed
+        or len({t.split("/", 1)[-1] for t in changed}) != len(changed)
+    ):
         raise ReplyMismatch
     return list(changed)
 
@@ -181,8 +186,9 @@ def _net(entry, net, n):
     if err and "results" not in entry:
         return err
     script = net["script"]
-    return {"results": [_entry(_mlp_result, e, item, n)
-                        for e, item in zip(_list(entry, "results", len(script)), script)]}
+    return {
+        "results": [_entry(_mlp_result, e, item, n) for e, item in zip(_list(entry, "results", len(script)), script)]
+    }
 
 
 def mlp(request, reply, n):

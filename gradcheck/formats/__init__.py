@@ -12,6 +12,7 @@ them. ``write_json`` writes a results file atomically. ``class_files`` makes the
 class (``FORMATS``); ``container`` grades one submission inside a platform's container.
 This package root only re-exports.
 """
+
 from __future__ import annotations
 
 from .class_files import FORMATS
@@ -21,7 +22,19 @@ from .junit import to_junit
 from .prairielearn import PL_MAX_BYTES, prairielearn_failure_results, to_prairielearn, validate_prairielearn
 
 __all__ = [
-    "FORMATS", "FormatError", "GRADESCOPE_VISIBILITIES", "PL_MAX_BYTES", "check_prefix", "dumps", "format_schema",
-    "gradescope_failure_results", "prairielearn_failure_results", "to_gradescope", "to_junit", "to_prairielearn",
-    "validate_gradescope", "validate_prairielearn", "write_json",
+    "FORMATS",
+    "FormatError",
+    "GRADESCOPE_VISIBILITIES",
+    "PL_MAX_BYTES",
+    "check_prefix",
+    "dumps",
+    "format_schema",
+    "gradescope_failure_results",
+    "prairielearn_failure_results",
+    "to_gradescope",
+    "to_junit",
+    "to_prairielearn",
+    "validate_gradescope",
+    "validate_prairielearn",
+    "write_json",
 ]

@@ -1,4 +1,5 @@
 """The platform files of a graded class, made from the reports the batch wrote (``grade --format``)."""
+
 from __future__ import annotations
 
 import json

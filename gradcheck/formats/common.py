@@ -1,15 +1,33 @@
 """What the output formats share: schemas, check texts, names, atomic JSON writes."""
+
 from __future__ import annotations
 
 import re
 
 from .. import schemas
 from ..errors import FormatError
-from ..report import (ERROR_CHECK_MESSAGE, atomic_write_text, check_detail_lines, clip, dumps_json,
-                      import_error_lines, output_lines, to_jsonable)
+from ..report import (
+    ERROR_CHECK_MESSAGE,
+    atomic_write_text,
+    check_detail_lines,
+    clip,
+    dumps_json,
+    import_error_lines,
+    output_lines,
+    to_jsonable,
+)
 
-__all__ = ["FormatError", "check_prefix", "check_text", "dumps", "format_schema", "student_code_lines",
-           "validate_against", "write_json", "xml_text"]
+__all__ = [
+    "FormatError",
+    "check_prefix",
+    "check_text",
+    "dumps",
+    "format_schema",
+    "student_code_lines",
+    "validate_against",
+    "write_json",
+    "xml_text",
+]
 
 SCHEMAS = {
     "gradescope": "schemas/gradescope-results.schema.json",
@@ -24,8 +42,9 @@ def format_schema(name: str) -> dict:
 
 def validate_against(name: str, data) -> None:
     """Raise FormatError naming the fields unless data follows the schema of ``name``."""
-    invalid = schemas.problems_text(schemas.validator(__package__, SCHEMAS[name]), data, f"{name} results",
-                                    count_rest=False)
+    invalid = schemas.problems_text(
+        schemas.validator(__package__, SCHEMAS[name]), data, f"{name} results", count_rest=False
+    )
     if invalid:
         raise FormatError(invalid)
 
@@ -74,6 +93,6 @@ def student_code_lines(view, *, max_lines, max_chars, prefix) -> list:
     """What a student sees of their own code's run: modules that did not import (with the error), and
     what the code printed, unless some check is withheld (their prints could reveal its inputs).
     Unlike the feedback text, a last empty line of an error or of the prints is left out."""
-    return (import_error_lines(view.get("modules"), blank_tail=False)
-            + output_lines(view.get("output"), max_lines=max_lines, max_chars=max_chars, prefix=prefix,
-                           blank_tail=False))
+    return import_error_lines(view.get("modules"), blank_tail=False) + output_lines(
+        view.get("output"), max_lines=max_lines, max_chars=max_chars, prefix=prefix, blank_tail=False
+    )

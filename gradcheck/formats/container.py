@@ -5,6 +5,7 @@ message saying what broke when grading itself fails). The grading itself is the 
 (``gradcheck.batch.grade_one``): the formats do not depend on the batch runner. The CLI calls this
 and only prints.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,6 +38,7 @@ def _echo(message="", err=False, nl=True):  # default log: print to stdout or st
 def container_sandbox(assignment, hide):
     """The sandbox of the container modes: as root, refuse to run student code as root."""
     from ..sandbox import Limits, Sandbox
+
     require = ("unprivileged_user",) if hasattr(os, "geteuid") and os.geteuid() == 0 else ()
     return Sandbox(Limits(**assignment.limits), hide=list(hide), require=require)
 
@@ -57,8 +59,9 @@ def _hideable(paths, echo) -> list:
     return hidden
 
 
-def grade_in_container(platform, submission, results, assignment_file, seed, hide, report_file, convert, fail, *,
-                       grade_one, echo=_echo):
+def grade_in_container(
+    platform, submission, results, assignment_file, seed, hide, report_file, convert, fail, *, grade_one, echo=_echo
+):
     """Grade one submission and ALWAYS write a valid results file (score 0 and a message saying what
     broke when grading itself fails). ``grade_one(folder, assignment, seed, sandbox_factory=, hide=)
     -> (report, seconds, traceback or None)`` grades (raising GraderError when it cannot start);
@@ -109,8 +112,11 @@ def grade_in_container(platform, submission, results, assignment_file, seed, hid
         iso = report.get("isolation")
         if isinstance(iso, dict):
             keys = ("unprivileged_user", "hidden_paths", "network_namespace", "pid_namespace", "rlimits_in_force")
-            echo("Sandbox: " + ", ".join(f"{k}={'yes' if iso.get(k) else 'NO'}" for k in keys)
-                       + "".join(f"\n  note: {n}" for n in iso.get("notes") or []))
+            echo(
+                "Sandbox: "
+                + ", ".join(f"{k}={'yes' if iso.get(k) else 'NO'}" for k in keys)
+                + "".join(f"\n  note: {n}" for n in iso.get("notes") or [])
+            )
         if report_file is not None:
             try:
                 Path(report_file).parent.mkdir(parents=True, exist_ok=True)

@@ -12,9 +12,11 @@ inputs, no counterexamples) and never the student's captured prints while any ch
 (their code may have printed a hidden check's inputs). ``stdout_visibility`` stays "hidden": the
 stdout of run_autograder (gradcheck's full instructor feedback) is for instructors.
 """
+
 from __future__ import annotations
 
-from ..report import clip, error_report, points_text as _pts, student_seconds, student_view
+from ..report import clip, error_report, student_seconds, student_view
+from ..report import points_text as _pts
 from ..report.messages import GRADESCOPE_NO_POINTS, WITHHELD_WHEN, grading_failed, not_shown_yet
 from .common import FormatError, check_prefix, check_text, student_code_lines, validate_against
 
@@ -56,16 +58,19 @@ def _tags(check) -> list:
 def _top_output(report) -> str:
     """The submission-level text a student may see: from the student view only."""
     view = student_view(report)
-    lines = [f"gradcheck {report.get('gradcheck_version', '')}: assignment {report.get('assignment', '?')}, "
-             f"seed {report.get('seed', '?')}"]
+    lines = [
+        f"gradcheck {report.get('gradcheck_version', '')}: assignment {report.get('assignment', '?')}, "
+        f"seed {report.get('seed', '?')}"
+    ]
     if report.get("status") == "error":
         lines.append(grading_failed(view.get("message", ""), "autograder"))
         lines.append(NOT_GRADED)
         return "\n".join(lines)
     shown = [c for c in view["checks"] if not c.get("withheld")]
     passed = sum(c.get("status") == "pass" for c in shown)
-    lines.append(f"Visible checks: {passed} of {len(shown)} passed, "
-                 f"{_pts(view['score'])} / {_pts(view['max_score'])} points.")
+    lines.append(
+        f"Visible checks: {passed} of {len(shown)} passed, {_pts(view['score'])} / {_pts(view['max_score'])} points."
+    )
     withheld = view.get("withheld") or {}
     if withheld.get("checks"):
         kinds = sorted({c["visibility"] for c in view["checks"] if c.get("withheld")})
@@ -92,16 +97,18 @@ def to_gradescope(report, assignment=None, *, visibility="visible", stdout_visib
             text = f"{descriptions[c['id']]}\n{text}" if text else descriptions[c["id"]]
         if report.get("status") == "error":
             text += "\n" + NOT_GRADED
-        tests.append({
-            "name": str(c.get("id", "?")),
-            "number": number,
-            "score": float(c.get("score", 0.0)),
-            "max_score": float(c.get("max_score", 0.0)),
-            "status": "passed" if c.get("status") == "pass" else "failed",
-            "output": clip(text, TEST_OUTPUT_CHARS),
-            "tags": _tags(c),
-            "visibility": _visibility(c),
-        })
+        tests.append(
+            {
+                "name": str(c.get("id", "?")),
+                "number": number,
+                "score": float(c.get("score", 0.0)),
+                "max_score": float(c.get("max_score", 0.0)),
+                "status": "passed" if c.get("status") == "pass" else "failed",
+                "output": clip(text, TEST_OUTPUT_CHARS),
+                "tags": _tags(c),
+                "visibility": _visibility(c),
+            }
+        )
     seconds = student_seconds(report, withheld=any(c.get("visibility") != "visible" for c in checks))
     results = {
         "score": float(report.get("score", 0.0)) if report.get("status") != "error" else 0.0,
@@ -110,9 +117,12 @@ def to_gradescope(report, assignment=None, *, visibility="visible", stdout_visib
         "test_output_format": "text",
         "visibility": visibility,
         "stdout_visibility": stdout_visibility,
-        "extra_data": {"gradcheck_version": str(report.get("gradcheck_version", "")),
-                       "assignment": str(report.get("assignment", "")), "seed": report.get("seed"),
-                       "status": str(report.get("status", ""))},
+        "extra_data": {
+            "gradcheck_version": str(report.get("gradcheck_version", "")),
+            "assignment": str(report.get("assignment", "")),
+            "seed": report.get("seed"),
+            "status": str(report.get("status", "")),
+        },
         "tests": tests,
     }
     if isinstance(seconds, (int, float)):
@@ -125,9 +135,14 @@ def gradescope_failure_results(message, assignment=None, *, submission="submissi
     assignment is known) every check listed as a failed test with its visibility."""
     if assignment is not None:
         return to_gradescope(error_report(submission, assignment, seed, message), assignment)
-    return {"score": 0.0, "output": grading_failed(message, "autograder") + "\n" + NOT_GRADED,
-            "output_format": "text", "visibility": "visible",
-            "stdout_visibility": "hidden", "tests": []}
+    return {
+        "score": 0.0,
+        "output": grading_failed(message, "autograder") + "\n" + NOT_GRADED,
+        "output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [],
+    }
 
 
 def validate_gradescope(results) -> None:
@@ -136,6 +151,6 @@ def validate_gradescope(results) -> None:
     validate_against("gradescope", results)
     for i, t in enumerate(results.get("tests", [])):
         if "max_score" in t and "score" in t and not (0 <= t["score"] <= t["max_score"] + 1e-9):
-            raise FormatError(f"invalid gradescope results:\n  tests[{i}].score: {t['score']} is outside "
-                              f"[0, {t['max_score']}]")
-
+            raise FormatError(
+                f"invalid gradescope results:\n  tests[{i}].score: {t['score']} is outside [0, {t['max_score']}]"
+            )

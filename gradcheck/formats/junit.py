@@ -11,11 +11,13 @@ By default the file is the instructor's: every check, with details. ``student=Tr
 ``student_view`` shows: a withheld check is a ``<skipped>`` test case with no message but the
 withheld notice, and the captured output is left out while any check is withheld.
 """
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from ..report import clip, clip_block, points_text as _num, student_view
+from ..report import clip, clip_block, student_view
+from ..report import points_text as _num
 from .common import check_prefix, check_text, xml_text
 
 __all__ = ["to_junit"]
@@ -34,8 +36,9 @@ def _suite(report, student, now_due, published):
             ET.SubElement(props, "property", {"name": key, "value": xml_text(value)})
     for c in checks:
         cid = str(c.get("id", "?"))
-        case = ET.SubElement(suite, "testcase", {"classname": xml_text(check_prefix(cid)), "name": xml_text(cid),
-                                                 "time": "0"})
+        case = ET.SubElement(
+            suite, "testcase", {"classname": xml_text(check_prefix(cid)), "name": xml_text(cid), "time": "0"}
+        )
         if c.get("withheld"):
             counts["skipped"] += 1
             ET.SubElement(case, "skipped", {"message": xml_text(c.get("message", "not shown"))})
@@ -47,8 +50,9 @@ def _suite(report, student, now_due, published):
         counts["failures" if tag == "failure" else "errors"] += 1
         message = clip(" ".join(str(c.get("message", "")).split()), 500)
         el = ET.SubElement(case, tag, {"message": xml_text(message), "type": xml_text(status or "error")})
-        el.text = xml_text(check_text(c, message_chars=4000)
-                           + f"\nscore: {_num(c.get('score', 0))} / {_num(c.get('max_score', 0))}")
+        el.text = xml_text(
+            check_text(c, message_chars=4000) + f"\nscore: {_num(c.get('score', 0))} / {_num(c.get('max_score', 0))}"
+        )
     for key, value in counts.items():
         suite.set(key, str(value))
     suite.set("time", f"{seconds:.3f}")

@@ -16,9 +16,11 @@ The file stays under ``max_bytes`` (PrairieLearn's limit: 1 MB): long texts are 
 head and tail first; if the file is still too large the per-test texts are shortened step by step
 (and dropped as a last resort), and the message says so.
 """
+
 from __future__ import annotations
 
-from ..report import clip, points_text as _pts, student_view
+from ..report import clip, student_view
+from ..report import points_text as _pts
 from ..report.messages import PRAIRIELEARN_NO_ATTEMPT, grading_failed, import_failed
 from .common import FormatError, check_text, dumps, student_code_lines, validate_against
 
@@ -33,12 +35,15 @@ def _message(report, view) -> str:
         return grading_failed(view.get("message", "")) + "\n" + PRAIRIELEARN_NO_ATTEMPT
     shown = [c for c in view["checks"] if not c.get("withheld")]
     passed = sum(c.get("status") == "pass" for c in shown)
-    lines = [f"{passed} of {len(shown)} checks shown here passed ({_pts(view['score'])} / "
-             f"{_pts(view['max_score'])} points)."]
+    lines = [
+        f"{passed} of {len(shown)} checks shown here passed ({_pts(view['score'])} / {_pts(view['max_score'])} points)."
+    ]
     withheld = view.get("withheld") or {}
     if withheld.get("checks"):
-        lines.append(f"{withheld['checks']} more check(s) worth {_pts(withheld['max_score'])} point(s) are not "
-                     "shown yet; they count in your score.")
+        lines.append(
+            f"{withheld['checks']} more check(s) worth {_pts(withheld['max_score'])} point(s) are not "
+            "shown yet; they count in your score."
+        )
     for name, m in (view.get("modules") or {}).items():
         if isinstance(m, dict) and not m.get("ok", True):
             lines.append(import_failed(name) + " (see the output).")
@@ -56,8 +61,11 @@ def _build(report, view, descriptions, limits) -> dict:
     for c in view["checks"]:
         if c.get("withheld"):
             continue
-        test = {"name": str(c.get("id", "?")),
-                "points": float(c.get("score", 0.0)), "max_points": float(c.get("max_score", 0.0))}
+        test = {
+            "name": str(c.get("id", "?")),
+            "points": float(c.get("score", 0.0)),
+            "max_points": float(c.get("max_score", 0.0)),
+        }
         if descriptions.get(c.get("id")) and msg_chars:
             test["description"] = clip(descriptions[c["id"]], min(300, msg_chars))
         if msg_chars:
@@ -69,11 +77,13 @@ def _build(report, view, descriptions, limits) -> dict:
         tests.append(test)
     max_score = float(report.get("max_score") or 0.0)
     score = float(report.get("score", 0.0)) / max_score if max_score > 0 else 0.0
-    results = {"gradable": report.get("status") != "error",
-               "score": min(1.0, max(0.0, round(score, 6))) if report.get("status") != "error" else 0.0,
-               "message": _message(report, view),
-               "output": _output(view, top_chars),
-               "tests": tests}
+    results = {
+        "gradable": report.get("status") != "error",
+        "score": min(1.0, max(0.0, round(score, 6))) if report.get("status") != "error" else 0.0,
+        "message": _message(report, view),
+        "output": _output(view, top_chars),
+        "tests": tests,
+    }
     return results
 
 
@@ -104,9 +114,13 @@ def to_prairielearn(report, assignment=None, *, now_due=False, published=False, 
 
 def prairielearn_failure_results(message) -> dict:
     """Valid results for a run where grading itself broke: not gradable (no attempt used), saying why."""
-    return {"gradable": False, "score": 0.0,
-            "message": grading_failed(message) + "\n" + PRAIRIELEARN_NO_ATTEMPT,
-            "output": "", "tests": []}
+    return {
+        "gradable": False,
+        "score": 0.0,
+        "message": grading_failed(message) + "\n" + PRAIRIELEARN_NO_ATTEMPT,
+        "output": "",
+        "tests": [],
+    }
 
 
 def validate_prairielearn(results, max_bytes=PL_MAX_BYTES) -> None:
@@ -119,5 +133,7 @@ def validate_prairielearn(results, max_bytes=PL_MAX_BYTES) -> None:
         raise FormatError(f"invalid prairielearn results: {size} bytes, more than {max_bytes}")
     for i, t in enumerate(results.get("tests", [])):
         if "points" in t and "max_points" in t and t["points"] > t["max_points"] + 1e-9:
-            raise FormatError(f"invalid prairielearn results:\n  tests[{i}].points: {t['points']} is more than "
-                              f"max_points {t['max_points']}")
+            raise FormatError(
+                f"invalid prairielearn results:\n  tests[{i}].points: {t['points']} is more than "
+                f"max_points {t['max_points']}"
+            )

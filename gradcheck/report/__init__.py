@@ -14,6 +14,7 @@ builder: ``graded_report`` and its failed constructor ``error_report``), ``plain
 writes), ``student`` (the student view), ``feedback`` (the text for people), ``clipping``,
 ``messages`` (the student-facing sentences), ``summary`` (summary.json and the gradebook).
 """
+
 from __future__ import annotations
 
 from ..errors import ReportError
@@ -29,11 +30,41 @@ from .summary import class_summary, csv_safe, gradebook_csv, summary_row, write_
 from .validation import report_schema, validate_report
 
 __all__ = [
-    "CHECK_STATUSES", "ERROR_CHECK_MESSAGE", "GRADEBOOK_CSV", "ReportError", "SCHEMA_VERSION", "SUMMARY_JSON",
-    "WITHHELD_MESSAGES", "atomic_write_text", "check_detail_lines", "class_summary", "clip", "clip_block",
-    "csv_safe", "display_name", "dumps_json", "dumps_report", "error_report", "exclusive_write_text",
-    "gradcheck_version", "graded_report", "gradebook_csv", "import_error_lines", "is_shown", "name_from_safe",
-    "output_lines", "points_text", "render_feedback", "report_path", "report_schema", "safe_name",
-    "student_seconds", "student_view", "summary_row", "to_jsonable", "validate_report", "write_report",
+    "CHECK_STATUSES",
+    "ERROR_CHECK_MESSAGE",
+    "GRADEBOOK_CSV",
+    "ReportError",
+    "SCHEMA_VERSION",
+    "SUMMARY_JSON",
+    "WITHHELD_MESSAGES",
+    "atomic_write_text",
+    "check_detail_lines",
+    "class_summary",
+    "clip",
+    "clip_block",
+    "csv_safe",
+    "display_name",
+    "dumps_json",
+    "dumps_report",
+    "error_report",
+    "exclusive_write_text",
+    "gradcheck_version",
+    "graded_report",
+    "gradebook_csv",
+    "import_error_lines",
+    "is_shown",
+    "name_from_safe",
+    "output_lines",
+    "points_text",
+    "render_feedback",
+    "report_path",
+    "report_schema",
+    "safe_name",
+    "student_seconds",
+    "student_view",
+    "summary_row",
+    "to_jsonable",
+    "validate_report",
+    "write_report",
     "write_summary",
 ]

@@ -6,6 +6,7 @@ submission, assignment, seed), then ``status`` and ``message``, the score and ma
 the checks, one check entry per check of the assignment in its order, and what else is known of the
 run. Only ``timing`` may differ between two runs of the same submission and seed.
 """
+
 from __future__ import annotations
 
 import functools
@@ -25,18 +26,26 @@ CHECK_STATUSES = ("pass", "fail", "error", "timeout", "missing")
 def gradcheck_version() -> str:
     """The version of the gradcheck that grades (the installed distribution's; a student build's
     says so with ``+student``), or ``gradcheck.__version__`` when gradcheck is not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        from importlib.metadata import version
         return version("gradcheck")
-    except Exception:  # not installed (running from a source tree)
+    except PackageNotFoundError:  # not installed (running from a source tree)
         from .. import __version__
+
         return __version__
 
 
 def _check(spec, status, message, details=None) -> dict:
     """A check's entry: its points when it passed, else 0."""
-    entry = {"id": spec.id, "status": status, "score": float(spec.points) if status == "pass" else 0.0,
-             "max_score": float(spec.points), "visibility": spec.visibility, "message": message}
+    entry = {
+        "id": spec.id,
+        "status": status,
+        "score": float(spec.points) if status == "pass" else 0.0,
+        "max_score": float(spec.points),
+        "visibility": spec.visibility,
+        "message": message,
+    }
     if details:
         entry["details"] = to_jsonable(details)
     return entry
@@ -44,9 +53,13 @@ def _check(spec, status, message, details=None) -> dict:
 
 def _report(submission, assignment, seed, status, message, checks, parts) -> dict:
     report = {
-        "schema_version": SCHEMA_VERSION, "gradcheck_version": gradcheck_version(),
-        "submission": str(submission), "assignment": assignment.name, "seed": int(seed),
-        "status": status, "message": message,
+        "schema_version": SCHEMA_VERSION,
+        "gradcheck_version": gradcheck_version(),
+        "submission": str(submission),
+        "assignment": assignment.name,
+        "seed": int(seed),
+        "status": status,
+        "message": message,
         "score": round(sum((c["score"] for c in checks), 0.0), 6),
         "max_score": round(sum((c["max_score"] for c in checks), 0.0), 6),
         "checks": checks,
@@ -55,8 +68,19 @@ def _report(submission, assignment, seed, status, message, checks, parts) -> dic
     return report
 
 
-def graded_report(submission, assignment, seed, results, *, notes=(), modules=None, isolation=None, output=None,
-                  seconds=None, visible_seconds=None) -> dict:
+def graded_report(
+    submission,
+    assignment,
+    seed,
+    results,
+    *,
+    notes=(),
+    modules=None,
+    isolation=None,
+    output=None,
+    seconds=None,
+    visible_seconds=None,
+) -> dict:
     """The report of a graded submission (status "graded").
 
     ``results``: check id -> the check's verdict (``status``, ``message``, ``details``); a check of
@@ -70,17 +94,35 @@ def graded_report(submission, assignment, seed, results, *, notes=(), modules=No
         checks.append(_check(spec, r.status, r.message, r.details) if r else _check(spec, "error", CHECK_DID_NOT_RUN))
     passed = sum(c["status"] == "pass" for c in checks)
     message = f"{passed} of {len(checks)} checks passed" + (f" ({'; '.join(notes)})" if notes else "")
-    timing = None if seconds is None else {"seconds": round(float(seconds), 3),
-                                           "visible_seconds": round(float(visible_seconds or 0.0), 3)}
-    return _report(submission, assignment, seed, "graded", message, checks,
-                   {"modules": modules, "isolation": isolation, "output": output, "timing": timing})
+    timing = (
+        None
+        if seconds is None
+        else {"seconds": round(float(seconds), 3), "visible_seconds": round(float(visible_seconds or 0.0), 3)}
+    )
+    return _report(
+        submission,
+        assignment,
+        seed,
+        "graded",
+        message,
+        checks,
+        {"modules": modules, "isolation": isolation, "output": output, "timing": timing},
+    )
 
 
-def error_report(submission, assignment, seed, message, *, modules=None, isolation=None, output=None,
-                 seconds=None) -> dict:
+def error_report(
+    submission, assignment, seed, message, *, modules=None, isolation=None, output=None, seconds=None
+) -> dict:
     """The report of a submission the grader could not grade: status "error", every check of the
     assignment listed with status "error" and score 0 (so the gradebook still has the row)."""
     checks = [_check(spec, "error", ERROR_CHECK_MESSAGE) for spec in assignment.checks]
     timing = None if seconds is None else {"seconds": round(float(seconds), 3)}
-    return _report(submission, assignment, seed, "error", str(message) or "the grader failed", checks,
-                   {"modules": modules, "isolation": isolation, "output": output, "timing": timing})
+    return _report(
+        submission,
+        assignment,
+        seed,
+        "error",
+        str(message) or "the grader failed",
+        checks,
+        {"modules": modules, "isolation": isolation, "output": output, "timing": timing},
+    )

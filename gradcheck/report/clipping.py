@@ -3,6 +3,7 @@
 Student text (messages, tracebacks, prints) can be any length; everything shown to people goes
 through ``clip`` (one line or value) or ``clip_block`` (many lines: the head and the tail kept).
 """
+
 from __future__ import annotations
 
 __all__ = ["clip", "clip_block", "clip_detail", "clip_lines"]

@@ -4,13 +4,13 @@ Also the pieces the platforms' files reuse (``gradcheck.formats``): the lines th
 verdict (``check_detail_lines``) and the lines about the student's own code run (modules that did
 not import, what the code printed: ``import_error_lines``, ``output_lines``).
 """
+
 from __future__ import annotations
 
 from .. import text as _text
 from .builder import CHECK_STATUSES
 from .clipping import clip, clip_lines
-from .messages import (ERROR_CHECK_MESSAGE, FEEDBACK_NO_POINTS, OUTPUT_WITHHELD, import_failed,
-                       not_shown_yet)
+from .messages import ERROR_CHECK_MESSAGE, FEEDBACK_NO_POINTS, OUTPUT_WITHHELD, import_failed, not_shown_yet
 
 __all__ = ["check_detail_lines", "import_error_lines", "output_lines", "points_text", "render_feedback"]
 
@@ -43,8 +43,11 @@ def _worst_line(w) -> str | None:
         parts.append(f"got {w['got']}")
     text = ", ".join(parts)
     if w.get("rel_error") is not None:
-        text += f" (relative error {w['rel_error']:.3g})" if isinstance(w["rel_error"], (int, float)) \
+        text += (
+            f" (relative error {w['rel_error']:.3g})"
+            if isinstance(w["rel_error"], (int, float))
             else f" (relative error {w['rel_error']})"
+        )
     return clip(f"{where}: {text}" if where else text, 300) if text else None
 
 
@@ -102,8 +105,10 @@ def render_feedback(report_or_view) -> str:
     errors and captured output, all clipped to a readable length."""
     r = report_or_view
     lines = []
-    head = (f"gradcheck: {_text.terminal(r.get('submission', '?'), 200)} - assignment "
-            f"{_text.terminal(r.get('assignment', '?'), 200)} (seed {_text.terminal(r.get('seed', '?'), 40)})")
+    head = (
+        f"gradcheck: {_text.terminal(r.get('submission', '?'), 200)} - assignment "
+        f"{_text.terminal(r.get('assignment', '?'), 200)} (seed {_text.terminal(r.get('seed', '?'), 40)})"
+    )
     lines.append(head)
     lines.append(f"Score: {_pts(r.get('score'))} / {_pts(r.get('max_score'))}")
     withheld = r.get("withheld") or {}
@@ -119,8 +124,10 @@ def render_feedback(report_or_view) -> str:
     checks = r.get("checks", [])
     not_graded = [c for c in checks if c.get("status") == "error" and c.get("message") == ERROR_CHECK_MESSAGE]
     if r.get("status") == "error" and not_graded:  # one line, not one per check
-        lines.append(f"  {'ERROR':<8} {len(not_graded)} check(s) worth "
-                     f"{_pts(sum(float(c.get('max_score', 0)) for c in not_graded))} point(s): not graded")
+        lines.append(
+            f"  {'ERROR':<8} {len(not_graded)} check(s) worth "
+            f"{_pts(sum(float(c.get('max_score', 0)) for c in not_graded))} point(s): not graded"
+        )
         checks = [c for c in checks if c not in not_graded]
     width = min(max((len(str(c.get("id", ""))) for c in checks), default=10), 48)
     counts = {}

@@ -4,6 +4,7 @@ Every write goes to a temporary file in the same directory, fsynced, and is then
 with ``os.replace`` (``atomic_write_text``) or hard-linked to a name that must not exist yet
 (``exclusive_write_text``). ``write_report`` validates a report first: only valid reports are written.
 """
+
 from __future__ import annotations
 
 import os

@@ -6,14 +6,24 @@ sentence said in several places is written once. Where two places say the same t
 words (the feedback text, Gradescope and PrairieLearn each word "not graded" their own way), the
 wordings stand side by side here.
 """
+
 from __future__ import annotations
 
 from .clipping import clip
 
 __all__ = [
-    "CHECK_DID_NOT_RUN", "ERROR_CHECK_MESSAGE", "FEEDBACK_NO_POINTS", "GRADESCOPE_NO_POINTS", "OUTPUT_WITHHELD",
-    "PRAIRIELEARN_NO_ATTEMPT", "WITHHELD_MESSAGES", "WITHHELD_WHEN", "could_not_grade", "grading_failed",
-    "import_failed", "not_shown_yet",
+    "CHECK_DID_NOT_RUN",
+    "ERROR_CHECK_MESSAGE",
+    "FEEDBACK_NO_POINTS",
+    "GRADESCOPE_NO_POINTS",
+    "OUTPUT_WITHHELD",
+    "PRAIRIELEARN_NO_ATTEMPT",
+    "WITHHELD_MESSAGES",
+    "WITHHELD_WHEN",
+    "could_not_grade",
+    "grading_failed",
+    "import_failed",
+    "not_shown_yet",
 ]
 
 # --- checks not shown yet -------------------------------------------------------------------------
@@ -71,8 +81,11 @@ def grading_failed(why, who: str = "grader") -> str:
 #: After the reason, what it means for the student: the feedback text's words ...
 FEEDBACK_NO_POINTS = "No points could be given for this run; tell your instructor."
 #: ... Gradescope's ...
-GRADESCOPE_NO_POINTS = ("No points could be given for this run. This is not a verdict on your code: "
-                        "tell your instructor, or submit again later.")
+GRADESCOPE_NO_POINTS = (
+    "No points could be given for this run. This is not a verdict on your code: "
+    "tell your instructor, or submit again later."
+)
 #: ... and PrairieLearn's (a run that is not gradable uses up no attempt).
-PRAIRIELEARN_NO_ATTEMPT = ("This is not a verdict on your code and does not use up an attempt; tell your instructor "
-                           "if it happens again.")
+PRAIRIELEARN_NO_ATTEMPT = (
+    "This is not a verdict on your code and does not use up an attempt; tell your instructor if it happens again."
+)

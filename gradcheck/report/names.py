@@ -4,6 +4,7 @@ A run writes ``OUT/<safe_name(folder name)>.json`` per submission, and ``summary
 ``gradebook.csv`` for the class. ``display_name`` is the text reports, the gradebook and JUnit
 show for a folder name; ``safe_name`` the reversible file name stem (``name_from_safe``).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -59,7 +60,7 @@ def safe_name(submission) -> str:
     if not stem or stem.lower() in _RESERVED_STEMS:
         stem = (f"={raw[0]:02X}" + stem[1:]) if stem else "="
     if len(stem) >= _NAME_MAX:
-        stem = f"{stem[:_NAME_MAX - 17]}-{hashlib.sha256(raw).hexdigest()[:16]}"
+        stem = f"{stem[: _NAME_MAX - 17]}-{hashlib.sha256(raw).hexdigest()[:16]}"
     return stem
 
 
@@ -73,7 +74,7 @@ def name_from_safe(stem: str) -> str:
     raw, i = bytearray(), 0
     while i < len(stem):
         if stem[i] == "=":
-            raw.append(int(stem[i + 1:i + 3], 16))
+            raw.append(int(stem[i + 1 : i + 3], 16))
             i += 3
         else:
             raw += stem[i].encode("ascii")

@@ -1,5 +1,6 @@
 """Reports as plain JSON: the one conversion of grader values (numpy, tuples, paths) to JSON data,
 and the JSON text every report and results file is written as."""
+
 from __future__ import annotations
 
 import json

@@ -3,6 +3,7 @@
 The batch keeps only a small row per submission (``summary_row``); ``class_summary`` and
 ``gradebook_csv`` are made from the rows, and ``write_summary`` writes both files atomically.
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,10 +24,16 @@ __all__ = ["class_summary", "csv_safe", "gradebook_csv", "summary_row", "write_s
 def summary_row(report, report_file=None, seconds=None) -> dict:
     """The little the batch keeps of a report: enough for summary.json, the gradebook and the
     progress line."""
-    row = {"submission": report["submission"], "status": report["status"], "score": float(report["score"]),
-           "max_score": float(report["max_score"]),
-           "checks": {c["id"]: {"status": c["status"], "score": float(c["score"]), "max_score": float(c["max_score"])}
-                      for c in report["checks"]}}
+    row = {
+        "submission": report["submission"],
+        "status": report["status"],
+        "score": float(report["score"]),
+        "max_score": float(report["max_score"]),
+        "checks": {
+            c["id"]: {"status": c["status"], "score": float(c["score"]), "max_score": float(c["max_score"])}
+            for c in report["checks"]
+        },
+    }
     if report["status"] == "error":
         row["message"] = clip(report.get("message", ""), 500)
     if report_file is not None:
@@ -53,10 +60,15 @@ def class_summary(rows, *, assignment=None, seed=None) -> dict:
     ids = _check_ids(rows, assignment)
     graded = [r for r in rows if r["status"] == "graded"]
     scores = [float(r["score"]) for r in graded]
-    stats = {"count": len(rows), "graded": len(graded), "errors": len(rows) - len(graded),
-             "mean": _round(statistics.fmean(scores)) if scores else None,
-             "median": _round(statistics.median(scores)) if scores else None,
-             "min": _round(min(scores)) if scores else None, "max": _round(max(scores)) if scores else None}
+    stats = {
+        "count": len(rows),
+        "graded": len(graded),
+        "errors": len(rows) - len(graded),
+        "mean": _round(statistics.fmean(scores)) if scores else None,
+        "median": _round(statistics.median(scores)) if scores else None,
+        "min": _round(min(scores)) if scores else None,
+        "max": _round(max(scores)) if scores else None,
+    }
     per_check = {}
     for cid in ids:
         results = [r["checks"][cid] for r in graded if cid in r.get("checks", {})]
@@ -67,13 +79,19 @@ def class_summary(rows, *, assignment=None, seed=None) -> dict:
             "max_score": _round(max_score),
             "pass_rate": _round(sum(c["status"] == "pass" for c in results) / len(results)) if results else None,
             "mean_score": _round(statistics.fmean(c["score"] for c in results)) if results else None,
-            "graded": len(results)}
+            "graded": len(results),
+        }
     subs = []
     for r in rows:
-        s = {"submission": r["submission"], "status": r["status"], "score": _round(r["score"]),
-             "max_score": _round(r["max_score"]),
-             "checks": {cid: {"status": c["status"], "score": _round(c["score"])}
-                        for cid, c in r.get("checks", {}).items()}}
+        s = {
+            "submission": r["submission"],
+            "status": r["status"],
+            "score": _round(r["score"]),
+            "max_score": _round(r["max_score"]),
+            "checks": {
+                cid: {"status": c["status"], "score": _round(c["score"])} for cid, c in r.get("checks", {}).items()
+            },
+        }
         for k in ("message", "report"):
             if k in r:
                 s[k] = r[k]
@@ -111,8 +129,15 @@ def gradebook_csv(rows, *, assignment=None) -> str:
     w.writerow([csv_safe(h) for h in ["submission", "score", "max_score", "status", *ids]])
     for r in rows:
         checks = r.get("checks", {})
-        w.writerow([csv_safe(_text.safe(r["submission"], 500)), _num(r["score"]), _num(r["max_score"]),
-                    csv_safe(r["status"]), *(_num(checks[cid]["score"]) if cid in checks else "" for cid in ids)])
+        w.writerow(
+            [
+                csv_safe(_text.safe(r["submission"], 500)),
+                _num(r["score"]),
+                _num(r["max_score"]),
+                csv_safe(r["status"]),
+                *(_num(checks[cid]["score"]) if cid in checks else "" for cid in ids),
+            ]
+        )
     return buf.getvalue()
 
 

@@ -1,4 +1,5 @@
 """Whether a report follows the report contract: ``report.schema.json`` and the sums it cannot say."""
+
 from __future__ import annotations
 
 from .. import schemas

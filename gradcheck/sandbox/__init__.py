@@ -22,18 +22,51 @@ submission), ``hiding`` (what workers never see), ``limits`` (``Limits``, ``Budg
 (``SandboxError``), ``replycap`` (each reply's byte cap), ``measure`` (its costs on this machine);
 ``inside/`` is what runs in the fork server and the workers.
 """
+
 from .errors import SandboxError
 from .limits import Budget, Limits
-from .messages import (MSG_BUDGET, MSG_BUDGET_SPENT, MSG_CPU, MSG_EXIT, MSG_FSIZE, MSG_HUNG_UP, MSG_IMPORT_SKIPPED,
-                       MSG_INVALID, MSG_LOAD, MSG_MEMORY, MSG_MEMORY_CGROUP, MSG_SIGNAL, MSG_START, MSG_TIMEOUT,
-                       MSG_TOO_BIG)
+from .messages import (
+    MSG_BUDGET,
+    MSG_BUDGET_SPENT,
+    MSG_CPU,
+    MSG_EXIT,
+    MSG_FSIZE,
+    MSG_HUNG_UP,
+    MSG_IMPORT_SKIPPED,
+    MSG_INVALID,
+    MSG_LOAD,
+    MSG_MEMORY,
+    MSG_MEMORY_CGROUP,
+    MSG_SIGNAL,
+    MSG_START,
+    MSG_TIMEOUT,
+    MSG_TOO_BIG,
+)
 from .results import CallResult, Output
 from .server import Sandbox
 from .session import Session
 
 __all__ = [
-    "Limits", "Sandbox", "Session", "CallResult", "Output", "SandboxError", "Budget",
-    "MSG_BUDGET", "MSG_BUDGET_SPENT", "MSG_CPU", "MSG_EXIT", "MSG_FSIZE", "MSG_HUNG_UP", "MSG_IMPORT_SKIPPED",
-    "MSG_INVALID", "MSG_LOAD", "MSG_MEMORY", "MSG_MEMORY_CGROUP", "MSG_SIGNAL", "MSG_START", "MSG_TIMEOUT",
+    "Limits",
+    "Sandbox",
+    "Session",
+    "CallResult",
+    "Output",
+    "SandboxError",
+    "Budget",
+    "MSG_BUDGET",
+    "MSG_BUDGET_SPENT",
+    "MSG_CPU",
+    "MSG_EXIT",
+    "MSG_FSIZE",
+    "MSG_HUNG_UP",
+    "MSG_IMPORT_SKIPPED",
+    "MSG_INVALID",
+    "MSG_LOAD",
+    "MSG_MEMORY",
+    "MSG_MEMORY_CGROUP",
+    "MSG_SIGNAL",
+    "MSG_START",
+    "MSG_TIMEOUT",
     "MSG_TOO_BIG",
 ]

@@ -1,4 +1,5 @@
 """The sandbox's own exception."""
+
 from ..errors import GradcheckError
 
 

@@ -3,6 +3,7 @@
 ``Sandbox`` hides these (the zygote covers them, and the workers' allowlist root leaves them out)
 besides the paths its caller names in ``hide=``.
 """
+
 import importlib.util
 import os
 

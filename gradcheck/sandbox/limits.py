@@ -1,5 +1,6 @@
 """What a submission's workers may use: ``Limits`` (per worker and per call) and ``Budget`` (the
 wall-clock seconds all of a submission's calls share)."""
+
 import dataclasses
 
 
@@ -26,8 +27,18 @@ class Limits:
             value = getattr(self, field.name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
                 raise ValueError(f"Limits.{field.name} must be a positive number, got {value!r}")
-        for name in ("cpu_seconds", "memory_mb", "processes", "file_size_mb", "open_files", "output_kb",
-                     "disk_mb", "submission_files", "submission_mb", "reply_mb"):
+        for name in (
+            "cpu_seconds",
+            "memory_mb",
+            "processes",
+            "file_size_mb",
+            "open_files",
+            "output_kb",
+            "disk_mb",
+            "submission_files",
+            "submission_mb",
+            "reply_mb",
+        ):
             if int(getattr(self, name)) != getattr(self, name):
                 raise ValueError(f"Limits.{name} must be a whole number, got {getattr(self, name)!r}")
         if self.open_files < 8:

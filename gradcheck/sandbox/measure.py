@@ -8,6 +8,7 @@
 - zygote_start: starting the sandbox (zygote, mount set-up, the isolation probe)
 Medians over ``n`` runs, in milliseconds.
 """
+
 import json
 import os
 import shutil
@@ -19,10 +20,10 @@ import time
 
 import numpy as np
 
+from .inside import protocol
 from .limits import Limits
 from .results import OutputCollector
 from .server import Sandbox
-from .inside import protocol
 
 
 def _ms(values):
@@ -62,8 +63,11 @@ def spawn_ping(sandbox, n=20):
 
 def call_roundtrip(sandbox, submission, n=200):
     args = [np.array(2.0), np.array(3.0), np.array(1.0)]
-    req = {"op": "gates", "calls": [{"cls": "AddGate", "inputs": [{"$a": 0}, {"$a": 1}], "dout": {"$a": 2}}],
-           "order": [[0, "f"], [0, "b"]]}
+    req = {
+        "op": "gates",
+        "calls": [{"cls": "AddGate", "inputs": [{"$a": 0}, {"$a": 1}], "dout": {"$a": 2}}],
+        "order": [[0, "f"], [0, "b"]],
+    }
     with sandbox.session(submission) as s:
         assert s.call(req, args).ok
         times = []
@@ -76,8 +80,9 @@ def call_roundtrip(sandbox, submission, n=200):
 
 
 def measure(submission=None, n=20):
-    submission = submission or os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__)))), "reference")
+    submission = submission or os.path.join(
+        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "reference"
+    )
     limits = Limits(call_seconds=10, memory_mb=1024)
     result = {"fresh_import_numpy_ms": _ms(fresh_numpy())}
     t0 = time.perf_counter()

@@ -26,8 +26,10 @@ MSG_MEMORY = "killed: memory limit {mb} MB during '{op}'"
 MSG_MEMORY_CGROUP = "killed: memory limit {mb} MB (all of the worker's processes together) during '{op}'"
 MSG_FSIZE = "killed: file size limit {mb} MB during '{op}'"
 MSG_INVALID = "invalid reply during '{op}': {detail}"
-MSG_TOO_BIG = ("reply of {size} bytes is more than the {cap} bytes this request's shapes allow (a value with far "
-               "too many elements?); not read")
+MSG_TOO_BIG = (
+    "reply of {size} bytes is more than the {cap} bytes this request's shapes allow (a value with far "
+    "too many elements?); not read"
+)
 MSG_HUNG_UP = "worker closed its channel during '{op}' and did not exit"
 MSG_LOST = "worker stopped answering during '{op}' ({detail})"
 MSG_START = "could not start a worker for '{op}': {detail}"
@@ -48,18 +50,28 @@ WHY_TOO_BIG = "over the {mb} MB cap"
 
 # ------------------------------------------------------------------------- isolation notes
 
-NOTE_NO_CGROUP = ("no per-worker cgroup ({why}): memory is limited per process (RLIMIT_AS), not per worker; "
-                  "processes by RLIMIT_NPROC only; CPU is not shared fairly between workers")
-NOTE_NO_SECCOMP = ("no seccomp filter: student code may create user namespaces (and mount a tmpfs of its own in "
-                   "one), use keyrings, ptrace, bpf and perf_event_open where the kernel lets an unprivileged "
-                   "process")
+NOTE_NO_CGROUP = (
+    "no per-worker cgroup ({why}): memory is limited per process (RLIMIT_AS), not per worker; "
+    "processes by RLIMIT_NPROC only; CPU is not shared fairly between workers"
+)
+NOTE_NO_SECCOMP = (
+    "no seccomp filter: student code may create user namespaces (and mount a tmpfs of its own in "
+    "one), use keyrings, ptrace, bpf and perf_event_open where the kernel lets an unprivileged "
+    "process"
+)
 NOTE_SHARED_KEYRING = "workers share the grader's session keyring"
-NOTE_PYTHON_BLOCKED = ("Python lives under {blocked}, which other users cannot enter: workers can use only the "
-                       "modules the zygote imported (install Python elsewhere, e.g. /usr/local)")
-NOTE_WORKERS_ROOT = ("workers run as root: RLIMIT_NPROC is not enforced and every file the mount namespace does "
-                     "not hide is readable and writable")
-NOTE_NOT_ROOT = ("not running as root: workers run as the grader's own user (no per-worker uid; RLIMIT_NPROC "
-                 "counts all of that user's processes)")
+NOTE_PYTHON_BLOCKED = (
+    "Python lives under {blocked}, which other users cannot enter: workers can use only the "
+    "modules the zygote imported (install Python elsewhere, e.g. /usr/local)"
+)
+NOTE_WORKERS_ROOT = (
+    "workers run as root: RLIMIT_NPROC is not enforced and every file the mount namespace does "
+    "not hide is readable and writable"
+)
+NOTE_NOT_ROOT = (
+    "not running as root: workers run as the grader's own user (no per-worker uid; RLIMIT_NPROC "
+    "counts all of that user's processes)"
+)
 
 # ------------------------------------------------------------------------- the sandbox failed
 

@@ -7,6 +7,7 @@ answer into ``Sandbox.isolation``: one key per isolation, true only where it too
 what is missing. The set-up steps that took effect in the probe worker are then required of every
 worker (``Sandbox.spawn``), so that none gets less than the report says.
 """
+
 import os
 import shutil
 import sys
@@ -14,8 +15,14 @@ import tempfile
 
 from .hiding import is_under
 from .inside import isolation, protocol
-from .messages import (NOTE_NO_CGROUP, NOTE_NO_SECCOMP, NOTE_NOT_ROOT, NOTE_PYTHON_BLOCKED, NOTE_SHARED_KEYRING,
-                       NOTE_WORKERS_ROOT)
+from .messages import (
+    NOTE_NO_CGROUP,
+    NOTE_NO_SECCOMP,
+    NOTE_NOT_ROOT,
+    NOTE_PYTHON_BLOCKED,
+    NOTE_SHARED_KEYRING,
+    NOTE_WORKERS_ROOT,
+)
 from .results import OutputCollector
 
 ALLOWED_ENV = {"PATH", "HOME", "LANG", *isolation.BLAS_ENV}
@@ -101,8 +108,11 @@ def _isolation(sandbox, info, setup, hidden, not_hidden):
     return {
         "separate_process": True,
         "zygote": True,
-        "unprivileged_user": root and info["uid"] >= isolation.UID_BASE and info["euid"] == info["uid"]
-        and info["groups"] == [] and info["gid"] == isolation.NOBODY_GID,
+        "unprivileged_user": root
+        and info["uid"] >= isolation.UID_BASE
+        and info["euid"] == info["uid"]
+        and info["groups"] == []
+        and info["gid"] == isolation.NOBODY_GID,
         "network_namespace": info["ns"]["net"] != me["net"] and set(info["interfaces"]) <= {"lo"},
         "mount_namespace": info["ns"]["mnt"] != me["mnt"],
         "ipc_namespace": info["ns"]["ipc"] != me["ipc"],
@@ -116,14 +126,17 @@ def _isolation(sandbox, info, setup, hidden, not_hidden):
         "process_list_hidden": info["proc_other_users"] == 0 and not info["proc_sees_parent"],
         "rlimits": {k.lower(): v[0] for k, v in info["rlimits"].items()},
         "scrubbed_env": set(info["env"]) <= ALLOWED_ENV,
-        "private_workdir": info["cwd_owner"] == info["uid"] and info["cwd_mode"] == 0o700
+        "private_workdir": info["cwd_owner"] == info["uid"]
+        and info["cwd_mode"] == 0o700
         and not any(is_under(info["cwd"], h) for h in sandbox.hide)
         and (own_tmp or info["uid"] >= isolation.UID_BASE),
         "no_new_privs": bool(info["no_new_privs"]),
         "pid_namespace": bool(setup.get("pid_ns")) and info["pid"] == 1,
         "kill_scope": " + ".join(
             (["pid namespace"] if setup.get("pid_ns") else [])
-            + (["uid"] if root and info["uid"] >= isolation.UID_BASE else [])) or "process tree",
+            + (["uid"] if root and info["uid"] >= isolation.UID_BASE else [])
+        )
+        or "process tree",
         "notes": list(zygote.get("notes", [])) + setup.get("errors", []),
     }
 
@@ -134,8 +147,12 @@ def _add_optional(iso, sandbox, info, setup):
     limits = sandbox.limits
     cg = sandbox.zygote_report.get("cgroup") or {}
     if setup.get("cgroup"):
-        iso["cgroup"] = {"version": cg.get("version"), "memory_mb": limits.memory_mb,
-                         "pids": limits.processes, "cpus": limits.cpus}
+        iso["cgroup"] = {
+            "version": cg.get("version"),
+            "memory_mb": limits.memory_mb,
+            "pids": limits.processes,
+            "cpus": limits.cpus,
+        }
     else:
         iso["cgroup"] = False
         iso["notes"].append(NOTE_NO_CGROUP.format(why=cg.get("why") or "joining it failed"))
@@ -145,8 +162,13 @@ def _add_optional(iso, sandbox, info, setup):
     iso["session_keyring"] = bool(setup.get("session_keyring"))
     if not iso["session_keyring"]:
         iso["notes"].append(NOTE_SHARED_KEYRING)
-    want_rl = {"as": limits.memory_mb * 2**20, "cpu": limits.cpu_seconds,
-               "fsize": limits.file_size_mb * 2**20, "nofile": limits.open_files, "core": 0}
+    want_rl = {
+        "as": limits.memory_mb * 2**20,
+        "cpu": limits.cpu_seconds,
+        "fsize": limits.file_size_mb * 2**20,
+        "nofile": limits.open_files,
+        "core": 0,
+    }
     iso["rlimits_in_force"] = all(iso["rlimits"][k] == v for k, v in want_rl.items())
     blocked = isolation.blocking_ancestor(os.path.realpath(sys.base_prefix))
     if iso["unprivileged_user"] and not iso["mount_namespace"] and blocked:

@@ -11,15 +11,16 @@ with far too many elements reach it.
 
 Ops this module does not know get None: the sandbox's own cap (``Limits.reply_mb``) applies.
 """
+
 from __future__ import annotations
 
 import math
 
 __all__ = ["reply_cap"]
 
-SLACK = 64 * 1024         #: bytes of any reply beyond its values (the JSON around them)
-PER_VALUE = 1024          #: JSON bytes per value entry (a reference, or an error text of <= ~600 chars)
-MAX_HEADER = 4 * 2**20    #: the protocol's cap on a header (gradcheck.sandbox.inside.protocol.MAX_HEADER)
+SLACK = 64 * 1024  #: bytes of any reply beyond its values (the JSON around them)
+PER_VALUE = 1024  #: JSON bytes per value entry (a reference, or an error text of <= ~600 chars)
+MAX_HEADER = 4 * 2**20  #: the protocol's cap on a header (gradcheck.sandbox.inside.protocol.MAX_HEADER)
 
 
 class _Bound:

@@ -1,5 +1,6 @@
 """What comes back from a session: ``CallResult`` (one request's outcome) and ``Output`` (what the
 session's workers printed), with ``OutputCollector``, the thread that drains their stdout+stderr."""
+
 import dataclasses
 import os
 import select
@@ -87,8 +88,9 @@ class OutputCollector:
         with self.lock:
             if self.read_fd is not None:
                 self._drain()
-            return Output(_text.safe(bytes(self.buf).decode("utf-8", "replace"), None), self.total,
-                          self.total > len(self.buf))
+            return Output(
+                _text.safe(bytes(self.buf).decode("utf-8", "replace"), None), self.total, self.total > len(self.buf)
+            )
 
     def close(self):
         if self.write_fd is not None:

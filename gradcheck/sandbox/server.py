@@ -6,6 +6,7 @@ up the hidden paths and the workers' allowlist root), finds what isolation its w
 ``Session`` per submission. It talks to the zygote over a control socket (JSON messages, file
 descriptors by SCM_RIGHTS); it never talks to student code itself: sessions do.
 """
+
 import json
 import os
 import shutil
@@ -19,8 +20,16 @@ from .errors import SandboxError
 from .hiding import default_hidden, is_under
 from .inside import isolation
 from .limits import Limits
-from .messages import (ERR_NOT_RUNNING, ERR_REQUIRED, ERR_SANDBOX_CLOSED, ERR_SPAWN, ERR_ZYGOTE_EXIT,
-                       ERR_ZYGOTE_GONE, ERR_ZYGOTE_LOST, ERR_ZYGOTE_START)
+from .messages import (
+    ERR_NOT_RUNNING,
+    ERR_REQUIRED,
+    ERR_SANDBOX_CLOSED,
+    ERR_SPAWN,
+    ERR_ZYGOTE_EXIT,
+    ERR_ZYGOTE_GONE,
+    ERR_ZYGOTE_LOST,
+    ERR_ZYGOTE_START,
+)
 from .probe import probe_isolation
 from .session import Session
 
@@ -53,8 +62,18 @@ class Sandbox:
     the system's temporary folder).
     """
 
-    def __init__(self, limits=None, hide=(), *, namespaces=True, drop_privileges=True, staging_root=None,
-                 require=(), seccomp=True, cgroups=True):
+    def __init__(
+        self,
+        limits=None,
+        hide=(),
+        *,
+        namespaces=True,
+        drop_privileges=True,
+        staging_root=None,
+        require=(),
+        seccomp=True,
+        cgroups=True,
+    ):
         self.limits = limits if limits is not None else Limits()
         if not isinstance(self.limits, Limits):
             raise TypeError(f"limits must be a gradcheck.sandbox.Limits, got {type(limits).__name__}")
@@ -66,8 +85,10 @@ class Sandbox:
             if real == "/":
                 raise ValueError("cannot hide /")
             if not os.path.lexists(real):
-                raise ValueError(f"cannot hide {p}: it does not exist (create it before starting the sandbox; "
-                                 "only existing paths can be covered)")
+                raise ValueError(
+                    f"cannot hide {p}: it does not exist (create it before starting the sandbox; "
+                    "only existing paths can be covered)"
+                )
             if real not in self.hide:
                 self.hide.append(real)
         self.namespaces, self.drop_privileges = bool(namespaces), bool(drop_privileges)
@@ -117,8 +138,11 @@ class Sandbox:
         missing = [k for k in self.require if not self.isolation.get(k)]
         if missing:
             self.close()
-            raise SandboxError(ERR_REQUIRED.format(missing=", ".join(missing),
-                                                   notes="; ".join(self.isolation.get("notes", [])) or "none"))
+            raise SandboxError(
+                ERR_REQUIRED.format(
+                    missing=", ".join(missing), notes="; ".join(self.isolation.get("notes", [])) or "none"
+                )
+            )
         return self
 
     def _start_zygote(self):
@@ -132,12 +156,26 @@ class Sandbox:
         keep = python_dirs + [self._base]
         self._proc = subprocess.Popen(
             [sys.executable, "-I", "-S", "-B", ZYGOTE, str(child.fileno())],
-            pass_fds=[child.fileno()], env=env, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+            pass_fds=[child.fileno()],
+            env=env,
+            cwd="/",
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+        )
         child.close()
         self._ctl = parent
-        cfg = {"env": env, "numpy_site": _numpy_site(), "hide": self.hide, "keep": keep, "python_dirs": python_dirs,
-               "empty_file": self._empty, "namespaces": self.namespaces, "drop_user": self.drop_privileges,
-               "cgroups": self.cgroups, "parent_pid": os.getpid()}
+        cfg = {
+            "env": env,
+            "numpy_site": _numpy_site(),
+            "hide": self.hide,
+            "keep": keep,
+            "python_dirs": python_dirs,
+            "empty_file": self._empty,
+            "namespaces": self.namespaces,
+            "drop_user": self.drop_privileges,
+            "cgroups": self.cgroups,
+            "parent_pid": os.getpid(),
+        }
         parent.settimeout(60)
         parent.send(json.dumps(cfg).encode())
         try:
@@ -177,9 +215,15 @@ class Sandbox:
         isolation probe). The worker has loaded nothing: requests go over ``worker.sock`` as
         ``protocol`` frames, and ``kill`` ends it. ``Session`` does all of this for a submission."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        cfg = {"staging": staging, "limits": self.limits.to_dict(), "fallback_base": self._base,
-               "namespaces": self.namespaces, "drop_user": self.drop_privileges, "seccomp": self.seccomp,
-               "required": self._required_steps if required is None else required}
+        cfg = {
+            "staging": staging,
+            "limits": self.limits.to_dict(),
+            "fallback_base": self._base,
+            "namespaces": self.namespaces,
+            "drop_user": self.drop_privileges,
+            "seccomp": self.seccomp,
+            "required": self._required_steps if required is None else required,
+        }
         try:
             if self._proc is not None and self._proc.poll() is not None and not self._closed:
                 self._restart_zygote()

@@ -7,11 +7,11 @@ or crashed at import left out), sends requests and reads their replies within th
 the submission's budget, and collects what the workers print. It never raises for what a worker does:
 every request ends in a ``CallResult``.
 """
+
 import itertools
 import os
 import shutil
 import signal
-import socket
 import tempfile
 import threading
 import time
@@ -21,9 +21,27 @@ from ..contract import MODULES
 from .errors import SandboxError
 from .inside import protocol
 from .limits import Budget
-from .messages import (ERR_SESSION_CLOSED, MSG_BAD_LOAD, MSG_BUDGET, MSG_BUDGET_SPENT, MSG_CPU, MSG_EXIT,
-                       MSG_FSIZE, MSG_HUNG_UP, MSG_IMPORT_SKIPPED, MSG_INVALID, MSG_LOAD, MSG_LOST, MSG_MEMORY,
-                       MSG_MEMORY_CGROUP, MSG_NOT_LOADED, MSG_SIGNAL, MSG_START, MSG_TIMEOUT, MSG_TOO_BIG)
+from .messages import (
+    ERR_SESSION_CLOSED,
+    MSG_BAD_LOAD,
+    MSG_BUDGET,
+    MSG_BUDGET_SPENT,
+    MSG_CPU,
+    MSG_EXIT,
+    MSG_FSIZE,
+    MSG_HUNG_UP,
+    MSG_IMPORT_SKIPPED,
+    MSG_INVALID,
+    MSG_LOAD,
+    MSG_LOST,
+    MSG_MEMORY,
+    MSG_MEMORY_CGROUP,
+    MSG_NOT_LOADED,
+    MSG_SIGNAL,
+    MSG_START,
+    MSG_TIMEOUT,
+    MSG_TOO_BIG,
+)
 from .replycap import reply_cap
 from .results import CallResult, OutputCollector
 from .staging import stage
@@ -43,8 +61,9 @@ class Session:
     def __init__(self, sandbox, submission_dir, standins=None, budget=None):
         self._sandbox, self.limits = sandbox, sandbox.limits
         self.submission_dir = os.fspath(submission_dir)
-        if standins is not None and not (callable(getattr(standins, "names", None))
-                                         and callable(getattr(standins, "handle", None))):
+        if standins is not None and not (
+            callable(getattr(standins, "names", None)) and callable(getattr(standins, "handle", None))
+        ):
             raise TypeError("standins must have names() and handle(request, arrays)")
         self.standins = standins
         self.budget = budget if budget is not None else Budget(self.limits.submission_seconds)
@@ -131,8 +150,7 @@ class Session:
         with self._lock:
             t0 = time.monotonic()
             if self.budget_left <= 0:
-                return CallResult("timeout", op=op,
-                                  message=MSG_BUDGET_SPENT.format(seconds=self.budget.seconds, op=op))
+                return CallResult("timeout", op=op, message=MSG_BUDGET_SPENT.format(seconds=self.budget.seconds, op=op))
             if self._worker is None:
                 failed = self._start(op)
                 if failed is not None:
@@ -167,8 +185,10 @@ class Session:
             if r.ok:
                 modules = r.header.get("modules")
                 if not isinstance(modules, dict):
-                    modules = {name: {"ok": False, "error": MSG_BAD_LOAD.format(error=r.header.get("error"))}
-                               for name in MODULES}
+                    modules = {
+                        name: {"ok": False, "error": MSG_BAD_LOAD.format(error=r.header.get("error"))}
+                        for name in MODULES
+                    }
                 for name, reason in self._skip.items():
                     modules[name] = {"ok": False, "error": reason, "where": f"import {name}"}
                 self._modules = modules
@@ -198,7 +218,7 @@ class Session:
                     body = self._recv(w.sock, deadline, reply_bytes)
                     reply, reply_arrays = protocol.decode(body)
                     # student text is made safe where it arrives (most replies hold nothing to change)
-                    if not _text.json_is_safe(bytes(body[4:4 + int.from_bytes(body[:4], "big")])):
+                    if not _text.json_is_safe(bytes(body[4 : 4 + int.from_bytes(body[:4], "big")])):
                         reply = _text.safe_tree(reply)
                     if progress and "_progress" in reply and len(seen) < 16:
                         seen.append(reply)
@@ -233,7 +253,7 @@ class Session:
             sock.settimeout(left)
             try:
                 n = sock.send(view)
-            except socket.timeout:
+            except TimeoutError:
                 raise _Timeout from None
             except OSError:
                 raise _Closed from None
@@ -249,7 +269,7 @@ class Session:
             sock.settimeout(left)
             try:
                 k = sock.recv_into(view[got:], n - got)
-            except socket.timeout:
+            except TimeoutError:
                 raise _Timeout from None
             except OSError:
                 raise _Closed from None

@@ -5,12 +5,20 @@ Only the folder's top-level regular files are copied, within ``Limits.submission
 ``Limits.submission_mb``; no link is ever followed. The copy is made in the sandbox's own folder,
 which workers never see; each worker gets its own copy of the copy (``isolation.setup_child``).
 """
+
 import os
 import stat
 
 from ..contract import MODULES
-from .messages import (MSG_LINK, MSG_NOT_FOUND, WHY_LINK, WHY_NOT_REGULAR, WHY_TOO_BIG, WHY_TOO_MANY_ENTRIES,
-                       WHY_TOO_MANY_FILES)
+from .messages import (
+    MSG_LINK,
+    MSG_NOT_FOUND,
+    WHY_LINK,
+    WHY_NOT_REGULAR,
+    WHY_TOO_BIG,
+    WHY_TOO_MANY_ENTRIES,
+    WHY_TOO_MANY_FILES,
+)
 
 STAGING_SCAN_LIMIT = 100_000  # entries of a submission folder looked at (the contract's modules always)
 STAGING_NAMES_KEPT = 1000  # skipped files named in Session.staged (all are counted)
@@ -51,7 +59,7 @@ def stage(src, dst, limits):
         for name, is_link, is_file in entries:  # links and the like first: they are named before the rest
             if is_link:
                 skip(name, WHY_LINK, link=True)
-            elif not is_file and name != "__pycache__":   # Python's own cache: not the student's
+            elif not is_file and name != "__pycache__":  # Python's own cache: not the student's
                 skip(name, WHY_NOT_REGULAR)
         for name, is_link, is_file in entries:
             if is_link or not is_file:

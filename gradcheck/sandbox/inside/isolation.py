@@ -19,6 +19,7 @@ When the allowlist root cannot be built, workers see the host's tree minus the h
 zygote says why in its notes). Every step reports whether it took effect; the steps listed in
 ``required`` fail the spawn instead (entering the allowlist root, once built, is always required).
 """
+
 import ctypes
 import os
 import resource
@@ -39,8 +40,16 @@ MNT_DETACH = 2
 MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC = 1, 2, 4, 8
 AT_FDCWD, AT_RECURSIVE = -100, 0x8000
 # syscalls glibc has no wrapper for: {machine: (pivot_root, mount_setattr)}
-_SYSCALLS = {"x86_64": (155, 442), "aarch64": (41, 442), "riscv64": (41, 442), "ppc64le": (203, 442),
-             "s390x": (217, 442), "i686": (217, 442), "i386": (217, 442), "armv7l": (218, 442)}
+_SYSCALLS = {
+    "x86_64": (155, 442),
+    "aarch64": (41, 442),
+    "riscv64": (41, 442),
+    "ppc64le": (203, 442),
+    "s390x": (217, 442),
+    "i686": (217, 442),
+    "i386": (217, 442),
+    "armv7l": (218, 442),
+}
 
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
 
@@ -53,8 +62,12 @@ TMP_CANDIDATES = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
 # device nodes bound into an otherwise empty /dev, and the per-worker private tmpfs mount points
 SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc")
 DEVICES = ("null", "zero", "full", "random", "urandom")
-DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
-             "stderr": "/proc/self/fd/2"}
+DEV_LINKS = {
+    "fd": "/proc/self/fd",
+    "stdin": "/proc/self/fd/0",
+    "stdout": "/proc/self/fd/1",
+    "stderr": "/proc/self/fd/2",
+}
 ROOT_TMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 ROOT_DIRS = ("proc", "tmp", "var/tmp", "dev/shm")
 
@@ -110,21 +123,32 @@ def _syscall_nr(index, name):
 
 def pivot_root(new_root, put_old):
     nr = _syscall_nr(0, "pivot_root")
-    _check(libc().syscall(ctypes.c_long(nr), ctypes.c_char_p(_b(new_root)), ctypes.c_char_p(_b(put_old))),
-           "pivot_root")
+    _check(libc().syscall(ctypes.c_long(nr), ctypes.c_char_p(_b(new_root)), ctypes.c_char_p(_b(put_old))), "pivot_root")
 
 
 class _MountAttr(ctypes.Structure):
-    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64), ("propagation", ctypes.c_uint64),
-                ("userns_fd", ctypes.c_uint64)]
+    _fields_ = [
+        ("attr_set", ctypes.c_uint64),
+        ("attr_clr", ctypes.c_uint64),
+        ("propagation", ctypes.c_uint64),
+        ("userns_fd", ctypes.c_uint64),
+    ]
 
 
 def mount_setattr(path, attr_set, recursive):
     nr = _syscall_nr(1, "mount_setattr")
     attr = _MountAttr(attr_set, 0, 0, 0)
-    _check(libc().syscall(ctypes.c_long(nr), ctypes.c_int(AT_FDCWD), ctypes.c_char_p(_b(path)),
-                          ctypes.c_uint(AT_RECURSIVE if recursive else 0), ctypes.byref(attr),
-                          ctypes.c_size_t(ctypes.sizeof(attr))), f"mount_setattr {path}")
+    _check(
+        libc().syscall(
+            ctypes.c_long(nr),
+            ctypes.c_int(AT_FDCWD),
+            ctypes.c_char_p(_b(path)),
+            ctypes.c_uint(AT_RECURSIVE if recursive else 0),
+            ctypes.byref(attr),
+            ctypes.c_size_t(ctypes.sizeof(attr)),
+        ),
+        f"mount_setattr {path}",
+    )
 
 
 def make_readonly(path, recursive=True, extra=MOUNT_ATTR_NOSUID):
@@ -203,23 +227,55 @@ X32_BIT = 0x40000000
 # name: (x86_64, aarch64)
 DENIED_SYSCALLS = {
     # namespaces and mounts: no user namespace (and so no tmpfs of its own), no mount at all
-    "unshare": (272, 97), "setns": (308, 268), "mount": (165, 40), "umount2": (166, 39),
-    "pivot_root": (155, 41), "chroot": (161, 51), "fsopen": (430, 430), "fsconfig": (431, 431),
-    "fsmount": (432, 432), "fspick": (433, 433), "move_mount": (429, 429), "open_tree": (428, 428),
+    "unshare": (272, 97),
+    "setns": (308, 268),
+    "mount": (165, 40),
+    "umount2": (166, 39),
+    "pivot_root": (155, 41),
+    "chroot": (161, 51),
+    "fsopen": (430, 430),
+    "fsconfig": (431, 431),
+    "fsmount": (432, 432),
+    "fspick": (433, 433),
+    "move_mount": (429, 429),
+    "open_tree": (428, 428),
     "mount_setattr": (442, 442),
     # kernel keyrings
-    "keyctl": (250, 219), "add_key": (248, 217), "request_key": (249, 218),
+    "keyctl": (250, 219),
+    "add_key": (248, 217),
+    "request_key": (249, 218),
     # other processes' memory, the kernel's programs and counters
-    "ptrace": (101, 117), "process_vm_readv": (310, 270), "process_vm_writev": (311, 271),
-    "pidfd_getfd": (438, 438), "bpf": (321, 280), "perf_event_open": (298, 241), "userfaultfd": (323, 282),
-    "io_uring_setup": (425, 425), "io_uring_enter": (426, 426), "io_uring_register": (427, 427),
+    "ptrace": (101, 117),
+    "process_vm_readv": (310, 270),
+    "process_vm_writev": (311, 271),
+    "pidfd_getfd": (438, 438),
+    "bpf": (321, 280),
+    "perf_event_open": (298, 241),
+    "userfaultfd": (323, 282),
+    "io_uring_setup": (425, 425),
+    "io_uring_enter": (426, 426),
+    "io_uring_register": (427, 427),
     # the machine itself (capabilities already stop these; belt and braces)
-    "kexec_load": (246, 104), "kexec_file_load": (320, 294), "init_module": (175, 105),
-    "finit_module": (313, 273), "delete_module": (176, 106), "reboot": (169, 142), "swapon": (167, 224),
-    "swapoff": (168, 225), "acct": (163, 89), "quotactl": (179, 60), "open_by_handle_at": (304, 265),
-    "name_to_handle_at": (303, 264), "sethostname": (170, 161), "setdomainname": (171, 162),
-    "settimeofday": (164, 170), "clock_adjtime": (305, 266), "adjtimex": (159, 171), "vhangup": (153, 58),
-    "fanotify_init": (300, 262), "lookup_dcookie": (212, 18),
+    "kexec_load": (246, 104),
+    "kexec_file_load": (320, 294),
+    "init_module": (175, 105),
+    "finit_module": (313, 273),
+    "delete_module": (176, 106),
+    "reboot": (169, 142),
+    "swapon": (167, 224),
+    "swapoff": (168, 225),
+    "acct": (163, 89),
+    "quotactl": (179, 60),
+    "open_by_handle_at": (304, 265),
+    "name_to_handle_at": (303, 264),
+    "sethostname": (170, 161),
+    "setdomainname": (171, 162),
+    "settimeofday": (164, 170),
+    "clock_adjtime": (305, 266),
+    "adjtimex": (159, 171),
+    "vhangup": (153, 58),
+    "fanotify_init": (300, 262),
+    "lookup_dcookie": (212, 18),
 }
 CLONE = (56, 220)
 CLONE3 = (435, 435)
@@ -248,7 +304,7 @@ def seccomp_program():
     op(_JEQ, AUDIT_ARCH["x86_64"], jf="aarch64")
     op(_LD, _NR)
     op(_JGE, X32_BIT, jt="kill")  # x32 ABI calls carry this bit
-    for i, arch in enumerate(("x86_64", "aarch64")):
+    for i in range(2):  # x86_64, then aarch64
         if i:
             label("aarch64")
             op(_JEQ, AUDIT_ARCH["aarch64"], jf="kill")
@@ -405,7 +461,7 @@ def sweep_stale_cgroups(parent):
         if not name.startswith(CGROUP_PREFIX):
             continue
         try:
-            pid = int(name[len(CGROUP_PREFIX):])
+            pid = int(name[len(CGROUP_PREFIX) :])
         except ValueError:
             continue
         if os.path.exists(f"/proc/{pid}"):
@@ -451,8 +507,10 @@ def setup_cgroups(enabled=True, mounts=None, own=None):
             enabled_here = set(_read(os.path.join(parent, "cgroup.subtree_control")).split())
             if not set(CGROUP_CONTROLLERS) <= enabled_here:
                 # fails (EBUSY) when the zygote's own cgroup holds processes and is not the root
-                _write(os.path.join(parent, "cgroup.subtree_control"),
-                       " ".join("+" + c for c in CGROUP_CONTROLLERS if c not in enabled_here))
+                _write(
+                    os.path.join(parent, "cgroup.subtree_control"),
+                    " ".join("+" + c for c in CGROUP_CONTROLLERS if c not in enabled_here),
+                )
             sweep_stale_cgroups(parent)
             os.mkdir(folder, 0o755)
             _write(os.path.join(folder, "cgroup.subtree_control"), " ".join("+" + c for c in CGROUP_CONTROLLERS))
@@ -702,7 +760,7 @@ def build_root(root, allowed):
 
 def tmp_entries(dirs):
     """Names the worker's private /tmp shows besides the working folder: where a kept dir lies in it."""
-    return sorted({k[len("/tmp/"):].split("/")[0] for k in dirs if _under(k, "/tmp") and k != "/tmp"})
+    return sorted({k[len("/tmp/") :].split("/")[0] for k in dirs if _under(k, "/tmp") and k != "/tmp"})
 
 
 def _mount_proc(target):
@@ -727,7 +785,7 @@ def enter_root(root, keep, disk_mb, proc=None):
             mount("tmpfs", root + d, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,nr_inodes=4096,mode=1777")
             for k, fd in fds.items():
                 if _under(k, d):
-                    mount(f"/proc/self/fd/{fd}", _mkdirs(root + d, k[len(d):]), None, MS_BIND | MS_REC)
+                    mount(f"/proc/self/fd/{fd}", _mkdirs(root + d, k[len(d) :]), None, MS_BIND | MS_REC)
     finally:
         for fd in fds.values():
             os.close(fd)
@@ -782,8 +840,9 @@ def setup_allowlist_root(cfg, report):
     zygote as it was and says why in report["notes"]."""
     report["allowlist_root"] = False
     if not cfg.get("allowlist_root", True):
-        report["notes"].append("allowlist root disabled by configuration: workers see the whole file tree "
-                               "minus the hidden paths")
+        report["notes"].append(
+            "allowlist root disabled by configuration: workers see the whole file tree minus the hidden paths"
+        )
         return
     root = cfg.get("root_dir") or os.path.join(os.path.dirname(cfg["empty_file"]), ".root")
     made = False
@@ -800,17 +859,33 @@ def setup_allowlist_root(cfg, report):
     why = _selftest_root(root, keep)
     if why is not None:
         umount(root)
-        report["notes"].append(f"no allowlist root (a test worker could not enter it: {why}): workers see the "
-                               "whole file tree minus the hidden paths")
+        report["notes"].append(
+            f"no allowlist root (a test worker could not enter it: {why}): workers see the "
+            "whole file tree minus the hidden paths"
+        )
         return
-    report.update({"allowlist_root": True, "root": root, "allowed_paths": bound, "root_keep": keep,
-                   "tmp_entries": tmp_entries(keep)})
+    report.update(
+        {
+            "allowlist_root": True,
+            "root": root,
+            "allowed_paths": bound,
+            "root_keep": keep,
+            "tmp_entries": tmp_entries(keep),
+        }
+    )
 
 
 def setup_zygote(cfg):
     """Once, in the zygote: a private mount namespace with the hidden paths covered. Returns a report."""
-    report = {"as_root": os.geteuid() == 0, "userns": False, "mount_ns": False, "hidden": [], "notes": [],
-              "allowlist_root": False, "tmp_entries": tmp_entries(cfg.get("python_dirs", []))}
+    report = {
+        "as_root": os.geteuid() == 0,
+        "userns": False,
+        "mount_ns": False,
+        "hidden": [],
+        "notes": [],
+        "allowlist_root": False,
+        "tmp_entries": tmp_entries(cfg.get("python_dirs", [])),
+    }
     if not cfg.get("namespaces", True):
         report["notes"].append("namespaces disabled by configuration")
         return report
@@ -929,7 +1004,7 @@ def setup_child(cfg, keep_fds, report):
         try:
             fn()
             report[name] = True
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             report[name] = False
             errors.append(f"{name}: {exc}")
             if name in required:
@@ -948,8 +1023,10 @@ def setup_child(cfg, keep_fds, report):
     # first: everything this worker and its children do is counted in its own cgroup
     cgroup = cfg.get("cgroup") or {}
     if cgroup.get("version"):
-        step("cgroup", lambda: join_cgroup(cgroup, f"w{pid}", limits["memory_mb"], limits["processes"],
-                                           limits.get("cpus", 1)))
+        step(
+            "cgroup",
+            lambda: join_cgroup(cgroup, f"w{pid}", limits["memory_mb"], limits["processes"], limits.get("cpus", 1)),
+        )
     else:
         report["cgroup"] = False
     src_fd = os.open(cfg["staging"], os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
@@ -969,16 +1046,22 @@ def setup_child(cfg, keep_fds, report):
 
     with_proc = as_root or report.get("pid_ns")
     if new_root:
-        step("allowlist_root", lambda: enter_root(new_root, cfg.get("root_keep", []), limits["disk_mb"],
-                                                  proc if with_proc else None))
+        step(
+            "allowlist_root",
+            lambda: enter_root(new_root, cfg.get("root_keep", []), limits["disk_mb"], proc if with_proc else None),
+        )
         report["private_tmp"] = report["allowlist_root"]
     elif report.get("mount_ns"):
+
         def private_tmp():
             mount(None, "/", None, MS_REC | MS_PRIVATE)
             tmp_dirs = cfg.get("tmp_dirs", [])
             # the Python installation may live under /tmp (a virtualenv): keep it visible
-            keep = {k: os.open(k, os.O_PATH | os.O_DIRECTORY) for k in cfg.get("python_dirs", [])
-                    if any(_under(k, d) for d in tmp_dirs) and os.path.isdir(k)}
+            keep = {
+                k: os.open(k, os.O_PATH | os.O_DIRECTORY)
+                for k in cfg.get("python_dirs", [])
+                if any(_under(k, d) for d in tmp_dirs) and os.path.isdir(k)
+            }
             for d in tmp_dirs:
                 size = limits["disk_mb"] if d == "/tmp" else 1
                 mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,nr_inodes=4096,mode=1777")
@@ -988,6 +1071,7 @@ def setup_child(cfg, keep_fds, report):
                         mount(f"/proc/self/fd/{fd}", k, None, MS_BIND | MS_REC)
             for fd in keep.values():
                 os.close(fd)
+
         step("private_tmp", private_tmp)
         if with_proc:
             proc()
@@ -1014,8 +1098,14 @@ def setup_child(cfg, keep_fds, report):
         last = max(last, fd)
 
     mb = 2**20
-    rl = {"CORE": 0, "FSIZE": limits["file_size_mb"] * mb, "NOFILE": limits["open_files"], "NPROC": nproc,
-          "CPU": (limits["cpu_seconds"], limits["cpu_seconds"] + 1), "AS": limits["memory_mb"] * mb}
+    rl = {
+        "CORE": 0,
+        "FSIZE": limits["file_size_mb"] * mb,
+        "NOFILE": limits["open_files"],
+        "NPROC": nproc,
+        "CPU": (limits["cpu_seconds"], limits["cpu_seconds"] + 1),
+        "AS": limits["memory_mb"] * mb,
+    }
     for name, value in rl.items():
         soft, hard = value if isinstance(value, tuple) else (value, value)
         resource.setrlimit(getattr(resource, "RLIMIT_" + name), (soft, hard))
@@ -1072,8 +1162,9 @@ def redirect_output(out_fd):
     os.dup2(out_fd, 2)
     os.close(out_fd)
     for fd, name in ((1, "stdout"), (2, "stderr")):
-        stream = io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8",
-                                  errors="backslashreplace", line_buffering=True)
+        stream = io.TextIOWrapper(
+            io.FileIO(fd, "w", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True
+        )
         setattr(sys, name, stream)
         setattr(sys, f"__{name}__", stream)
     sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
@@ -1174,4 +1265,3 @@ def kill_tree(root_pid, extra_roots=()):
         except OSError:
             pass
     return sorted(stopped)
-

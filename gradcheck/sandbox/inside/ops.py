@@ -5,6 +5,7 @@ numpy. It holds no correct implementation of anything a student writes (stand-in
 on the trusted side, see ``_Remote``) and computes no verdict; every value it returns is converted to a float64 array
 (or reported as an error) and judged on the trusted side. See docs/design.md for the requests.
 """
+
 import importlib
 import sys
 import traceback
@@ -85,8 +86,12 @@ def _grads(result, n_inputs):
 
 def _module_names(names):
     """The module names of a load request, checked: 1 to MAX_MODULES distinct plain identifiers."""
-    if not (isinstance(names, list) and 0 < len(names) <= MAX_MODULES
-            and all(isinstance(n, str) and n.isidentifier() for n in names) and len(set(names)) == len(names)):
+    if not (
+        isinstance(names, list)
+        and 0 < len(names) <= MAX_MODULES
+        and all(isinstance(n, str) and n.isidentifier() for n in names)
+        and len(set(names)) == len(names)
+    ):
         raise ValueError(f"'modules' must be 1 to {MAX_MODULES} distinct module names, got {names!r:.200}")
     return tuple(names)
 
@@ -144,8 +149,9 @@ class _Remote:
             if a.size > MAX_ELEMENTS:
                 raise ValueError(f"{name}: an array of {a.size} elements")
             arrays.append(a)
-        header, out = self.send_and_wait({"_standin": {"id": ident, "cls": name, "args": args, "step": step,
-                                                        "values": len(arrays)}}, arrays)
+        header, out = self.send_and_wait(
+            {"_standin": {"id": ident, "cls": name, "args": args, "step": step, "values": len(arrays)}}, arrays
+        )
         if "error" in header or not out:
             raise RuntimeError(f"{name} (stand-in gate): {header.get('error', 'no value')}")
         out = [o[()] if o.ndim == 0 else o for o in out]
@@ -155,6 +161,7 @@ class _Remote:
 def _standin_class(name, base, remote):
     """A class named ``name`` whose instances compute on the trusted side; a subclass of the student's
     own class of that name where it can be (so ``isinstance`` checks in their graph hold)."""
+
     def __init__(self, *args):
         self.__dict__["_gradcheck_standin"] = (remote.new(), [float(a) for a in args])
 
@@ -211,9 +218,9 @@ def op_gates(state, header, arrays, reply):
         live[k] = None
         if args[k] is not None and "changed" in entry:
             refs = list(calls[k]["inputs"])
-            entry["changed"] += _changed(args[k][:len(refs)], refs, arrays, "b")
+            entry["changed"] += _changed(args[k][: len(refs)], refs, arrays, "b")
             if len(args[k]) > len(refs) and args[k][len(refs)] is not None:
-                entry["changed"] += ["dz"] if _changed(args[k][len(refs):], [calls[k]["dout"]], arrays, "") else []
+                entry["changed"] += ["dz"] if _changed(args[k][len(refs) :], [calls[k]["dout"]], arrays, "") else []
     return {"calls": done}
 
 
@@ -231,8 +238,12 @@ def _changed_at(values, refs, arrays):
             continue
         sent = arrays[ref["$a"]]
         try:
-            same = type(v) is np.ndarray and v.shape == sent.shape and v.dtype == sent.dtype \
-                and v.tobytes() == sent.tobytes()   # bit for bit: any write that changed a value
+            same = (
+                type(v) is np.ndarray
+                and v.shape == sent.shape
+                and v.dtype == sent.dtype
+                and v.tobytes() == sent.tobytes()
+            )  # bit for bit: any write that changed a value
         except BaseException:  # noqa: BLE001
             same = False
         if not same:
@@ -273,7 +284,7 @@ def _run_graph(state, header, arrays, reply):
         return {"error": _error(exc, "building the graph")["error"]}
     runs, given = [], []
     for run in header["runs"]:
-        mine = {}   # what was handed over, kept here: the student may change the dict itself
+        mine = {}  # what was handed over, kept here: the student may change the dict itself
         given.append(mine)
         try:
             feed = {k: _arg(v, arrays, floats) for k, v in run["feed"].items()}
@@ -285,7 +296,7 @@ def _run_graph(state, header, arrays, reply):
         flagged = _changed_names(mine, arrays)
         entry["changed"] = [f"forward/{k}" for k in flagged]
         if "out" not in entry or run.get("backward") is False:
-            continue   # forward only: the next run's backward must use the latest forward
+            continue  # forward only: the next run's backward must use the latest forward
         dout = run.get("dout")
         try:
             if dout is not None:
@@ -295,7 +306,7 @@ def _run_graph(state, header, arrays, reply):
         except BaseException as exc:  # noqa: BLE001
             entry.update(_error(exc, "ComputationalGraph.backward"))
         entry["changed"] += [f"backward/{k}" for k in _changed_names(mine, arrays, flagged)]
-    for entry, mine in zip(runs, given):   # changed by a later call on the same graph
+    for entry, mine in zip(runs, given):  # changed by a later call on the same graph
         flagged = {t.split("/", 1)[1] for t in entry["changed"]}
         entry["changed"] += [f"later/{k}" for k in _changed_names(mine, arrays, flagged)]
     return {"runs": runs}
@@ -362,7 +373,7 @@ def op_mlp(state, header, arrays, reply):
             entry["changed"] = _changed_names(mine, arrays)
         results.append(entry)
         given.append(mine)
-    for entry, mine in zip(results, given):   # changed by a later call on the same network
+    for entry, mine in zip(results, given):  # changed by a later call on the same network
         if mine:
             entry["changed"] += [f"later/{k}" for k in _changed_names(mine, arrays, entry["changed"])]
     return {"results": results}

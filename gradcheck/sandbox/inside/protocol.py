@@ -17,6 +17,7 @@ worker on every request.
 This file is imported by the worker as the top-level module ``protocol``: it must not import
 anything from the ``gradcheck`` package.
 """
+
 import json
 import struct
 
@@ -46,7 +47,7 @@ _PLAIN = {np.dtype("<f8"), np.dtype("<i8"), np.dtype("|b1")}
 def plain_array(value):
     """``value`` as a plain C-contiguous little-endian float64/int64/bool ndarray (no subclass)."""
     if type(value) is np.ndarray and value.dtype in _PLAIN and value.flags.c_contiguous and value.ndim <= MAX_NDIM:
-        return value   # already plain (most arrays): no conversion
+        return value  # already plain (most arrays): no conversion
     arr = np.asarray(value)
     kind = _ENCODE_AS.get(arr.dtype.kind)
     if kind is None:

@@ -14,6 +14,7 @@ sends a progress frame ``{"_progress": "import", "module": name}`` (so that a ha
 import is put on the right module), and the modules named in ``"_skip"`` are made to fail importing
 with the given message (so that one module that hangs at import does not take the others with it).
 """
+
 import os
 import socket
 import sys
@@ -54,12 +55,22 @@ def _probe(header):
     """What this process sees: answers the trusted side's isolation checks."""
     import resource
 
-    info = {"pid": os.getpid(), "uid": os.getuid(), "euid": os.geteuid(), "gid": os.getgid(),
-            "groups": os.getgroups(), "cwd": os.getcwd(), "env": dict(os.environ), "sys_path": list(sys.path)}
+    info = {
+        "pid": os.getpid(),
+        "uid": os.getuid(),
+        "euid": os.geteuid(),
+        "gid": os.getgid(),
+        "groups": os.getgroups(),
+        "cwd": os.getcwd(),
+        "env": dict(os.environ),
+        "sys_path": list(sys.path),
+    }
     st = os.stat(".")
     info["cwd_owner"], info["cwd_mode"] = st.st_uid, st.st_mode & 0o7777
-    info["rlimits"] = {name: list(resource.getrlimit(getattr(resource, "RLIMIT_" + name)))
-                       for name in ("AS", "CPU", "NPROC", "FSIZE", "NOFILE", "CORE")}
+    info["rlimits"] = {
+        name: list(resource.getrlimit(getattr(resource, "RLIMIT_" + name)))
+        for name in ("AS", "CPU", "NPROC", "FSIZE", "NOFILE", "CORE")
+    }
     info["ns"] = {}
     for ns in ("mnt", "net", "ipc", "pid", "user"):
         try:
@@ -126,7 +137,7 @@ def main(channel_fd):
     def send(header, arrays=()):
         sock.sendall(_encode(header, arrays))
 
-    current = [None]   # the id of the request being served
+    current = [None]  # the id of the request being served
 
     def send_and_wait(header, arrays):
         """One frame to the trusted side within the current request, and its answer (stand-in gates)."""
@@ -156,7 +167,7 @@ def main(channel_fd):
                 reply = _probe(header), []
             elif op == "load":
                 watch.skip = {str(k): str(v) for k, v in dict(header.pop("_skip", {})).items()}
-                watch.send = lambda h: send({**h, "_id": rid})
+                watch.send = lambda h, rid=rid: send({**h, "_id": rid})
                 try:
                     reply = ops.dispatch(state, header, arrays)
                 finally:
@@ -172,8 +183,9 @@ def main(channel_fd):
         try:
             frame = _encode({**dict(out_header), "_id": rid}, list(out_arrays))
         except BaseException as exc:  # noqa: BLE001 - e.g. a reply over the frame cap
-            frame = _encode({"error": f"reply could not be encoded: {type(exc).__name__}: {str(exc)[:500]}",
-                             "_id": rid})
+            frame = _encode(
+                {"error": f"reply could not be encoded: {type(exc).__name__}: {str(exc)[:500]}", "_id": rid}
+            )
         try:
             sock.sendall(frame)
         except OSError:

@@ -18,6 +18,7 @@ on the control socket (AF_UNIX SOCK_SEQPACKET, JSON messages, file descriptors b
 Trusted code only: student code runs in the forked children after ``isolation.setup_child``. The
 zygote is a child subreaper, so workers' orphaned descendants are reparented to it and reaped here.
 """
+
 import json
 import os
 import select
@@ -44,20 +45,18 @@ def _boot():
 
 CTL, CFG, STDLIB = _boot()
 
-import numpy  # noqa: E402  (after the BLAS thread variables are set)
-import numpy.random  # noqa: E402,F401  (lazy in numpy 2: import once here, not in every worker)
-import numpy.linalg  # noqa: E402,F401
-
 import importlib  # noqa: E402,F401
 import io  # noqa: E402,F401
 import resource  # noqa: E402
 import tempfile  # noqa: E402,F401
-import traceback  # noqa: E402,F401
+import traceback  # noqa: E402
 import types  # noqa: E402,F401
 
 import isolation  # noqa: E402
+import numpy  # noqa: E402  (after the BLAS thread variables are set)
+import numpy.linalg  # noqa: E402
+import numpy.random  # noqa: E402  (lazy in numpy 2: import once here, not in every worker)
 import protocol  # noqa: E402,F401
-import ops  # noqa: E402
 import worker  # noqa: E402
 
 WORKERS = {}  # pid -> uid, live workers
@@ -90,8 +89,11 @@ def _wait_worker(pid, timeout):
 
 def _orphans():
     """Live children of the zygote that are not workers: descendants of dead workers."""
-    return [p for p, (ppid, _, state) in isolation._proc_table().items()
-            if ppid == os.getpid() and p not in WORKERS and state != "Z"]
+    return [
+        p
+        for p, (ppid, _, state) in isolation._proc_table().items()
+        if ppid == os.getpid() and p not in WORKERS and state != "Z"
+    ]
 
 
 def _kill_worker(pid, grace):
@@ -133,6 +135,7 @@ def _kill_worker(pid, grace):
 
         def gone():
             return not stopped & set(isolation._proc_table())
+
     if result is None:
         result = _wait_worker(pid, 10.0)
     # the worker's cgroup: whatever is still in it is killed; the kernel's memory kills are counted
@@ -147,11 +150,17 @@ def _kill_worker(pid, grace):
     if result is None:
         return {"ok": False, "error": f"worker {pid} did not die"}
     status, usage = result
-    return {"ok": True, "status": status,
-            "exitcode": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-            "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-            "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss, "left": left, "killed": killed,
-            "oom_kills": oom_kills}
+    return {
+        "ok": True,
+        "status": status,
+        "exitcode": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "maxrss_kb": usage.ru_maxrss,
+        "left": left,
+        "killed": killed,
+        "oom_kills": oom_kills,
+    }
 
 
 def _worker_process(cfg, channel_fd, out_fd, w):
@@ -163,9 +172,13 @@ def _worker_process(cfg, channel_fd, out_fd, w):
             isolation.setup_child(cfg, [channel_fd, out_fd, w], report)
             isolation.redirect_output(out_fd)
             os.write(w, json.dumps({"ok": True, "setup": report}).encode())
-        except BaseException as exc:  # noqa: BLE001
-            os.write(w, json.dumps({"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:2000]}",
-                                    "setup": report}).encode())
+        except BaseException as exc:
+            os.write(
+                w,
+                json.dumps(
+                    {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:2000]}", "setup": report}
+                ).encode(),
+            )
             raise
         os.close(w)
         try:
@@ -200,10 +213,16 @@ def _spawn(cfg, fds):
     pr, pw = os.pipe()  # A -> zygote: the worker's pid
     r, w = os.pipe()  # worker -> zygote: its set-up report
     use_ns = bool(ZYGOTE_REPORT["mount_ns"] and cfg.get("namespaces", True))
-    cfg = {**cfg, "sys_path": STDLIB + [CFG["numpy_site"]], "tmp_dirs": TMP_DIRS, "namespaces": use_ns,
-           "python_dirs": CFG.get("python_dirs", []), "cgroup": CGROUPS,
-           "new_root": ZYGOTE_REPORT.get("root") if ZYGOTE_REPORT["allowlist_root"] else None,
-           "root_keep": ZYGOTE_REPORT.get("root_keep", [])}
+    cfg = {
+        **cfg,
+        "sys_path": STDLIB + [CFG["numpy_site"]],
+        "tmp_dirs": TMP_DIRS,
+        "namespaces": use_ns,
+        "python_dirs": CFG.get("python_dirs", []),
+        "cgroup": CGROUPS,
+        "new_root": ZYGOTE_REPORT.get("root") if ZYGOTE_REPORT["allowlist_root"] else None,
+        "root_keep": ZYGOTE_REPORT.get("root_keep", []),
+    }
     a = os.fork()
     if a == 0:  # --------------------------------------------------------------------------- A
         code = 70
@@ -322,8 +341,11 @@ if __name__ == "__main__":
     ZYGOTE_REPORT["setup_seconds"] = round(time.perf_counter() - _t0, 6)
     ZYGOTE_REPORT["numpy"] = numpy.__version__
     ZYGOTE_REPORT["pid"] = os.getpid()
-    ZYGOTE_REPORT["cgroup"] = {"version": CGROUPS.get("version"), "why": CGROUPS.get("why"),
-                               "dirs": CGROUPS.get("dirs", {})}
+    ZYGOTE_REPORT["cgroup"] = {
+        "version": CGROUPS.get("version"),
+        "why": CGROUPS.get("why"),
+        "dirs": CGROUPS.get("dirs", {}),
+    }
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     import gc
 
