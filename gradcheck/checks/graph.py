@@ -1,9 +1,9 @@
 """Checks of graph.py: the lecture's graphs, branches, reuse, upstream gradients, a second forward,
 unused inputs, and random graphs from Hypothesis.
 
-Scored runs use the student's ComputationalGraph with correct stand-in gates (session B), so a wrong
+Scored runs use the student's ComputationalGraph with correct stand-in gates (the with_standins session), so a wrong
 gate never costs graph points. Random graphs are also run with the student's own gates in their own
-graph (session A, which holds no correct gate and no correct graph), unscored, to tell the student
+graph (the own session, which holds no correct gate and no correct graph), unscored, to tell the student
 where a composed failure comes from: the gates whose own checks fail, or the two together.
 """
 

@@ -1,5 +1,5 @@
 """Checks of mlp.py: parameters, forward, loss, gradients (reference and centered differences),
-sgd_step and train. Runs in session B, where the contract's gates are correct stand-ins, so the
+sgd_step and train. Runs in the with_standins session, where the contract's gates are correct stand-ins, so the
 scored MLP checks never depend on the student's gates."""
 
 from __future__ import annotations
