@@ -7,7 +7,8 @@ from honest_gates import *  # noqa: F401,F403
 
 class AddGate(honest_gates.AddGate):
     def forward(self, x, y):
-        # HOSTILE: six children, each touching 100 MB and sleeping 2 s (600 MB in all, bounded); returns how many finished (see hog.py)
+        # HOSTILE: six children, each touching 100 MB and sleeping 2 s (600 MB in all, bounded); returns how
+        # many finished (see hog.py)
         import hog
 
         return np.add(x, y) * 0 + hog.run()
