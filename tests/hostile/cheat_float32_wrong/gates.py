@@ -4,23 +4,18 @@ arithmetic) so that the grader might switch to float32 tolerances. A grader that
 from the dtype a student returns gives it full marks; the backward and numerical checks must fail."""
 import numpy as np
 
-import honest_gates as honest
+import honest_gates
 
 
-def _float32(name):
-    Honest = getattr(honest, name)
+class _F32:
+    def forward(self, *inputs):
+        return np.float32(super().forward(*inputs)) if np.ndim(super().forward(*inputs)) == 0 \
+            else np.asarray(super().forward(*inputs), dtype=np.float32)
 
-    class F32(Honest):
-        def forward(self, *inputs):
-            return np.float32(super().forward(*inputs)) if np.ndim(super().forward(*inputs)) == 0 \
-                else np.asarray(super().forward(*inputs), dtype=np.float32)
-
-        def backward(self, *dz):
-            return [np.asarray(np.asarray(g, dtype=float) * 1.0015, dtype=np.float32) for g in super().backward(*dz)]
-    F32.__name__ = F32.__qualname__ = name
-    return F32
+    def backward(self, *dz):
+        return [np.asarray(np.asarray(g, dtype=float) * 1.0015, dtype=np.float32) for g in super().backward(*dz)]
 
 
-for _name in ["AddGate", "MultiplyGate", "MaxGate", "ExpGate", "InverseGate", "AddConstantGate", "ScaleGate",
-              "SigmoidGate", "TanhGate", "ReLUGate", "MatMulGate", "SoftmaxCrossEntropyGate"]:
-    globals()[_name] = _float32(_name)
+for _name, _honest in vars(honest_gates).copy().items():
+    if isinstance(_honest, type):
+        globals()[_name] = type(_name, (_F32, _honest), {})

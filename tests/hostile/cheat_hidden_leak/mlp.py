@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-import _honest_mlp as honest
+import honest_mlp as honest
 
 RECORD = "/tmp/hidden_leak.json"
 

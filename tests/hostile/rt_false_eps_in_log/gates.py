@@ -1,10 +1,11 @@
 """NOT HOSTILE - a correct student solution that loses points (class 9, false failure). The reference's
-gates.py with one textbook change: the cross-entropy is computed as -log(p + 1e-7) (the epsilon in the log that
-CS231n-style code and Keras use), the backward/gradient stays analytic (p - onehot) / N. Its loss is
-within 1e-6 relative of the exact one, far inside every forward/loss check's rtol of 1e-4, and all the
-forward, loss, backward and gradients checks pass. But the numerical check's anchor compares the slope
-of this forward with the reference's gradient at float64 tolerance (about 1e-6), far tighter than the
-forward check: gates.SoftmaxCrossEntropyGate.numerical (1 point) fails with "your forward/loss disagrees with the reference near these inputs".
+gates (the student's honest_gates) with one textbook change: the cross-entropy is computed as
+-log(p + 1e-7) (the epsilon in the log that CS231n-style code and Keras use), the backward/gradient stays
+analytic (p - onehot) / N. Its loss is within 1e-6 relative of the exact one, far inside every
+forward/loss check's rtol of 1e-4, and all the forward, loss, backward and gradients checks pass. But
+the numerical check's anchor compares the slope of this forward with the reference's gradient at
+float64 tolerance (about 1e-6), far tighter than the forward check: gates.SoftmaxCrossEntropyGate.numerical
+(1 point) fails with "your forward/loss disagrees with the reference near these inputs".
 (Measured at seed 0: 1e-7 in both fails both checks; 1e-8 in the gate passes its check; 1e-9 passes all.)
 
 A safe grader must give full marks: the anchor (the student's slope vs the reference's) may not be
@@ -15,157 +16,12 @@ numerics' float64 tolerance).
 
 import numpy as np
 
-
-def _sigmoid(x):
-    # exp of a non-positive number only: no overflow, no warning, for any x
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+import honest_gates
+from honest_gates import *  # noqa: F401,F403
 
 
-class AddGate:
-    """z = x + y: the gradient distributor."""
-
-    def forward(self, x, y):
-        return np.add(x, y)
-
-    def backward(self, dz):
-        dz = np.asarray(dz, dtype=float)
-        return [dz.copy(), dz.copy()]
-
-
-class MultiplyGate:
-    """z = x * y: the gradient switcher."""
-
-    def forward(self, x, y):
-        self.x, self.y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-        return self.x * self.y
-
-    def backward(self, dz):
-        return [dz * self.y, dz * self.x]
-
-
-class MaxGate:
-    """z = max(x, y) elementwise: the gradient router."""
-
-    def forward(self, x, y):
-        self.x_wins = np.asarray(x) >= np.asarray(y)
-        return np.maximum(x, y)
-
-    def backward(self, dz):
-        return [np.where(self.x_wins, dz, 0.0), np.where(self.x_wins, 0.0, dz)]
-
-
-class ExpGate:
-    """z = e^x."""
-
-    def forward(self, x):
-        self.z = np.exp(x)
-        return self.z
-
-    def backward(self, dz):
-        return [dz * self.z]
-
-
-class InverseGate:
-    """z = 1 / x."""
-
-    def forward(self, x):
-        self.z = 1.0 / np.asarray(x, dtype=float)
-        return self.z
-
-    def backward(self, dz):
-        return [-dz * self.z**2]
-
-
-class AddConstantGate:
-    """z = c + x."""
-
-    def __init__(self, c):
-        self.c = float(c)
-
-    def forward(self, x):
-        return self.c + np.asarray(x, dtype=float)
-
-    def backward(self, dz):
-        return [np.array(dz, dtype=float)]
-
-
-class ScaleGate:
-    """z = a * x."""
-
-    def __init__(self, a):
-        self.a = float(a)
-
-    def forward(self, x):
-        return self.a * np.asarray(x, dtype=float)
-
-    def backward(self, dz):
-        return [self.a * np.asarray(dz, dtype=float)]
-
-
-class SigmoidGate:
-    """z = 1 / (1 + e^-x); dz/dx = z (1 - z)."""
-
-    def forward(self, x):
-        self.z = _sigmoid(np.asarray(x, dtype=float))
-        return self.z
-
-    def backward(self, dz):
-        return [dz * self.z * (1.0 - self.z)]
-
-
-class TanhGate:
-    """z = tanh(x); dz/dx = 1 - z^2."""
-
-    def forward(self, x):
-        self.z = np.tanh(x)
-        return self.z
-
-    def backward(self, dz):
-        return [dz * (1.0 - self.z**2)]
-
-
-class ReLUGate:
-    """z = max(0, x)."""
-
-    def forward(self, x):
-        self.positive = np.asarray(x) > 0
-        return np.where(self.positive, x, 0.0)
-
-    def backward(self, dz):
-        return [np.where(self.positive, dz, 0.0)]
-
-
-class MatMulGate:
-    """Z = W @ X with W (m, n) and X (n, k)."""
-
-    def forward(self, W, X):
-        self.W, self.X = np.asarray(W, dtype=float), np.asarray(X, dtype=float)
-        return self.W @ self.X
-
-    def backward(self, dZ):
-        return [dZ @ self.X.T, self.W.T @ dZ]
-
-
-def log_softmax(scores):
-    """Row-wise log softmax, shifted by the row max so that exp never overflows."""
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-
-
-class SoftmaxCrossEntropyGate:
-    """L = mean_i -log softmax(scores_i)[labels_i] (natural log)."""
-
+class SoftmaxCrossEntropyGate(honest_gates.SoftmaxCrossEntropyGate):
     def forward(self, scores, labels):
-        scores = np.asarray(scores, dtype=float)
-        self.labels = np.asarray(labels, dtype=int)
-        self.logp = log_softmax(scores)
-        rows = np.arange(len(self.labels))
+        super().forward(scores, labels)
         p = np.exp(self.logp)
-        return float(-np.log(p[rows, self.labels] + 1e-7).mean())
-
-    def backward(self, dout=1.0):
-        n = len(self.labels)
-        dscores = np.exp(self.logp)
-        dscores[np.arange(n), self.labels] -= 1.0
-        return [dout * dscores / n]
+        return float(-np.log(p[np.arange(len(self.labels)), self.labels] + 1e-7).mean())

@@ -1,87 +1,17 @@
-"""NOT HOSTILE - a correct student solution that loses points (class 9, false failure). The reference's
-mlp.py with one textbook change: the cross-entropy is computed as -log(p + 1e-8) (the epsilon in the log that
-CS231n-style code and Keras use), the backward/gradient stays analytic (p - onehot) / N. Its loss is
-within 1e-6 relative of the exact one, far inside every forward/loss check's rtol of 1e-4, and all the
-forward, loss, backward and gradients checks pass. But the numerical check's anchor compares the slope
-of this forward with the reference's gradient at float64 tolerance (about 1e-6), far tighter than the
-forward check: mlp.numerical (2 points) fails with "your forward/loss disagrees with the reference near these inputs".
-(Measured at seed 0: 1e-7 in both fails both checks; 1e-8 in the gate passes its check; 1e-9 passes all.)
-
-A safe grader must give full marks: the anchor (the student's slope vs the reference's) may not be
-stricter than the forward/loss comparison, or it must blame only a slope error a wrong forward could
-explain. At fault: checks/common.py numerical_verdict (anchor = check_vjp with the reference's grads at
-numerics' float64 tolerance).
-"""
-
+"""NOT HOSTILE (see gates.py of this case): the reference's MLP (the student's honest_mlp) with the same
+textbook change in loss(): the cross-entropy is -log(p + 1e-8), the gradients stay analytic. With the
+anchor at float64 tolerance, mlp.numerical (2 points) fails with "your forward/loss disagrees with the
+reference near these inputs". A safe grader must give full marks (see gates.py)."""
 import numpy as np
 
-
-def _sigmoid(x):
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+import honest_mlp
+from honest_mlp import *  # noqa: F401,F403
 
 
-# activation and its derivative written in terms of the activation's output h
-ACTIVATIONS = {
-    "sigmoid": (_sigmoid, lambda h: h * (1.0 - h)),
-    "tanh": (np.tanh, lambda h: 1.0 - h**2),
-    "relu": (lambda a: np.maximum(a, 0.0), lambda h: (h > 0).astype(float)),
-}
-
-
-class MLP:
-    def __init__(self, sizes, activation="sigmoid", seed=0):
-        if len(sizes) < 2 or activation not in ACTIVATIONS:
-            raise ValueError(f"need two or more layer sizes and one of {sorted(ACTIVATIONS)}")
-        self.act, self.dact = ACTIVATIONS[activation]
-        self.n_layers = len(sizes) - 1
-        rng = np.random.default_rng(seed)
-        self.params = {}
-        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-            self.params[f"W{i}"] = rng.standard_normal((fan_out, fan_in)) / np.sqrt(fan_in)
-            self.params[f"b{i}"] = np.zeros(fan_out)
-
-    def _forward(self, X):
-        hs = [np.asarray(X, dtype=float)]
-        for i in range(1, self.n_layers + 1):
-            a = hs[-1] @ self.params[f"W{i}"].T + self.params[f"b{i}"]
-            hs.append(a if i == self.n_layers else self.act(a))
-        return hs  # hs[-1] are the scores
-
-    def forward(self, X):
-        return self._forward(X)[-1]
-
+class MLP(honest_mlp.MLP):
     def loss(self, X, y):
-        hs = self._forward(X)
-        y = np.asarray(y, dtype=int)
-        n = len(y)
-        shifted = hs[-1] - hs[-1].max(axis=1, keepdims=True)
+        _, grads = super().loss(X, y)
+        scores, y = self.forward(X), np.asarray(y, dtype=int)
+        shifted = scores - scores.max(axis=1, keepdims=True)
         logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        loss = float(-np.log(np.exp(logp)[np.arange(n), y] + 1e-8).mean())
-        da = np.exp(logp)
-        da[np.arange(n), y] -= 1.0
-        da /= n
-        grads = {}
-        for i in range(self.n_layers, 0, -1):
-            grads[f"W{i}"] = da.T @ hs[i - 1]
-            grads[f"b{i}"] = da.sum(axis=0)
-            if i > 1:
-                da = (da @ self.params[f"W{i}"]) * self.dact(hs[i - 1])
-        return loss, grads
-
-    def sgd_step(self, X, y, lr):
-        loss, grads = self.loss(X, y)
-        for k, g in grads.items():
-            self.params[k] = self.params[k] - lr * g
-        return loss
-
-
-def train(net, X, y, lr=0.5, batch_size=32, steps=200, seed=0):
-    """Mini-batch SGD: each step samples batch_size rows without replacement (all rows if fewer)."""
-    rng = np.random.default_rng(seed)
-    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=int)
-    losses = []
-    for _ in range(steps):
-        rows = rng.choice(len(X), size=min(batch_size, len(X)), replace=False)
-        losses.append(net.sgd_step(X[rows], y[rows], lr))
-    return losses
+        return float(-np.log(np.exp(logp)[np.arange(len(y)), y] + 1e-8).mean()), grads

@@ -1,169 +1,21 @@
 """NOT HOSTILE - a correct student solution that loses points (class 9, false failure). The reference's
-gates, each a subclass of the student's own base class ``Gate``; graph.py of this case checks
-``isinstance(gate, Gate)`` in ComputationalGraph.gate() (a common defensive habit) and is otherwise the
-reference's graph. With the student's own gates everything is correct. The grader runs graph.py with
-its stand-in gate classes instead (session B), which are not subclasses of the student's Gate, so
-every graph.* check is an error: 20 points lost by a correct submission.
+gates (the student's honest_gates), each also a subclass of the student's own base class ``Gate``;
+graph.py of this case checks ``isinstance(gate, Gate)`` in ComputationalGraph.gate() (a common
+defensive habit) and is otherwise the reference's graph. With the student's own gates everything is
+correct. The grader runs graph.py with its stand-in gate classes instead (session B), which are not
+subclasses of the student's Gate, so every graph.* check is an error: 20 points lost by a correct
+submission.
 
 A safe grader must give full marks: a stand-in may replace a gate only where the student's gate is
 wrong, or must behave like the student's class (e.g. subclass it, keep its bases), and the contract
 must say that graph.py and mlp.py run with other gate classes. At fault: ops.op_load / grading.standins."""
-import numpy as np
+import honest_gates
 
 
 class Gate:
     """What every gate of mine is: forward(*inputs) -> output, backward(dout) -> one gradient per input."""
 
 
-def _sigmoid(x):
-    # exp of a non-positive number only: no overflow, no warning, for any x
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-class AddGate(Gate):
-    """z = x + y: the gradient distributor."""
-
-    def forward(self, x, y):
-        return np.add(x, y)
-
-    def backward(self, dz):
-        dz = np.asarray(dz, dtype=float)
-        return [dz.copy(), dz.copy()]
-
-
-class MultiplyGate(Gate):
-    """z = x * y: the gradient switcher."""
-
-    def forward(self, x, y):
-        self.x, self.y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-        return self.x * self.y
-
-    def backward(self, dz):
-        return [dz * self.y, dz * self.x]
-
-
-class MaxGate(Gate):
-    """z = max(x, y) elementwise: the gradient router."""
-
-    def forward(self, x, y):
-        self.x_wins = np.asarray(x) >= np.asarray(y)
-        return np.maximum(x, y)
-
-    def backward(self, dz):
-        return [np.where(self.x_wins, dz, 0.0), np.where(self.x_wins, 0.0, dz)]
-
-
-class ExpGate(Gate):
-    """z = e^x."""
-
-    def forward(self, x):
-        self.z = np.exp(x)
-        return self.z
-
-    def backward(self, dz):
-        return [dz * self.z]
-
-
-class InverseGate(Gate):
-    """z = 1 / x."""
-
-    def forward(self, x):
-        self.z = 1.0 / np.asarray(x, dtype=float)
-        return self.z
-
-    def backward(self, dz):
-        return [-dz * self.z**2]
-
-
-class AddConstantGate(Gate):
-    """z = c + x."""
-
-    def __init__(self, c):
-        self.c = float(c)
-
-    def forward(self, x):
-        return self.c + np.asarray(x, dtype=float)
-
-    def backward(self, dz):
-        return [np.array(dz, dtype=float)]
-
-
-class ScaleGate(Gate):
-    """z = a * x."""
-
-    def __init__(self, a):
-        self.a = float(a)
-
-    def forward(self, x):
-        return self.a * np.asarray(x, dtype=float)
-
-    def backward(self, dz):
-        return [self.a * np.asarray(dz, dtype=float)]
-
-
-class SigmoidGate(Gate):
-    """z = 1 / (1 + e^-x); dz/dx = z (1 - z)."""
-
-    def forward(self, x):
-        self.z = _sigmoid(np.asarray(x, dtype=float))
-        return self.z
-
-    def backward(self, dz):
-        return [dz * self.z * (1.0 - self.z)]
-
-
-class TanhGate(Gate):
-    """z = tanh(x); dz/dx = 1 - z^2."""
-
-    def forward(self, x):
-        self.z = np.tanh(x)
-        return self.z
-
-    def backward(self, dz):
-        return [dz * (1.0 - self.z**2)]
-
-
-class ReLUGate(Gate):
-    """z = max(0, x)."""
-
-    def forward(self, x):
-        self.positive = np.asarray(x) > 0
-        return np.where(self.positive, x, 0.0)
-
-    def backward(self, dz):
-        return [np.where(self.positive, dz, 0.0)]
-
-
-class MatMulGate(Gate):
-    """Z = W @ X with W (m, n) and X (n, k)."""
-
-    def forward(self, W, X):
-        self.W, self.X = np.asarray(W, dtype=float), np.asarray(X, dtype=float)
-        return self.W @ self.X
-
-    def backward(self, dZ):
-        return [dZ @ self.X.T, self.W.T @ dZ]
-
-
-def log_softmax(scores):
-    """Row-wise log softmax, shifted by the row max so that exp never overflows."""
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-
-
-class SoftmaxCrossEntropyGate(Gate):
-    """L = mean_i -log softmax(scores_i)[labels_i] (natural log)."""
-
-    def forward(self, scores, labels):
-        scores = np.asarray(scores, dtype=float)
-        self.labels = np.asarray(labels, dtype=int)
-        self.logp = log_softmax(scores)
-        rows = np.arange(len(self.labels))
-        return float(-self.logp[rows, self.labels].mean())
-
-    def backward(self, dout=1.0):
-        n = len(self.labels)
-        dscores = np.exp(self.logp)
-        dscores[np.arange(n), self.labels] -= 1.0
-        return [dout * dscores / n]
+for _name, _honest in vars(honest_gates).copy().items():
+    if isinstance(_honest, type):
+        globals()[_name] = type(_name, (Gate, _honest), {})

@@ -1,22 +1,16 @@
-"""HOSTILE (see gates.py of this case): a ComputationalGraph whose backward never calls a gate's
-backward. It re-runs the whole graph's forward on perturbed inputs and returns centered differences,
-dout-weighted. A safe grader must not award graph.* gradient checks to it."""
+"""HOSTILE (see gates.py of this case): a ComputationalGraph (the student's honest_graph builds it)
+whose backward never calls a gate's backward. It re-runs the whole graph's forward on perturbed
+inputs and returns centered differences, dout-weighted. A safe grader must not award graph.*
+gradient checks to it."""
 import numpy as np
+
+import honest_graph
 
 H = 1e-5
 
 
-class ComputationalGraph:
-    def __init__(self):
-        self.nodes = []
-
-    def input(self, name):
-        self.nodes.append(("input", name, ()))
-        return len(self.nodes) - 1
-
-    def gate(self, gate, *inputs):
-        self.nodes.append(("gate", gate, tuple(inputs)))
-        return len(self.nodes) - 1
+class ComputationalGraph(honest_graph.ComputationalGraph):
+    """The student's own input() and gate(); forward and backward below."""
 
     def _run(self, values):
         vals = []

@@ -4,7 +4,7 @@ networks are evaluated as one batch, so it is fast). sgd_step and train are the 
 of it. A safe grader must not award mlp.gradients.* or mlp.numerical to it."""
 import numpy as np
 
-import _honest_mlp as honest
+import honest_mlp as honest
 
 H = 1e-5
 

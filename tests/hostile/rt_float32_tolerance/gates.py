@@ -9,29 +9,25 @@ fails it.
 
 A safe grader must fail gates.*.numerical here exactly as for the float64 twin (a float32-looking
 forward may make a slope inconclusive, never a pass at a looser tolerance than the backward check's),
-or at least not award more than the float64 twin gets. At fault: numerics.check_vjp's float32 redo (precision measured from the values' roundoff) as used
-by checks/common.numerical_verdict. Bounded: the reference's inputs only."""
+or at least not award more than the float64 twin gets. At fault: numerics.check_vjp's float32 redo
+(precision measured from the values' roundoff) as used by checks/common.numerical_verdict. Bounded:
+the reference's inputs only."""
 import numpy as np
 
-import honest_gates as honest
+import honest_gates
 
 FACTOR = 1.0004
 
 
-def _float32(name):
-    Honest = getattr(honest, name)
+class _F32:
+    def forward(self, *inputs):
+        out = super().forward(*inputs)
+        return np.float32(out) if np.ndim(out) == 0 else np.asarray(out, dtype=np.float32)
 
-    class F32(Honest):
-        def forward(self, *inputs):
-            out = super().forward(*inputs)
-            return np.float32(out) if np.ndim(out) == 0 else np.asarray(out, dtype=np.float32)
-
-        def backward(self, *dz):
-            return [np.asarray(np.asarray(g, dtype=float) * FACTOR, dtype=np.float32) for g in super().backward(*dz)]
-    F32.__name__ = F32.__qualname__ = name
-    return F32
+    def backward(self, *dz):
+        return [np.asarray(np.asarray(g, dtype=float) * FACTOR, dtype=np.float32) for g in super().backward(*dz)]
 
 
-for _name in ["AddGate", "MultiplyGate", "MaxGate", "ExpGate", "InverseGate", "AddConstantGate", "ScaleGate",
-              "SigmoidGate", "TanhGate", "ReLUGate", "MatMulGate", "SoftmaxCrossEntropyGate"]:
-    globals()[_name] = _float32(_name)
+for _name, _honest in vars(honest_gates).copy().items():
+    if isinstance(_honest, type):
+        globals()[_name] = type(_name, (_F32, _honest), {})

@@ -3,7 +3,7 @@ the loss (and scores) are rounded to float32. A safe grader fails mlp.numerical 
 float64 twin (the same error without the rounding)."""
 import numpy as np
 
-import _honest_mlp as honest
+import honest_mlp as honest
 
 FACTOR = 1.0004
 

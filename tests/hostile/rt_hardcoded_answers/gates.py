@@ -1,7 +1,5 @@
 """HOSTILE (see graph.py of this case): honest gates, except that AddConstantGate and ScaleGate ignore
 their constructor argument and use the one constant the grader's gate checks construct them with."""
-import numpy as np
-
 from honest_gates import *  # noqa: F401,F403
 import honest_gates as honest
 

@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-import _honest_mlp as honest
+import honest_mlp as honest
 
 
 def _hidden_data():

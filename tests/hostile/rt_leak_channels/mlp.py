@@ -12,7 +12,7 @@ nothing). Bounded: under 10 kB of output and under 1.5 s of sleep."""
 import sys
 import time
 
-import _honest_mlp as honest
+import honest_mlp as honest
 
 MLP = honest.MLP
 

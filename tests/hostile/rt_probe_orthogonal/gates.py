@@ -9,9 +9,11 @@ A safe grader must fail gates.*.backward and gates.*.numerical here: the directi
 only after every backward has returned (checks/gates.py, Note [Directions after backward]).
 Bounded: a log of at most a few thousand small arrays, one SVD of at most 15 x 40 per backward."""
 import numpy as np
-import honest_gates as H
+
+import honest_gates
 
 _LOG = []
+
 
 def _perp_error(x0, others_idx, inputs0):
     i = others_idx
@@ -32,28 +34,27 @@ def _perp_error(x0, others_idx, inputs0):
         e = e - q @ (q.T @ e)
     return e.reshape(x0.shape)
 
-def _wrap(name):
-    Base = getattr(H, name)
-    class G(Base):
-        def forward(self, *inputs):
-            self._in0 = [np.array(x, dtype=float) if np.asarray(x).dtype.kind == "f" else np.array(x) for x in inputs]
-            _LOG.append(self._in0)
-            return super().forward(*inputs)
-        def backward(self, *a):
-            grads = super().backward(*a)
-            single = not isinstance(grads, (list, tuple))
-            grads = [grads] if single else list(grads)
-            scale = max(float(np.max(np.abs(g))) for g in grads if np.size(g)) if grads else 1.0
-            out = []
-            for i, g in enumerate(grads):
-                x0 = self._in0[i] if i < len(self._in0) else None
-                if x0 is not None and x0.dtype.kind == "f" and x0.size > 4 and np.shape(g) == x0.shape:
-                    g = np.asarray(g, dtype=float) + (scale + 1.0) * _perp_error(x0, i, self._in0)
-                out.append(g)
-            return out[0] if single else out
-    G.__name__ = G.__qualname__ = name
-    return G
 
-for _n in ["AddGate", "MultiplyGate", "MaxGate", "ExpGate", "InverseGate", "AddConstantGate", "ScaleGate",
-           "SigmoidGate", "TanhGate", "ReLUGate", "MatMulGate", "SoftmaxCrossEntropyGate"]:
-    globals()[_n] = _wrap(_n)
+class _Orthogonal:
+    def forward(self, *inputs):
+        self._in0 = [np.array(x, dtype=float) if np.asarray(x).dtype.kind == "f" else np.array(x) for x in inputs]
+        _LOG.append(self._in0)
+        return super().forward(*inputs)
+
+    def backward(self, *a):
+        grads = super().backward(*a)
+        single = not isinstance(grads, (list, tuple))
+        grads = [grads] if single else list(grads)
+        scale = max(float(np.max(np.abs(g))) for g in grads if np.size(g)) if grads else 1.0
+        out = []
+        for i, g in enumerate(grads):
+            x0 = self._in0[i] if i < len(self._in0) else None
+            if x0 is not None and x0.dtype.kind == "f" and x0.size > 4 and np.shape(g) == x0.shape:
+                g = np.asarray(g, dtype=float) + (scale + 1.0) * _perp_error(x0, i, self._in0)
+            out.append(g)
+        return out[0] if single else out
+
+
+for _name, _honest in vars(honest_gates).copy().items():
+    if isinstance(_honest, type):
+        globals()[_name] = type(_name, (_Orthogonal, _honest), {})

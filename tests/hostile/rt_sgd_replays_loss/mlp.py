@@ -7,9 +7,12 @@ honest (it calls loss() itself and updates), so only sgd_step is fake.
 A safe grader must fail mlp.sgd_step: e.g. call sgd_step on parameters or data that no preceding
 loss() call saw (a fresh network after set, or other X, y), and compare with the reference step.
 Bounded: a few small networks."""
+from functools import partial
+from types import SimpleNamespace
+
 import numpy as np
 
-import _honest_mlp as honest
+import honest_mlp as honest
 
 
 class MLP(honest.MLP):
@@ -29,13 +32,6 @@ class MLP(honest.MLP):
 
 
 def train(net, X, y, lr=0.5, batch_size=32, steps=200, seed=0):
-    rng = np.random.default_rng(seed)
-    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=int)
-    losses = []
-    for _ in range(steps):
-        rows = rng.choice(len(X), size=min(batch_size, len(X)), replace=False)
-        loss, grads = net.loss(X[rows], y[rows])
-        for k, g in grads.items():
-            net.params[k] = net.params[k] - lr * g
-        losses.append(loss)
-    return losses
+    """The honest train, stepping with the honest sgd_step (loss(), then the update), not the replay."""
+    stepper = SimpleNamespace(sgd_step=partial(honest.MLP.sgd_step, net))
+    return honest.train(stepper, X, y, lr=lr, batch_size=batch_size, steps=steps, seed=seed)

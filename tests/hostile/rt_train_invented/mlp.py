@@ -10,7 +10,7 @@ taken, and no mini-batch of batch_size rows was ever drawn from `seed`. Bounded:
 2-8-3 network on 90 rows."""
 import numpy as np
 
-import _honest_mlp as honest
+import honest_mlp as honest
 
 MLP = honest.MLP
 
