@@ -1,17 +1,9 @@
 """Diagnoses on single-bug mutants of the reference: the common student bugs, each graded with the real
 grader. Every mutant is caught; at least 80 % of the gradient bugs get a diagnosis that names their
 bug, and none gets a wrong one (no diagnosis beats a wrong one)."""
-import json
-import shutil
-from pathlib import Path
-
 import pytest
 
-from gradcheck.assignment import load_assignment
-from gradcheck.batch import grade_class
-
-ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT / "reference"
+from mutant_corpus import grade_mutants
 
 SIG_FWD = "        self.z = _sigmoid(np.asarray(x, dtype=float))\n"
 TANH_FWD = "        self.z = np.tanh(x)\n"
@@ -98,24 +90,9 @@ MUTANTS = {
 }
 
 
-def make_mutant(name, dst):
-    module, edits, _ = MUTANTS[name]
-    shutil.copytree(REFERENCE, dst, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
-    text = (dst / module).read_text()
-    for old, new in edits:
-        assert old in text, (name, old)
-        text = text.replace(old, new)
-    (dst / module).write_text(text)
-    return dst
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    base = tmp_path_factory.mktemp("mutants")
-    for name in MUTANTS:
-        make_mutant(name, base / "class" / name)
-    grade_class(base / "class", base / "out", load_assignment(), seed=7, jobs=2)
-    return {name: json.loads((base / "out" / f"{name}.json").read_text()) for name in MUTANTS}
+    return grade_mutants(tmp_path_factory.mktemp("mutants"), MUTANTS, seed=7)
 
 
 def diagnoses(report):

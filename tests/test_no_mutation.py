@@ -1,23 +1,18 @@
 """graph.no_mutation and mlp.no_mutation: "No method may modify the arrays it is given". Student-style
-mutants of the reference (one change each, by text replacement as in test_mutants.py) that change
+mutants of the reference (one change each, by text replacement: tests/mutant_corpus.py) that change
 the caller's arrays without changing any value they return: each loses exactly its part's
 no_mutation check, with a message that names the method and the argument, and keeps every other
 check. Also the worker's reports and their validation, in process."""
 import json
-import shutil
 import types
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from gradcheck.assignment import load_assignment
-from gradcheck.batch import grade_class
+from mutant_corpus import grade_mutants
+
 from gradcheck.checks import replies
 from gradcheck.sandbox.inside import ops
-
-ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT / "reference"
 
 GRAPH_RETURN = """        return {
             what: np.zeros_like(self.values[node]) if grads[node] is None else grads[node]
@@ -85,25 +80,9 @@ MUTANTS = {
 }
 
 
-def make_mutant(name, dst):
-    """The reference with the mutant's edits: (old, new) in its module, or (file, old, new)."""
-    module, edits = MUTANTS[name][:2]
-    shutil.copytree(REFERENCE, dst, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
-    for edit in edits:
-        file, old, new = edit if len(edit) == 3 else (module, *edit)
-        text = (dst / file).read_text()
-        assert text.count(old) == 1, (name, old)
-        (dst / file).write_text(text.replace(old, new))
-    return dst
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    base = tmp_path_factory.mktemp("no_mutation")
-    for name in MUTANTS:
-        make_mutant(name, base / "class" / name)
-    grade_class(base / "class", base / "out", load_assignment(), seed=3, jobs=2)
-    return {name: json.loads((base / "out" / f"{name}.json").read_text()) for name in MUTANTS}
+    return grade_mutants(tmp_path_factory.mktemp("no_mutation"), MUTANTS, seed=3)
 
 
 @pytest.mark.parametrize("name", sorted(MUTANTS))
