@@ -1,10 +1,9 @@
 """The pytest plugin, run in a subprocess: `pytest -p gradcheck.pytest_plugin --gradcheck-submission=DIR`
-collects one item per visible check and gives the grader's verdicts (the real grader and sandbox)."""
-import os
+collects one item per visible check and gives the grader's verdicts (the real grader and sandbox).
+Runs go through pytest's ``pytester``: each in a subprocess started in its own empty folder, unless a
+test puts a course or a submission there."""
 import shutil
-import subprocess
 import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -12,24 +11,24 @@ import pytest
 from gradcheck.assignment import load_assignment
 from gradcheck.report import is_shown
 
+pytest_plugins = ["pytester"]
+
 REPO = Path(__file__).resolve().parents[1]
+SWAPPED = REPO / "submissions" / "swapped-multiply"
 A = load_assignment()
 VISIBLE = [c.id for c in A.checks if is_shown(c.visibility)]
 WITHHELD = [c.id for c in A.checks if not is_shown(c.visibility)]
+PLUGIN_ARGS = ("-p", "gradcheck.pytest_plugin", "-p", "no:cacheprovider")
 
 
-def pytest_run(cwd, *args, timeout=180, python_flags=()):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    return subprocess.run([sys.executable, *python_flags, "-m", "pytest", "-p", "gradcheck.pytest_plugin",
-                           "-p", "no:cacheprovider", *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+def run(pytester, *args):
+    """``python -m pytest`` with the plugin, in a subprocess started in pytester's folder."""
+    return pytester.runpytest_subprocess(*PLUGIN_ARGS, *args, timeout=180)
 
 
-@pytest.fixture
-def workdir(tmp_path):
-    run = tmp_path / "run"
-    run.mkdir()
-    return run
+def run_isolated(pytester, *args):
+    """The documented safe invocation, ``python -I -m pytest`` with the plugin, started in pytester's folder."""
+    return pytester.run(sys.executable, "-I", "-m", "pytest", *PLUGIN_ARGS, *args, timeout=180)
 
 
 def _reference_copy(dst: Path) -> Path:
@@ -39,75 +38,72 @@ def _reference_copy(dst: Path) -> Path:
     return dst
 
 
-def _outcomes(junit: Path) -> dict:
-    root = ET.parse(junit).getroot()
-    out = {}
-    for case in root.iter("testcase"):
-        status = "failed" if case.find("failure") is not None or case.find("error") is not None else (
-            "skipped" if case.find("skipped") is not None else "passed")
-        props = {p.get("name"): p.get("value") for p in case.iter("property")}
-        out[case.get("name")] = (status, props, case)
-    return out
-
-
-def test_correct_submission_all_visible_checks_pass(tmp_path, workdir):
+def test_correct_submission_all_visible_checks_pass(pytester, tmp_path):
     sub = _reference_copy(tmp_path / "correct")
-    junit = tmp_path / "junit.xml"
-    p = pytest_run(workdir, f"--gradcheck-submission={sub}", f"--junitxml={junit}", "-q")
-    assert p.returncode == 0, p.stdout + p.stderr
-    assert f"{len(VISIBLE)} passed" in p.stdout
-    results = _outcomes(junit)
-    assert sorted(results) == sorted(VISIBLE)            # one item per visible check id, nothing else
-    assert not set(WITHHELD) & set(results) and "mlp.train" not in p.stdout.replace("not run here", "")
-    assert all(status == "passed" for status, _, _ in results.values())
-    status, props, _ = results["gates.MultiplyGate.backward"]
-    assert props == {"max_score": "2.0", "score": "2.0"}
-    assert f"not run here: {len(WITHHELD)} check(s)" in p.stdout and "91 / 91 points" in p.stdout
+    result = run(pytester, f"--gradcheck-submission={sub}", "-v")
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(passed=len(VISIBLE))           # one item per visible check id, nothing else
+    result.stdout.fnmatch_lines([f"gradcheck/correct::{check} PASSED*" for check in VISIBLE])
+    for check in WITHHELD:
+        result.stdout.no_fnmatch_line(f"*{check}*")
+    result.stdout.fnmatch_lines(["*91 / 91 points*", f"not run here: {len(WITHHELD)} check(s)*"])
 
 
-def test_buggy_submission_fails_exactly_the_multiply_gate_checks(tmp_path, workdir):
-    junit = tmp_path / "junit.xml"
-    p = pytest_run(workdir, f"--gradcheck-submission={REPO / 'submissions' / 'swapped-multiply'}",
-                   "--gradcheck-seed", "0", f"--junitxml={junit}", "-q")
-    assert p.returncode == 1, p.stdout + p.stderr
-    results = _outcomes(junit)
-    failed = {name for name, (status, _, _) in results.items() if status == "failed"}
-    assert failed == {"gates.MultiplyGate.backward", "gates.MultiplyGate.numerical"}
-    assert f"2 failed, {len(VISIBLE) - 2} passed" in p.stdout
+def test_buggy_submission_fails_exactly_the_multiply_gate_checks(pytester):
+    result = run(pytester, f"--gradcheck-submission={SWAPPED}", "--gradcheck-seed", "0", "-q")
+    assert result.ret == 1, result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(failed=2, passed=len(VISIBLE) - 2)
+    result.stdout.fnmatch_lines([
+        "FAILED gradcheck/swapped-multiply::gates.MultiplyGate.backward - backward on*",
+        "FAILED gradcheck/swapped-multiply::gates.MultiplyGate.numerical*",
+    ])
     # the failure reads like the report's feedback, with no pytest traceback
-    assert "diagnosis: the two inputs' gradients are swapped" in p.stdout
-    assert "gates.MultiplyGate.backward: fail (0/2 points)" in p.stdout
-    assert "FAILED gradcheck/swapped-multiply::gates.MultiplyGate.backward - backward on" in p.stdout
-    assert "Traceback" not in p.stdout and "runtest" not in p.stdout
-    assert results["gates.MultiplyGate.backward"][1]["score"] == "0.0"
+    result.stdout.fnmatch_lines(["*diagnosis: the two inputs' gradients are swapped*"])
+    result.stdout.fnmatch_lines(["*gates.MultiplyGate.backward: fail (0/2 points)*"])
+    result.stdout.no_fnmatch_line("*Traceback*")
+    result.stdout.no_fnmatch_line("*runtest*")
 
 
-def test_selection_runs_only_the_selected_checks(tmp_path, workdir):
-    p = pytest_run(workdir, f"--gradcheck-submission={REPO / 'submissions' / 'swapped-multiply'}", "-k", "AddGate",
-                   "-v")
-    assert p.returncode == 0, p.stdout + p.stderr
-    assert f"5 passed, {len(VISIBLE) - 5} deselected" in p.stdout
-    assert "gradcheck/swapped-multiply::gates.AddGate.forward PASSED" in p.stdout
-    assert "5 of 5 checks run here passed" in p.stdout   # the grader ran only those
+def test_points_are_recorded_as_user_properties(pytester, tmp_path):
+    """Each item records the check's points (max_score, and score once graded) as ``user_properties``,
+    which --junitxml keeps. Run in process for the reports themselves; the grading is still done by
+    the isolated grader process."""
+    sub = _reference_copy(tmp_path / "correct")
+    for folder, score in ((sub, 2.0), (SWAPPED, 0.0)):
+        reprec = pytester.inline_run(*PLUGIN_ARGS, f"--gradcheck-submission={folder}", "--gradcheck-seed", "0",
+                                     "-k", "MultiplyGate.backward")
+        (report,) = [r for r in reprec.getreports("pytest_runtest_logreport") if r.when == "call"]
+        assert report.nodeid == f"gradcheck/{folder.name}::gates.MultiplyGate.backward"
+        assert dict(report.user_properties) == {"max_score": 2.0, "score": score}
 
 
-def test_without_the_option_the_plugin_does_nothing(workdir):
-    (workdir / "test_plain.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
-    p = pytest_run(workdir, "-q")
-    assert p.returncode == 0 and "1 passed" in p.stdout
-    assert "gradcheck" not in p.stdout
-    help_text = pytest_run(workdir, "--help").stdout
-    assert "--gradcheck-submission=DIR" in help_text and "--gradcheck-seed" in help_text
+def test_selection_runs_only_the_selected_checks(pytester):
+    result = run(pytester, f"--gradcheck-submission={SWAPPED}", "-k", "AddGate", "-v")
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(passed=5, deselected=len(VISIBLE) - 5)
+    result.stdout.fnmatch_lines(["gradcheck/swapped-multiply::gates.AddGate.forward PASSED*"])
+    result.stdout.fnmatch_lines(["*5 of 5 checks run here passed*"])   # the grader ran only those
 
 
-def test_usage_errors(tmp_path, workdir):
-    p = pytest_run(workdir, f"--gradcheck-submission={tmp_path / 'missing'}")
-    assert p.returncode == 4 and "is not a folder" in p.stderr
+def test_without_the_option_the_plugin_does_nothing(pytester):
+    pytester.makepyfile(test_plain="def test_one():\n    assert 1 + 1 == 2\n")
+    result = run(pytester, "-q")
+    assert result.ret == 0
+    result.assert_outcomes(passed=1)
+    result.stdout.no_fnmatch_line("*gradcheck*")
+    run(pytester, "--help").stdout.fnmatch_lines(["*--gradcheck-submission=DIR*", "*--gradcheck-seed*"])
+
+
+def test_usage_errors(pytester, tmp_path):
+    result = run(pytester, f"--gradcheck-submission={tmp_path / 'missing'}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*is not a folder*"])
     bad = tmp_path / "course.toml"
     bad.write_text('name = "x"\n[[checks]]\nid = "mlp.trian"\npoints = 1\nvisibility = "visible"\n')
     (tmp_path / "sub").mkdir()
-    p = pytest_run(workdir, f"--gradcheck-submission={tmp_path / 'sub'}", f"--gradcheck-assignment={bad}")
-    assert p.returncode == 4 and "did you mean 'mlp.train'" in p.stderr
+    result = run(pytester, f"--gradcheck-submission={tmp_path / 'sub'}", f"--gradcheck-assignment={bad}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*did you mean 'mlp.train'*"])
 
 
 # --- student files never run in the grading process ---------------------------------------------
@@ -148,91 +144,90 @@ LENIENT = 'name = "lenient"\n[[checks]]\nid = "gates.AddGate.forward"\npoints = 
 
 
 def _buggy_copy(dst: Path) -> Path:
-    shutil.copytree(REPO / "submissions" / "swapped-multiply", dst, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(SWAPPED, dst, ignore=shutil.ignore_patterns("__pycache__"))
     return dst
 
 
-def _refused(p):
-    assert p.returncode == 4, p.stdout + p.stderr
-    assert "gradcheck: not grading" in p.stderr and "python -I -m pytest" in p.stderr, p.stderr
-    assert " passed" not in p.stdout
+def assert_refused(result):
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str() + result.stderr.str()
+    result.stderr.fnmatch_lines(["*gradcheck: not grading*"])
+    result.stderr.fnmatch_lines(["*python -I -m pytest*"])
+    result.stdout.no_fnmatch_line("* passed*")
 
 
 @pytest.mark.parametrize("extra", [[], ["--noconftest"]])
-def test_refuses_inside_a_submission_with_conftest_ini_and_plugin(tmp_path, extra):
+def test_refuses_inside_a_submission_with_conftest_ini_and_plugin(pytester, tmp_path, extra):
+    """pytest started in the submission folder (pytester's folder here)."""
     marker = tmp_path / "marker"
-    sub = _buggy_copy(tmp_path / "mallory")
-    (sub / "conftest.py").write_text(FORGE_PASSES.format(marker=str(marker)))
-    (sub / "test_mine.py").write_text(TEST_FILE.format(marker=str(marker)))
-    (sub / "mallory_plugin.py").write_text(PLUGIN.format(marker=str(marker)))
-    (sub / "lenient.toml").write_text(LENIENT)
-    (sub / "pytest.ini").write_text("[pytest]\npythonpath = .\naddopts = -p mallory_plugin "
-                                    "--gradcheck-assignment=lenient.toml\n")
-    (sub / "numpy.py").write_text(f"open({str(marker)!r}, 'a').write('numpy.py imported\\n')\n")
-    p = pytest_run(sub, "--gradcheck-submission=.", *extra)
-    _refused(p)
+    sub = pytester.path
+    shutil.copytree(SWAPPED, sub, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
+    pytester.makeconftest(FORGE_PASSES.format(marker=str(marker)))
+    pytester.makepyfile(test_mine=TEST_FILE.format(marker=str(marker)),
+                        mallory_plugin=PLUGIN.format(marker=str(marker)),
+                        numpy=f"open({str(marker)!r}, 'a').write('numpy.py imported\\n')\n")
+    pytester.makefile(".toml", lenient=LENIENT)
+    pytester.makefile(".ini", pytest="[pytest]\npythonpath = .\naddopts = -p mallory_plugin "
+                                     "--gradcheck-assignment=lenient.toml\n")
+    assert_refused(run(pytester, "--gradcheck-submission=.", *extra))
     ran = marker.read_text() if marker.exists() else ""
     # refused before pytest imports the submission's conftest.py; its ini's -p plugin is imported by
     # pytest before any plugin can act (hence: never run pytest inside the submission)
     assert "student test file imported" not in ran and "numpy.py imported" not in ran and "conftest ran" not in ran
 
 
-def test_refuses_a_conftest_of_the_submission_loaded_as_an_argument(tmp_path, workdir):
+def test_refuses_a_conftest_of_the_submission_loaded_as_an_argument(pytester, tmp_path):
     marker = tmp_path / "marker"
     sub = _buggy_copy(tmp_path / "mallory")
     (sub / "conftest.py").write_text(FORGE_PASSES.format(marker=str(marker)))
-    _refused(pytest_run(workdir, str(sub), f"--gradcheck-submission={sub}"))
+    assert_refused(run(pytester, str(sub), f"--gradcheck-submission={sub}"))
 
 
-def test_refuses_an_assignment_file_inside_the_submission(tmp_path, workdir):
+def test_refuses_an_assignment_file_inside_the_submission(pytester, tmp_path):
     sub = _buggy_copy(tmp_path / "mallory")
     (sub / "lenient.toml").write_text(LENIENT)
-    _refused(pytest_run(workdir, f"--gradcheck-submission={sub}", f"--gradcheck-assignment={sub / 'lenient.toml'}"))
+    assert_refused(run(pytester, f"--gradcheck-submission={sub}", f"--gradcheck-assignment={sub / 'lenient.toml'}"))
 
 
-def test_course_folder_with_a_classmates_conftest_and_test_files(tmp_path):
-    """From a course folder holding a classmate's conftest.py (which patches numpy and gradcheck in
-    the pytest process) and the submission's own test file and numpy.py: refused (the conftest ran
-    in the pytest process), and nothing of the submission ran. From an empty folder the same
-    submission gets full marks: grading happens in a separate isolated interpreter."""
+def test_course_folder_with_a_classmates_conftest_and_test_files(pytester, tmp_path):
+    """From a course folder (pytester's folder here) holding a classmate's conftest.py (which patches
+    numpy and gradcheck in the pytest process) and the submission's own test file and numpy.py:
+    refused (the conftest ran in the pytest process), and nothing of the submission ran. From the same
+    folder, once the conftest is gone, ``python -I`` grades the same submission with full marks:
+    grading happens in a separate isolated interpreter, and no test file is collected."""
     marker = tmp_path / "marker"
-    course = tmp_path / "course"
-    course.mkdir()
+    course = pytester.path
     sub = _reference_copy(course / "alice")
     (sub / "test_alice.py").write_text(TEST_FILE.format(marker=str(marker)))
     (sub / "numpy.py").write_text(f"open({str(marker)!r}, 'a').write('alice numpy imported\\n')\n"
                                   "raise ImportError('poison')\n")
-    (course / "conftest.py").write_text(SABOTAGE.format(marker=str(marker)))
-    _refused(pytest_run(course, "--gradcheck-submission=alice", "-q"))
+    conftest = pytester.makeconftest(SABOTAGE.format(marker=str(marker)))
+    assert_refused(run(pytester, "--gradcheck-submission=alice", "-q"))
     assert marker.read_text() == "classmate conftest ran\n"   # nothing of alice's ran here
     (course / "bob").mkdir()
     (course / "bob" / "test_bob.py").write_text(TEST_FILE.format(marker=str(marker)))
-    (course / "conftest.py").unlink()
-    junit = tmp_path / "junit.xml"
-    p = pytest_run(course, f"--gradcheck-submission={sub}", f"--junitxml={junit}", "-q", python_flags=["-I"])
-    assert p.returncode == 0, p.stdout + p.stderr
-    assert f"{len(VISIBLE)} passed" in p.stdout and "91 / 91 points" in p.stdout
-    assert marker.read_text() == "classmate conftest ran\n"   # no test file was collected
-    assert sorted(_outcomes(junit)) == sorted(VISIBLE)
+    conftest.unlink()
+    result = run_isolated(pytester, f"--gradcheck-submission={sub}", "-q")
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(passed=len(VISIBLE))                # the checks only: no test file was collected
+    result.stdout.fnmatch_lines(["*91 / 91 points*"])
+    assert marker.read_text() == "classmate conftest ran\n"   # no test file was imported
 
 
-def test_course_folder_ini_loading_a_classmates_plugin(tmp_path):
-    """A course folder's pytest.ini that loads a plugin from a classmate's folder: it cannot reach the
-    grading; an ini that points the plugin at a lenient assignment inside the graded submission is
-    refused."""
+def test_course_folder_ini_loading_a_classmates_plugin(pytester, tmp_path):
+    """A course folder's (pytester's folder here) pytest.ini that loads a plugin from a classmate's
+    folder: it cannot reach the grading; an ini that points the plugin at a lenient assignment inside
+    the graded submission is refused."""
     marker = tmp_path / "marker"
-    course = tmp_path / "course"
-    course.mkdir()
-    buggy = _buggy_copy(course / "mallory")
+    buggy = _buggy_copy(pytester.path / "mallory")
     (buggy / "lenient.toml").write_text(LENIENT)
-    (course / "pytest.ini").write_text("[pytest]\naddopts = --gradcheck-assignment=mallory/lenient.toml\n")
-    _refused(pytest_run(course, "--gradcheck-submission=mallory"))
-    (course / "pytest.ini").write_text("[pytest]\npythonpath = mallory\n")
+    pytester.makefile(".ini", pytest="[pytest]\naddopts = --gradcheck-assignment=mallory/lenient.toml\n")
+    assert_refused(run(pytester, "--gradcheck-submission=mallory"))
+    pytester.makefile(".ini", pytest="[pytest]\npythonpath = mallory\n")
     (buggy / "mallory_plugin.py").write_text(PLUGIN.format(marker=str(marker)))
-    _refused(pytest_run(course, "--gradcheck-submission=mallory", "-p", "mallory_plugin"))
+    assert_refused(run(pytester, "--gradcheck-submission=mallory", "-p", "mallory_plugin"))
 
 
-def test_safe_invocation_from_an_empty_folder(tmp_path, workdir):
+def test_safe_invocation_from_an_empty_folder(pytester, tmp_path):
     """The documented invocation: from an empty folder, ``python -I -m pytest``; the submission's
     own conftest.py, test files and pytest.ini are inert there and the buggy checks still fail."""
     marker = tmp_path / "marker"
@@ -240,10 +235,7 @@ def test_safe_invocation_from_an_empty_folder(tmp_path, workdir):
     (sub / "conftest.py").write_text(FORGE_PASSES.format(marker=str(marker)))
     (sub / "test_mine.py").write_text(TEST_FILE.format(marker=str(marker)))
     (sub / "pytest.ini").write_text("[pytest]\naddopts = -p no:gradcheck.pytest_plugin\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    p = subprocess.run([sys.executable, "-I", "-m", "pytest", "-p", "gradcheck.pytest_plugin", "-p", "no:cacheprovider",
-                        f"--gradcheck-submission={sub}", "-q"], cwd=workdir, env=env, capture_output=True, text=True,
-                       timeout=180)
-    assert p.returncode == 1, p.stdout + p.stderr
-    assert f"2 failed, {len(VISIBLE) - 2} passed" in p.stdout
+    result = run_isolated(pytester, f"--gradcheck-submission={sub}", "-q")
+    assert result.ret == 1, result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(failed=2, passed=len(VISIBLE) - 2)
     assert not marker.exists()
