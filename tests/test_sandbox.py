@@ -16,6 +16,7 @@ import gradcheck
 from hostile_corpus import materialize
 
 from gradcheck.sandbox import CallResult, Limits, Output, Sandbox, SandboxError
+from gradcheck.sandbox.hiding import is_under
 from gradcheck.sandbox.inside import isolation
 from gradcheck.sandbox.measure import spawn_ping
 
@@ -177,11 +178,13 @@ def test_worker_sees_only_the_allowlist_root(sandbox, unlisted_dir, submission):
     if not sandbox.isolation.get("allowlist_root"):
         pytest.skip(f"no allowlist root here: {sandbox.isolation['notes']}")
     repo = REFERENCE.resolve().parent
-    host = [repo, repo / "tests", repo.parent, unlisted_dir, unlisted_dir / "reference" / "gates.py", Path(sandbox._base),
+    host = [repo, repo / "tests", repo.parent, unlisted_dir, unlisted_dir / "reference" / "gates.py",
+            Path(sandbox.folder),
             *(Path(p) for p in ("/home", "/srv", "/opt", "/mnt", "/var/lib", "/run", "/sys", "/boot", "/work"))]
     host = [p for p in host if p.exists() and not any(
-        isolation._under(str(p), a) or isolation._under(a, str(p)) for a in sandbox.isolation["allowed_paths"])]
-    python = [Path(sys.base_prefix).resolve() / "lib", Path(np.__file__).resolve(), Path("/usr/bin"), Path("/etc/passwd")]
+        is_under(str(p), a) or is_under(a, str(p)) for a in sandbox.isolation["allowed_paths"])]
+    python = [Path(sys.base_prefix).resolve() / "lib", Path(np.__file__).resolve(), Path("/usr/bin"),
+              Path("/etc/passwd")]
     with sandbox.session(submission) as s:
         info = s.probe(host + python + [Path("/dev/null"), Path("/dev/urandom")]).header
     assert host and all(not info["paths"][str(p)]["exists"] for p in host), \
@@ -343,7 +346,7 @@ def test_no_process_survives_the_sandbox(tmp_path):
         if AS_ROOT:
             assert any(isolation.uid_processes(uid) for uid in uids)  # sleepers alive, session still open
     assert sb._proc.poll() is not None and not os.path.exists(f"/proc/{zygote}")
-    assert not os.path.exists(sb._base)  # the private copies are gone too
+    assert not os.path.exists(sb.folder)  # the private copies are gone too
     if AS_ROOT:
         assert uids and not any(isolation.uid_processes(uid) for uid in uids)
     # no zombie left among this process's children
