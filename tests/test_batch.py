@@ -122,6 +122,7 @@ def test_discover_submissions_errors_name_the_path(tmp_path, kind):
         assert "gradcheck check" in str(info.value)
 
 
+@pytest.mark.system
 def test_every_submission_gets_a_report_whatever_the_grader_does(tmp_path):
     subs = make_class(tmp_path, {"alice": "ok", "bob": "raise", "carol": "exit", "dave": "ok",
                                  "erin": "invalid", "frank": "exit-once", "gina": "ok"})
@@ -151,6 +152,7 @@ def test_every_submission_gets_a_report_whatever_the_grader_does(tmp_path):
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
 
 
+@pytest.mark.system
 def test_jobs_do_not_change_the_reports(tmp_path):
     subs = make_class(tmp_path, {f"s{i:02d}": ("slow" if i % 3 == 0 else "ok") for i in range(8)})
     one, two = tmp_path / "one", tmp_path / "two"
@@ -173,6 +175,7 @@ def test_jobs_do_not_change_the_reports(tmp_path):
         {k: without_timing(v) for k, v in r1.items()}
 
 
+@pytest.mark.system
 def test_a_hung_grader_is_stopped(tmp_path):
     subs = make_class(tmp_path, {"alice": "ok", "hangs": "hang", "zed": "ok"})
     t0 = time.monotonic()
@@ -183,6 +186,7 @@ def test_a_hung_grader_is_stopped(tmp_path):
     assert "longer than 3 s" in load_reports(tmp_path / "out")["hangs"]["message"]
 
 
+@pytest.mark.system
 def test_a_sandbox_that_cannot_start_stops_the_batch(tmp_path):
     subs = make_class(tmp_path, {"alice": "ok", "bob": "ok"})
     with pytest.raises(batch.GraderError) as info:

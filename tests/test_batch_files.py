@@ -20,6 +20,8 @@ from gradcheck.report import name_from_safe, safe_name, validate_report
 
 from test_batch import A, fake_grade, fake_sandbox, make_class
 
+pytestmark = pytest.mark.system   # real sandbox; its few in-process tests run with it (tests/README.md)
+
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference"
 NON_UTF8 = os.fsdecode(b"caf\xe9")

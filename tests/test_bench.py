@@ -60,6 +60,7 @@ def test_planted_gradients_are_wrong_and_checked(bench):
     assert result["checkers"]["cs231n loop"]["evaluations"] == 62
 
 
+@pytest.mark.system
 def test_benchmark_end_to_end_on_a_tiny_class(bench, tmp_path):
     out = tmp_path / "results.json"
     results = bench.main(["--n", "2", "--sizes", "3,4,3", "--seeds", "1", "--rounds", "1", "--json", str(out)])

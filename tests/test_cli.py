@@ -88,6 +88,7 @@ def test_schema_command():
     assert r.exit_code == 0 and json.loads(r.stdout) == assignment_schema()
 
 
+@pytest.mark.system
 def test_grade_writes_reports_summary_and_gradebook(tmp_path, fake):
     subs = make_subs(tmp_path, ["alice", "bad-bob", "carol"])
     out = tmp_path / "reports"
@@ -108,6 +109,7 @@ def test_grade_writes_reports_summary_and_gradebook(tmp_path, fake):
     assert [row["submission"] for row in rows] == ["alice", "bad-bob", "carol"]
 
 
+@pytest.mark.system
 def test_grade_with_a_grader_error_for_one_submission_still_exits_0(tmp_path, fake):
     subs = make_subs(tmp_path, ["alice", "crash-me"])
     r = run("grade", subs, "--out", tmp_path / "out", "--jobs", "1")
@@ -116,6 +118,7 @@ def test_grade_with_a_grader_error_for_one_submission_still_exits_0(tmp_path, fa
     assert json.loads((tmp_path / "out" / "crash-me.json").read_text())["status"] == "error"
 
 
+@pytest.mark.system
 def test_grade_exits_1_when_no_submission_could_be_graded(tmp_path, fake):
     subs = make_subs(tmp_path, ["crash-1", "crash-2"])
     r = run("grade", subs, "--out", tmp_path / "out", "--jobs", "2")
@@ -162,6 +165,7 @@ def test_unwritable_reports_dir_exits_1(tmp_path, fake):
     assert r.exit_code == 1 and "cannot write reports" in r.stderr
 
 
+@pytest.mark.system
 def test_sandbox_that_cannot_start_exits_1(tmp_path, fake):
     fake(sandbox=broken_sandbox)
     subs = make_subs(tmp_path, ["alice"])
@@ -202,6 +206,7 @@ def test_check_exits_1_when_the_grader_fails(tmp_path, fake):
 
 # --- end to end: the real grader and sandbox on the reference solution --------------------------------
 
+@pytest.mark.system
 def test_end_to_end_reference_gets_full_marks(tmp_path):
     subs = tmp_path / "class"
     subs.mkdir()

@@ -74,6 +74,7 @@ def _failed(report):
     return {c["id"] for c in report["checks"] if c["status"] != "pass"}
 
 
+@pytest.mark.system
 def test_the_fixture_reports_are_what_the_tests_assume(reports):
     assert _failed(reports["correct"]) == set()
     assert _failed(reports["swapped"]) == {"gates.MultiplyGate.backward", "gates.MultiplyGate.numerical"}
@@ -136,6 +137,7 @@ def test_prairielearn_schema_accepts_and_refuses(doc, ok):
 
 # --- Gradescope -----------------------------------------------------------------------------------
 
+@pytest.mark.system
 def test_gradescope_results_of_real_reports(reports):
     for name, report in reports.items():
         g = to_gradescope(report, A)
@@ -156,6 +158,7 @@ def test_gradescope_results_of_real_reports(reports):
     assert "Not shown yet: 2 check(s) worth 9 point(s)" in g["output"]
 
 
+@pytest.mark.system
 def test_gradescope_hidden_check_details_only_in_the_hidden_test(reports):
     g = to_gradescope(reports["train"], A)
     train = next(t for t in g["tests"] if t["name"] == "mlp.train")
@@ -191,6 +194,7 @@ def _noisy(report):
     return r
 
 
+@pytest.mark.system
 def test_student_facing_text_is_truncated(reports):
     r = _noisy(reports["correct"])
     g = to_gradescope(r, A)
@@ -205,6 +209,7 @@ def test_student_facing_text_is_truncated(reports):
 
 # --- PrairieLearn ---------------------------------------------------------------------------------
 
+@pytest.mark.system
 def test_prairielearn_results_of_real_reports(reports):
     for name, report in reports.items():
         p = to_prairielearn(report, A)
@@ -222,6 +227,7 @@ def test_prairielearn_results_of_real_reports(reports):
     assert "mlp.train" not in [t["name"] for t in due["tests"]]
 
 
+@pytest.mark.system
 def test_prairielearn_never_contains_a_hidden_check(reports):
     for now_due, published in ((False, False), (True, True)):
         text = dumps(to_prairielearn(reports["train"], A, now_due=now_due, published=published))
@@ -231,6 +237,7 @@ def test_prairielearn_never_contains_a_hidden_check(reports):
     assert to_prairielearn(reports["train"], A)["score"] == pytest.approx(0.97)  # the grade counts it
 
 
+@pytest.mark.system
 def test_prairielearn_stays_under_the_size_limit(reports):
     r = _noisy(reports["correct"])
     # 8 x 81 checks of ~170 KB of text each: clipped to ~2 KB each, still more than 1 MB in all
@@ -254,6 +261,7 @@ def test_prairielearn_grader_failure_is_not_gradable():
 
 # --- student views stay clean -----------------------------------------------------------------------
 
+@pytest.mark.system
 def test_student_view_and_student_junit_of_a_failed_hidden_check(reports):
     view_text = json.dumps(student_view(reports["train"]))
     junit_text = to_junit(reports["train"], student=True)
@@ -267,6 +275,7 @@ def test_student_view_and_student_junit_of_a_failed_hidden_check(reports):
 
 # --- JUnit ------------------------------------------------------------------------------------------
 
+@pytest.mark.system
 def test_junit_parses_and_has_one_testcase_per_check(reports):
     text = to_junit([reports["correct"], reports["swapped"]])
     root = ET.fromstring(text.encode())
@@ -287,6 +296,7 @@ def test_junit_parses_and_has_one_testcase_per_check(reports):
     assert props["score"] == "97" and props["max_score"] == "100" and props["seed"] == "0"
 
 
+@pytest.mark.system
 def test_junit_errors_and_hostile_text(reports):
     r = copy.deepcopy(reports["correct"])
     r["checks"][0].update(status="timeout", score=0.0, message="exceeded the 10 s time limit \x00\x1b[31m")
@@ -334,6 +344,7 @@ def _run(*args):
     return CliRunner().invoke(cli.main, [str(a) for a in args], catch_exceptions=False)
 
 
+@pytest.mark.system
 def test_grade_with_formats_writes_every_platform_file(tmp_path, fake):
     for n in ("alice", "bad-bob"):
         (tmp_path / "subs" / n).mkdir(parents=True)
@@ -446,6 +457,7 @@ def test_prairielearn_mode_grades_a_folder_holding_the_submission(tmp_path, fake
 
 # --- the Gradescope files ---------------------------------------------------------------------------------
 
+@pytest.mark.system
 def test_run_autograder_end_to_end(tmp_path):
     """docs/gradescope/run_autograder with the real grader, paths moved to a temporary /autograder."""
     root = tmp_path / "autograder"
@@ -471,6 +483,7 @@ def test_run_autograder_end_to_end(tmp_path):
     assert g["score"] == 0 and "failed to run" in g["output"]
 
 
+@pytest.mark.system
 def test_make_autograder_zip_layout(tmp_path):
     course = tmp_path / "course.toml"
     course.write_text((REPO / "gradcheck" / "assignment" / "default.toml").read_text())

@@ -11,6 +11,8 @@ from gradcheck.assignment import load_assignment
 from gradcheck.grading import grade_submission
 from gradcheck.sandbox import Limits, Sandbox
 
+pytestmark = pytest.mark.system   # every test here starts real processes (tests/README.md)
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "submissions"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -17,6 +17,8 @@ from gradcheck.assignment import DEFAULT_PATH, load_assignment
 from gradcheck.batch import grade_class
 from gradcheck.report import validate_report
 
+pytestmark = pytest.mark.system   # every test here starts real processes (tests/README.md)
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 

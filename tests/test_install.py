@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.system   # every test here starts real processes (tests/README.md)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -64,6 +64,7 @@ STARTS = {
 }
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("start", list(STARTS))
 def test_grade_from_inside_the_submissions_folder_imports_nothing_of_it(course, tmp_path, start):
     root, marker = course
@@ -77,6 +78,7 @@ def test_grade_from_inside_the_submissions_folder_imports_nothing_of_it(course, 
     assert scores == {name: ("graded", 100.0) for name in ("correct", "selectors", "types")}, scores
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("start", ["python -m gradcheck", "python -m gradcheck.cli"])
 def test_check_inside_a_submission_with_its_own_numpy_py(course, tmp_path, start):
     root, marker = course
@@ -101,6 +103,7 @@ def test_working_directory_is_left_out_of_the_grader_processes_path(tmp_path, mo
     assert _without_working_directory([str(REPO), "/x"]) == [str(REPO), "/x"]
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("start", ["console script", "python -I -m gradcheck"])
 def test_a_submission_named_gradcheck(course, tmp_path, start):
     """A submission folder named like the grader's own package. (Plain ``python -m gradcheck`` in its
@@ -117,6 +120,7 @@ def test_a_submission_named_gradcheck(course, tmp_path, start):
     assert {s["submission"]: s["score"] for s in summary["submissions"]}["gradcheck"] == 100.0
 
 
+@pytest.mark.system
 def test_pytest_plugin_from_the_course_folder(course, tmp_path):
     """The pytest plugin from the course folder (its numpy.py, jsonschema.py, click.py and
     stdlib-named submission folders next to the graded one). ``python -m pytest`` puts that folder

@@ -5,6 +5,8 @@ import pytest
 
 from mutant_corpus import grade_mutants
 
+pytestmark = pytest.mark.system   # every test here starts real processes (tests/README.md)
+
 SIG_FWD = "        self.z = _sigmoid(np.asarray(x, dtype=float))\n"
 TANH_FWD = "        self.z = np.tanh(x)\n"
 # name -> (module, [(old, new), ...], acceptable diagnoses (substrings; any one))

@@ -85,6 +85,7 @@ def graded(tmp_path_factory):
     return grade_mutants(tmp_path_factory.mktemp("no_mutation"), MUTANTS, seed=3)
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("name", sorted(MUTANTS))
 def test_a_mutation_costs_exactly_its_no_mutation_check(graded, name):
     """Each call gets its own copy of the caller's arrays: a change is caught, and no other check (the
@@ -103,11 +104,13 @@ def test_a_mutation_costs_exactly_its_no_mutation_check(graded, name):
     assert others and all(x["status"] == "pass" for x in others)
 
 
+@pytest.mark.system
 def test_train_shuffling_names_both_arrays(graded):
     c = next(c for c in graded["mlp_train_shuffles_in_place"]["checks"] if c["id"] == "mlp.no_mutation")
     assert c["details"]["failures"] == 2 and c["details"]["argument"] == "train's argument 1 (X)"
 
 
+@pytest.mark.system
 def test_loss_mutation_is_also_named_for_sgd_step(graded):
     """sgd_step calls loss: it changes X too (one check, one deduction, every failing call counted)."""
     c = next(c for c in graded["mlp_loss_frees_activations"]["checks"] if c["id"] == "mlp.no_mutation")

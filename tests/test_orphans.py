@@ -9,7 +9,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from gradcheck.assignment import DEFAULT_PATH
+
+pytestmark = pytest.mark.system   # every test here starts real processes (tests/README.md)
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference"

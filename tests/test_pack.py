@@ -13,6 +13,8 @@ from gradcheck.assignment import DEFAULT_PATH, KNOWN_CHECKS, load_assignment
 from gradcheck.replay import NOT_RECORDED
 from gradcheck.report import is_shown
 
+pytestmark = pytest.mark.system   # every test here starts real processes (tests/README.md)
+
 REPO = Path(__file__).resolve().parents[1]
 A = load_assignment()
 VISIBLE = [c.id for c in A.checks if is_shown(c.visibility)]

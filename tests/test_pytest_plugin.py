@@ -12,6 +12,7 @@ from gradcheck.assignment import load_assignment
 from gradcheck.report import is_shown
 
 pytest_plugins = ["pytester"]
+pytestmark = pytest.mark.system   # every test here starts real processes (tests/README.md)
 
 REPO = Path(__file__).resolve().parents[1]
 SWAPPED = REPO / "submissions" / "swapped-multiply"

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from gradcheck.sandbox.replycap import reply_cap
 
@@ -37,6 +38,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.system
 def test_large_valid_replies_keep_the_grader_small(tmp_path):
     p = subprocess.run([sys.executable, "-c", PROBE.format(tests=str(HERE), base=str(tmp_path))], cwd=tmp_path,
                        capture_output=True, text=True, timeout=300)

@@ -20,6 +20,8 @@ from gradcheck.sandbox.hiding import is_under
 from gradcheck.sandbox.inside import isolation
 from gradcheck.sandbox.measure import spawn_ping
 
+pytestmark = pytest.mark.system   # real sandbox; its few in-process tests run with it (tests/README.md)
+
 HERE = Path(__file__).parent
 REFERENCE = HERE.parent / "reference"
 AS_ROOT = os.geteuid() == 0

@@ -26,6 +26,8 @@ from gradcheck.sandbox.inside import isolation
 from gradcheck.checks.gates import GATES
 from gradcheck.standins import StandIns
 
+pytestmark = pytest.mark.system   # every test here starts real processes (tests/README.md)
+
 HERE = Path(__file__).parent
 REFERENCE = HERE.parent / "reference"
 AS_ROOT = os.geteuid() == 0

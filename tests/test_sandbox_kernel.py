@@ -16,6 +16,8 @@ from gradcheck.sandbox.inside import isolation
 
 from test_sandbox_hostile import call_gate, first_run
 
+pytestmark = pytest.mark.system   # real sandbox; its few in-process tests run with it (tests/README.md)
+
 REFERENCE = Path(__file__).resolve().parent.parent / "reference"
 AS_ROOT = os.geteuid() == 0
 LIMITS = Limits(call_seconds=20, submission_seconds=60, cpu_seconds=20, memory_mb=400, processes=16,

@@ -82,6 +82,7 @@ def _md_cells(row: str) -> list:
     return cells + [cur.strip()]
 
 
+@pytest.mark.system
 def test_ci_summary_table_cannot_be_forged(tmp_path):
     """The Markdown summary step of docs/github-actions.yml, run on a summary.json with a forged name."""
     import yaml
@@ -121,6 +122,7 @@ def _gradcheck(*args, cwd):
                           capture_output=True, timeout=300)
 
 
+@pytest.mark.system
 def test_grade_prints_and_writes_student_text_safely(hostile_class):
     base, klass = hostile_class
     out = base / "reports"
@@ -150,6 +152,7 @@ def test_grade_prints_and_writes_student_text_safely(hostile_class):
     assert len(list((out / "gradescope").iterdir())) == 3
 
 
+@pytest.mark.system
 def test_check_does_not_pass_escapes_to_the_terminal(hostile_class):
     base, klass = hostile_class
     p = _gradcheck("check", "--all", klass / FORGED_NAME, cwd=base)
@@ -162,6 +165,7 @@ def test_check_does_not_pass_escapes_to_the_terminal(hostile_class):
     assert "Score: 9" in shown
 
 
+@pytest.mark.system
 def test_gradescope_results_written_despite_surrogates(hostile_class, tmp_path):
     base, klass = hostile_class
     results = tmp_path / "results" / "results.json"
