@@ -6,8 +6,16 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from gradcheck.assignment import (DEFAULT_PATH, KNOWN_CHECKS, VISIBILITIES, Assignment, AssignmentError,
-                                  CheckSpec, assignment_schema, load_assignment)
+from gradcheck.assignment import (
+    DEFAULT_PATH,
+    KNOWN_CHECKS,
+    VISIBILITIES,
+    Assignment,
+    AssignmentError,
+    CheckSpec,
+    assignment_schema,
+    load_assignment,
+)
 
 DEFAULT_TEXT = DEFAULT_PATH.read_text(encoding="utf-8")
 ONE_CHECK = '[[checks]]\nid = "mlp.train"\npoints = 3\nvisibility = "hidden"\n'

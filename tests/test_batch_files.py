@@ -13,12 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_batch import A, fake_grade, fake_sandbox, make_class
 
 from gradcheck import batch
 from gradcheck.assignment import DEFAULT_PATH, load_assignment
 from gradcheck.report import name_from_safe, safe_name, validate_report
-
-from test_batch import A, fake_grade, fake_sandbox, make_class
 
 pytestmark = pytest.mark.system   # real sandbox; its few in-process tests run with it (tests/README.md)
 

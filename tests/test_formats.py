@@ -23,10 +23,19 @@ import pytest
 from click.testing import CliRunner
 
 from gradcheck import batch, cli
-from gradcheck.formats import container
 from gradcheck.assignment import load_assignment
-from gradcheck.formats import (FormatError, PL_MAX_BYTES, dumps, format_schema, to_gradescope, to_junit,
-                               to_prairielearn, validate_gradescope, validate_prairielearn)
+from gradcheck.formats import (
+    PL_MAX_BYTES,
+    FormatError,
+    container,
+    dumps,
+    format_schema,
+    to_gradescope,
+    to_junit,
+    to_prairielearn,
+    validate_gradescope,
+    validate_prairielearn,
+)
 from gradcheck.report import error_report, student_view, validate_report
 
 REPO = Path(__file__).resolve().parents[1]
@@ -139,7 +148,7 @@ def test_prairielearn_schema_accepts_and_refuses(doc, ok):
 
 @pytest.mark.system
 def test_gradescope_results_of_real_reports(reports):
-    for name, report in reports.items():
+    for report in reports.values():
         g = to_gradescope(report, A)
         validate_gradescope(g)
         assert g["score"] == report["score"] and g["stdout_visibility"] == "hidden"
@@ -211,7 +220,7 @@ def test_student_facing_text_is_truncated(reports):
 
 @pytest.mark.system
 def test_prairielearn_results_of_real_reports(reports):
-    for name, report in reports.items():
+    for report in reports.values():
         p = to_prairielearn(report, A)
         validate_prairielearn(p)
         assert p["gradable"] is True and p["score"] == pytest.approx(report["score"] / report["max_score"])
@@ -489,7 +498,8 @@ def test_make_autograder_zip_layout(tmp_path):
     course.write_text((REPO / "gradcheck" / "assignment" / "default.toml").read_text())
     out = tmp_path / "autograder.zip"
     p = subprocess.run(["bash", str(REPO / "docs" / "gradescope" / "make_autograder.sh"), "--assignment", str(course),
-                        str(out)], capture_output=True, text=True, timeout=60, env=dict(os.environ, PYTHON=sys.executable))
+                        str(out)], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, PYTHON=sys.executable))
     assert p.returncode == 0, p.stderr
     with zipfile.ZipFile(out) as z:
         names = set(z.namelist())

@@ -130,7 +130,8 @@ def test_mlp_that_ignores_net_params_is_diagnosed(sandbox, tmp_path):
     shutil.copytree(ROOT / "reference", sub)
     text = (sub / "mlp.py").read_text()
     text = text.replace('            self.params[f"b{i}"] = np.zeros(fan_out)\n',
-                        '            self.params[f"b{i}"] = np.zeros(fan_out)\n        self.frozen = dict(self.params)\n')
+                        '            self.params[f"b{i}"] = np.zeros(fan_out)\n'
+                        '        self.frozen = dict(self.params)\n')
     text = text.replace('a = hs[-1] @ self.params[f"W{i}"].T + self.params[f"b{i}"]',
                         'a = hs[-1] @ self.frozen[f"W{i}"].T + self.frozen[f"b{i}"]')
     (sub / "mlp.py").write_text(text)

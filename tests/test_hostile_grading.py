@@ -10,7 +10,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from hostile_corpus import materialize
 
 from gradcheck.assignment import DEFAULT_PATH, load_assignment

@@ -44,9 +44,9 @@ def test_installed_package_grades_without_the_checkout(wheel, tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
                    check=True, capture_output=True, timeout=300)
     code = ("import gradcheck, gradcheck.reference.gates as g, importlib.util;"
-            "assert gradcheck.__file__.startswith(%r), gradcheck.__file__;"
+            f"assert gradcheck.__file__.startswith({str(target)!r}), gradcheck.__file__;"
             "assert importlib.util.find_spec('reference') is None;"
-            "from gradcheck.assignment import load_assignment; print(len(load_assignment().checks))") % str(target)
+            "from gradcheck.assignment import load_assignment; print(len(load_assignment().checks))")
     p = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {code}"],
                        cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr

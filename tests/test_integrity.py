@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from hostile_corpus import materialize
 
 from gradcheck.assignment import DEFAULT_PATH, load_assignment
@@ -65,7 +64,8 @@ UNDESERVED.update({
     "rt_probe_orthogonal": ("backward off by an error orthogonal to the probe directions it saw",
                             gate_checks("backward", "numerical")),
 })
-HONEST_BUT_HOSTILE = ["cheat_stack_sniffer", "rt_leak_channels", "rt_hidden_inputs_in_visible"]   # correct code with hostile extras: full marks
+# correct code with hostile extras: full marks
+HONEST_BUT_HOSTILE = ["cheat_stack_sniffer", "rt_leak_channels", "rt_hidden_inputs_in_visible"]
 FALSE_FAILURES = ["rt_false_eps_in_log", "rt_false_graph_checks_gate_type", "rt_false_loss_shape1",
                   "rt_false_own_gates_in_mlp"]   # correct, unusual code: full marks
 INNOCENT = {"reference": ROOT / "reference", "correct": ROOT / "submissions" / "correct",

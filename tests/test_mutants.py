@@ -2,7 +2,6 @@
 grader. Every mutant is caught; at least 80 % of the gradient bugs get a diagnosis that names their
 bug, and none gets a wrong one (no diagnosis beats a wrong one)."""
 import pytest
-
 from mutant_corpus import grade_mutants
 
 pytestmark = pytest.mark.system   # every test here starts real processes (tests/README.md)
@@ -87,8 +86,9 @@ MUTANTS = {
             if kind == "input" or grads[node] is None:
                 continue
             queue.extend(inputs)""")], ["breadth-first"]),
-    "graph_ignores_dout": ("graph.py", [("np.ones_like(out, dtype=float) if dout is None else np.asarray(dout, dtype=float)",
-                                         "np.ones_like(out, dtype=float)")], ["ignores the upstream gradient"]),
+    "graph_ignores_dout": ("graph.py", [("np.ones_like(out, dtype=float) if dout is None else "
+                                         "np.asarray(dout, dtype=float)", "np.ones_like(out, dtype=float)")],
+                           ["ignores the upstream gradient"]),
 }
 
 

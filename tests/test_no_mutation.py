@@ -8,10 +8,14 @@ import types
 
 import numpy as np
 import pytest
-
 from mutant_corpus import grade_mutants
 
+from gradcheck.checks import graph as graph_checks
+from gradcheck.checks import mlp as mlp_checks
 from gradcheck.checks import replies
+from gradcheck.reference import gates as ref_gates
+from gradcheck.reference import graph as ref_graph
+from gradcheck.reference import mlp as ref_mlp
 from gradcheck.sandbox.inside import ops
 
 GRAPH_RETURN = """        return {
@@ -30,23 +34,27 @@ TRAIN_LOOP = """        rows = rng.choice(len(X), size=min(batch_size, len(X)), 
 MUTANTS = {
     # zero_grad after the pass: every gradient buffer is cleared in place, and grads[-1] is the caller's dout
     "graph_backward_zero_grad": ("graph.py", [(GRAPH_RETURN, """        result = {
-            what: np.zeros_like(self.values[node]) if grads[node] is None else np.array(grads[node], dtype=float)
+            what: (np.zeros_like(self.values[node]) if grads[node] is None
+                   else np.array(grads[node], dtype=float))
             for node, (kind, what, _) in enumerate(self.nodes)
             if kind == "input"
         }
         for g in grads:  # clear the gradient buffers for the next pass
             if isinstance(g, np.ndarray):
                 g[...] = 0.0
-        return result""")], "graph.no_mutation", ["ComputationalGraph.backward modified its argument 0 (dout) in place"]),
+        return result""")], "graph.no_mutation",
+                                 ["ComputationalGraph.backward modified its argument 0 (dout) in place"]),
     # "float32 is precise enough": the inputs are rounded where they are, in the caller's arrays
-    "graph_forward_float32_in_place": ("graph.py", [(GRAPH_INPUT, """            if kind == "input":
+    "graph_forward_float32_in_place": ("graph.py", [(GRAPH_INPUT,
+                                                     """            if kind == "input":
                 v = np.asarray(values[what], dtype=float)
                 v[...] = v.astype(np.float32)
                 self.values.append(v)""")], "graph.no_mutation",
                                        ["ComputationalGraph.forward modified the array 'x' of its argument 0 "
                                         "(the feed dict) in place"]),
     # preallocated buffers: a second forward copies its values into the arrays the first forward was given
-    "graph_forward_reuses_buffers": ("graph.py", [("        self.values = []\n", """        old = getattr(self, "values", None)
+    "graph_forward_reuses_buffers": ("graph.py", [("        self.values = []\n",
+                                                   """        old = getattr(self, "values", None)
         self.values = []
 """), (GRAPH_INPUT, """            if kind == "input":
                 v = np.asarray(values[what], dtype=float)
@@ -58,7 +66,8 @@ MUTANTS = {
                                      ["the array 'x' of ComputationalGraph.forward's argument 0 (the feed dict) was "
                                       "modified in place by a later call on the same graph"]),
     # frees the activations in place once the gradients are computed; hs[0] is X itself
-    "mlp_loss_frees_activations": ("mlp.py", [(MLP_LOSS_RETURN, """                da = (da @ self.params[f"W{i}"]) * self.dact(hs[i - 1])
+    "mlp_loss_frees_activations": ("mlp.py", [(
+        MLP_LOSS_RETURN, """                da = (da @ self.params[f"W{i}"]) * self.dact(hs[i - 1])
         for h in hs[:-1]:
             h[...] = 0.0
         return loss, grads""")], "mlp.no_mutation", ["MLP.loss modified its argument 0 (X) in place"]),
@@ -339,9 +348,6 @@ def test_mlp_reply_with_unknown_tags_is_refused(item, changed, ok):
 
 # ------------------------------------------------------------------ the verdicts, on an in-process worker
 
-from gradcheck.checks import graph as graph_checks, mlp as mlp_checks  # noqa: E402
-from gradcheck.reference import gates as ref_gates, graph as ref_graph, mlp as ref_mlp  # noqa: E402
-
 
 class _Session:
     """The worker's ops run in this process on the given modules (what a sandbox session does, without
@@ -363,7 +369,8 @@ def _ctx(names=("MLP", "train"), **modules):
 
 
 def _graph_module(**methods):
-    return types.SimpleNamespace(ComputationalGraph=type("ComputationalGraph", (ref_graph.ComputationalGraph,), methods))
+    cls = type("ComputationalGraph", (ref_graph.ComputationalGraph,), methods)
+    return types.SimpleNamespace(ComputationalGraph=cls)
 
 
 def _raise(*args, **kwargs):

@@ -5,8 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradcheck import (assert_vjp, check_vjp, judge, numerical_vjp, plan_check, rel_error,
-                       step_size)
+from gradcheck import assert_vjp, check_vjp, judge, numerical_vjp, plan_check, rel_error, step_size
 
 SETTINGS = settings(max_examples=60, deadline=None)
 MODES = ["auto", "full", "sparse", "directional"]

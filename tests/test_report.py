@@ -399,7 +399,8 @@ def test_graded_and_error_reports_share_the_builder():
                                 "max_score")}
     assert [(c["id"], c["max_score"], c["visibility"]) for c in graded["checks"]] == \
         [(c["id"], c["max_score"], c["visibility"]) for c in failed["checks"]]
-    assert failed["message"] == "the sandbox failed" and rp.error_report("b", A, 0, "")["message"] == "the grader failed"
+    assert failed["message"] == "the sandbox failed"
+    assert rp.error_report("b", A, 0, "")["message"] == "the grader failed"
     assert {c["message"] for c in failed["checks"]} == {rp.ERROR_CHECK_MESSAGE}
 
 

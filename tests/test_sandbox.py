@@ -11,10 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-import gradcheck
 from hostile_corpus import materialize
 
+import gradcheck
 from gradcheck.sandbox import CallResult, Limits, Output, Sandbox, SandboxError
 from gradcheck.sandbox.hiding import is_under
 from gradcheck.sandbox.inside import isolation

@@ -18,12 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from hostile_corpus import materialize
 
+from gradcheck.checks.gates import GATES
 from gradcheck.sandbox import MSG_BUDGET, MSG_BUDGET_SPENT, MSG_EXIT, MSG_TIMEOUT, Limits, Sandbox
 from gradcheck.sandbox.inside import isolation
-from gradcheck.checks.gates import GATES
 from gradcheck.standins import StandIns
 
 pytestmark = pytest.mark.system   # every test here starts real processes (tests/README.md)
@@ -41,7 +40,8 @@ LIMITS = Limits(call_seconds=3, submission_seconds=40, cpu_seconds=20, memory_mb
 
 def gates_request(cls, inputs, dout, args=()):
     arrays = [np.asarray(v, dtype=float) for v in inputs] + [np.asarray(dout, dtype=float)]
-    call = {"cls": cls, "args": list(args), "inputs": [{"$a": i} for i in range(len(inputs))], "dout": {"$a": len(inputs)}}
+    call = {"cls": cls, "args": list(args), "inputs": [{"$a": i} for i in range(len(inputs))],
+            "dout": {"$a": len(inputs)}}
     return {"op": "gates", "calls": [call], "order": [[0, "f"], [0, "b"]]}, arrays
 
 

@@ -8,13 +8,11 @@ import time
 from pathlib import Path
 
 import pytest
-
 from hostile_corpus import materialize
+from test_sandbox_hostile import call_gate, first_run
 
 from gradcheck.sandbox import MSG_MEMORY_CGROUP, Limits, Sandbox
 from gradcheck.sandbox.inside import isolation
-
-from test_sandbox_hostile import call_gate, first_run
 
 pytestmark = pytest.mark.system   # real sandbox; its few in-process tests run with it (tests/README.md)
 
@@ -129,7 +127,8 @@ def _meter(folder):
     text = (folder / "gates.py").read_text().replace(
         "    def forward(self, x, y):\n        return np.add(x, y)\n",
         "    def forward(self, x, y):\n        import time\n        t0 = time.perf_counter()\n        s = 0\n"
-        "        for i in range(1_500_000):\n            s += i\n        return np.add(x, y) * 0 + (time.perf_counter() - t0)\n", 1)
+        "        for i in range(1_500_000):\n            s += i\n"
+        "        return np.add(x, y) * 0 + (time.perf_counter() - t0)\n", 1)
     (folder / "gates.py").write_text(text)
     return folder
 

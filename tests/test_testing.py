@@ -14,8 +14,13 @@ from gradcheck import Verdict
 from gradcheck.reference import gates as R
 from gradcheck.reference import graph as RG
 from gradcheck.reference import mlp as RM
-from gradcheck.testing import (GradcheckAssertionError, assert_gate_backward_matches_numerical,
-                               assert_gate_matches_reference, assert_graph_gradients, assert_mlp_gradients)
+from gradcheck.testing import (
+    GradcheckAssertionError,
+    assert_gate_backward_matches_numerical,
+    assert_gate_matches_reference,
+    assert_graph_gradients,
+    assert_mlp_gradients,
+)
 
 SUBS = Path(__file__).resolve().parents[1] / "submissions"
 BOTH = [assert_gate_backward_matches_numerical, assert_gate_matches_reference]
@@ -188,7 +193,8 @@ def test_graph_gradients_pass_and_the_graph_is_left_as_built():
 
 def test_graph_that_overwrites_at_a_branch_fails_with_feedback():
     g = _branchy(load("branch-overwrite", "graph"), R)
-    text, details = _message(assert_graph_gradients, g, {"x": np.array([1.5, -0.5, 2.0]), "y": np.array([2.0, 3.0, -1.0])})
+    text, details = _message(assert_graph_gradients, g,
+                             {"x": np.array([1.5, -0.5, 2.0]), "y": np.array([2.0, 3.0, -1.0])})
     assert text.startswith("graph: backward does not match centered differences of forward")
     assert "input 0 (x):" in text and "expected" in text and "got" in text
     assert details["worst"]["input"] == "input 0 (x)"

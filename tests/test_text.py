@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from hostile_corpus import REFERENCE, materialize
 
 from gradcheck import text
