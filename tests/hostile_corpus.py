@@ -4,6 +4,7 @@ each fixture shows just its hostile part. A case that starts from honest code im
 ``honest_gates``, ``honest_graph`` or ``honest_mlp``: a copy of the reference's gates.py, graph.py or
 mlp.py, placed in the folder as the student's own file (what a student who wrote correct code and
 then tampered with it would hand in), and subclasses or overrides only what it changes."""
+
 import shutil
 from pathlib import Path
 

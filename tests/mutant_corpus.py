@@ -1,6 +1,7 @@
 """Single-bug mutants of the reference, made by text replacement (tests/test_mutants.py,
 tests/test_no_mutation.py): ``mutant`` writes one, ``grade_mutants`` grades a set of them as a class
 with the real grader."""
+
 import json
 import shutil
 from pathlib import Path

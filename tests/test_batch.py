@@ -3,6 +3,7 @@
 The grade function here is a fake (injected), so these tests do not depend on the checks or the
 sandbox: what a fake submission does is written in its `behavior` file.
 """
+
 import contextlib
 import hashlib
 import json
@@ -61,16 +62,31 @@ def fake_grade(submission_dir, assignment, seed, sandbox):
     for c in assignment.checks:
         h = hashlib.sha256(f"{submission_dir.name}/{c.id}/{seed}".encode("utf-8", "surrogateescape")).digest()[0]
         ok = h % 4 != 0
-        checks.append({"id": c.id, "status": "pass" if ok else "fail", "score": c.points if ok else 0.0,
-                       "max_score": c.points, "visibility": c.visibility,
-                       "message": "ok" if ok else f"wrong (h={h})",
-                       **({} if ok else {"details": {"diagnosis": "wrong sign", "worst": {"got": float("nan")}}})})
-    return {"schema_version": 1, "gradcheck_version": "0.1.0", "submission": submission_dir.name,
-            "assignment": assignment.name, "seed": seed, "status": "graded", "message": "",
-            "score": sum(c["score"] for c in checks), "max_score": assignment.max_score, "checks": checks,
-            "isolation": {**sandbox.isolation, "sandboxes_in_this_process": len(_SANDBOXES_MADE),
-                          "hide": sandbox.hide},
-            "timing": {"seconds": time.monotonic() % 1}}
+        checks.append(
+            {
+                "id": c.id,
+                "status": "pass" if ok else "fail",
+                "score": c.points if ok else 0.0,
+                "max_score": c.points,
+                "visibility": c.visibility,
+                "message": "ok" if ok else f"wrong (h={h})",
+                **({} if ok else {"details": {"diagnosis": "wrong sign", "worst": {"got": float("nan")}}}),
+            }
+        )
+    return {
+        "schema_version": 1,
+        "gradcheck_version": "0.1.0",
+        "submission": submission_dir.name,
+        "assignment": assignment.name,
+        "seed": seed,
+        "status": "graded",
+        "message": "",
+        "score": sum(c["score"] for c in checks),
+        "max_score": assignment.max_score,
+        "checks": checks,
+        "isolation": {**sandbox.isolation, "sandboxes_in_this_process": len(_SANDBOXES_MADE), "hide": sandbox.hide},
+        "timing": {"seconds": time.monotonic() % 1},
+    }
 
 
 def make_class(root: Path, behaviors: dict) -> Path:
@@ -124,12 +140,30 @@ def test_discover_submissions_errors_name_the_path(tmp_path, kind):
 
 @pytest.mark.system
 def test_every_submission_gets_a_report_whatever_the_grader_does(tmp_path):
-    subs = make_class(tmp_path, {"alice": "ok", "bob": "raise", "carol": "exit", "dave": "ok",
-                                 "erin": "invalid", "frank": "exit-once", "gina": "ok"})
+    subs = make_class(
+        tmp_path,
+        {
+            "alice": "ok",
+            "bob": "raise",
+            "carol": "exit",
+            "dave": "ok",
+            "erin": "invalid",
+            "frank": "exit-once",
+            "gina": "ok",
+        },
+    )
     out = tmp_path / "out"
     seen = []
-    rows = batch.grade_class(subs, out, A, seed=1, jobs=2, grade=fake_grade, sandbox_factory=fake_sandbox,
-                             progress=lambda row, done, total: seen.append((row["submission"], done, total)))
+    rows = batch.grade_class(
+        subs,
+        out,
+        A,
+        seed=1,
+        jobs=2,
+        grade=fake_grade,
+        sandbox_factory=fake_sandbox,
+        progress=lambda row, done, total: seen.append((row["submission"], done, total)),
+    )
     names = ["alice", "bob", "carol", "dave", "erin", "frank", "gina"]
     assert [r["submission"] for r in rows] == names
     reports = load_reports(out)
@@ -138,8 +172,15 @@ def test_every_submission_gets_a_report_whatever_the_grader_does(tmp_path):
         validate_report(r)
         assert [c["id"] for c in r["checks"]] == list(A.check_ids)
     status = {n: r["status"] for n, r in reports.items()}
-    assert status == {"alice": "graded", "bob": "error", "carol": "error", "dave": "graded", "erin": "error",
-                      "frank": "graded", "gina": "graded"}
+    assert status == {
+        "alice": "graded",
+        "bob": "error",
+        "carol": "error",
+        "dave": "graded",
+        "erin": "error",
+        "frank": "graded",
+        "gina": "graded",
+    }
     assert "RuntimeError: the grader tripped over this one" in reports["bob"]["message"]
     assert "died twice" in reports["carol"]["message"]
     assert "invalid report" in reports["erin"]["message"] and "schema_version" in reports["erin"]["message"]
@@ -159,8 +200,9 @@ def test_jobs_do_not_change_the_reports(tmp_path):
     rows1 = batch.grade_class(subs, one, A, seed=5, jobs=1, grade=fake_grade, sandbox_factory=fake_sandbox)
     rows2 = batch.grade_class(subs, two, A, seed=5, jobs=2, grade=fake_grade, sandbox_factory=fake_sandbox)
     r1, r2 = load_reports(one), load_reports(two)
-    assert len(r1) == 8 and {k: without_timing(v) for k, v in r1.items()} == \
-        {k: without_timing(v) for k, v in r2.items()}
+    assert len(r1) == 8 and {k: without_timing(v) for k, v in r1.items()} == {
+        k: without_timing(v) for k, v in r2.items()
+    }
     strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa: E731
     assert strip(rows1) == strip(rows2)
     assert (one / "summary.json").read_text() == (two / "summary.json").read_text()
@@ -171,16 +213,18 @@ def test_jobs_do_not_change_the_reports(tmp_path):
         assert r["isolation"]["hide"] == [str(subs.resolve()), str(two.resolve()), str(A.path.parent)]
     # another seed, other reports
     batch.grade_class(subs, tmp_path / "seed6", A, seed=6, jobs=2, grade=fake_grade, sandbox_factory=fake_sandbox)
-    assert {k: without_timing(v) for k, v in load_reports(tmp_path / "seed6").items()} != \
-        {k: without_timing(v) for k, v in r1.items()}
+    assert {k: without_timing(v) for k, v in load_reports(tmp_path / "seed6").items()} != {
+        k: without_timing(v) for k, v in r1.items()
+    }
 
 
 @pytest.mark.system
 def test_a_hung_grader_is_stopped(tmp_path):
     subs = make_class(tmp_path, {"alice": "ok", "hangs": "hang", "zed": "ok"})
     t0 = time.monotonic()
-    rows = batch.grade_class(subs, tmp_path / "out", A, jobs=2, grade=fake_grade, sandbox_factory=fake_sandbox,
-                             timeout=3)
+    rows = batch.grade_class(
+        subs, tmp_path / "out", A, jobs=2, grade=fake_grade, sandbox_factory=fake_sandbox, timeout=3
+    )
     assert time.monotonic() - t0 < 60
     assert {r["submission"]: r["status"] for r in rows} == {"alice": "graded", "hangs": "error", "zed": "graded"}
     assert "longer than 3 s" in load_reports(tmp_path / "out")["hangs"]["message"]

@@ -4,6 +4,7 @@ cannot collide, any name the file system allows is graded (one that is not UTF-8
 thousands of files has its modules graded and the rest named, a fault in the parent is that
 submission's error report, and grading writes nothing outside --out and the temp folder.
 Correct neighbours keep full marks throughout."""
+
 import functools
 import json
 import os
@@ -19,7 +20,7 @@ from gradcheck import batch
 from gradcheck.assignment import DEFAULT_PATH, load_assignment
 from gradcheck.report import name_from_safe, safe_name, validate_report
 
-pytestmark = pytest.mark.system   # real sandbox; its few in-process tests run with it (tests/README.md)
+pytestmark = pytest.mark.system  # real sandbox; its few in-process tests run with it (tests/README.md)
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference"
@@ -47,11 +48,17 @@ def graded(tmp_path_factory):
     subs.mkdir()
     copy_reference(subs / "correct")
     copy_reference(subs / "John Smith")
-    shutil.copytree(ROOT / "submissions" / "swapped-multiply", subs / "John_Smith-ef61a579",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "submissions" / "swapped-multiply",
+        subs / "John_Smith-ef61a579",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     copy_reference(subs / NON_UTF8)
-    for name, target in (("to_reference", REFERENCE), ("to_sibling", Path("..") / ".." / "correct"),
-                         ("to_etc", Path("/etc"))):
+    for name, target in (
+        ("to_reference", REFERENCE),
+        ("to_sibling", Path("..") / ".." / "correct"),
+        ("to_etc", Path("/etc")),
+    ):
         (subs / name).mkdir()
         os.symlink(target, subs / name / "hw")
     (subs / "linked_modules").mkdir()
@@ -77,8 +84,18 @@ def graded(tmp_path_factory):
 
 
 def test_every_folder_gets_its_own_report(graded):
-    names = {"correct", "John Smith", "John_Smith-ef61a579", NON_UTF8, "to_reference", "to_sibling", "to_etc",
-             "linked_modules", "alias", "many_files"}
+    names = {
+        "correct",
+        "John Smith",
+        "John_Smith-ef61a579",
+        NON_UTF8,
+        "to_reference",
+        "to_sibling",
+        "to_etc",
+        "linked_modules",
+        "alias",
+        "many_files",
+    }
     assert set(graded["reports"]) == names
     for name, report in graded["reports"].items():
         validate_report(report)
@@ -191,8 +208,14 @@ def test_check_writes_nothing_in_the_current_folder(tmp_path):
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HYPOTHESIS")}
-    p = subprocess.run([sys.executable, "-m", "gradcheck.cli", "check", str(sub)], cwd=cwd, env=env,
-                       capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-m", "gradcheck.cli", "check", str(sub)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr
     assert os.listdir(cwd) == []
     assert sorted(os.listdir(sub)) == ["gates.py", "graph.py", "mlp.py"]
@@ -201,6 +224,7 @@ def test_check_writes_nothing_in_the_current_folder(tmp_path):
 def test_staging_takes_modules_first_and_counts_what_it_skips(tmp_path):
     from gradcheck.grading import staging_notes
     from gradcheck.sandbox import Limits, Sandbox
+
     d = copy_reference(tmp_path / "sub")
     for i in range(1500):
         (d / f"a{i:04d}.txt").write_text("x")
@@ -214,8 +238,11 @@ def test_staging_takes_modules_first_and_counts_what_it_skips(tmp_path):
             staged = s.staged
             assert s.modules["gates"]["ok"] and s.modules["mlp"]["ok"]
     assert staged["files"][:3] == ["gates.py", "graph.py", "mlp.py"] and len(staged["files"]) == 64
-    assert staged["skipped_counts"] == {"a symbolic link; links are not graded": 12, "not a regular file": 1,
-                                        "more than 64 files": 1500 - 61}
+    assert staged["skipped_counts"] == {
+        "a symbolic link; links are not graded": 12,
+        "not a regular file": 1,
+        "more than 64 files": 1500 - 61,
+    }
     assert len(staged["skipped"]) == 1000
     notes = staging_notes(staged)
     assert notes[0] == LINK_NOTE.format("link00") and "2 more symbolic links were not graded" in notes
@@ -225,6 +252,7 @@ def test_staging_takes_modules_first_and_counts_what_it_skips(tmp_path):
 
 def test_display_names_never_collide():
     from gradcheck.report import display_name
+
     names = ["alice", "café", "a\\b", "a\\\\b", NON_UTF8, "caf\\xe9", "caf\\\\xe9", os.fsdecode(b"caf\\\xe9")]
     shown = [display_name(n) for n in names]
     assert len(set(shown)) == len(names)

@@ -1,5 +1,6 @@
 """Smoke test of the benchmark (bench/run.py) on tiny sizes: its pieces run and its JSON has the
 expected shape. Not a timed test: the targets are measured by the benchmark, never asserted here."""
+
 import importlib.util
 import json
 import sys
@@ -37,8 +38,16 @@ def test_classify_processes(bench):
     assert bench.classify(10, 10, 0, "python -c ...") == "cli"
     assert bench.classify(11, 10, 1_000_042, "python -I -S -B /x/zygote.py 5") == "worker"
     assert bench.classify(12, 10, 0, "python -I -S -B /x/zygote.py 5") == "zygote"
-    assert bench.classify(13, 10, 0, "python -c from multiprocessing.spawn import spawn_main; "
-                                     "spawn_main(tracker_fd=5, pipe_handle=7) --multiprocessing-fork") == "grader"
+    assert (
+        bench.classify(
+            13,
+            10,
+            0,
+            "python -c from multiprocessing.spawn import spawn_main; "
+            "spawn_main(tracker_fd=5, pipe_handle=7) --multiprocessing-fork",
+        )
+        == "grader"
+    )
     assert bench.classify(14, 10, 0, "python -c from multiprocessing.resource_tracker import main;main(4)") == "other"
 
 
@@ -56,7 +65,7 @@ def test_planted_gradients_are_wrong_and_checked(bench):
     for name, entry in result["checkers"].items():
         assert {"evaluations", "ms", "passes", "caught", "bugs", "false_alarm", "verdicts"} <= set(entry), name
         assert entry["bugs"] == 5 and 0 <= entry["caught"] <= 5
-    assert result["checkers"]["gradcheck directional"]["evaluations"] == [17]   # 4 tensors x 1 direction x 4 + 1
+    assert result["checkers"]["gradcheck directional"]["evaluations"] == [17]  # 4 tensors x 1 direction x 4 + 1
     assert result["checkers"]["cs231n loop"]["evaluations"] == 62
 
 
@@ -69,13 +78,26 @@ def test_benchmark_end_to_end_on_a_tiny_class(bench, tmp_path):
     assert {"machine", "class", "worker_startup", "numerics", "targets"} <= set(saved)
     c = saved["class"]
     assert c["n"] == 2 and c["cpus"] == 2 and c["jobs"] == bench._default_jobs(2) and c["small"]["n"] == 1
-    for key in ("submissions_per_second", "median_seconds", "p95_seconds", "grader_peak_rss_mb",
-                "worker_peak_rss_mb", "grader_memory_grows", "identical_across_jobs", "cpu_ms_per_submission"):
+    for key in (
+        "submissions_per_second",
+        "median_seconds",
+        "p95_seconds",
+        "grader_peak_rss_mb",
+        "worker_peak_rss_mb",
+        "grader_memory_grows",
+        "identical_across_jobs",
+        "cpu_ms_per_submission",
+    ):
         assert key in c, key
     assert c["identical_across_jobs"] is True
     assert c["scores"]["correct"] == [100.0]
     w = saved["worker_startup"]
     assert w["spawn_ping_over_fresh"] == pytest.approx(w["spawn_ping_ms"] / w["fresh_import_numpy_ms"], rel=1e-2)
-    assert {t for t in saved["targets"]} >= {"throughput", "worker_start", "worker_rss", "grader_memory_flat",
-                                              "jobs_identical"}
+    assert {t for t in saved["targets"]} >= {
+        "throughput",
+        "worker_start",
+        "worker_rss",
+        "grader_memory_flat",
+        "jobs_identical",
+    }
     assert all(isinstance(t["met"], bool) for t in saved["targets"].values())

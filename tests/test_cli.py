@@ -3,6 +3,7 @@
 Grading is faked (injected into gradcheck.batch) except in the end-to-end test at the bottom, which
 grades a copy of the reference solution with the real grader and sandbox.
 """
+
 import contextlib
 import csv
 import functools
@@ -42,23 +43,43 @@ def fake_grade(submission_dir, assignment, seed, sandbox):
     checks = []
     for c in assignment.checks:
         ok = not name.startswith("bad")
-        checks.append({"id": c.id, "status": "pass" if ok else "fail", "score": c.points if ok else 0.0,
-                       "max_score": c.points, "visibility": c.visibility,
-                       "message": "ok" if ok else (f"wrong on {SECRET}" if c.visibility != "visible" else "wrong"),
-                       **({} if ok or c.visibility == "visible" else {"details": {"counterexample": SECRET}})})
-    return {"schema_version": 1, "submission": name, "assignment": assignment.name, "seed": seed,
-            "status": "graded", "message": "", "score": sum(c["score"] for c in checks),
-            "max_score": assignment.max_score, "checks": checks, "timing": {"seconds": 0.1}}
+        checks.append(
+            {
+                "id": c.id,
+                "status": "pass" if ok else "fail",
+                "score": c.points if ok else 0.0,
+                "max_score": c.points,
+                "visibility": c.visibility,
+                "message": "ok" if ok else (f"wrong on {SECRET}" if c.visibility != "visible" else "wrong"),
+                **({} if ok or c.visibility == "visible" else {"details": {"counterexample": SECRET}}),
+            }
+        )
+    return {
+        "schema_version": 1,
+        "submission": name,
+        "assignment": assignment.name,
+        "seed": seed,
+        "status": "graded",
+        "message": "",
+        "score": sum(c["score"] for c in checks),
+        "max_score": assignment.max_score,
+        "checks": checks,
+        "timing": {"seconds": 0.1},
+    }
 
 
 @pytest.fixture
 def fake(monkeypatch):
     """Inject the fake grade function and sandbox (the CLI itself stays as it is)."""
+
     def use(sandbox=fake_sandbox):
-        monkeypatch.setattr(batch, "grade_class", functools.partial(batch.grade_class, grade=fake_grade,
-                                                                    sandbox_factory=sandbox))
-        monkeypatch.setattr(batch, "grade_one", functools.partial(batch.grade_one, grade=fake_grade,
-                                                                  sandbox_factory=sandbox))
+        monkeypatch.setattr(
+            batch, "grade_class", functools.partial(batch.grade_class, grade=fake_grade, sandbox_factory=sandbox)
+        )
+        monkeypatch.setattr(
+            batch, "grade_one", functools.partial(batch.grade_one, grade=fake_grade, sandbox_factory=sandbox)
+        )
+
     use()
     return use
 
@@ -94,8 +115,13 @@ def test_grade_writes_reports_summary_and_gradebook(tmp_path, fake):
     out = tmp_path / "reports"
     r = run("grade", subs, "--out", out, "--jobs", "2", "--seed", "3")
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in out.iterdir()) == ["alice.json", "bad-bob.json", "carol.json", "gradebook.csv",
-                                                     "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "alice.json",
+        "bad-bob.json",
+        "carol.json",
+        "gradebook.csv",
+        "summary.json",
+    ]
     assert json.loads((out / "alice.json").read_text())["seed"] == 3
     # progress on stderr, one line per submission; the table on stdout
     progress = [ln for ln in r.stderr.splitlines() if ln.startswith("[")]
@@ -126,8 +152,10 @@ def test_grade_exits_1_when_no_submission_could_be_graded(tmp_path, fake):
     assert (tmp_path / "out" / "crash-1.json").exists()  # the rows are still there
 
 
-@pytest.mark.parametrize("problem", ["missing dir", "a file", "no submissions", "bad assignment",
-                                     "missing assignment", "bad jobs", "bad seed"])
+@pytest.mark.parametrize(
+    "problem",
+    ["missing dir", "a file", "no submissions", "bad assignment", "missing assignment", "bad jobs", "bad seed"],
+)
 def test_usage_errors_exit_2_and_name_the_culprit(tmp_path, fake, problem):
     subs = make_subs(tmp_path, ["alice"])
     args, named = ["grade", subs, "--out", tmp_path / "out"], None
@@ -205,6 +233,7 @@ def test_check_exits_1_when_the_grader_fails(tmp_path, fake):
 
 
 # --- end to end: the real grader and sandbox on the reference solution --------------------------------
+
 
 @pytest.mark.system
 def test_end_to_end_reference_gets_full_marks(tmp_path):

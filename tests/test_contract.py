@@ -1,6 +1,7 @@
 """gradcheck.contract is the one statement of the student contract: the reference solution, the gates'
 specs and the helpers that read it agree with it; and the rules read from one place (tolerances,
 relative error, float32) give what the places that use them expect. Fast: no sandbox."""
+
 import inspect
 import tomllib
 
@@ -49,7 +50,7 @@ def test_default_tolerances_are_the_packaged_assignments():
     with open(DEFAULT_PATH, "rb") as f:
         packaged = tomllib.load(f)["tolerances"]
     assert common.default_tolerances() == packaged
-    common.default_tolerances()["rtol"] = 1.0   # a fresh dict: the default cannot be changed by a caller
+    common.default_tolerances()["rtol"] = 1.0  # a fresh dict: the default cannot be changed by a caller
     assert common.default_tolerances() == packaged
     assert common.tolerance({}) == (packaged["rtol"], packaged["atol"])
     assert common.tolerance({"rtol": 0.5}) == (0.5, packaged["atol"])
@@ -67,7 +68,7 @@ def test_float32_is_one_rule():
     assert numerics._is_float32(x.astype(np.float32))
     assert numerics._is_float32(x.astype(np.float32).astype(np.float64))
     assert not numerics._is_float32(x)
-    assert not numerics._is_float32(np.array([0.5, 0.25, -1.5]))   # float32 numbers, but few bits
+    assert not numerics._is_float32(np.array([0.5, 0.25, -1.5]))  # float32 numbers, but few bits
 
 
 class _Session:

@@ -1,4 +1,5 @@
 """gradcheck's errors: one base, the builtin each one also is, and the exit status the CLI takes from it."""
+
 import click
 import pytest
 
@@ -42,6 +43,7 @@ def test_the_errors_defined_in_gradcheck_errors_are_the_ones_their_modules_expor
 
 def test_except_valueerror_still_catches_a_malformed_assignment(tmp_path):
     from gradcheck.assignment import load_assignment
+
     with pytest.raises(ValueError) as info:
         load_assignment(tmp_path / "nope.toml")
     assert isinstance(info.value, errors.GradcheckError) and info.value.field == ""
@@ -56,7 +58,7 @@ def test_assignment_error_message_names_file_and_fields():
 
 def test_the_cli_takes_the_exit_status_from_the_error_class():
     usage = cli._exit(BatchError("no submission folders"))
-    assert isinstance(usage, click.UsageError) and usage.exit_code == 2   # shown with the usage line
+    assert isinstance(usage, click.UsageError) and usage.exit_code == 2  # shown with the usage line
     assert usage.format_message() == "no submission folders"
     grader = cli._exit(GraderError("cannot write reports"), "prefix: ")
     assert not isinstance(grader, click.UsageError) and grader.exit_code == 1
@@ -64,11 +66,14 @@ def test_the_cli_takes_the_exit_status_from_the_error_class():
 
 
 def test_exit_status_help_is_made_from_the_classes_and_unchanged():
-    assert cli.EXIT_CODES == """\b
+    assert (
+        cli.EXIT_CODES
+        == """\b
 Exit status:
   0  grading completed, whatever the students scored
   1  the grader itself could not do its job (cannot write the reports folder,
      cannot start the sandbox, every submission ended in a grader error)
   2  usage error: bad option or path, malformed assignment file (the message
      names the file and the field)"""
+    )
     assert "\n  1  the results file itself could not be written\n  2  usage error" in cli._CONTAINER_EXIT

@@ -6,6 +6,7 @@ reference (all pass), swapped-multiply (MultiplyGate fails), and a copy of the r
 ``train`` ascends and prints -- mlp.train is hidden in the default assignment, so nothing of it may
 reach student-facing text.
 """
+
 import contextlib
 import copy
 import functools
@@ -56,8 +57,13 @@ def _break_train(folder: Path) -> None:
     text = mlp.read_text()
     old = "        losses.append(net.sgd_step(X[rows], y[rows], lr))"
     assert old in text
-    mlp.write_text(text.replace(old, "        print('TRAIN-SECRET-7f3a', X[rows][:1].tolist())\n"
-                                     "        losses.append(net.sgd_step(X[rows], y[rows], -lr))"))
+    mlp.write_text(
+        text.replace(
+            old,
+            "        print('TRAIN-SECRET-7f3a', X[rows][:1].tolist())\n"
+            "        losses.append(net.sgd_step(X[rows], y[rows], -lr))",
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +71,7 @@ def reports(tmp_path_factory):
     """Real reports: correct (reference copy), swapped (MultiplyGate), train (hidden check fails)."""
     from gradcheck.grading import grade_submission
     from gradcheck.sandbox import Limits, Sandbox
+
     root = tmp_path_factory.mktemp("subs")
     correct = _copy_reference(root / "correct")
     swapped = root / "swapped"
@@ -95,6 +102,7 @@ def test_the_fixture_reports_are_what_the_tests_assume(reports):
 
 # --- schemas --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["gradescope", "prairielearn"])
 def test_schemas_are_valid_draft_2020_12(name):
     jsonschema.Draft202012Validator.check_schema(format_schema(name))
@@ -106,16 +114,19 @@ def test_schema_command_prints_the_platform_schemas():
         assert r.exit_code == 0 and json.loads(r.stdout) == format_schema(name)
 
 
-@pytest.mark.parametrize("doc, ok", [
-    ({"score": 44.0}, True),                                                      # Gradescope's smallest file
-    ({"tests": [{"score": 1, "max_score": 2, "name": "t", "status": "passed"}]}, True),
-    ({"tests": [{"max_score": 2, "name": "t"}]}, False),                          # no score anywhere
-    ({"score": 1, "visibility": "secret"}, False),
-    ({"score": 1, "tests": [{"score": 1, "status": "ok"}]}, False),
-    ({"score": 1, "tests": [{"score": 1, "number": 3}]}, False),                  # number is a string
-    ({"score": 1, "stdout_visibility": "after_due_date", "output_format": "md"}, True),
-    ({"score": 1, "scroe": 2}, False),                                            # a typo is refused
-])
+@pytest.mark.parametrize(
+    "doc, ok",
+    [
+        ({"score": 44.0}, True),  # Gradescope's smallest file
+        ({"tests": [{"score": 1, "max_score": 2, "name": "t", "status": "passed"}]}, True),
+        ({"tests": [{"max_score": 2, "name": "t"}]}, False),  # no score anywhere
+        ({"score": 1, "visibility": "secret"}, False),
+        ({"score": 1, "tests": [{"score": 1, "status": "ok"}]}, False),
+        ({"score": 1, "tests": [{"score": 1, "number": 3}]}, False),  # number is a string
+        ({"score": 1, "stdout_visibility": "after_due_date", "output_format": "md"}, True),
+        ({"score": 1, "scroe": 2}, False),  # a typo is refused
+    ],
+)
 def test_gradescope_schema_accepts_and_refuses(doc, ok):
     if ok:
         validate_gradescope(doc)
@@ -124,18 +135,26 @@ def test_gradescope_schema_accepts_and_refuses(doc, ok):
             validate_gradescope(doc)
 
 
-@pytest.mark.parametrize("doc, ok", [
-    ({"score": 0.25}, True),
-    ({"gradable": False, "message": "syntax error"}, True),                       # no score needed then
-    ({"gradable": True}, False),
-    ({"score": 1.5}, False),
-    ({"score": -0.1}, False),
-    ({"score": 1, "tests": [{"name": "t", "points": 1, "max_points": 1, "message": "", "output": "",
-                             "description": "d"}]}, True),
-    ({"score": 1, "tests": [{"points": 1}]}, False),                              # a test needs a name
-    ({"score": 1, "tests": [{"name": "t", "pionts": 1}]}, False),
-    ({"score": 1, "tests": [{"name": "t", "points": 2, "max_points": 1}]}, False),
-])
+@pytest.mark.parametrize(
+    "doc, ok",
+    [
+        ({"score": 0.25}, True),
+        ({"gradable": False, "message": "syntax error"}, True),  # no score needed then
+        ({"gradable": True}, False),
+        ({"score": 1.5}, False),
+        ({"score": -0.1}, False),
+        (
+            {
+                "score": 1,
+                "tests": [{"name": "t", "points": 1, "max_points": 1, "message": "", "output": "", "description": "d"}],
+            },
+            True,
+        ),
+        ({"score": 1, "tests": [{"points": 1}]}, False),  # a test needs a name
+        ({"score": 1, "tests": [{"name": "t", "pionts": 1}]}, False),
+        ({"score": 1, "tests": [{"name": "t", "points": 2, "max_points": 1}]}, False),
+    ],
+)
 def test_prairielearn_schema_accepts_and_refuses(doc, ok):
     if ok:
         validate_prairielearn(doc)
@@ -145,6 +164,7 @@ def test_prairielearn_schema_accepts_and_refuses(doc, ok):
 
 
 # --- Gradescope -----------------------------------------------------------------------------------
+
 
 @pytest.mark.system
 def test_gradescope_results_of_real_reports(reports):
@@ -174,10 +194,11 @@ def test_gradescope_hidden_check_details_only_in_the_hidden_test(reports):
     assert train["visibility"] == "hidden" and train["status"] == "failed"
     assert HIDDEN_MARKERS[0] in train["output"]  # instructors see it; Gradescope never shows it to students
     visible_text = json.dumps({k: v for k, v in g.items() if k != "tests"}) + json.dumps(
-        [t for t in g["tests"] if t["visibility"] == "visible"])
+        [t for t in g["tests"] if t["visibility"] == "visible"]
+    )
     for marker in HIDDEN_MARKERS:
         assert marker not in visible_text
-    assert "mlp.train" not in g["output"]        # not even which hidden check failed
+    assert "mlp.train" not in g["output"]  # not even which hidden check failed
     assert "Visible checks: 79 of 79 passed" in g["output"]
 
 
@@ -217,6 +238,7 @@ def test_student_facing_text_is_truncated(reports):
 
 
 # --- PrairieLearn ---------------------------------------------------------------------------------
+
 
 @pytest.mark.system
 def test_prairielearn_results_of_real_reports(reports):
@@ -270,6 +292,7 @@ def test_prairielearn_grader_failure_is_not_gradable():
 
 # --- student views stay clean -----------------------------------------------------------------------
 
+
 @pytest.mark.system
 def test_student_view_and_student_junit_of_a_failed_hidden_check(reports):
     view_text = json.dumps(student_view(reports["train"]))
@@ -283,6 +306,7 @@ def test_student_view_and_student_junit_of_a_failed_hidden_check(reports):
 
 
 # --- JUnit ------------------------------------------------------------------------------------------
+
 
 @pytest.mark.system
 def test_junit_parses_and_has_one_testcase_per_check(reports):
@@ -323,18 +347,35 @@ def test_junit_errors_and_hostile_text(reports):
 
 # --- the CLI: grade --format ---------------------------------------------------------------------------
 
+
 def _fake_grade(submission_dir, assignment, seed, sandbox):
     name = Path(submission_dir).name
     if name.startswith("crash"):
         raise RuntimeError("grader bug")
     bad = name.startswith("bad")
-    checks = [{"id": c.id, "status": "fail" if bad else "pass", "score": 0.0 if bad else float(c.points),
-               "max_score": float(c.points), "visibility": c.visibility,
-               "message": "HIDDEN-DETAIL" if bad and c.visibility != "visible" else ("wrong" if bad else "ok")}
-              for c in assignment.checks]
-    return {"schema_version": 1, "submission": name, "assignment": assignment.name, "seed": seed,
-            "status": "graded", "message": "", "score": sum(c["score"] for c in checks),
-            "max_score": assignment.max_score, "checks": checks, "timing": {"seconds": 0.1}}
+    checks = [
+        {
+            "id": c.id,
+            "status": "fail" if bad else "pass",
+            "score": 0.0 if bad else float(c.points),
+            "max_score": float(c.points),
+            "visibility": c.visibility,
+            "message": "HIDDEN-DETAIL" if bad and c.visibility != "visible" else ("wrong" if bad else "ok"),
+        }
+        for c in assignment.checks
+    ]
+    return {
+        "schema_version": 1,
+        "submission": name,
+        "assignment": assignment.name,
+        "seed": seed,
+        "status": "graded",
+        "message": "",
+        "score": sum(c["score"] for c in checks),
+        "max_score": assignment.max_score,
+        "checks": checks,
+        "timing": {"seconds": 0.1},
+    }
 
 
 def _fake_sandbox(assignment, hide):
@@ -343,10 +384,12 @@ def _fake_sandbox(assignment, hide):
 
 @pytest.fixture
 def fake(monkeypatch):
-    monkeypatch.setattr(batch, "grade_class", functools.partial(batch.grade_class, grade=_fake_grade,
-                                                                sandbox_factory=_fake_sandbox))
-    monkeypatch.setattr(batch, "grade_one", functools.partial(batch.grade_one, grade=_fake_grade,
-                                                              sandbox_factory=_fake_sandbox))
+    monkeypatch.setattr(
+        batch, "grade_class", functools.partial(batch.grade_class, grade=_fake_grade, sandbox_factory=_fake_sandbox)
+    )
+    monkeypatch.setattr(
+        batch, "grade_one", functools.partial(batch.grade_one, grade=_fake_grade, sandbox_factory=_fake_sandbox)
+    )
 
 
 def _run(*args):
@@ -358,11 +401,30 @@ def test_grade_with_formats_writes_every_platform_file(tmp_path, fake):
     for n in ("alice", "bad-bob"):
         (tmp_path / "subs" / n).mkdir(parents=True)
     out = tmp_path / "out"
-    r = _run("grade", tmp_path / "subs", "--out", out, "--jobs", "1",
-             "--format", "gradescope", "--format", "prairielearn", "--format", "junit")
+    r = _run(
+        "grade",
+        tmp_path / "subs",
+        "--out",
+        out,
+        "--jobs",
+        "1",
+        "--format",
+        "gradescope",
+        "--format",
+        "prairielearn",
+        "--format",
+        "junit",
+    )
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in out.iterdir()) == ["alice.json", "bad-bob.json", "gradebook.csv", "gradescope",
-                                                     "junit.xml", "prairielearn", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "alice.json",
+        "bad-bob.json",
+        "gradebook.csv",
+        "gradescope",
+        "junit.xml",
+        "prairielearn",
+        "summary.json",
+    ]
     for n in ("alice", "bad-bob"):
         g = json.loads((out / "gradescope" / f"{n}.json").read_text())
         validate_gradescope(g)
@@ -376,6 +438,7 @@ def test_grade_with_formats_writes_every_platform_file(tmp_path, fake):
 
 
 # --- container modes -----------------------------------------------------------------------------------
+
 
 def _results(path):
     return json.loads(Path(path).read_text())
@@ -395,6 +458,7 @@ def test_gradescope_mode_when_grading_raises(tmp_path, monkeypatch):
 
     def broken(*a, **k):
         raise RuntimeError("grader exploded")
+
     monkeypatch.setattr(batch, "grade_one", broken)
     results = tmp_path / "res" / "results.json"
     r = _run("gradescope", "--submission", sub, "--results", results)
@@ -407,8 +471,11 @@ def test_gradescope_mode_when_grading_raises(tmp_path, monkeypatch):
 def test_gradescope_mode_when_the_grade_function_or_sandbox_fails(tmp_path, monkeypatch):
     sub = _copy_reference(tmp_path / "sub")
     monkeypatch.setattr(container, "container_sandbox", _fake_sandbox)
-    monkeypatch.setattr(batch, "grade_one", functools.partial(
-        batch.grade_one, grade=lambda *a: (_ for _ in ()).throw(ValueError("bad grade"))))
+    monkeypatch.setattr(
+        batch,
+        "grade_one",
+        functools.partial(batch.grade_one, grade=lambda *a: (_ for _ in ()).throw(ValueError("bad grade"))),
+    )
     results = tmp_path / "a" / "results.json"
     assert _run("gradescope", "--submission", sub, "--results", results).exit_code == 0
     g = _results(results)
@@ -417,6 +484,7 @@ def test_gradescope_mode_when_the_grade_function_or_sandbox_fails(tmp_path, monk
 
     def no_sandbox(assignment, hide):
         raise OSError("no namespaces for you")
+
     monkeypatch.setattr(container, "container_sandbox", no_sandbox)
     monkeypatch.setattr(batch, "grade_one", functools.partial(batch.grade_one, grade=_fake_grade))
     results = tmp_path / "b" / "results.json"
@@ -466,6 +534,7 @@ def test_prairielearn_mode_grades_a_folder_holding_the_submission(tmp_path, fake
 
 # --- the Gradescope files ---------------------------------------------------------------------------------
 
+
 @pytest.mark.system
 def test_run_autograder_end_to_end(tmp_path):
     """docs/gradescope/run_autograder with the real grader, paths moved to a temporary /autograder."""
@@ -474,8 +543,13 @@ def test_run_autograder_end_to_end(tmp_path):
     shutil.copytree(REPO / "submissions" / "swapped-multiply", root / "submission")
     gradcheck_bin = shutil.which("gradcheck") or str(Path(sys.executable).with_name("gradcheck"))
     env = dict(os.environ, AUTOGRADER=str(root), GRADCHECK=gradcheck_bin)
-    p = subprocess.run(["bash", str(REPO / "docs" / "gradescope" / "run_autograder")], env=env,
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        ["bash", str(REPO / "docs" / "gradescope" / "run_autograder")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 0, p.stderr
     results = root / "results" / "results.json"
     g = _results(results)
@@ -484,8 +558,13 @@ def test_run_autograder_end_to_end(tmp_path):
     assert (root / "source").stat().st_mode & 0o007 == 0 and (root / "results").stat().st_mode & 0o007 == 0
     # gradcheck cannot even start: run_autograder writes a minimal valid file itself
     env["GRADCHECK"] = str(tmp_path / "missing-gradcheck")
-    p = subprocess.run(["bash", str(REPO / "docs" / "gradescope" / "run_autograder")], env=env,
-                       capture_output=True, text=True, timeout=60)
+    p = subprocess.run(
+        ["bash", str(REPO / "docs" / "gradescope" / "run_autograder")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert p.returncode == 0
     g = _results(results)
     validate_gradescope(g)
@@ -497,22 +576,34 @@ def test_make_autograder_zip_layout(tmp_path):
     course = tmp_path / "course.toml"
     course.write_text((REPO / "gradcheck" / "assignment" / "default.toml").read_text())
     out = tmp_path / "autograder.zip"
-    p = subprocess.run(["bash", str(REPO / "docs" / "gradescope" / "make_autograder.sh"), "--assignment", str(course),
-                        str(out)], capture_output=True, text=True, timeout=60,
-                       env=dict(os.environ, PYTHON=sys.executable))
+    p = subprocess.run(
+        ["bash", str(REPO / "docs" / "gradescope" / "make_autograder.sh"), "--assignment", str(course), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, PYTHON=sys.executable),
+    )
     assert p.returncode == 0, p.stderr
     with zipfile.ZipFile(out) as z:
         names = set(z.namelist())
         modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in z.infolist()}
-    assert {"setup.sh", "run_autograder", "pyproject.toml", "README.md", "assignment.toml",
-            "gradcheck/cli.py", "gradcheck/formats/schemas/gradescope-results.schema.json",
-            "reference/gates.py"} <= names
+    assert {
+        "setup.sh",
+        "run_autograder",
+        "pyproject.toml",
+        "README.md",
+        "assignment.toml",
+        "gradcheck/cli.py",
+        "gradcheck/formats/schemas/gradescope-results.schema.json",
+        "reference/gates.py",
+    } <= names
     assert modes["setup.sh"] == modes["run_autograder"] == 0o755
     assert not any("__pycache__" in n for n in names)
 
 
 def test_github_actions_workflow_is_yaml_and_keeps_the_reports():
     import yaml
+
     wf = yaml.safe_load((REPO / "docs" / "github-actions.yml").read_text())
     steps = wf["jobs"]["grade"]["steps"]
     run = "\n".join(s.get("run", "") for s in steps)

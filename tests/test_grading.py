@@ -1,6 +1,7 @@
 """Grading end to end through the real sandbox: the reference and correct students get full marks
 on several seeds; each planted bug fails the right checks, with the right diagnosis, and costs
 nothing elsewhere."""
+
 import json
 import shutil
 from pathlib import Path
@@ -11,7 +12,7 @@ from gradcheck.assignment import load_assignment
 from gradcheck.grading import grade_submission
 from gradcheck.sandbox import Limits, Sandbox
 
-pytestmark = pytest.mark.system   # every test here starts real processes (tests/README.md)
+pytestmark = pytest.mark.system  # every test here starts real processes (tests/README.md)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "submissions"
@@ -34,8 +35,11 @@ def failing(report):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 12345])
-@pytest.mark.parametrize("path", [ROOT / "reference", EXAMPLES / "correct", FIXTURES / "float32", FIXTURES / "loops"],
-                         ids=["reference", "correct-student", "float32-student", "loops-student"])
+@pytest.mark.parametrize(
+    "path",
+    [ROOT / "reference", EXAMPLES / "correct", FIXTURES / "float32", FIXTURES / "loops"],
+    ids=["reference", "correct-student", "float32-student", "loops-student"],
+)
 def test_correct_submissions_get_full_marks(sandbox, path, seed):
     report = grade(sandbox, path, seed)
     assert failing(report) == {}
@@ -48,12 +52,18 @@ PLANTED = {
     "swapped-multiply": ({"gates.MultiplyGate.backward", "gates.MultiplyGate.numerical"}, "swapped"),
     "sigmoid-ignores-dout": ({"gates.SigmoidGate.backward", "gates.SigmoidGate.numerical"}, "ignores the upstream"),
     # no gradient of the input's shape: centered differences have nothing to compare with (an error, no point)
-    "matmul-transposed": ({"gates.MatMulGate.backward", "gates.MatMulGate.shapes", "gates.MatMulGate.numerical"},
-                          "transposed"),
-    "softmax-sum-not-mean": ({"gates.SoftmaxCrossEntropyGate.backward", "gates.SoftmaxCrossEntropyGate.numerical"},
-                             "N = "),
-    "branch-overwrite": ({"graph.branches", "graph.same_node_twice", "graph.random_graphs"},
-                         "overwritten instead of added"),
+    "matmul-transposed": (
+        {"gates.MatMulGate.backward", "gates.MatMulGate.shapes", "gates.MatMulGate.numerical"},
+        "transposed",
+    ),
+    "softmax-sum-not-mean": (
+        {"gates.SoftmaxCrossEntropyGate.backward", "gates.SoftmaxCrossEntropyGate.numerical"},
+        "N = ",
+    ),
+    "branch-overwrite": (
+        {"graph.branches", "graph.same_node_twice", "graph.random_graphs"},
+        "overwritten instead of added",
+    ),
     "sgd-wrong-sign": ({"mlp.sgd_step", "mlp.train"}, "wrong sign"),
 }
 
@@ -66,8 +76,10 @@ def test_planted_bug_fails_exactly_its_checks_with_its_diagnosis(sandbox, name):
     assert set(bad) == expected, {k: v["message"] for k, v in bad.items()}
     first = next(c for c in report["checks"] if c["id"] in expected and c.get("details", {}).get("diagnosis"))
     assert diagnosis in first["details"]["diagnosis"]
-    assert all(c["status"] == "fail" or (c["status"] == "error" and c["message"].startswith("could not be checked"))
-               for c in bad.values())
+    assert all(
+        c["status"] == "fail" or (c["status"] == "error" and c["message"].startswith("could not be checked"))
+        for c in bad.values()
+    )
 
 
 def test_one_wrong_gate_costs_only_that_gates_points(sandbox):
@@ -129,11 +141,14 @@ def test_mlp_that_ignores_net_params_is_diagnosed(sandbox, tmp_path):
     sub = tmp_path / "frozen-params"
     shutil.copytree(ROOT / "reference", sub)
     text = (sub / "mlp.py").read_text()
-    text = text.replace('            self.params[f"b{i}"] = np.zeros(fan_out)\n',
-                        '            self.params[f"b{i}"] = np.zeros(fan_out)\n'
-                        '        self.frozen = dict(self.params)\n')
-    text = text.replace('a = hs[-1] @ self.params[f"W{i}"].T + self.params[f"b{i}"]',
-                        'a = hs[-1] @ self.frozen[f"W{i}"].T + self.frozen[f"b{i}"]')
+    text = text.replace(
+        '            self.params[f"b{i}"] = np.zeros(fan_out)\n',
+        '            self.params[f"b{i}"] = np.zeros(fan_out)\n        self.frozen = dict(self.params)\n',
+    )
+    text = text.replace(
+        'a = hs[-1] @ self.params[f"W{i}"].T + self.params[f"b{i}"]',
+        'a = hs[-1] @ self.frozen[f"W{i}"].T + self.frozen[f"b{i}"]',
+    )
     (sub / "mlp.py").write_text(text)
     bad = failing(grade(sandbox, sub))
     assert "mlp.forward.tanh" in bad

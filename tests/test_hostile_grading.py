@@ -4,6 +4,7 @@ alone, the reports are the grader's own, and each hostile submission earns nothi
 
 Every fixture is bounded by itself (see tests/hostile/); small limits keep the run short.
 """
+
 import hashlib
 import json
 import shutil
@@ -16,7 +17,7 @@ from gradcheck.assignment import DEFAULT_PATH, load_assignment
 from gradcheck.batch import grade_class
 from gradcheck.report import validate_report
 
-pytestmark = pytest.mark.system   # every test here starts real processes (tests/README.md)
+pytestmark = pytest.mark.system  # every test here starts real processes (tests/README.md)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -86,8 +87,14 @@ def graded(tmp_path_factory):
     rows = grade_class(klass, out, assignment, seed=3, jobs=2)
     reports = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json") if p.stem != "summary"}
     alone = {p.stem: json.loads(p.read_text()) for p in alone_out.glob("*.json") if p.stem != "summary"}
-    return {"rows": rows, "reports": reports, "alone": alone, "class": klass, "out": out,
-            "victim_before": victim_before}
+    return {
+        "rows": rows,
+        "reports": reports,
+        "alone": alone,
+        "class": klass,
+        "out": out,
+        "victim_before": victim_before,
+    }
 
 
 def test_every_submission_gets_a_valid_report(graded):

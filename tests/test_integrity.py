@@ -1,6 +1,7 @@
 """No point without proof: submissions that try to score without correct code, graded as a class with
 the real grader next to correct ones. Each earns nothing its code does not deserve; the correct ones
 keep full marks. The cases are in tests/hostile/ (cheat_*, answer_key_walk), each bounded by itself."""
+
 import json
 import re
 import shutil
@@ -13,12 +14,24 @@ from gradcheck.assignment import DEFAULT_PATH, load_assignment
 from gradcheck.batch import grade_class
 from gradcheck.report import student_view
 
-pytestmark = pytest.mark.system   # every test here starts real processes (tests/README.md)
+pytestmark = pytest.mark.system  # every test here starts real processes (tests/README.md)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-GATES = ["AddGate", "MultiplyGate", "MaxGate", "ExpGate", "InverseGate", "AddConstantGate", "ScaleGate",
-         "SigmoidGate", "TanhGate", "ReLUGate", "MatMulGate", "SoftmaxCrossEntropyGate"]
+GATES = [
+    "AddGate",
+    "MultiplyGate",
+    "MaxGate",
+    "ExpGate",
+    "InverseGate",
+    "AddConstantGate",
+    "ScaleGate",
+    "SigmoidGate",
+    "TanhGate",
+    "ReLUGate",
+    "MatMulGate",
+    "SoftmaxCrossEntropyGate",
+]
 
 
 def gate_checks(*aspects):
@@ -30,47 +43,72 @@ UNDESERVED = {
     "cheat_borrow_gates": ("imports the grader's stand-in gates / any gate class it can find", ["gates."]),
     "cheat_borrow_engine": ("delegates to any graph engine in the worker", ["graph."]),
     "cheat_empty_replies": ("replaces the worker's handlers: every reply is empty", ["gates.", "graph.", "mlp."]),
-    "cheat_backward_raises": ("correct forward, backward raises",
-                              gate_checks("backward", "numerical", "shapes", "no_mutation")),
-    "cheat_garbage_shapes": ("correct forward, backward of the wrong shape", gate_checks("backward", "numerical",
-                                                                                         "shapes")),
+    "cheat_backward_raises": (
+        "correct forward, backward raises",
+        gate_checks("backward", "numerical", "shapes", "no_mutation"),
+    ),
+    "cheat_garbage_shapes": (
+        "correct forward, backward of the wrong shape",
+        gate_checks("backward", "numerical", "shapes"),
+    ),
     "cheat_zeros": ("forward and backward return zeros", ["gates."]),
-    "cheat_probe_lies": ("backward x2; forward lies at points near inputs it saw", gate_checks("backward",
-                                                                                              "numerical")),
-    "cheat_float32_wrong": ("backward 0.15 % off, everything returned as float32", gate_checks("backward",
-                                                                                               "numerical")),
+    "cheat_probe_lies": (
+        "backward x2; forward lies at points near inputs it saw",
+        gate_checks("backward", "numerical"),
+    ),
+    "cheat_float32_wrong": (
+        "backward 0.15 % off, everything returned as float32",
+        gate_checks("backward", "numerical"),
+    ),
     "cheat_float32_grads": ("backward 0.15 % off, returned as float32", gate_checks("backward", "numerical")),
-    "cheat_no_network": ("an MLP with no network", [c for c in ("mlp.forward.", "mlp.loss", "mlp.gradients.",
-                                                                "mlp.numerical", "mlp.sgd_step", "mlp.train")]),
-    "cheat_loss_12345": ("wrong-shaped scores, a loss of 12345", ["mlp.forward.", "mlp.loss", "mlp.gradients.",
-                                                                  "mlp.numerical", "mlp.sgd_step", "mlp.train"]),
+    "cheat_no_network": (
+        "an MLP with no network",
+        [c for c in ("mlp.forward.", "mlp.loss", "mlp.gradients.", "mlp.numerical", "mlp.sgd_step", "mlp.train")],
+    ),
+    "cheat_loss_12345": (
+        "wrong-shaped scores, a loss of 12345",
+        ["mlp.forward.", "mlp.loss", "mlp.gradients.", "mlp.numerical", "mlp.sgd_step", "mlp.train"],
+    ),
 }
 # found by a red-team review (tests/hostile/rt_*): each docstring says what it does and what must hold
-UNDESERVED.update({
-    "rt_hardcoded_answers": ("writes down the lecture's answers; ignores the gates' constants",
-                             ["graph.lecture_example", "graph.sigmoid_neuron", "gates.AddConstantGate.forward",
-                              "gates.ScaleGate."]),   # (c + x)' = 1 whatever c: its backward is right
-    "rt_mutate_restore": ("forward changes its input, backward puts it back", gate_checks("no_mutation")),
-    "rt_sgd_no_network": ("no network; sgd_step steps by constant gradients", ["mlp.sgd_step"]),
-    "rt_sgd_replays_loss": ("sgd_step replays the last loss() call", ["mlp.sgd_step"]),
-    "rt_train_ignores_seed": ("train draws its batches from a fixed seed", ["mlp.train"]),
-    "rt_train_invented": ("train does full-batch descent and reports invented losses", ["mlp.train"]),
-    # a float32 or noisy forward widens the centered differences' tolerance (documented); the
-    # comparison with the reference never depends on it
-    "rt_float32_tolerance": ("backward 0.04 % off, values rounded to float32", gate_checks("backward")),
-    # random noise is caught (the same inputs give different values); deterministic noise could still
-    # widen the numerical check's tolerance (documented), never the comparison with the reference
-    "rt_noise_buys_tolerance": ("noisy forward, backward 5 % off", gate_checks("backward", "numerical")),
-    "rt_probe_orthogonal": ("backward off by an error orthogonal to the probe directions it saw",
-                            gate_checks("backward", "numerical")),
-})
+UNDESERVED.update(
+    {
+        "rt_hardcoded_answers": (
+            "writes down the lecture's answers; ignores the gates' constants",
+            ["graph.lecture_example", "graph.sigmoid_neuron", "gates.AddConstantGate.forward", "gates.ScaleGate."],
+        ),  # (c + x)' = 1 whatever c: its backward is right
+        "rt_mutate_restore": ("forward changes its input, backward puts it back", gate_checks("no_mutation")),
+        "rt_sgd_no_network": ("no network; sgd_step steps by constant gradients", ["mlp.sgd_step"]),
+        "rt_sgd_replays_loss": ("sgd_step replays the last loss() call", ["mlp.sgd_step"]),
+        "rt_train_ignores_seed": ("train draws its batches from a fixed seed", ["mlp.train"]),
+        "rt_train_invented": ("train does full-batch descent and reports invented losses", ["mlp.train"]),
+        # a float32 or noisy forward widens the centered differences' tolerance (documented); the
+        # comparison with the reference never depends on it
+        "rt_float32_tolerance": ("backward 0.04 % off, values rounded to float32", gate_checks("backward")),
+        # random noise is caught (the same inputs give different values); deterministic noise could still
+        # widen the numerical check's tolerance (documented), never the comparison with the reference
+        "rt_noise_buys_tolerance": ("noisy forward, backward 5 % off", gate_checks("backward", "numerical")),
+        "rt_probe_orthogonal": (
+            "backward off by an error orthogonal to the probe directions it saw",
+            gate_checks("backward", "numerical"),
+        ),
+    }
+)
 # correct code with hostile extras: full marks
 HONEST_BUT_HOSTILE = ["cheat_stack_sniffer", "rt_leak_channels", "rt_hidden_inputs_in_visible"]
-FALSE_FAILURES = ["rt_false_eps_in_log", "rt_false_graph_checks_gate_type", "rt_false_loss_shape1",
-                  "rt_false_own_gates_in_mlp"]   # correct, unusual code: full marks
-INNOCENT = {"reference": ROOT / "reference", "correct": ROOT / "submissions" / "correct",
-            "float32": HERE / "fixtures" / "float32", "loops": HERE / "fixtures" / "loops",
-            "textbook": HERE / "fixtures" / "textbook"}
+FALSE_FAILURES = [
+    "rt_false_eps_in_log",
+    "rt_false_graph_checks_gate_type",
+    "rt_false_loss_shape1",
+    "rt_false_own_gates_in_mlp",
+]  # correct, unusual code: full marks
+INNOCENT = {
+    "reference": ROOT / "reference",
+    "correct": ROOT / "submissions" / "correct",
+    "float32": HERE / "fixtures" / "float32",
+    "loops": HERE / "fixtures" / "loops",
+    "textbook": HERE / "fixtures" / "textbook",
+}
 
 
 def small_assignment(base, **limits):
@@ -89,8 +127,15 @@ def graded(tmp_path_factory):
     klass.mkdir()
     for name, src in INNOCENT.items():
         shutil.copytree(src, klass / name, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
-    for case in [*UNDESERVED, *HONEST_BUT_HOSTILE, *FALSE_FAILURES, "answer_key_walk", "cheat_hidden_leak",
-                 "rt_false_helper_package", "rt_exfiltrate_standins"]:
+    for case in [
+        *UNDESERVED,
+        *HONEST_BUT_HOSTILE,
+        *FALSE_FAILURES,
+        "answer_key_walk",
+        "cheat_hidden_leak",
+        "rt_false_helper_package",
+        "rt_exfiltrate_standins",
+    ]:
         materialize(case, klass / case)
     assignment = small_assignment(base, call_seconds=5, submission_seconds=60)
     grade_class(klass, out, assignment, seed=5, jobs=2)
@@ -111,8 +156,11 @@ def test_correct_submissions_keep_full_marks(graded):
 @pytest.mark.parametrize("case", sorted(UNDESERVED))
 def test_no_point_without_proof(graded, case):
     what, undeserved = UNDESERVED[case]
-    earned = {i: c["message"] for i, c in checks(graded[case]).items()
-              if c["score"] > 0 and any(i == u or (u.endswith(".") and i.startswith(u)) for u in undeserved)}
+    earned = {
+        i: c["message"]
+        for i, c in checks(graded[case]).items()
+        if c["score"] > 0 and any(i == u or (u.endswith(".") and i.startswith(u)) for u in undeserved)
+    }
     assert not earned, f"{case} ({what}) earned points it does not deserve: {earned}"
 
 

@@ -9,6 +9,7 @@ writes a marker file outside the course folder and raises. Every hostile file is
 writes one small file in the test's own temporary folder. The submissions hold the reference's
 modules: all of them keep full marks, and no marker appears.
 """
+
 import json
 import os
 import shutil
@@ -69,8 +70,14 @@ STARTS = {
 def test_grade_from_inside_the_submissions_folder_imports_nothing_of_it(course, tmp_path, start):
     root, marker = course
     out = tmp_path / "reports"
-    p = subprocess.run([*STARTS[start](), "grade", ".", "--out", str(out), "--jobs", "2"], cwd=root, env=_env(),
-                       capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [*STARTS[start](), "grade", ".", "--out", str(out), "--jobs", "2"],
+        cwd=root,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert not marker.exists(), marker.read_text()
     assert p.returncode == 0, p.stdout + p.stderr
     summary = json.loads((out / "summary.json").read_text())
@@ -85,8 +92,9 @@ def test_check_inside_a_submission_with_its_own_numpy_py(course, tmp_path, start
     sub = root / "correct"
     (sub / "numpy.py").write_text(POISON.format(marker=str(marker), name="numpy"))
     (sub / "__init__.py").write_text("")
-    p = subprocess.run([*STARTS[start](), "check", "."], cwd=sub, env=_env(), capture_output=True, text=True,
-                       timeout=300)
+    p = subprocess.run(
+        [*STARTS[start](), "check", "."], cwd=sub, env=_env(), capture_output=True, text=True, timeout=300
+    )
     assert not marker.exists(), marker.read_text()
     # the student's own numpy.py shadows numpy in their own worker only: their code, their result
     assert p.returncode == 0, p.stdout + p.stderr
@@ -95,6 +103,7 @@ def test_check_inside_a_submission_with_its_own_numpy_py(course, tmp_path, start
 
 def test_working_directory_is_left_out_of_the_grader_processes_path(tmp_path, monkeypatch):
     from gradcheck import _without_working_directory
+
     here = str(tmp_path)
     monkeypatch.chdir(tmp_path)
     assert _without_working_directory(["", here, ".", "/usr/lib/python3"]) == ["/usr/lib/python3"]
@@ -112,8 +121,14 @@ def test_a_submission_named_gradcheck(course, tmp_path, start):
     root, marker = course
     (_submission(root / "gradcheck") / "__init__.py").write_text(POISON.format(marker=str(marker), name="gradcheck"))
     out = tmp_path / "reports"
-    p = subprocess.run([*STARTS[start](), "grade", ".", "--out", str(out)], cwd=root, env=_env(),
-                       capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [*STARTS[start](), "grade", ".", "--out", str(out)],
+        cwd=root,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert not marker.exists(), marker.read_text()
     assert p.returncode == 0, p.stdout + p.stderr
     summary = json.loads((out / "summary.json").read_text())
@@ -129,8 +144,16 @@ def test_pytest_plugin_from_the_course_folder(course, tmp_path):
     run it. ``python -I -m pytest`` (the documented way)
     imports nothing of the folder, and the correct submission keeps full marks on the visible checks."""
     root, marker = course
-    args = ["-m", "pytest", "-p", "gradcheck.pytest_plugin", "-p", "no:cacheprovider", "--gradcheck-submission=correct",
-            "-q"]
+    args = [
+        "-m",
+        "pytest",
+        "-p",
+        "gradcheck.pytest_plugin",
+        "-p",
+        "no:cacheprovider",
+        "--gradcheck-submission=correct",
+        "-q",
+    ]
     p = subprocess.run([sys.executable, *args], cwd=root, env=_env(), capture_output=True, text=True, timeout=300)
     # here the poisoned "selectors" breaks pytest itself, before any plugin; without it, the plugin refuses
     assert p.returncode != 0 and " passed" not in p.stdout, p.stdout + p.stderr

@@ -3,6 +3,7 @@ mutants of the reference (one change each, by text replacement: tests/mutant_cor
 the caller's arrays without changing any value they return: each loses exactly its part's
 no_mutation check, with a message that names the method and the argument, and keeps every other
 check. Also the worker's reports and their validation, in process."""
+
 import json
 import types
 
@@ -33,7 +34,12 @@ TRAIN_LOOP = """        rows = rng.choice(len(X), size=min(batch_size, len(X)), 
 # name -> (module, [(old, new), ...], the check it must lose, words its message must hold)
 MUTANTS = {
     # zero_grad after the pass: every gradient buffer is cleared in place, and grads[-1] is the caller's dout
-    "graph_backward_zero_grad": ("graph.py", [(GRAPH_RETURN, """        result = {
+    "graph_backward_zero_grad": (
+        "graph.py",
+        [
+            (
+                GRAPH_RETURN,
+                """        result = {
             what: (np.zeros_like(self.values[node]) if grads[node] is None
                    else np.array(grads[node], dtype=float))
             for node, (kind, what, _) in enumerate(self.nodes)
@@ -42,50 +48,100 @@ MUTANTS = {
         for g in grads:  # clear the gradient buffers for the next pass
             if isinstance(g, np.ndarray):
                 g[...] = 0.0
-        return result""")], "graph.no_mutation",
-                                 ["ComputationalGraph.backward modified its argument 0 (dout) in place"]),
+        return result""",
+            )
+        ],
+        "graph.no_mutation",
+        ["ComputationalGraph.backward modified its argument 0 (dout) in place"],
+    ),
     # "float32 is precise enough": the inputs are rounded where they are, in the caller's arrays
-    "graph_forward_float32_in_place": ("graph.py", [(GRAPH_INPUT,
-                                                     """            if kind == "input":
+    "graph_forward_float32_in_place": (
+        "graph.py",
+        [
+            (
+                GRAPH_INPUT,
+                """            if kind == "input":
                 v = np.asarray(values[what], dtype=float)
                 v[...] = v.astype(np.float32)
-                self.values.append(v)""")], "graph.no_mutation",
-                                       ["ComputationalGraph.forward modified the array 'x' of its argument 0 "
-                                        "(the feed dict) in place"]),
+                self.values.append(v)""",
+            )
+        ],
+        "graph.no_mutation",
+        ["ComputationalGraph.forward modified the array 'x' of its argument 0 (the feed dict) in place"],
+    ),
     # preallocated buffers: a second forward copies its values into the arrays the first forward was given
-    "graph_forward_reuses_buffers": ("graph.py", [("        self.values = []\n",
-                                                   """        old = getattr(self, "values", None)
+    "graph_forward_reuses_buffers": (
+        "graph.py",
+        [
+            (
+                "        self.values = []\n",
+                """        old = getattr(self, "values", None)
         self.values = []
-"""), (GRAPH_INPUT, """            if kind == "input":
+""",
+            ),
+            (
+                GRAPH_INPUT,
+                """            if kind == "input":
                 v = np.asarray(values[what], dtype=float)
                 k = len(self.values)
                 if old is not None and np.shape(old[k]) == v.shape:
                     old[k][...] = v
                     v = old[k]
-                self.values.append(v)""")], "graph.no_mutation",
-                                     ["the array 'x' of ComputationalGraph.forward's argument 0 (the feed dict) was "
-                                      "modified in place by a later call on the same graph"]),
+                self.values.append(v)""",
+            ),
+        ],
+        "graph.no_mutation",
+        [
+            "the array 'x' of ComputationalGraph.forward's argument 0 (the feed dict) was "
+            "modified in place by a later call on the same graph"
+        ],
+    ),
     # frees the activations in place once the gradients are computed; hs[0] is X itself
-    "mlp_loss_frees_activations": ("mlp.py", [(
-        MLP_LOSS_RETURN, """                da = (da @ self.params[f"W{i}"]) * self.dact(hs[i - 1])
+    "mlp_loss_frees_activations": (
+        "mlp.py",
+        [
+            (
+                MLP_LOSS_RETURN,
+                """                da = (da @ self.params[f"W{i}"]) * self.dact(hs[i - 1])
         for h in hs[:-1]:
             h[...] = 0.0
-        return loss, grads""")], "mlp.no_mutation", ["MLP.loss modified its argument 0 (X) in place"]),
+        return loss, grads""",
+            )
+        ],
+        "mlp.no_mutation",
+        ["MLP.loss modified its argument 0 (X) in place"],
+    ),
     # shuffles the rows in place and takes the first batch_size of them
-    "mlp_train_shuffles_in_place": ("mlp.py", [(TRAIN_LOOP, """        order = rng.permutation(len(X))
+    "mlp_train_shuffles_in_place": (
+        "mlp.py",
+        [
+            (
+                TRAIN_LOOP,
+                """        order = rng.permutation(len(X))
         X[:], y[:] = X[order], y[order]
-        losses.append(net.sgd_step(X[:batch_size], y[:batch_size], lr))""")], "mlp.no_mutation",
-                                    ["train modified its argument 1 (X) in place"]),
+        losses.append(net.sgd_step(X[:batch_size], y[:batch_size], lr))""",
+            )
+        ],
+        "mlp.no_mutation",
+        ["train modified its argument 1 (X) in place"],
+    ),
     # gates may return dz itself (they change nothing); a graph that then adds into the arrays it got
     # changes the caller's dout. Not forgiven by the re-run with correct gates (that one copies)
-    "graph_adds_into_aliased_dout": ("graph.py", [
-        ("gates.py", "        return [dz.copy(), dz.copy()]", "        return [dz, dz]"),
-        ("                grads[i] = g if grads[i] is None else grads[i] + g  # gradients add at branches",
-         """                if grads[i] is None:
+    "graph_adds_into_aliased_dout": (
+        "graph.py",
+        [
+            ("gates.py", "        return [dz.copy(), dz.copy()]", "        return [dz, dz]"),
+            (
+                "                grads[i] = g if grads[i] is None else grads[i] + g  # gradients add at branches",
+                """                if grads[i] is None:
                     grads[i] = g
                 else:
-                    grads[i] += g""")], "graph.no_mutation",
-                                     ["ComputationalGraph.backward modified its argument 0 (dout) in place"]),
+                    grads[i] += g""",
+            ),
+        ],
+        "graph.no_mutation",
+        ["ComputationalGraph.backward modified its argument 0 (dout) in place"],
+    ),
 }
 
 
@@ -123,7 +179,7 @@ def test_train_shuffling_names_both_arrays(graded):
 def test_loss_mutation_is_also_named_for_sgd_step(graded):
     """sgd_step calls loss: it changes X too (one check, one deduction, every failing call counted)."""
     c = next(c for c in graded["mlp_loss_frees_activations"]["checks"] if c["id"] == "mlp.no_mutation")
-    assert c["details"]["failures"] >= 6   # loss and sgd_step on each of the three networks
+    assert c["details"]["failures"] >= 6  # loss and sgd_step on each of the three networks
 
 
 # ------------------------------------------------------------------------- the worker, in process
@@ -158,6 +214,7 @@ class _Mul:
 
 class _Graph:
     """A tiny engine for f = (x + y) * z; ``bug`` says what it does to the caller's arrays."""
+
     bug = None
 
     def __init__(self):
@@ -182,8 +239,11 @@ class _Graph:
         self.first = feed["x"]
         self.values = []
         for kind, what, inputs in self.nodes:
-            self.values.append(feed[what] * (0.5 if self.bug == "restore" and what == "y" else 1.0)
-                               if kind == "input" else what.forward(*[self.values[i] for i in inputs]))
+            self.values.append(
+                feed[what] * (0.5 if self.bug == "restore" and what == "y" else 1.0)
+                if kind == "input"
+                else what.forward(*[self.values[i] for i in inputs])
+            )
         return self.values[-1]
 
     def backward(self, dout=None):
@@ -210,11 +270,26 @@ def _graph_request(runs, floats=False):
         arrays.append(np.asarray(v, dtype=float))
         return {"$a": len(arrays) - 1}
 
-    nodes = [{"input": "x"}, {"input": "y"}, {"input": "z"}, {"gate": "AddGate", "in": [0, 1]},
-             {"gate": "MultiplyGate", "in": [3, 2]}]
-    req = {"op": "graph", "graphs": [{"nodes": nodes, "floats": floats, "runs": [
-        {"feed": {k: ref(v) for k, v in feed.items()}, "dout": None if dout is None else ref(dout)}
-        for feed, dout in runs]}]}
+    nodes = [
+        {"input": "x"},
+        {"input": "y"},
+        {"input": "z"},
+        {"gate": "AddGate", "in": [0, 1]},
+        {"gate": "MultiplyGate", "in": [3, 2]},
+    ]
+    req = {
+        "op": "graph",
+        "graphs": [
+            {
+                "nodes": nodes,
+                "floats": floats,
+                "runs": [
+                    {"feed": {k: ref(v) for k, v in feed.items()}, "dout": None if dout is None else ref(dout)}
+                    for feed, dout in runs
+                ],
+            }
+        ],
+    }
     return req, arrays
 
 
@@ -223,21 +298,24 @@ def _run_graph(bug, runs, floats=False):
     req, arrays = _graph_request(runs, floats)
     sent = [a.copy() for a in arrays]
     header, out = ops.dispatch(_state(graph=cls), req, arrays)
-    assert all(np.array_equal(a, s) for a, s in zip(arrays, sent))   # the request's own arrays are never handed out
+    assert all(np.array_equal(a, s) for a, s in zip(arrays, sent))  # the request's own arrays are never handed out
     return replies.validated(req, header, len(out))["graphs"][0]["runs"], out
 
 
 FEED = {"x": [1.0, -2.0], "y": [0.5, 3.0], "z": [-1.0, 2.0]}
 
 
-@pytest.mark.parametrize("bug,changed", [
-    (None, [[], []]),
-    ("forward", [["forward/feed.x"], ["forward/feed.x"]]),
-    ("dout", [["backward/dout"], ["backward/dout"]]),
-    ("restore", [["forward/feed.y"], ["forward/feed.y"]]),       # changed by forward, put back by backward
-    ("later", [["later/feed.x"], []]),                           # the second forward writes into the first's x
-    ("raise", [[], []]),
-])
+@pytest.mark.parametrize(
+    "bug,changed",
+    [
+        (None, [[], []]),
+        ("forward", [["forward/feed.x"], ["forward/feed.x"]]),
+        ("dout", [["backward/dout"], ["backward/dout"]]),
+        ("restore", [["forward/feed.y"], ["forward/feed.y"]]),  # changed by forward, put back by backward
+        ("later", [["later/feed.x"], []]),  # the second forward writes into the first's x
+        ("raise", [[], []]),
+    ],
+)
 def test_graph_op_reports_which_argument_changed(bug, changed):
     runs, _ = _run_graph(bug, [(FEED, [-1.0, 2.0]), (FEED, [3.0, -4.0])])
     assert [r["changed"] for r in runs] == changed
@@ -248,7 +326,7 @@ def test_graph_op_reports_which_argument_changed(bug, changed):
 def test_each_graph_call_gets_its_own_copy():
     """A forward that adds 1 to x in place: the second run is fed what was sent, not what the first changed."""
     runs, out = _run_graph("forward", [(FEED, None), (FEED, None)])
-    assert [float(out[r["out"]["$a"]][0]) for r in runs] == [-2.5 * 1.0, -2.5 * 1.0]   # ((1+1)+0.5) * -1, twice
+    assert [float(out[r["out"]["$a"]][0]) for r in runs] == [-2.5 * 1.0, -2.5 * 1.0]  # ((1+1)+0.5) * -1, twice
 
 
 def test_python_floats_are_not_reported():
@@ -287,20 +365,36 @@ def _mlp_module(mutate):
     return types.SimpleNamespace(MLP=MLP, train=train)
 
 
-@pytest.mark.parametrize("mutate,changed", [
-    (None, [[], [], [], []]),
-    ("forward", [["X"], [], [], []]),
-    ("loss", [[], ["y"], ["y"], []]),        # sgd_step calls loss: its y changes too
-    ("later", [[], ["later/X"], ["later/X"], ["X"]]),   # loss keeps X; the next sgd_step writes into it
-    ("train", [[], [], [], ["y"]]),
-])
+@pytest.mark.parametrize(
+    "mutate,changed",
+    [
+        (None, [[], [], [], []]),
+        ("forward", [["X"], [], [], []]),
+        ("loss", [[], ["y"], ["y"], []]),  # sgd_step calls loss: its y changes too
+        ("later", [[], ["later/X"], ["later/X"], ["X"]]),  # loss keeps X; the next sgd_step writes into it
+        ("train", [[], [], [], ["y"]]),
+    ],
+)
 def test_mlp_op_reports_which_argument_changed(mutate, changed):
     X, y = np.arange(8.0).reshape(4, 2), np.array([0, 1, 1, 0])
     arrays = [X, y]
-    req = {"op": "mlp", "nets": [{"sizes": [2, 2], "activation": "tanh", "seed": 0, "script": [
-        {"forward": {"$a": 0}}, {"loss": [{"$a": 0}, {"$a": 1}]}, {"params": True},
-        {"sgd_step": [{"$a": 0}, {"$a": 1}, 0.1]},
-        {"train": {"X": {"$a": 0}, "y": {"$a": 1}, "lr": 0.1, "batch_size": 2, "steps": 2, "seed": 4}}]}]}
+    req = {
+        "op": "mlp",
+        "nets": [
+            {
+                "sizes": [2, 2],
+                "activation": "tanh",
+                "seed": 0,
+                "script": [
+                    {"forward": {"$a": 0}},
+                    {"loss": [{"$a": 0}, {"$a": 1}]},
+                    {"params": True},
+                    {"sgd_step": [{"$a": 0}, {"$a": 1}, 0.1]},
+                    {"train": {"X": {"$a": 0}, "y": {"$a": 1}, "lr": 0.1, "batch_size": 2, "steps": 2, "seed": 4}},
+                ],
+            }
+        ],
+    }
     header, out = ops.dispatch(_state(mlp=_mlp_module(mutate)), req, arrays)
     results = replies.validated(req, header, len(out))["nets"][0]["results"]
     assert "changed" not in results[2]
@@ -308,12 +402,20 @@ def test_mlp_op_reports_which_argument_changed(mutate, changed):
     assert np.array_equal(X, np.arange(8.0).reshape(4, 2)) and np.array_equal(y, [0, 1, 1, 0])
 
 
-@pytest.mark.parametrize("changed", [
-    ["feed.x"], ["forward/feed.q"], ["forward/feed.x", "later/feed.x"], ["forward/feed.x", "forward/feed.x"],
-    [["forward/feed.x"]], "forward/feed.x", ["later/dout"],
-])
+@pytest.mark.parametrize(
+    "changed",
+    [
+        ["feed.x"],
+        ["forward/feed.q"],
+        ["forward/feed.x", "later/feed.x"],
+        ["forward/feed.x", "forward/feed.x"],
+        [["forward/feed.x"]],
+        "forward/feed.x",
+        ["later/dout"],
+    ],
+)
 def test_graph_reply_with_unknown_tags_is_refused(changed):
-    req, _ = _graph_request([(FEED, None)])   # no dout: no tag may name one
+    req, _ = _graph_request([(FEED, None)])  # no dout: no tag may name one
     reply = {"graphs": [{"runs": [{"out": {"$a": 0}, "grads": {}, "changed": changed}]}]}
     assert replies.validated(req, reply, 1)["graphs"][0]["runs"][0] == {"error": replies.MALFORMED}
 
@@ -321,26 +423,36 @@ def test_graph_reply_with_unknown_tags_is_refused(changed):
 def test_graph_reply_backward_tags_need_a_forward_that_returned():
     req, _ = _graph_request([(FEED, [1.0, 1.0])])
     ok = {"error": "E: no", "where": "ComputationalGraph.forward", "changed": ["forward/feed.y"]}
-    assert replies.validated(req, {"graphs": [{"runs": [ok]}]}, 0)["graphs"][0]["runs"][0]["changed"] == \
-        ["forward/feed.y"]
+    assert replies.validated(req, {"graphs": [{"runs": [ok]}]}, 0)["graphs"][0]["runs"][0]["changed"] == [
+        "forward/feed.y"
+    ]
     bad = {**ok, "changed": ["backward/dout"]}
-    assert replies.validated(req, {"graphs": [{"runs": [bad]}]}, 0)["graphs"][0]["runs"][0] == \
-        {"error": replies.MALFORMED}
+    assert replies.validated(req, {"graphs": [{"runs": [bad]}]}, 0)["graphs"][0]["runs"][0] == {
+        "error": replies.MALFORMED
+    }
 
 
-@pytest.mark.parametrize("item,changed,ok", [
-    ({"forward": {"$a": 0}}, ["X"], True),
-    ({"forward": {"$a": 0}}, ["y"], False),
-    ({"loss": [{"$a": 0}, {"$a": 1}]}, ["y", "later/X"], True),
-    ({"loss": [{"$a": 0}, {"$a": 1}]}, ["X", "later/X"], False),
-    ({"params": True}, [], False),
-    ({"set": {"W1": {"$a": 0}}}, ["X"], False),
-    ({"train": {"X": {"$a": 0}, "y": {"$a": 1}}}, ["net"], False),
-])
+@pytest.mark.parametrize(
+    "item,changed,ok",
+    [
+        ({"forward": {"$a": 0}}, ["X"], True),
+        ({"forward": {"$a": 0}}, ["y"], False),
+        ({"loss": [{"$a": 0}, {"$a": 1}]}, ["y", "later/X"], True),
+        ({"loss": [{"$a": 0}, {"$a": 1}]}, ["X", "later/X"], False),
+        ({"params": True}, [], False),
+        ({"set": {"W1": {"$a": 0}}}, ["X"], False),
+        ({"train": {"X": {"$a": 0}, "y": {"$a": 1}}}, ["net"], False),
+    ],
+)
 def test_mlp_reply_with_unknown_tags_is_refused(item, changed, ok):
     key = next(iter(item))
-    entry = {"forward": {"scores": {"$a": 0}}, "loss": {"loss": {"$a": 0}, "grads": {}}, "params": {"params": {}},
-             "set": {"ok": True}, "train": {"losses": {"$a": 0}}}[key]
+    entry = {
+        "forward": {"scores": {"$a": 0}},
+        "loss": {"loss": {"$a": 0}, "grads": {}},
+        "params": {"params": {}},
+        "set": {"ok": True},
+        "train": {"losses": {"$a": 0}},
+    }[key]
     req = {"op": "mlp", "nets": [{"sizes": [2, 2], "activation": "tanh", "script": [item]}]}
     got = replies.validated(req, {"nets": [{"results": [{**entry, "changed": changed}]}]}, 1)["nets"][0]["results"][0]
     assert (got.get("changed") == changed) if ok else got == {"error": replies.MALFORMED}
@@ -363,9 +475,12 @@ class _Session:
 
 
 def _ctx(names=("MLP", "train"), **modules):
-    return types.SimpleNamespace(with_standins=_Session(**modules), tolerances={"rtol": 1e-4, "atol": 1e-7},
-                                 rng=lambda label: np.random.default_rng(7),
-                                 standin_modules={"mlp": {"ok": True, "names": list(names)}})
+    return types.SimpleNamespace(
+        with_standins=_Session(**modules),
+        tolerances={"rtol": 1e-4, "atol": 1e-7},
+        rng=lambda label: np.random.default_rng(7),
+        standin_modules={"mlp": {"ok": True, "names": list(names)}},
+    )
 
 
 def _graph_module(**methods):
@@ -382,13 +497,19 @@ def _zero_dout_then_raise(self, dout=None):
     raise ValueError("not today")
 
 
-@pytest.mark.parametrize("methods,status,words", [
-    ({}, "pass", "unchanged"),
-    ({"backward": _raise}, "error", "could not be checked: ComputationalGraph.backward: ValueError: not today"),
-    ({"forward": lambda self, feed: 0.0 * np.asarray(feed["x"]), "backward": lambda self, dout=None: {}},
-     "error", "no working graph"),
-    ({"backward": _zero_dout_then_raise}, "fail", "ComputationalGraph.backward modified its argument 0 (dout)"),
-])
+@pytest.mark.parametrize(
+    "methods,status,words",
+    [
+        ({}, "pass", "unchanged"),
+        ({"backward": _raise}, "error", "could not be checked: ComputationalGraph.backward: ValueError: not today"),
+        (
+            {"forward": lambda self, feed: 0.0 * np.asarray(feed["x"]), "backward": lambda self, dout=None: {}},
+            "error",
+            "no working graph",
+        ),
+        ({"backward": _zero_dout_then_raise}, "fail", "ComputationalGraph.backward modified its argument 0 (dout)"),
+    ],
+)
 def test_graph_no_mutation_passes_only_on_evidence(methods, status, words):
     r = graph_checks.no_mutation(_ctx(graph=_graph_module(**methods)))
     assert r.status == status and words in r.message, r
@@ -398,13 +519,20 @@ def _subclassed_mlp(**methods):
     return types.SimpleNamespace(MLP=type("MLP", (ref_mlp.MLP,), methods), train=ref_mlp.train)
 
 
-@pytest.mark.parametrize("methods,names,status,words", [
-    ({}, ("MLP", "train"), "pass", "unchanged"),
-    ({}, ("MLP",), "error", "mlp.py has no function train"),
-    ({"sgd_step": _raise}, ("MLP", "train"), "error", "could not be checked: MLP.sgd_step: ValueError"),
-    ({"forward": lambda self, X: np.zeros((len(X), 3)), "loss": lambda self, X, y: (0.0, {})}, ("MLP", "train"),
-     "error", "no working network"),
-])
+@pytest.mark.parametrize(
+    "methods,names,status,words",
+    [
+        ({}, ("MLP", "train"), "pass", "unchanged"),
+        ({}, ("MLP",), "error", "mlp.py has no function train"),
+        ({"sgd_step": _raise}, ("MLP", "train"), "error", "could not be checked: MLP.sgd_step: ValueError"),
+        (
+            {"forward": lambda self, X: np.zeros((len(X), 3)), "loss": lambda self, X, y: (0.0, {})},
+            ("MLP", "train"),
+            "error",
+            "no working network",
+        ),
+    ],
+)
 def test_mlp_no_mutation_passes_only_on_evidence(methods, names, status, words):
     r = mlp_checks._no_mutation(_ctx(names=names, mlp=_subclassed_mlp(**methods)))
     assert r.status == status and words in r.message, r

@@ -1,5 +1,6 @@
 """Killing the grader (SIGKILL, mid-run) leaves no gradcheck process behind within a few seconds: grader
 pool processes, fork servers and workers (and what those started) all die with it; a re-run completes."""
+
 import json
 import os
 import shutil
@@ -13,7 +14,7 @@ import pytest
 
 from gradcheck.assignment import DEFAULT_PATH
 
-pytestmark = pytest.mark.system   # every test here starts real processes (tests/README.md)
+pytestmark = pytest.mark.system  # every test here starts real processes (tests/README.md)
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference"
@@ -28,7 +29,7 @@ def proc_table():
         try:
             with open(f"/proc/{p}/stat", "rb") as f:
                 stat = f.read()
-            rest = stat[stat.rindex(b")") + 2:].split()
+            rest = stat[stat.rindex(b")") + 2 :].split()
             out[int(p)] = (int(rest[1]), int(rest[19]))
         except (OSError, ValueError, IndexError):
             pass
@@ -74,8 +75,19 @@ def test_kill_9_of_the_grader_leaves_nothing_and_a_rerun_completes(tmp_path):
         (subs / name / "gates.py").write_text("import time\ntime.sleep(0.5)\n" + text)
     text = DEFAULT_PATH.read_text().replace("\ncall_seconds = ", "\ncall_seconds = 5  # was ", 1)
     (tmp_path / "small.toml").write_text(text)
-    cmd = [sys.executable, "-m", "gradcheck.cli", "grade", str(subs), "--out", str(out), "--jobs", "2",
-           "--assignment", str(tmp_path / "small.toml")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gradcheck.cli",
+        "grade",
+        str(subs),
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+        "--assignment",
+        str(tmp_path / "small.toml"),
+    ]
     grader = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         # mid-run: fork servers are up and at least one worker is grading

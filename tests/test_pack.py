@@ -1,6 +1,7 @@
 """The student build (``gradcheck pack --student ASSIGNMENT OUT``): what students install carries no
 answers. It holds no reference code, no correct stand-in gates, no hidden or after-due-date check
 (not even its id), and still gives a correct submission full marks on the visible checks."""
+
 import json
 import os
 import subprocess
@@ -13,7 +14,7 @@ from gradcheck.assignment import DEFAULT_PATH, KNOWN_CHECKS, load_assignment
 from gradcheck.replay import NOT_RECORDED
 from gradcheck.report import is_shown
 
-pytestmark = pytest.mark.system   # every test here starts real processes (tests/README.md)
+pytestmark = pytest.mark.system  # every test here starts real processes (tests/README.md)
 
 REPO = Path(__file__).resolve().parents[1]
 A = load_assignment()
@@ -25,8 +26,14 @@ WITHHELD = [c.id for c in A.checks if not is_shown(c.visibility)]
 def build(tmp_path_factory):
     out = tmp_path_factory.mktemp("pack") / "student-build"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    p = subprocess.run([sys.executable, "-m", "gradcheck", "pack", "--student", str(DEFAULT_PATH), str(out)],
-                       cwd=out.parent, env=env, capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-m", "gradcheck", "pack", "--student", str(DEFAULT_PATH), str(out)],
+        cwd=out.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stdout + p.stderr
     assert f"{len(VISIBLE)} visible checks, {len(WITHHELD)} withheld" in p.stdout
     return out
@@ -36,8 +43,14 @@ def _check(build, submission, *args):
     """`python -m gradcheck check` run from the build's folder: the build's gradcheck, not this one."""
     report_dir = build.parent / f"reports-{submission.name}-{'-'.join(args) or 'default'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHON"))}
-    p = subprocess.run([sys.executable, "-m", "gradcheck", "check", str(submission), "--out", str(report_dir), *args],
-                       cwd=build, env=env, capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-m", "gradcheck", "check", str(submission), "--out", str(report_dir), *args],
+        cwd=build,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stdout + p.stderr
     return json.loads(next(report_dir.glob("*.json")).read_text())
 
@@ -82,9 +95,12 @@ def test_the_build_reveals_no_answer(build):
             assert cid not in text, (path, cid)
     # grep: no reference source (no file like a reference module, no three of its lines in a row)
     for module in ("gates.py", "graph.py", "mlp.py"):
-        ref = [ln.strip() for ln in (REPO / "reference" / module).read_text().splitlines()
-               if ln.strip() and not ln.strip().startswith(("#", '"""'))]
-        runs = ["\n".join(ref[i:i + 3]) for i in range(len(ref) - 2) if sum(map(len, ref[i:i + 3])) >= 60]
+        ref = [
+            ln.strip()
+            for ln in (REPO / "reference" / module).read_text().splitlines()
+            if ln.strip() and not ln.strip().startswith(("#", '"""'))
+        ]
+        runs = ["\n".join(ref[i : i + 3]) for i in range(len(ref) - 2) if sum(map(len, ref[i : i + 3])) >= 60]
         for path, text in texts.items():
             code = "\n".join(ln.strip() for ln in text.splitlines() if ln.strip())
             assert not any(run in code for run in runs), (path, module)
@@ -101,8 +117,9 @@ def test_the_build_reveals_no_answer(build):
 
 def test_a_build_checks_with_the_seed_it_was_recorded_with(tmp_path):
     from gradcheck.pack import build_student
+
     out = tmp_path / "seed-5"
     summary = build_student(DEFAULT_PATH, out, seed=5, submissions=[])
     assert summary["seed"] == 5 and summary["graded"] == {"reference-solution": 91.0}
-    report = _check(out, REPO / "submissions" / "correct")   # no --seed: the build's own
+    report = _check(out, REPO / "submissions" / "correct")  # no --seed: the build's own
     assert report["seed"] == 5 and report["score"] == report["max_score"] == 91.0

@@ -2,6 +2,7 @@
 collects one item per visible check and gives the grader's verdicts (the real grader and sandbox).
 Runs go through pytest's ``pytester``: each in a subprocess started in its own empty folder, unless a
 test puts a course or a submission there."""
+
 import shutil
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from gradcheck.assignment import load_assignment
 from gradcheck.report import is_shown
 
 pytest_plugins = ["pytester"]
-pytestmark = pytest.mark.system   # every test here starts real processes (tests/README.md)
+pytestmark = pytest.mark.system  # every test here starts real processes (tests/README.md)
 
 REPO = Path(__file__).resolve().parents[1]
 SWAPPED = REPO / "submissions" / "swapped-multiply"
@@ -43,7 +44,7 @@ def test_correct_submission_all_visible_checks_pass(pytester, tmp_path):
     sub = _reference_copy(tmp_path / "correct")
     result = run(pytester, f"--gradcheck-submission={sub}", "-v")
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
-    result.assert_outcomes(passed=len(VISIBLE))           # one item per visible check id, nothing else
+    result.assert_outcomes(passed=len(VISIBLE))  # one item per visible check id, nothing else
     result.stdout.fnmatch_lines([f"gradcheck/correct::{check} PASSED*" for check in VISIBLE])
     for check in WITHHELD:
         result.stdout.no_fnmatch_line(f"*{check}*")
@@ -54,10 +55,12 @@ def test_buggy_submission_fails_exactly_the_multiply_gate_checks(pytester):
     result = run(pytester, f"--gradcheck-submission={SWAPPED}", "--gradcheck-seed", "0", "-q")
     assert result.ret == 1, result.stdout.str() + result.stderr.str()
     result.assert_outcomes(failed=2, passed=len(VISIBLE) - 2)
-    result.stdout.fnmatch_lines([
-        "FAILED gradcheck/swapped-multiply::gates.MultiplyGate.backward - backward on*",
-        "FAILED gradcheck/swapped-multiply::gates.MultiplyGate.numerical*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "FAILED gradcheck/swapped-multiply::gates.MultiplyGate.backward - backward on*",
+            "FAILED gradcheck/swapped-multiply::gates.MultiplyGate.numerical*",
+        ]
+    )
     # the failure reads like the report's feedback, with no pytest traceback
     result.stdout.fnmatch_lines(["*diagnosis: the two inputs' gradients are swapped*"])
     result.stdout.fnmatch_lines(["*gates.MultiplyGate.backward: fail (0/2 points)*"])
@@ -71,8 +74,9 @@ def test_points_are_recorded_as_user_properties(pytester, tmp_path):
     the isolated grader process."""
     sub = _reference_copy(tmp_path / "correct")
     for folder, score in ((sub, 2.0), (SWAPPED, 0.0)):
-        reprec = pytester.inline_run(*PLUGIN_ARGS, f"--gradcheck-submission={folder}", "--gradcheck-seed", "0",
-                                     "-k", "MultiplyGate.backward")
+        reprec = pytester.inline_run(
+            *PLUGIN_ARGS, f"--gradcheck-submission={folder}", "--gradcheck-seed", "0", "-k", "MultiplyGate.backward"
+        )
         (report,) = [r for r in reprec.getreports("pytest_runtest_logreport") if r.when == "call"]
         assert report.nodeid == f"gradcheck/{folder.name}::gates.MultiplyGate.backward"
         assert dict(report.user_properties) == {"max_score": 2.0, "score": score}
@@ -83,7 +87,7 @@ def test_selection_runs_only_the_selected_checks(pytester):
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
     result.assert_outcomes(passed=5, deselected=len(VISIBLE) - 5)
     result.stdout.fnmatch_lines(["gradcheck/swapped-multiply::gates.AddGate.forward PASSED*"])
-    result.stdout.fnmatch_lines(["*5 of 5 checks run here passed*"])   # the grader ran only those
+    result.stdout.fnmatch_lines(["*5 of 5 checks run here passed*"])  # the grader ran only those
 
 
 def test_without_the_option_the_plugin_does_nothing(pytester):
@@ -163,12 +167,15 @@ def test_refuses_inside_a_submission_with_conftest_ini_and_plugin(pytester, tmp_
     sub = pytester.path
     shutil.copytree(SWAPPED, sub, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
     pytester.makeconftest(FORGE_PASSES.format(marker=str(marker)))
-    pytester.makepyfile(test_mine=TEST_FILE.format(marker=str(marker)),
-                        mallory_plugin=PLUGIN.format(marker=str(marker)),
-                        numpy=f"open({str(marker)!r}, 'a').write('numpy.py imported\\n')\n")
+    pytester.makepyfile(
+        test_mine=TEST_FILE.format(marker=str(marker)),
+        mallory_plugin=PLUGIN.format(marker=str(marker)),
+        numpy=f"open({str(marker)!r}, 'a').write('numpy.py imported\\n')\n",
+    )
     pytester.makefile(".toml", lenient=LENIENT)
-    pytester.makefile(".ini", pytest="[pytest]\npythonpath = .\naddopts = -p mallory_plugin "
-                                     "--gradcheck-assignment=lenient.toml\n")
+    pytester.makefile(
+        ".ini", pytest="[pytest]\npythonpath = .\naddopts = -p mallory_plugin --gradcheck-assignment=lenient.toml\n"
+    )
     assert_refused(run(pytester, "--gradcheck-submission=.", *extra))
     ran = marker.read_text() if marker.exists() else ""
     # refused before pytest imports the submission's conftest.py; its ini's -p plugin is imported by
@@ -199,19 +206,20 @@ def test_course_folder_with_a_classmates_conftest_and_test_files(pytester, tmp_p
     course = pytester.path
     sub = _reference_copy(course / "alice")
     (sub / "test_alice.py").write_text(TEST_FILE.format(marker=str(marker)))
-    (sub / "numpy.py").write_text(f"open({str(marker)!r}, 'a').write('alice numpy imported\\n')\n"
-                                  "raise ImportError('poison')\n")
+    (sub / "numpy.py").write_text(
+        f"open({str(marker)!r}, 'a').write('alice numpy imported\\n')\nraise ImportError('poison')\n"
+    )
     conftest = pytester.makeconftest(SABOTAGE.format(marker=str(marker)))
     assert_refused(run(pytester, "--gradcheck-submission=alice", "-q"))
-    assert marker.read_text() == "classmate conftest ran\n"   # nothing of alice's ran here
+    assert marker.read_text() == "classmate conftest ran\n"  # nothing of alice's ran here
     (course / "bob").mkdir()
     (course / "bob" / "test_bob.py").write_text(TEST_FILE.format(marker=str(marker)))
     conftest.unlink()
     result = run_isolated(pytester, f"--gradcheck-submission={sub}", "-q")
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
-    result.assert_outcomes(passed=len(VISIBLE))                # the checks only: no test file was collected
+    result.assert_outcomes(passed=len(VISIBLE))  # the checks only: no test file was collected
     result.stdout.fnmatch_lines(["*91 / 91 points*"])
-    assert marker.read_text() == "classmate conftest ran\n"   # no test file was imported
+    assert marker.read_text() == "classmate conftest ran\n"  # no test file was imported
 
 
 def test_course_folder_ini_loading_a_classmates_plugin(pytester, tmp_path):

@@ -1,4 +1,5 @@
 """The reference solution against the numerical core, and the lecture's worked examples, exactly."""
+
 import numpy as np
 import pytest
 
@@ -12,6 +13,7 @@ RNG = np.random.default_rng(20261126)
 
 def gate_check(gate_cls, inputs, args=(), wrt=None):
     """backward of a fresh gate under a random dout, against centered differences of forward."""
+
     def f(*xs):
         return gate_cls(*args).forward(*xs)
 
@@ -29,8 +31,14 @@ def away(shape, lo=0.2, hi=2.0):
 
 
 ELEMENTWISE = [
-    (G.AddGate, 2, ()), (G.MultiplyGate, 2, ()), (G.ExpGate, 1, ()), (G.InverseGate, 1, ()),
-    (G.AddConstantGate, 1, (0.7,)), (G.ScaleGate, 1, (-1.3,)), (G.SigmoidGate, 1, ()), (G.TanhGate, 1, ()),
+    (G.AddGate, 2, ()),
+    (G.MultiplyGate, 2, ()),
+    (G.ExpGate, 1, ()),
+    (G.InverseGate, 1, ()),
+    (G.AddConstantGate, 1, (0.7,)),
+    (G.ScaleGate, 1, (-1.3,)),
+    (G.SigmoidGate, 1, ()),
+    (G.TanhGate, 1, ()),
     (G.ReLUGate, 1, ()),
 ]
 
@@ -127,10 +135,9 @@ def test_lecture_softmax_loss_cat():
 # --------------------------------------------------------------------------------- the graph
 
 
-
-
 def graph_function(nodes, names):
     """f(*inputs) and its backward through the reference graph, for assert_vjp."""
+
     def make():
         g = graph_module.ComputationalGraph()
         handles = [g.input(n) for n in names]
@@ -147,14 +154,22 @@ def graph_function(nodes, names):
             g.forward(dict(zip(names, xs)))
             grads = g.backward(dout)
             return [grads[n] for n in names]
+
         return backward
+
     return f, backward_at
 
 
 def test_graph_with_branches_and_shared_node():
     # q = x + y feeds two gates; x feeds two gates; x * x uses one node twice
-    nodes = [(G.AddGate, [0, 1]), (G.MultiplyGate, [2, 0]), (G.SigmoidGate, [2]), (G.MultiplyGate, [0, 0]),
-             (G.AddGate, [3, 4]), (G.AddGate, [6, 5])]
+    nodes = [
+        (G.AddGate, [0, 1]),
+        (G.MultiplyGate, [2, 0]),
+        (G.SigmoidGate, [2]),
+        (G.MultiplyGate, [0, 0]),
+        (G.AddGate, [3, 4]),
+        (G.AddGate, [6, 5]),
+    ]
     f, backward_at = graph_function(nodes, ["x", "y"])
     xs = [RNG.normal(size=(2, 3)), RNG.normal(size=(2, 3))]
     assert_vjp(f, xs, backward_at(xs), rng=1)
@@ -193,15 +208,22 @@ def test_mlp_gradients_match_centered_differences(activation, sizes, n):
         other.params = dict(zip(names, params))
         return other.loss(X, y)[0]
 
-    assert_vjp(loss_at, [net.params[k] for k in names], [grads[k] for k in names], dout=np.array(1.0),
-               names=names, rng=2)
+    assert_vjp(
+        loss_at, [net.params[k] for k in names], [grads[k] for k in names], dout=np.array(1.0), names=names, rng=2
+    )
     assert {k: v.shape for k, v in grads.items()} == {k: v.shape for k, v in net.params.items()}
 
 
 def test_mlp_params_layout_and_reads_params_at_every_call():
     net = mlp_module.MLP([3, 4, 4, 2], activation="sigmoid", seed=0)
     assert {k: v.shape for k, v in net.params.items()} == {
-        "W1": (4, 3), "b1": (4,), "W2": (4, 4), "b2": (4,), "W3": (2, 4), "b3": (2,)}
+        "W1": (4, 3),
+        "b1": (4,),
+        "W2": (4, 4),
+        "b2": (4,),
+        "W3": (2, 4),
+        "b3": (2,),
+    }
     X = RNG.normal(size=(5, 3))
     net.params["W3"] = np.zeros((2, 4))
     net.params["b3"] = np.array([1.0, -1.0])

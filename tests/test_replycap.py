@@ -5,6 +5,7 @@ The fixture ``tests/hostile/large_replies`` returns a valid 7.2 MB array from ev
 before the cap, grading it took the grader process from ~60 MB to ~730 MB. It is graded in a
 subprocess (its peak RSS measured there), bounded by the worker's own memory limit and a timeout.
 """
+
 import json
 import subprocess
 import sys
@@ -40,31 +41,42 @@ print(json.dumps(out))
 
 @pytest.mark.system
 def test_large_valid_replies_keep_the_grader_small(tmp_path):
-    p = subprocess.run([sys.executable, "-c", PROBE.format(tests=str(HERE), base=str(tmp_path))], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-c", PROBE.format(tests=str(HERE), base=str(tmp_path))],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr
     got = json.loads(p.stdout.strip().splitlines()[-1])
-    assert got["peak_mb"] < 200, got          # was ~730 MB without the cap
+    assert got["peak_mb"] < 200, got  # was ~730 MB without the cap
     assert got["correct"]["score"] == 100.0
     add = got["large_replies"]["add"]
     # an error of that check, whichever limit stops it first: over what the request's shapes allow,
     # over the frame cap, or the worker's own memory limit (every gate's calls go in one request)
-    assert add["status"] == "error" and any(m in add["message"] for m in (
-        "this request's shapes allow", "exceeds the", "MemoryError")), add["message"]
+    assert add["status"] == "error" and any(
+        m in add["message"] for m in ("this request's shapes allow", "exceeds the", "MemoryError")
+    ), add["message"]
     assert got["large_replies"]["score"] < 100
 
 
 def test_reply_cap_follows_the_request():
     arrays = [np.zeros((3, 4)), np.zeros((4, 5)), np.zeros((3, 5))]
-    gates = {"op": "gates", "calls": [{"cls": "MatMulGate", "args": [], "floats": False,
-                                       "inputs": [{"$a": 0}, {"$a": 1}], "dout": {"$a": 2}}], "order": [[0, "f"]]}
+    gates = {
+        "op": "gates",
+        "calls": [
+            {"cls": "MatMulGate", "args": [], "floats": False, "inputs": [{"$a": 0}, {"$a": 1}], "dout": {"$a": 2}}
+        ],
+        "order": [[0, "f"]],
+    }
     cap = reply_cap(gates, arrays)
     assert 8 * (15 + 2 * 32) < cap < 1_000_000
     bigger = [np.zeros((300, 400)), np.zeros((400, 500)), np.zeros((300, 500))]
     assert reply_cap(gates, bigger) > 8 * (300 * 500 + 2 * (300 * 400 + 400 * 500))
     mlp = {"op": "mlp", "sizes": [784, 100, 10], "activation": "relu", "seed": 0, "script": [{"params": True}]}
     assert reply_cap(mlp, []) > 8 * (784 * 100 + 100 + 100 * 10 + 10)
-    assert reply_cap({"op": "ping"}, []) is None               # ops it does not know: the sandbox's own cap
+    assert reply_cap({"op": "ping"}, []) is None  # ops it does not know: the sandbox's own cap
     assert reply_cap({"op": "gates", "calls": "nonsense"}, []) is None
 
 
@@ -83,8 +95,10 @@ def test_every_request_the_checks_send_is_capped_by_its_shapes():
             return CallResult("error", op=header["op"], message="recorded only")
 
     session = Recorder()
-    session.modules = {m: {"ok": True, "names": ["AddGate", "MultiplyGate", "ComputationalGraph", "MLP", "train"]}
-                       for m in ("gates", "graph", "mlp")}
+    session.modules = {
+        m: {"ok": True, "names": ["AddGate", "MultiplyGate", "ComputationalGraph", "MLP", "train"]}
+        for m in ("gates", "graph", "mlp")
+    }
     run_checks(session, session, load_assignment(), 0)
     assert {op for op, _ in session.sent} == {"gates", "graph", "mlp"}
     assert all(cap is not None for _, cap in session.sent), session.sent

@@ -1,4 +1,5 @@
 """Reports: the schema contract, atomic writes, what a student sees, the class summary and gradebook."""
+
 import copy
 import csv
 import io
@@ -20,24 +21,41 @@ def make_report(submission="alice", failing=("gates.MultiplyGate.backward",)):
     checks = []
     for c in A.checks:
         ok = c.id not in failing
-        entry = {"id": c.id, "status": "pass" if ok else "fail", "score": c.points if ok else 0.0,
-                 "max_score": c.points, "visibility": c.visibility,
-                 "message": "ok" if ok else "the gradient for y is wrong"}
+        entry = {
+            "id": c.id,
+            "status": "pass" if ok else "fail",
+            "score": c.points if ok else 0.0,
+            "max_score": c.points,
+            "visibility": c.visibility,
+            "message": "ok" if ok else "the gradient for y is wrong",
+        }
         if c.id == "gates.MultiplyGate.backward":
             entry["details"] = {
                 "worst": {"input": "y", "index": [1, 2], "expected": 1.5, "got": -1.5, "rel_error": 1.0},
                 "counterexample": "f(x, y) = (x * y) + x at x=1.5, y=-2.0: df/dx expected -1.0, got -2.0",
-                "diagnosis": "wrong sign", "blame": "your MultiplyGate.backward", "extra_key": [1, 2]}
+                "diagnosis": "wrong sign",
+                "blame": "your MultiplyGate.backward",
+                "extra_key": [1, 2],
+            }
         if c.visibility != "visible":
             entry["status"], entry["score"] = "fail", 0.0
             entry["message"] = f"loss did not go down on inputs {SECRET}"
-            entry["details"] = {"counterexample": f"X = {SECRET}", "worst": {"input": SECRET, "expected": 3.0,
-                                                                            "got": 4.0}}
+            entry["details"] = {
+                "counterexample": f"X = {SECRET}",
+                "worst": {"input": SECRET, "expected": 3.0, "got": 4.0},
+            }
         checks.append(entry)
     return {
-        "schema_version": 1, "gradcheck_version": "0.1.0", "submission": submission, "assignment": A.name,
-        "seed": 0, "status": "graded", "message": "ok", "score": sum(c["score"] for c in checks),
-        "max_score": A.max_score, "checks": checks,
+        "schema_version": 1,
+        "gradcheck_version": "0.1.0",
+        "submission": submission,
+        "assignment": A.name,
+        "seed": 0,
+        "status": "graded",
+        "message": "ok",
+        "score": sum(c["score"] for c in checks),
+        "max_score": A.max_score,
+        "checks": checks,
         "modules": {"gates": {"ok": True}, "graph": {"ok": True}, "mlp": {"ok": True}},
         "isolation": {"user": "nobody", "network": False},
         "output": {"text": f"debug print {SECRET}\n", "bytes": 20, "truncated": False},
@@ -53,8 +71,10 @@ def test_schema_is_valid_draft_2020_12():
 def test_valid_report_passes():
     rp.validate_report(make_report())
     rp.validate_report(rp.to_jsonable(make_report()))
-    minimal = {k: make_report()[k] for k in ("schema_version", "submission", "assignment", "seed", "status",
-                                             "score", "max_score", "checks")}
+    minimal = {
+        k: make_report()[k]
+        for k in ("schema_version", "submission", "assignment", "seed", "status", "score", "max_score", "checks")
+    }
     rp.validate_report(minimal)
 
 
@@ -67,6 +87,7 @@ def _set(path, value):
             del r[last]
         else:
             r[last] = value
+
     return mutate
 
 
@@ -121,8 +142,17 @@ def test_error_report_lists_every_check_with_zero():
 
 
 def test_to_jsonable_makes_plain_json():
-    d = rp.to_jsonable({"a": np.float64(1.5), "b": np.int64(3), "c": np.arange(3), "d": (1, 2),
-                        "e": float("nan"), "f": -np.inf, "g": np.bool_(True)})
+    d = rp.to_jsonable(
+        {
+            "a": np.float64(1.5),
+            "b": np.int64(3),
+            "c": np.arange(3),
+            "d": (1, 2),
+            "e": float("nan"),
+            "f": -np.inf,
+            "g": np.bool_(True),
+        }
+    )
     assert d == {"a": 1.5, "b": 3, "c": [0, 1, 2], "d": [1, 2], "e": "nan", "f": "-inf", "g": True}
     json.dumps(d, allow_nan=False)
 
@@ -153,20 +183,22 @@ def test_write_is_atomic_no_partial_file(tmp_path, monkeypatch, fail_at):
 
     def boom(*a, **k):
         raise OSError(28, "No space left on device")
+
     monkeypatch.setattr(os, fail_at, boom)
     changed = make_report(failing=())
     with pytest.raises(OSError):
         rp.write_report(changed, tmp_path)
     monkeypatch.undo()
-    assert os.listdir(tmp_path) == ["alice.json"]           # no temporary file left behind
+    assert os.listdir(tmp_path) == ["alice.json"]  # no temporary file left behind
     assert (tmp_path / "alice.json").read_bytes() == before  # the old report is whole
     with pytest.raises(OSError):
         rp.write_report(make_report("carol"), tmp_path / "no-such-dir")
     assert os.listdir(tmp_path) == ["alice.json"]
 
 
-@pytest.mark.parametrize("sid", ["../../etc/passwd", "a/b", ".hidden", "summary", "SUMMARY", "josé", "a b",
-                                 "x" * 300, "", "con"])
+@pytest.mark.parametrize(
+    "sid", ["../../etc/passwd", "a/b", ".hidden", "summary", "SUMMARY", "josé", "a b", "x" * 300, "", "con"]
+)
 def test_safe_name(sid):
     name = rp.safe_name(sid)
     assert name and "/" not in name and not name.startswith(".") and len(name) <= 120
@@ -177,9 +209,28 @@ def test_safe_name(sid):
 
 
 def test_safe_names_never_collide():
-    ids = ["a b", "a_b", "a/b", "a\\b", "Summary", "summary_", "x" * 101, "x" * 102, "x" * 150, "x" * 151,
-           "John Smith", "John_Smith-ef61a579", "John=20Smith", "=", "", "caf\udce9", "café", "caf\\xe9",
-           ".a", "=2Ea"]
+    ids = [
+        "a b",
+        "a_b",
+        "a/b",
+        "a\\b",
+        "Summary",
+        "summary_",
+        "x" * 101,
+        "x" * 102,
+        "x" * 150,
+        "x" * 151,
+        "John Smith",
+        "John_Smith-ef61a579",
+        "John=20Smith",
+        "=",
+        "",
+        "caf\udce9",
+        "café",
+        "caf\\xe9",
+        ".a",
+        "=2Ea",
+    ]
     names = [rp.safe_name(i) for i in ids]
     assert len(set(names)) == len(ids)
     assert rp.safe_name("alice_01-B.v2") == "alice_01-B.v2"
@@ -202,6 +253,7 @@ def test_exclusive_write_never_overwrites(tmp_path):
 
 
 # --- what a student sees ----------------------------------------------------------------------------
+
 
 def test_student_view_never_contains_hidden_checks_content():
     r = make_report()
@@ -229,7 +281,6 @@ def test_student_view_never_contains_hidden_checks_content():
     assert rp.student_view(all_visible)["message"] == "ok"  # nothing withheld: the summary may show
     failed = rp.student_view(rp.error_report("x", A, 0, "the sandbox failed"))
     assert failed["message"] == "the sandbox failed"  # why grading failed is always said
-
 
 
 def test_student_view_after_due_date_and_published():
@@ -273,7 +324,7 @@ def test_render_feedback_lines():
     mult = next(i for i, ln in enumerate(lines) if "gates.MultiplyGate.backward" in ln)
     assert lines[mult].split()[:3] == ["FAIL", "gates.MultiplyGate.backward", "0/2"]
     assert "the gradient for y is wrong" in lines[mult]
-    follow = "\n".join(lines[mult + 1:mult + 5])
+    follow = "\n".join(lines[mult + 1 : mult + 5])
     assert "diagnosis: wrong sign" in follow and "counterexample: f(x, y) = (x * y) + x" in follow
     assert "worst: y[1, 2]: expected 1.5, got -1.5 (relative error 1)" in follow
     assert any(ln.split()[:2] == ["PASS", "gates.AddGate.forward"] and "1/1" in ln for ln in lines)
@@ -306,10 +357,17 @@ def test_render_feedback_of_an_error_report_and_the_full_report():
 
 # --- class summary ------------------------------------------------------------------------------------
 
+
 def _rows():
-    reports = [make_report("alice"), make_report("bob", failing=()),
-               make_report("=HYPERLINK(\"http://evil\",\"x\")"), make_report("+1+1"), make_report("-2"),
-               make_report("@SUM(A1)"), rp.error_report("dave", A, 0, "the grader crashed")]
+    reports = [
+        make_report("alice"),
+        make_report("bob", failing=()),
+        make_report('=HYPERLINK("http://evil","x")'),
+        make_report("+1+1"),
+        make_report("-2"),
+        make_report("@SUM(A1)"),
+        rp.error_report("dave", A, 0, "the grader crashed"),
+    ]
     return [rp.summary_row(r, rp.report_path("out", r["submission"]), 1.0) for r in reports]
 
 
@@ -330,7 +388,7 @@ def test_gradebook_csv_parses_back(tmp_path):
 def test_gradebook_guards_against_formula_injection(tmp_path):
     _, cs = rp.write_summary(_rows(), tmp_path, assignment=A)
     ids = [line[0] for line in csv.reader(io.StringIO(cs.read_text(encoding="utf-8"), newline=""))][1:]
-    assert "'=HYPERLINK(\"http://evil\",\"x\")" in ids
+    assert '\'=HYPERLINK("http://evil","x")' in ids
     assert {"'+1+1", "'-2", "'@SUM(A1)"} <= set(ids)
     assert not any(i.startswith(("=", "+", "-", "@")) for i in ids)
     assert rp.csv_safe("\tx") == "'\tx" and rp.csv_safe("alice") == "alice" and rp.csv_safe(-1.0) == -1.0
@@ -340,11 +398,17 @@ def test_summary_json(tmp_path):
     js, _ = rp.write_summary(_rows(), tmp_path, assignment=A, seed=4)
     s = json.loads(js.read_text())
     assert s["assignment"] == "backprop" and s["seed"] == 4
-    assert s["stats"] == {"count": 7, "graded": 6, "errors": 1, "mean": round(536 / 6, 6), "median": 89.0,
-                          "min": 89.0, "max": 91.0}
+    assert s["stats"] == {
+        "count": 7,
+        "graded": 6,
+        "errors": 1,
+        "mean": round(536 / 6, 6),
+        "median": 89.0,
+        "min": 89.0,
+        "max": 91.0,
+    }
     assert list(s["checks"]) == list(A.check_ids)
-    assert s["checks"]["gates.AddGate.forward"] == {"max_score": 1.0, "pass_rate": 1.0, "mean_score": 1.0,
-                                                    "graded": 6}
+    assert s["checks"]["gates.AddGate.forward"] == {"max_score": 1.0, "pass_rate": 1.0, "mean_score": 1.0, "graded": 6}
     assert s["checks"]["gates.MultiplyGate.backward"]["pass_rate"] == round(1 / 6, 6)
     subs = {x["submission"]: x for x in s["submissions"]}
     assert list(subs) == sorted(subs)
@@ -362,6 +426,7 @@ def test_summary_of_no_graded_submission(tmp_path):
 
 # --- the one report builder -----------------------------------------------------------------------
 
+
 class _Verdict:
     def __init__(self, status, message, details=None):
         self.status, self.message, self.details = status, message, details
@@ -369,19 +434,42 @@ class _Verdict:
 
 def test_graded_report_is_built_in_assignment_order_from_the_verdicts():
     results = {c.id: _Verdict("pass", "ok") for c in A.checks}
-    results["gates.MultiplyGate.backward"] = _Verdict("fail", "wrong", {"worst": {"got": np.float64("nan"),
-                                                                                   "index": (1, np.int64(2))}})
+    results["gates.MultiplyGate.backward"] = _Verdict(
+        "fail", "wrong", {"worst": {"got": np.float64("nan"), "index": (1, np.int64(2))}}
+    )
     del results["mlp.train"]
-    r = rp.graded_report("alice", A, 4, results, notes=["missing: mlp.py"], modules={}, isolation={"x": 1},
-                         output={"text": "", "bytes": 0, "truncated": False}, seconds=1.23456, visible_seconds=0.5)
+    r = rp.graded_report(
+        "alice",
+        A,
+        4,
+        results,
+        notes=["missing: mlp.py"],
+        modules={},
+        isolation={"x": 1},
+        output={"text": "", "bytes": 0, "truncated": False},
+        seconds=1.23456,
+        visible_seconds=0.5,
+    )
     rp.validate_report(r)
-    assert list(r)[:10] == ["schema_version", "gradcheck_version", "submission", "assignment", "seed", "status",
-                            "message", "score", "max_score", "checks"]
+    assert list(r)[:10] == [
+        "schema_version",
+        "gradcheck_version",
+        "submission",
+        "assignment",
+        "seed",
+        "status",
+        "message",
+        "score",
+        "max_score",
+        "checks",
+    ]
     assert r["schema_version"] == rp.SCHEMA_VERSION and r["gradcheck_version"] == rp.gradcheck_version()
     assert [c["id"] for c in r["checks"]] == list(A.check_ids)
     by_id = {c["id"]: c for c in r["checks"]}
-    assert by_id["mlp.train"]["status"] == "error" and by_id["mlp.train"]["message"] == \
-        "this check did not run (grader fault)"
+    assert (
+        by_id["mlp.train"]["status"] == "error"
+        and by_id["mlp.train"]["message"] == "this check did not run (grader fault)"
+    )
     assert by_id["gates.MultiplyGate.backward"]["details"] == {"worst": {"got": "nan", "index": [1, 2]}}
     assert "details" not in by_id["gates.AddGate.forward"]
     lost = A.check("gates.MultiplyGate.backward").points + A.check("mlp.train").points
@@ -393,12 +481,14 @@ def test_graded_report_is_built_in_assignment_order_from_the_verdicts():
 def test_graded_and_error_reports_share_the_builder():
     graded = rp.graded_report("bob", A, 0, {}, modules={}, seconds=0.0)
     failed = rp.error_report("bob", A, 0, "the sandbox failed")
-    assert {k: graded[k] for k in ("schema_version", "gradcheck_version", "submission", "assignment", "seed",
-                                   "max_score")} == \
-        {k: failed[k] for k in ("schema_version", "gradcheck_version", "submission", "assignment", "seed",
-                                "max_score")}
-    assert [(c["id"], c["max_score"], c["visibility"]) for c in graded["checks"]] == \
-        [(c["id"], c["max_score"], c["visibility"]) for c in failed["checks"]]
+    assert {
+        k: graded[k] for k in ("schema_version", "gradcheck_version", "submission", "assignment", "seed", "max_score")
+    } == {
+        k: failed[k] for k in ("schema_version", "gradcheck_version", "submission", "assignment", "seed", "max_score")
+    }
+    assert [(c["id"], c["max_score"], c["visibility"]) for c in graded["checks"]] == [
+        (c["id"], c["max_score"], c["visibility"]) for c in failed["checks"]
+    ]
     assert failed["message"] == "the sandbox failed"
     assert rp.error_report("b", A, 0, "")["message"] == "the grader failed"
     assert {c["message"] for c in failed["checks"]} == {rp.ERROR_CHECK_MESSAGE}
@@ -406,14 +496,19 @@ def test_graded_and_error_reports_share_the_builder():
 
 def test_the_student_facing_sentences_keep_their_words():
     from gradcheck.report import messages as m
-    assert m.WITHHELD_MESSAGES == {"hidden": "hidden check: its result is not shown to students",
-                                   "after_due_date": "result shown after the due date",
-                                   "after_published": "result shown when grades are published"}
+
+    assert m.WITHHELD_MESSAGES == {
+        "hidden": "hidden check: its result is not shown to students",
+        "after_due_date": "result shown after the due date",
+        "after_published": "result shown when grades are published",
+    }
     assert m.ERROR_CHECK_MESSAGE == "not graded: the grader could not grade this submission"
     assert m.grading_failed("x" * 600, "autograder").startswith("The autograder could not grade this submission: xxx")
     assert m.grading_failed("boom") == "The grader could not grade this submission: boom"
-    assert m.not_shown_yet(2, "10", " (hidden)") == \
-        "Not shown yet: 2 check(s) worth 10 point(s) (hidden); they count in your score."
+    assert (
+        m.not_shown_yet(2, "10", " (hidden)")
+        == "Not shown yet: 2 check(s) worth 10 point(s) (hidden); they count in your score."
+    )
 
 
 def test_output_and_import_error_lines():
@@ -421,7 +516,8 @@ def test_output_and_import_error_lines():
     assert rp.output_lines(out) == ["Your code printed (truncated):", "  | a", "  | b", "  | "]
     assert rp.output_lines(out, prefix="", blank_tail=False) == ["Your code printed (truncated):", "a", "b"]
     assert rp.output_lines({"withheld": True, "bytes": 7}) == [
-        "Your code printed 7 bytes; not shown while some checks are hidden."]
+        "Your code printed 7 bytes; not shown while some checks are hidden."
+    ]
     assert rp.output_lines({"withheld": True}) == [] and rp.output_lines(None) == []
     modules = {"gates": {"ok": True}, "graph": {"ok": False, "error": "SyntaxError: x"}}
     assert rp.import_error_lines(modules) == ["graph.py could not be imported:", "    SyntaxError: x"]

@@ -1,4 +1,5 @@
 """gradcheck.sandbox: the trusted-side API, what a worker can see, start-up cost, cleanup."""
+
 import json
 import os
 import shutil
@@ -19,7 +20,7 @@ from gradcheck.sandbox.hiding import is_under
 from gradcheck.sandbox.inside import isolation
 from gradcheck.sandbox.measure import spawn_ping
 
-pytestmark = pytest.mark.system   # real sandbox; its few in-process tests run with it (tests/README.md)
+pytestmark = pytest.mark.system  # real sandbox; its few in-process tests run with it (tests/README.md)
 
 HERE = Path(__file__).parent
 REFERENCE = HERE.parent / "reference"
@@ -89,8 +90,14 @@ def submission(tmp_path):
 
 def test_limits_are_validated():
     assert Limits().call_seconds == 10 and Limits().memory_mb == 1024
-    for bad in ({"call_seconds": 0}, {"memory_mb": -1}, {"processes": 2.5}, {"output_kb": True},
-                {"memory_mb": 64}, {"open_files": 3}):
+    for bad in (
+        {"call_seconds": 0},
+        {"memory_mb": -1},
+        {"processes": 2.5},
+        {"output_kb": True},
+        {"memory_mb": 64},
+        {"open_files": 3},
+    ):
         with pytest.raises(ValueError, match=next(iter(bad))):
             Limits(**bad)
     with pytest.raises(TypeError):
@@ -107,17 +114,36 @@ def test_reference_round_trip(sandbox, submission):
         assert isinstance(r, CallResult) and r.ok and r.message == ""
         run = resolve(r.header["calls"][0], r.arrays)
         assert float(run["out"]) == 6.0 and [float(g) for g in run["grads"]] == [3.0, 2.0]
-        graph = {"op": "graph", "graphs": [{
-                 "nodes": [{"input": "x"}, {"input": "y"}, {"input": "z"}, {"gate": "AddGate", "in": [0, 1]},
-                           {"gate": "MultiplyGate", "in": [3, 2]}],
-                 "runs": [{"feed": {"x": {"$a": 0}, "y": {"$a": 1}, "z": {"$a": 2}}, "dout": None}]}]}
+        graph = {
+            "op": "graph",
+            "graphs": [
+                {
+                    "nodes": [
+                        {"input": "x"},
+                        {"input": "y"},
+                        {"input": "z"},
+                        {"gate": "AddGate", "in": [0, 1]},
+                        {"gate": "MultiplyGate", "in": [3, 2]},
+                    ],
+                    "runs": [{"feed": {"x": {"$a": 0}, "y": {"$a": 1}, "z": {"$a": 2}}, "dout": None}],
+                }
+            ],
+        }
         r = s.call(graph, [np.array(-2.0), np.array(5.0), np.array(-4.0)])
         run = resolve(r.header["graphs"][0]["runs"][0], r.arrays)
         assert float(run["out"]) == -12.0
         assert {k: float(v) for k, v in run["grads"].items()} == {"x": -4.0, "y": -4.0, "z": 3.0}
         X, y = np.random.default_rng(0).standard_normal((5, 3)), np.array([0, 1, 1, 0, 1])
-        r = s.call({"op": "mlp", "sizes": [3, 4, 2], "activation": "tanh", "seed": 0,
-                    "script": [{"loss": [{"$a": 0}, {"$a": 1}]}, {"params": True}]}, [X, y])
+        r = s.call(
+            {
+                "op": "mlp",
+                "sizes": [3, 4, 2],
+                "activation": "tanh",
+                "seed": 0,
+                "script": [{"loss": [{"$a": 0}, {"$a": 1}]}, {"params": True}],
+            },
+            [X, y],
+        )
         assert r.ok and "loss" in r.header["results"][0]
         assert s.output == Output("", 0, False)
         assert 0 < s.budget_left <= LIMITS.submission_seconds
@@ -155,14 +181,30 @@ def test_isolation_in_force(sandbox, hidden_dir, unlisted_dir, submission):
     assert iso["rlimits"]["as"] == LIMITS.memory_mb * 2**20 and iso["rlimits"]["core"] == 0
     if not AS_ROOT:
         pytest.skip("privilege drop and namespaces are checked when running as root")
-    for key in ("unprivileged_user", "network_namespace", "mount_namespace", "hidden_paths", "private_tmp",
-                "process_list_hidden", "private_workdir", "no_new_privs", "pid_namespace", "allowlist_root"):
+    for key in (
+        "unprivileged_user",
+        "network_namespace",
+        "mount_namespace",
+        "hidden_paths",
+        "private_tmp",
+        "process_list_hidden",
+        "private_workdir",
+        "no_new_privs",
+        "pid_namespace",
+        "allowlist_root",
+    ):
         assert iso[key] is True, (key, iso)
     assert str(hidden_dir) in iso["hidden"] and iso["kill_scope"] == "pid namespace + uid"
     assert os.path.realpath(sys.base_prefix) in iso["allowed_paths"] or "/usr" in iso["allowed_paths"]
     pkg = Path(gradcheck.__file__).resolve().parent
-    secrets = [hidden_dir / "answers.txt", pkg / "__init__.py", REFERENCE / "gates.py", pkg / "sandbox" / "ops.py",
-               unlisted_dir / "reference" / "gates.py", unlisted_dir / "answers.txt"]
+    secrets = [
+        hidden_dir / "answers.txt",
+        pkg / "__init__.py",
+        REFERENCE / "gates.py",
+        pkg / "sandbox" / "ops.py",
+        unlisted_dir / "reference" / "gates.py",
+        unlisted_dir / "answers.txt",
+    ]
     with sandbox.session(submission) as s:
         info = s.probe(secrets + [hidden_dir]).header
     assert info["uid"] >= isolation.UID_BASE and info["euid"] == info["uid"] and info["groups"] == []
@@ -179,17 +221,32 @@ def test_worker_sees_only_the_allowlist_root(sandbox, unlisted_dir, submission):
     if not sandbox.isolation.get("allowlist_root"):
         pytest.skip(f"no allowlist root here: {sandbox.isolation['notes']}")
     repo = REFERENCE.resolve().parent
-    host = [repo, repo / "tests", repo.parent, unlisted_dir, unlisted_dir / "reference" / "gates.py",
-            Path(sandbox.folder),
-            *(Path(p) for p in ("/home", "/srv", "/opt", "/mnt", "/var/lib", "/run", "/sys", "/boot", "/work"))]
-    host = [p for p in host if p.exists() and not any(
-        is_under(str(p), a) or is_under(a, str(p)) for a in sandbox.isolation["allowed_paths"])]
-    python = [Path(sys.base_prefix).resolve() / "lib", Path(np.__file__).resolve(), Path("/usr/bin"),
-              Path("/etc/passwd")]
+    host = [
+        repo,
+        repo / "tests",
+        repo.parent,
+        unlisted_dir,
+        unlisted_dir / "reference" / "gates.py",
+        Path(sandbox.folder),
+        *(Path(p) for p in ("/home", "/srv", "/opt", "/mnt", "/var/lib", "/run", "/sys", "/boot", "/work")),
+    ]
+    host = [
+        p
+        for p in host
+        if p.exists()
+        and not any(is_under(str(p), a) or is_under(a, str(p)) for a in sandbox.isolation["allowed_paths"])
+    ]
+    python = [
+        Path(sys.base_prefix).resolve() / "lib",
+        Path(np.__file__).resolve(),
+        Path("/usr/bin"),
+        Path("/etc/passwd"),
+    ]
     with sandbox.session(submission) as s:
         info = s.probe(host + python + [Path("/dev/null"), Path("/dev/urandom")]).header
-    assert host and all(not info["paths"][str(p)]["exists"] for p in host), \
-        {str(p): info["paths"][str(p)] for p in host if info["paths"][str(p)]["exists"]}
+    assert host and all(not info["paths"][str(p)]["exists"] for p in host), {
+        str(p): info["paths"][str(p)] for p in host if info["paths"][str(p)]["exists"]
+    }
     assert all(info["paths"][str(p)]["exists"] for p in python)
     assert info["paths"]["/dev/null"]["read"] == "ok" and info["paths"]["/dev/urandom"]["read"] == "ok"
     assert info["tmp"] == sorted({"submission", *sandbox.zygote_report["tmp_entries"]})
@@ -212,7 +269,8 @@ def test_hidden_paths_inside_the_allowlist_stay_hidden(tmp_path):
             info = s.probe([pkg_dir / "__init__.py", a_file, Path(np.__file__).resolve()]).header
     assert info["paths"][str(pkg_dir / "__init__.py")]["read"] != "ok"
     assert info["paths"][str(a_file)]["read"] == "ok" and info["paths"][str(a_file)]["stat"] != list(
-        (a_file.stat().st_dev, a_file.stat().st_ino))  # an empty file stands in for it
+        (a_file.stat().st_dev, a_file.stat().st_ino)
+    )  # an empty file stands in for it
     assert info["paths"][str(Path(np.__file__).resolve())]["read"] == "ok"
 
 
@@ -249,15 +307,35 @@ def test_student_code_imports_stdlib_and_numpy_modules_lazily(sandbox, tmp_path)
     """Modules the zygote never imported load from the (read-only) Python installation, at import and later."""
     with sandbox.session(REFERENCE) as s:
         preloaded = set(s.probe().header["modules"])
-    lazy = [m for m in ("fractions", "decimal", "statistics", "csv", "numpy.testing", "numpy.fft",
-                        "numpy.polynomial", "unittest", "difflib", "uuid") if m not in preloaded]
+    lazy = [
+        m
+        for m in (
+            "fractions",
+            "decimal",
+            "statistics",
+            "csv",
+            "numpy.testing",
+            "numpy.fft",
+            "numpy.polynomial",
+            "unittest",
+            "difflib",
+            "uuid",
+        )
+        if m not in preloaded
+    ]
     assert len(lazy) >= 5, lazy  # the test would prove nothing if the zygote had imported them all
     sub = copy_submission(REFERENCE, tmp_path / "erin")
     (sub / "gates.py").write_text((sub / "gates.py").read_text() + LAZY_IMPORTS)
     with sandbox.session(sub) as s:
         assert s.modules["gates"]["ok"], s.modules["gates"]
-        r = s.call({"op": "gates", "calls": [{"cls": "ExpGate", "inputs": [{"$a": 0}], "dout": {"$a": 1}}],
-                    "order": [[0, "f"], [0, "b"]]}, [np.array(0.0), np.array(1.0)])
+        r = s.call(
+            {
+                "op": "gates",
+                "calls": [{"cls": "ExpGate", "inputs": [{"$a": 0}], "dout": {"$a": 1}}],
+                "order": [[0, "f"], [0, "b"]],
+            },
+            [np.array(0.0), np.array(1.0)],
+        )
         run = resolve(r.header["calls"][0], r.arrays)
         assert "error" not in run, (run, s.output.text)
     expected = 1.0 + 0.5 + 3 + 0.25 + 2 + 4.0 + 3.0 + len('{"a": 1}') + 6 + 2 + 3
@@ -298,6 +376,7 @@ def test_allowlist_root_is_built_and_tested_or_reported(tmp_path):
             isolation.setup_allowlist_root({"empty_file": str(tmp_path / ".empty"), "allowed": allowed}, report)
             report["mounted"] = os.path.ismount(tmp_path / ".root")
             return report
+
         return fn
 
     good = _in_private_mount_namespace(build([os.path.realpath(sys.base_prefix), numpy_site]))
@@ -396,8 +475,10 @@ def test_startup_is_cheap(sandbox):
         fresh.append(time.perf_counter() - t0)
     up, _ = spawn_ping(sandbox, 10)
     ratio = statistics.median(up) / statistics.median(fresh)
-    print(f"spawn+ping {statistics.median(up) * 1000:.1f} ms, fresh numpy {statistics.median(fresh) * 1000:.1f} ms, "
-          f"ratio {ratio:.3f}")
+    print(
+        f"spawn+ping {statistics.median(up) * 1000:.1f} ms, fresh numpy {statistics.median(fresh) * 1000:.1f} ms, "
+        f"ratio {ratio:.3f}"
+    )
     assert ratio <= 0.2
 
 
@@ -426,8 +507,11 @@ def test_overlay_plan(tmp_path):
     t = str(tmp_path)
     hide = [f"{t}/repo", f"{t}/repo/reference", f"{t}/repo/.venv/lib/pkg-missing", f"{t}/subs", f"{t}/answers.txt"]
     overlays, notes = isolation.plan_overlays(hide, [f"{t}/repo/.venv"], as_root=False)
-    assert overlays == [(f"{t}/answers.txt", False, []), (f"{t}/repo", True, [f"{t}/repo/.venv"]),
-                        (f"{t}/subs", True, [])]
+    assert overlays == [
+        (f"{t}/answers.txt", False, []),
+        (f"{t}/repo", True, [f"{t}/repo/.venv"]),
+        (f"{t}/subs", True, []),
+    ]
     assert any("does not exist" in n for n in notes) and any(".venv stays visible" in n for n in notes)
     # a hidden folder that is itself needed by the worker is not hidden, and says so
     overlays, notes = isolation.plan_overlays([f"{t}/repo/.venv"], [f"{t}/repo/.venv"], as_root=False)

@@ -4,6 +4,7 @@ For every case: the call gives a clear status/message, the next call works (the 
 when it had to be), hidden files stay unread and unmodified, the sibling submission is unchanged, the
 reports folder stays empty, and no process of the session's worker uids is left afterwards.
 """
+
 import contextlib
 import hashlib
 import json
@@ -25,14 +26,23 @@ from gradcheck.sandbox import MSG_BUDGET, MSG_BUDGET_SPENT, MSG_EXIT, MSG_TIMEOU
 from gradcheck.sandbox.inside import isolation
 from gradcheck.standins import StandIns
 
-pytestmark = pytest.mark.system   # every test here starts real processes (tests/README.md)
+pytestmark = pytest.mark.system  # every test here starts real processes (tests/README.md)
 
 HERE = Path(__file__).parent
 REFERENCE = HERE.parent / "reference"
 AS_ROOT = os.geteuid() == 0
 
-LIMITS = Limits(call_seconds=3, submission_seconds=40, cpu_seconds=20, memory_mb=512, processes=16,
-                file_size_mb=4, open_files=64, output_kb=16, disk_mb=16)
+LIMITS = Limits(
+    call_seconds=3,
+    submission_seconds=40,
+    cpu_seconds=20,
+    memory_mb=512,
+    processes=16,
+    file_size_mb=4,
+    open_files=64,
+    output_kb=16,
+    disk_mb=16,
+)
 
 
 # ------------------------------------------------------------------------------------- helpers
@@ -40,8 +50,12 @@ LIMITS = Limits(call_seconds=3, submission_seconds=40, cpu_seconds=20, memory_mb
 
 def gates_request(cls, inputs, dout, args=()):
     arrays = [np.asarray(v, dtype=float) for v in inputs] + [np.asarray(dout, dtype=float)]
-    call = {"cls": cls, "args": list(args), "inputs": [{"$a": i} for i in range(len(inputs))],
-            "dout": {"$a": len(inputs)}}
+    call = {
+        "cls": cls,
+        "args": list(args),
+        "inputs": [{"$a": i} for i in range(len(inputs))],
+        "dout": {"$a": len(inputs)},
+    }
     return {"op": "gates", "calls": [call], "order": [[0, "f"], [0, "b"]]}, arrays
 
 
@@ -114,7 +128,8 @@ class World:
         self.unlisted = unlisted_folder(root)
         (self.unlisted / "main" / "reference").mkdir(parents=True)
         (self.unlisted / "main" / "reference" / "gates.py").write_text(
-            f"# {self.token}\n" + (REFERENCE / "gates.py").read_text())
+            f"# {self.token}\n" + (REFERENCE / "gates.py").read_text()
+        )
         self.sibling = self.subs / "honest_sibling"
         shutil.copytree(REFERENCE, self.sibling, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
         self.listener = socket.socket()
@@ -129,11 +144,18 @@ class World:
         if dst.exists():
             shutil.rmtree(dst)
         materialize(case, dst)
-        target = {"reports": str(self.reports), "sibling": str(self.sibling), "port": self.port,
-                  "token": self.token, "hidden": [str(self.secret), str(self.reports), str(self.subs),
-                                                  str(REFERENCE.resolve())],
-                  "guesses": [str(REFERENCE / "gates.py"), str(self.secret / "token.txt"),
-                              str(self.unlisted / "main" / "reference" / "gates.py")]}
+        target = {
+            "reports": str(self.reports),
+            "sibling": str(self.sibling),
+            "port": self.port,
+            "token": self.token,
+            "hidden": [str(self.secret), str(self.reports), str(self.subs), str(REFERENCE.resolve())],
+            "guesses": [
+                str(REFERENCE / "gates.py"),
+                str(self.secret / "token.txt"),
+                str(self.unlisted / "main" / "reference" / "gates.py"),
+            ],
+        }
         (dst / "target.json").write_text(json.dumps(target))
         return dst
 
@@ -181,9 +203,18 @@ def test_syntax_error(sandbox, world):
         assert r.ok and "error" in r.header["calls"][0]  # reported per item, not a crash
     with hostile(sandbox, world, "syntax_error", standins=StandIns(GATES, {})) as s:  # the graph can still be graded
         arrays = [np.array(2.0), np.array(3.0)]
-        r = s.call({"op": "graph", "graphs": [{
-                    "nodes": [{"input": "x"}, {"input": "y"}, {"gate": "MultiplyGate", "in": [0, 1]}],
-                    "runs": [{"feed": {"x": {"$a": 0}, "y": {"$a": 1}}, "dout": None}]}]}, arrays)
+        r = s.call(
+            {
+                "op": "graph",
+                "graphs": [
+                    {
+                        "nodes": [{"input": "x"}, {"input": "y"}, {"gate": "MultiplyGate", "in": [0, 1]}],
+                        "runs": [{"feed": {"x": {"$a": 0}, "y": {"$a": 1}}, "dout": None}],
+                    }
+                ],
+            },
+            arrays,
+        )
         run = resolve(r.header["graphs"][0]["runs"][0], r.arrays)
         assert float(run["out"]) == 6.0 and float(run["grads"]["x"]) == 3.0
 

@@ -1,6 +1,7 @@
 """What runs inside the sandbox (gradcheck/sandbox/inside/: the fork server and the workers) imports only
 the standard library, numpy and its own siblings: never the grader, the reference or anything else
 installed next to them. Read from the source (AST), so an import in a function body counts too."""
+
 import ast
 import importlib.util
 import sys
@@ -74,7 +75,9 @@ def test_inside_imports_only_stdlib_numpy_and_siblings(path):
 
 def test_the_checker_catches_a_forbidden_import(tmp_path):
     p = tmp_path / "x.py"
-    p.write_text("import os\nimport numpy.linalg\ndef f():\n    from gradcheck import grading\n"
-                 "    import importlib\n    importlib.import_module('gradcheck.reference')\nfrom . import y\n")
+    p.write_text(
+        "import os\nimport numpy.linalg\ndef f():\n    from gradcheck import grading\n"
+        "    import importlib\n    importlib.import_module('gradcheck.reference')\nfrom . import y\n"
+    )
     names = sorted(n for n, _, _ in imports_of(p))
     assert names == sorted(["os", "numpy.linalg", "gradcheck", "importlib", "gradcheck.reference", "."])

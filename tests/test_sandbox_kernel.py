@@ -2,6 +2,7 @@
 of all of a worker's processes together (cgroups). Each hostile fixture is bounded by itself (time,
 memory, processes, files only in its own private /tmp) even when the defence under test is missing;
 the tests assert the defence where ``sandbox.isolation`` says it is in force."""
+
 import os
 import shutil
 import time
@@ -14,12 +15,21 @@ from test_sandbox_hostile import call_gate, first_run
 from gradcheck.sandbox import MSG_MEMORY_CGROUP, Limits, Sandbox
 from gradcheck.sandbox.inside import isolation
 
-pytestmark = pytest.mark.system   # real sandbox; its few in-process tests run with it (tests/README.md)
+pytestmark = pytest.mark.system  # real sandbox; its few in-process tests run with it (tests/README.md)
 
 REFERENCE = Path(__file__).resolve().parent.parent / "reference"
 AS_ROOT = os.geteuid() == 0
-LIMITS = Limits(call_seconds=20, submission_seconds=60, cpu_seconds=20, memory_mb=400, processes=16,
-                file_size_mb=512, open_files=64, output_kb=16, disk_mb=512)
+LIMITS = Limits(
+    call_seconds=20,
+    submission_seconds=60,
+    cpu_seconds=20,
+    memory_mb=400,
+    processes=16,
+    file_size_mb=512,
+    open_files=64,
+    output_kb=16,
+    disk_mb=512,
+)
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +85,22 @@ def test_seccomp_program_handles_both_architectures():
     arch_checks = [k for code, _, _, k in prog if code == 0x15 and k in isolation.AUDIT_ARCH.values()]
     assert sorted(arch_checks) == sorted(isolation.AUDIT_ARCH.values())
     ks = {k for _, _, _, k in prog}
-    for name in ("unshare", "mount", "umount2", "pivot_root", "fsopen", "fsmount", "move_mount", "open_tree",
-                 "keyctl", "add_key", "request_key", "ptrace", "bpf", "perf_event_open"):
+    for name in (
+        "unshare",
+        "mount",
+        "umount2",
+        "pivot_root",
+        "fsopen",
+        "fsmount",
+        "move_mount",
+        "open_tree",
+        "keyctl",
+        "add_key",
+        "request_key",
+        "ptrace",
+        "bpf",
+        "perf_event_open",
+    ):
         x86, arm = isolation.DENIED_SYSCALLS[name]
         assert x86 in ks and arm in ks, name
     assert prog[-1] == (0x06, 0, 0, isolation.SECCOMP_RET_KILL_PROCESS)  # an unknown architecture
@@ -124,11 +148,17 @@ def test_memory_in_tmpfs_is_counted_and_its_kill_reported(sandbox, tmp_path):
 def _meter(folder):
     """A correct submission whose AddGate.forward does a fixed amount of work and returns its wall time."""
     shutil.copytree(REFERENCE, folder, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
-    text = (folder / "gates.py").read_text().replace(
-        "    def forward(self, x, y):\n        return np.add(x, y)\n",
-        "    def forward(self, x, y):\n        import time\n        t0 = time.perf_counter()\n        s = 0\n"
-        "        for i in range(1_500_000):\n            s += i\n"
-        "        return np.add(x, y) * 0 + (time.perf_counter() - t0)\n", 1)
+    text = (
+        (folder / "gates.py")
+        .read_text()
+        .replace(
+            "    def forward(self, x, y):\n        return np.add(x, y)\n",
+            "    def forward(self, x, y):\n        import time\n        t0 = time.perf_counter()\n        s = 0\n"
+            "        for i in range(1_500_000):\n            s += i\n"
+            "        return np.add(x, y) * 0 + (time.perf_counter() - t0)\n",
+            1,
+        )
+    )
     (folder / "gates.py").write_text(text)
     return folder
 
@@ -136,8 +166,10 @@ def _meter(folder):
 def test_setsid_busy_loops_do_not_starve_a_neighbour(sandbox, tmp_path):
     meter = _meter(tmp_path / "meter")
     with sandbox.session(meter) as m:
+
         def work():
             return float(first_run(call_gate(m, "AddGate", [2.0, 3.0], 1.0))["out"])
+
         work()
         alone = min(work() for _ in range(3))
         with sandbox.session(materialize("setsid_busy", tmp_path / "busy")) as b:
@@ -146,8 +178,9 @@ def test_setsid_busy_loops_do_not_starve_a_neighbour(sandbox, tmp_path):
             time.sleep(0.3)
             busy = min(work() for _ in range(3))
             if sandbox.isolation["cgroup"] and AS_ROOT:  # the six loops share one cgroup with a CPU quota
-                cpu = os.path.join(sandbox.zygote_report["cgroup"]["dirs"].get("cpu", "/nonexistent"),
-                                   f"w{b._worker.pid}")
+                cpu = os.path.join(
+                    sandbox.zygote_report["cgroup"]["dirs"].get("cpu", "/nonexistent"), f"w{b._worker.pid}"
+                )
                 if os.path.isdir(cpu):
                     assert len(isolation.cgroup_procs(cpu)) >= 7
                     assert int(Path(cpu, "cpu.cfs_quota_us").read_text()) == int(LIMITS.cpus * 100_000)
@@ -207,9 +240,14 @@ def test_workers_cannot_read_the_graders_session_keyring(tmp_path, seccomp):
     import json
     import subprocess
     import sys
+
     tests = str(Path(__file__).resolve().parent)
-    p = subprocess.run([sys.executable, "-c", GRADER_KEY_SCRIPT, tests, str(tmp_path / "reader"), str(int(seccomp))],
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-c", GRADER_KEY_SCRIPT, tests, str(tmp_path / "reader"), str(int(seccomp))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 0, p.stderr[-3000:]
     out = json.loads(p.stdout.strip().splitlines()[-1])
     if out["keyring"]:

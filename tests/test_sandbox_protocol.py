@@ -1,4 +1,5 @@
 """gradcheck/sandbox/inside/protocol.py: frames round-trip, and every malformed or oversized frame is refused."""
+
 import json
 import re
 import socket
@@ -40,8 +41,9 @@ arrays = dtypes.flatmap(lambda dt: hnp.arrays(dt, hnp.array_shapes(min_dims=0, m
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(arrays, max_size=5),
-       st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3))
+@given(
+    st.lists(arrays, max_size=5), st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3)
+)
 def test_round_trip(values, extra):
     header = {"op": "x", "refs": [{"$a": i} for i in range(len(values))], "extra": extra}
     got_header, got = decode(body_of(encode(header, values)))

@@ -1,5 +1,6 @@
 """The sandbox's parts that need no fork server, in-process: the private copy of a submission
 (staging), the paths hidden by default, the output collector, the load request's module names."""
+
 import os
 import sys
 
@@ -36,8 +37,10 @@ def test_stage_takes_the_contract_modules_first_and_names_what_it_skips(tmp_path
     staged = stage(src, dst, Limits(submission_files=n))
     assert staged["files"] == list(contract.MODULE_FILES)
     assert sorted(os.listdir(dst)) == sorted(contract.MODULE_FILES)
-    assert staged["skipped"] == [{"name": "link.py", "why": WHY_LINK, "link": True},
-                                 {"name": "a_notes.txt", "why": WHY_TOO_MANY_FILES.format(limit=n)}]
+    assert staged["skipped"] == [
+        {"name": "link.py", "why": WHY_LINK, "link": True},
+        {"name": "a_notes.txt", "why": WHY_TOO_MANY_FILES.format(limit=n)},
+    ]
     assert staged["bytes"] == sum(len(name) for name in contract.MODULE_FILES)
 
 
@@ -75,6 +78,10 @@ def test_load_imports_the_modules_it_is_given(tmp_path, monkeypatch):
     finally:
         for name in ("unit_first", "unit_second"):
             sys.modules.pop(name, None)
-    assert reply == {"modules": {"unit_first": {"ok": True, "names": ["X"]},
-                                 "unit_second": {"ok": True, "names": ["Y", "unit_first"]}}}
+    assert reply == {
+        "modules": {
+            "unit_first": {"ok": True, "names": ["X"]},
+            "unit_second": {"ok": True, "names": ["Y", "unit_first"]},
+        }
+    }
     assert ops.MODULES == ("unit_first", "unit_second") and state.modules["unit_second"].Y == 2

@@ -4,6 +4,7 @@ Correct code passes (the reference gates, graph and MLP, and the example `correc
 gates); the example submissions' planted bugs fail with messages that read like the report's
 feedback: which input, the worst coordinate, expected vs got, and the diagnosis.
 """
+
 import importlib.util
 from pathlib import Path
 
@@ -28,8 +29,9 @@ BOTH = [assert_gate_backward_matches_numerical, assert_gate_matches_reference]
 
 def load(submission, module):
     """A submission's module (gates.py or graph.py import only numpy), under a unique name."""
-    spec = importlib.util.spec_from_file_location(f"_sub_{submission.replace('-', '_')}_{module}",
-                                                  SUBS / submission / f"{module}.py")
+    spec = importlib.util.spec_from_file_location(
+        f"_sub_{submission.replace('-', '_')}_{module}", SUBS / submission / f"{module}.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -174,6 +176,7 @@ def test_exceptions_of_student_code_propagate():
 
 # --- graphs -------------------------------------------------------------------------------------
 
+
 def _branchy(graph_module, gates):
     """f = (x * y) + x: x feeds two gates, so its gradients must add."""
     g = graph_module.ComputationalGraph()
@@ -193,8 +196,9 @@ def test_graph_gradients_pass_and_the_graph_is_left_as_built():
 
 def test_graph_that_overwrites_at_a_branch_fails_with_feedback():
     g = _branchy(load("branch-overwrite", "graph"), R)
-    text, details = _message(assert_graph_gradients, g,
-                             {"x": np.array([1.5, -0.5, 2.0]), "y": np.array([2.0, 3.0, -1.0])})
+    text, details = _message(
+        assert_graph_gradients, g, {"x": np.array([1.5, -0.5, 2.0]), "y": np.array([2.0, 3.0, -1.0])}
+    )
     assert text.startswith("graph: backward does not match centered differences of forward")
     assert "input 0 (x):" in text and "expected" in text and "got" in text
     assert details["worst"]["input"] == "input 0 (x)"
@@ -204,6 +208,7 @@ def test_graph_that_overwrites_at_a_branch_fails_with_feedback():
 
 
 # --- networks -----------------------------------------------------------------------------------
+
 
 def _data(n=6, d=3, c=2):
     r = np.random.default_rng(1)

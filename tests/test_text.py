@@ -6,6 +6,7 @@ End-to-end fixtures: a submission whose folder name and exception text carry ter
 lone surrogates and a bidi override, and a folder whose name is not UTF-8, graded next to a correct
 submission that keeps full marks. Each is bounded (a few lines of output, files in its temp folder).
 """
+
 import csv
 import io
 import json
@@ -25,24 +26,27 @@ FORGED_NAME = "mallory\x1b[2J\r[2 of 2] correct 100 ∕ 100 graded\n\u202e"
 ESCAPES = (b"\x1b", b"\x07", b"\r", b"\x9b", "\u202e".encode())
 
 
-@pytest.mark.parametrize("raw, shown", [
-    ("plain text", "plain text"),
-    ("two\nlines\tand tab", "two\nlines\tand tab"),
-    ("\x1b[2Jclear", "\\x1b[2Jclear"),
-    ("\x1b]52;c;aGk=\x07", "\\x1b]52;c;aGk=\\a"),
-    ("fake\r100/100", "fake\\r100/100"),
-    ("crlf\r\nline", "crlf\nline"),
-    ("lone \ud800 surrogate", "lone \\ud800 surrogate"),
-    ("bidi \u202e override", "bidi \\u202e override"),
-    ("C1 \x9b31m", "C1 \\x9b31m"),
-    ("nul \x00 del \x7f", "nul \\0 del \\x7f"),
-    (b"bytes \xff", "bytes \\xff"),
-    ("josé ✓", "josé ✓"),
-])
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("plain text", "plain text"),
+        ("two\nlines\tand tab", "two\nlines\tand tab"),
+        ("\x1b[2Jclear", "\\x1b[2Jclear"),
+        ("\x1b]52;c;aGk=\x07", "\\x1b]52;c;aGk=\\a"),
+        ("fake\r100/100", "fake\\r100/100"),
+        ("crlf\r\nline", "crlf\nline"),
+        ("lone \ud800 surrogate", "lone \\ud800 surrogate"),
+        ("bidi \u202e override", "bidi \\u202e override"),
+        ("C1 \x9b31m", "C1 \\x9b31m"),
+        ("nul \x00 del \x7f", "nul \\0 del \\x7f"),
+        (b"bytes \xff", "bytes \\xff"),
+        ("josé ✓", "josé ✓"),
+    ],
+)
 def test_safe(raw, shown):
     assert text.safe(raw) == shown
     assert text.safe(text.safe(raw)) == text.safe(raw)  # safe text stays as it is
-    text.safe(raw).encode("utf-8")                       # always encodable
+    text.safe(raw).encode("utf-8")  # always encodable
 
 
 def test_safe_caps_length_and_tree():
@@ -57,8 +61,10 @@ def test_terminal_and_markdown():
     assert text.terminal(FORGED_NAME) == "mallory\\x1b[2J\\r[2 of 2] correct 100 ∕ 100 graded\\n\\u202e"
     cell = text.markdown_cell("mallory | 100 ∕ 100 | graded |")
     assert cell == "mallory \\| 100 ∕ 100 \\| graded \\|"
-    assert text.markdown_cell("<img src=x onerror=alert(1)> **bold** [l](http://x)") == \
-        "\\<img src=x onerror=alert\\(1\\)\\> \\*\\*bold\\*\\* \\[l\\]\\(http://x\\)"
+    assert (
+        text.markdown_cell("<img src=x onerror=alert(1)> **bold** [l](http://x)")
+        == "\\<img src=x onerror=alert\\(1\\)\\> \\*\\*bold\\*\\* \\[l\\]\\(http://x\\)"
+    )
 
 
 def _md_cells(row: str) -> list:
@@ -69,7 +75,7 @@ def _md_cells(row: str) -> list:
     row = row[1:-1]
     while i < len(row):
         if row[i] == "\\" and i + 1 < len(row):
-            cur += row[i:i + 2]
+            cur += row[i : i + 2]
             i += 2
             continue
         if row[i] == "|":
@@ -85,19 +91,24 @@ def _md_cells(row: str) -> list:
 def test_ci_summary_table_cannot_be_forged(tmp_path):
     """The Markdown summary step of docs/github-actions.yml, run on a summary.json with a forged name."""
     import yaml
+
     wf = yaml.safe_load((REPO / "docs" / "github-actions.yml").read_text())
     step = next(s for s in wf["jobs"]["grade"]["steps"] if s.get("name") == "Summary")
     script = step["run"].split("<<'EOF' >> \"$GITHUB_STEP_SUMMARY\"\n", 1)[1].rsplit("EOF", 1)[0]
     assert step["run"].lstrip().startswith("python -I -")
     (tmp_path / "reports").mkdir()
     names = ["mallory | 100 ∕ 100 | graded |", "eve\n| eve2 | 100 / 100 | graded |", "alice"]
-    (tmp_path / "reports" / "summary.json").write_text(json.dumps({"submissions": [
-        {"submission": n, "score": 0.0, "max_score": 100.0, "status": "graded"} for n in names]}))
-    p = subprocess.run([sys.executable, "-I", "-"], input=script, cwd=tmp_path, capture_output=True, text=True,
-                       timeout=60)
+    (tmp_path / "reports" / "summary.json").write_text(
+        json.dumps(
+            {"submissions": [{"submission": n, "score": 0.0, "max_score": 100.0, "status": "graded"} for n in names]}
+        )
+    )
+    p = subprocess.run(
+        [sys.executable, "-I", "-"], input=script, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert p.returncode == 0, p.stderr
     rows = p.stdout.strip().splitlines()
-    assert len(rows) == 2 + len(names)                  # header, rule, one line per submission
+    assert len(rows) == 2 + len(names)  # header, rule, one line per submission
     for row in rows[2:]:
         cells = _md_cells(row)
         assert len(cells) == 3 and cells[1] == "0 / 100" and cells[2] == "graded", row
@@ -117,8 +128,9 @@ def hostile_class(tmp_path_factory):
 
 def _gradcheck(*args, cwd):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    return subprocess.run([sys.executable, "-m", "gradcheck", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "gradcheck", *map(str, args)], cwd=cwd, env=env, capture_output=True, timeout=300
+    )
 
 
 @pytest.mark.system
@@ -160,7 +172,7 @@ def test_check_does_not_pass_escapes_to_the_terminal(hostile_class):
         for esc in ESCAPES:
             assert esc not in stream, (esc, stream.decode(errors="replace"))
     shown = p.stdout.decode()
-    assert "\\x1b]52;c;cm0gLXJmIH4K\\a" in shown          # the clipboard write, shown, not done
+    assert "\\x1b]52;c;cm0gLXJmIH4K\\a" in shown  # the clipboard write, shown, not done
     assert "Score: 9" in shown
 
 
@@ -177,8 +189,18 @@ def test_gradescope_results_written_despite_surrogates(hostile_class, tmp_path):
 
 def test_json_is_safe_is_the_quick_test_of_safe_tree():
     import json as _json
-    for value in [{"a": "x", "b": [1, 2.5, None]}, {"a": "\x1b"}, {"k\u202e": 1}, {"a": "é"}, {"a": "x" * 30_000},
-                  {"a": ["x"] * 30_000}, {"a": "\ud800"}, {"a": 'quote " and \\ backslash'}, {"a": "del \x7f"}]:
+
+    for value in [
+        {"a": "x", "b": [1, 2.5, None]},
+        {"a": "\x1b"},
+        {"k\u202e": 1},
+        {"a": "é"},
+        {"a": "x" * 30_000},
+        {"a": ["x"] * 30_000},
+        {"a": "\ud800"},
+        {"a": 'quote " and \\ backslash'},
+        {"a": "del \x7f"},
+    ]:
         for ensure_ascii in (True, False):
             try:
                 data = _json.dumps(value, ensure_ascii=ensure_ascii).encode("utf-8")
