@@ -22,27 +22,6 @@ __all__ = [
 ]
 
 
-def _without_working_directory(paths, cwd=None) -> list:
-    """``paths`` without the working directory ('' or '.' or the folder itself, as ``python -m`` and
-    ``python -c`` put it first), unless gradcheck itself is imported from there. Used before a
-    command imports anything (``python -m gradcheck``) and for the grader processes it starts: a
-    submission folder named like a module is never imported by the grader."""
-    import os
-
-    here = os.path.realpath(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    try:
-        cwd = os.path.realpath(cwd or os.getcwd())
-    except OSError:  # the working directory is gone: '' finds nothing there
-        return [p for p in paths if p not in ("", ".")]
-    return [p for p in paths if os.path.realpath(p or ".") != cwd or os.path.realpath(p or ".") == here]
-
-
-def _drop_working_directory() -> None:
-    import sys
-
-    sys.path[:] = _without_working_directory(sys.path)
-
-
 def __getattr__(name):
     if name in __all__:
         from . import numerics

@@ -2,9 +2,9 @@
 sys.path) is removed before anything else is imported, so a ``numpy.py`` or a folder named like a
 module in the folder you run it from (a submission, say) is never imported by the grader."""
 
-from . import _drop_working_directory
+from .workdir import drop_working_directory
 
-_drop_working_directory()
+drop_working_directory()
 
 import sys  # noqa: E402
 

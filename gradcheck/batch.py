@@ -347,10 +347,10 @@ def neutral_start(folder):
     """While processes start: the working directory is ``folder`` (an empty private folder, where a
     spawned interpreter begins and stays) and sys.path holds no working directory (the children
     copy it)."""
-    from . import _without_working_directory
+    from .workdir import without_working_directory
 
     old_cwd, old_path = os.getcwd(), list(sys.path)
-    sys.path[:] = _without_working_directory(old_path, old_cwd)
+    sys.path[:] = without_working_directory(old_path, old_cwd)
     os.chdir(folder)
     try:
         yield

@@ -6,9 +6,9 @@ from __future__ import annotations
 import sys
 
 if __name__ == "__main__":  # python -m gradcheck.cli: the working directory must not shadow a module
-    from . import _drop_working_directory
+    from .workdir import drop_working_directory
 
-    _drop_working_directory()
+    drop_working_directory()
 
 import json
 import statistics

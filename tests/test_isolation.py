@@ -102,14 +102,14 @@ def test_check_inside_a_submission_with_its_own_numpy_py(course, tmp_path, start
 
 
 def test_working_directory_is_left_out_of_the_grader_processes_path(tmp_path, monkeypatch):
-    from gradcheck import _without_working_directory
+    from gradcheck.workdir import without_working_directory
 
     here = str(tmp_path)
     monkeypatch.chdir(tmp_path)
-    assert _without_working_directory(["", here, ".", "/usr/lib/python3"]) == ["/usr/lib/python3"]
+    assert without_working_directory(["", here, ".", "/usr/lib/python3"]) == ["/usr/lib/python3"]
     # gradcheck imported from the working directory (a source checkout): that entry stays
     monkeypatch.chdir(REPO)
-    assert _without_working_directory([str(REPO), "/x"]) == [str(REPO), "/x"]
+    assert without_working_directory([str(REPO), "/x"]) == [str(REPO), "/x"]
 
 
 @pytest.mark.system
