@@ -321,20 +321,34 @@ _report_option = click.option(
 )
 
 
+def _container_paths(submission, submission_help, results, platform):
+    """The --submission and --results options of a platform's container command, at its paths."""
+
+    def decorate(command):
+        command = click.option(
+            "--results",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=Path(results),
+            show_default=True,
+            help=f"Where {platform} reads the results.",
+        )(command)
+        return click.option(
+            "--submission",
+            type=click.Path(path_type=Path),
+            default=Path(submission),
+            show_default=True,
+            help=submission_help,
+        )(command)
+
+    return decorate
+
+
 @main.command(epilog=_CONTAINER_EXIT)
-@click.option(
-    "--submission",
-    type=click.Path(path_type=Path),
-    default=Path("/autograder/submission"),
-    show_default=True,
-    help="The student's files (or a folder holding one folder with them).",
-)
-@click.option(
-    "--results",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("/autograder/results/results.json"),
-    show_default=True,
-    help="Where Gradescope reads the results.",
+@_container_paths(
+    "/autograder/submission",
+    "The student's files (or a folder holding one folder with them).",
+    "/autograder/results/results.json",
+    "Gradescope",
 )
 @_assignment_option
 @_seed_option
@@ -372,20 +386,7 @@ def gradescope(submission, results, assignment_file, seed, visibility, hide, rep
 
 
 @main.command(epilog=_CONTAINER_EXIT)
-@click.option(
-    "--submission",
-    type=click.Path(path_type=Path),
-    default=Path("/grade/student"),
-    show_default=True,
-    help="The student's files.",
-)
-@click.option(
-    "--results",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("/grade/results/results.json"),
-    show_default=True,
-    help="Where PrairieLearn reads the results.",
-)
+@_container_paths("/grade/student", "The student's files.", "/grade/results/results.json", "PrairieLearn")
 @_assignment_option
 @_seed_option
 @click.option("--now-due", is_flag=True, help="Show after_due_date checks too.")

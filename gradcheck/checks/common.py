@@ -254,3 +254,31 @@ def numerical_verdict(
             **({"index": list(worst.index)} if worst.index else {}),
         }
     return "; ".join(r.message for r in bad), details
+
+
+def mutation_result(check_id, problems, errors, compared, working, *, what, passed) -> CheckResult:
+    """The verdict of a ``no_mutation`` check of a graph or network: a change found is a fail (the first
+    shown, the others counted); then a call that could not be checked is an error; a pass needs a
+    ``working`` graph or network (values that match the reference somewhere: a stub has nothing to
+    check) and comparisons actually made. ``what``: "graph" or "network"; ``passed``: the pass message
+    (formatted with ``compared``)."""
+    if problems:
+        message, details = problems[0]
+        return CheckResult(
+            check_id, "fail", message, {**details, "failures": len(problems)} if len(problems) > 1 else details
+        )
+    if errors:
+        return CheckResult(check_id, "error", errors[0], {"errors": errors[:5]} if len(errors) > 1 else {})
+    if not working:
+        return CheckResult(check_id, "error", MSG_NO_WORKING[what])
+    if not compared:
+        return CheckResult(check_id, "error", "could not be checked: nothing was compared")
+    return CheckResult(check_id, "pass", passed.format(compared=compared))
+
+
+MSG_NO_WORKING = {
+    "graph": "could not be checked: your graph's values match the reference's on no run, "
+    "so there is no working graph whose arguments could be checked",
+    "network": "could not be checked: your network's scores and loss match the reference's "
+    "in no case, so there is no working network whose arguments could be checked",
+}

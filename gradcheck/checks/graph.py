@@ -22,7 +22,7 @@ from hypothesis.extra import numpy as hnp
 from ..diagnosis import diagnose
 from ..reference import gates as ref_gates
 from ..reference import graph as ref_graph
-from .common import CallFailed, CheckResult, Payload, StudentError, call, compare, value
+from .common import CallFailed, CheckResult, Payload, StudentError, call, compare, mutation_result, value
 
 UNARY = {
     "ExpGate": "exp({})",
@@ -500,26 +500,14 @@ def no_mutation(ctx) -> CheckResult:
             # feed arrays right after forward and after the graph's last call; after backward the feed again and dout
             compared += 2 * len(feed) + (len(feed) + 2 * (dout is not None) if backward else 0)
         working = _works(graph, rep, arrays, ctx.tolerances) or working
-    if problems:
-        message, details = problems[0]
-        return CheckResult(
-            check_id, "fail", message, {**details, "failures": len(problems)} if len(problems) > 1 else details
-        )
-    if errors:
-        return CheckResult(check_id, "error", errors[0], {"errors": errors[:5]} if len(errors) > 1 else {})
-    if not working:
-        return CheckResult(
-            check_id,
-            "error",
-            "could not be checked: your graph's values match the reference's on no run, "
-            "so there is no working graph whose arguments could be checked",
-        )
-    if not compared:
-        return CheckResult(check_id, "error", "could not be checked: nothing was compared")
-    return CheckResult(
+    return mutation_result(
         check_id,
-        "pass",
-        f"forward and backward leave the caller's arrays (feed and dout) unchanged ({compared} comparisons)",
+        problems,
+        errors,
+        compared,
+        working,
+        what="graph",
+        passed="forward and backward leave the caller's arrays (feed and dout) unchanged ({compared} comparisons)",
     )
 
 

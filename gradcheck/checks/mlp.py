@@ -9,7 +9,17 @@ import numpy as np
 from .. import numerics
 from ..diagnosis import common, diagnose, mlp_bugs
 from ..reference import mlp as reference
-from .common import CallFailed, CheckResult, Payload, StudentError, call, compare, numerical_verdict, value
+from .common import (
+    CallFailed,
+    CheckResult,
+    Payload,
+    StudentError,
+    call,
+    compare,
+    mutation_result,
+    numerical_verdict,
+    value,
+)
 from .gates import fair_labels
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -305,26 +315,14 @@ def _no_mutation(ctx) -> CheckResult:
                 continue
             compared += 2 * len(ARGUMENTS[method])  # right after the call and after the network's last call
         working = _mlp_works(case, _Net(request, rep, arrays), ctx.tolerances) or working
-    if problems:
-        message, details = problems[0]
-        return CheckResult(
-            check_id, "fail", message, {**details, "failures": len(problems)} if len(problems) > 1 else details
-        )
-    if errors:
-        return CheckResult(check_id, "error", errors[0], {"errors": errors[:5]} if len(errors) > 1 else {})
-    if not working:
-        return CheckResult(
-            check_id,
-            "error",
-            "could not be checked: your network's scores and loss match the reference's "
-            "in no case, so there is no working network whose arguments could be checked",
-        )
-    if not compared:
-        return CheckResult(check_id, "error", "could not be checked: nothing was compared")
-    return CheckResult(
+    return mutation_result(
         check_id,
-        "pass",
-        f"forward, loss, sgd_step and train leave the caller's X and y unchanged ({compared} comparisons)",
+        problems,
+        errors,
+        compared,
+        working,
+        what="network",
+        passed="forward, loss, sgd_step and train leave the caller's X and y unchanged ({compared} comparisons)",
     )
 
 

@@ -28,12 +28,17 @@ def _write_temp(directory, name, text):
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink(tmp)
         raise
     return tmp
+
+
+def _unlink(path):
+    """Remove a temporary file, if it is still there."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def atomic_write_text(path, text: str) -> Path:
@@ -43,10 +48,7 @@ def atomic_write_text(path, text: str) -> Path:
     try:
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink(tmp)
         raise
     return path
 
@@ -66,10 +68,7 @@ def exclusive_write_text(path, text: str, may_replace=None) -> Path:
                 raise
             os.replace(tmp, path)
     finally:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink(tmp)
     return path
 
 
