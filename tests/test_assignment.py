@@ -55,7 +55,7 @@ def test_default_sections():
         output_kb=64,
     )
     assert set(a.tolerances) == {"rtol", "atol"}
-    assert a.settings == {"random_graphs": 25, "train_steps": 100}
+    assert a.settings == {"random_graphs": 25, "train_steps": 50}
 
 
 def test_schema_is_draft_2020_12_and_accepts_the_default():

@@ -192,7 +192,7 @@ def run(ctx, wanted: set[str]) -> dict[str, CheckResult]:
         add("params_deep", {"sizes": DEEP[0], "activation": "tanh", "seed": 0, "script": [{"params": True}]})
         add("params_linear", {"sizes": LINEAR[0], "activation": "relu", "seed": 1, "script": [{"params": True}]})
     if "mlp.train" in todo:  # built only when it runs: its data never travels with other checks
-        plan = TrainPlan(ctx.rng("mlp.train"), int(ctx.settings.get("train_steps", 100)))
+        plan = TrainPlan(ctx.rng("mlp.train"), int(ctx.settings.get("train_steps", 50)))
         for key, spec in plan.runs(payload):
             add(
                 key,
