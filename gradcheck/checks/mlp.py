@@ -151,62 +151,13 @@ def run(ctx, wanted: set[str]) -> dict[str, CheckResult]:
 
     scored = todo - {"mlp.params", "mlp.train", "mlp.no_mutation"}
     if scored:
-        for act in ACTIVATIONS:
-            for which in ("shaped", "deep"):
-                c = cases[(act, which)]
-                add(
-                    (act, which),
-                    c.script(
-                        payload,
-                        {"forward": payload.ref(c.X)},
-                        {"loss": [payload.ref(c.X), payload.ref(c.y)]},
-                        initial=True,
-                    ),
-                )
-        for k, c in enumerate(linear):
-            add(
-                ("linear", k),
-                c.script(payload, {"forward": payload.ref(c.X)}, {"loss": [payload.ref(c.X), payload.ref(c.y)]}),
-            )
-        add("wide", wide.script(payload, {"loss": [payload.ref(wide.X), payload.ref(wide.y)]}))
-        # the step's gradients come from loss() on a network of its own; right before the step, loss()
-        # runs on another batch, so a step that replays the last loss() call moves by the wrong gradients
-        add(
-            "sgd_grads",
-            sgd.script(
-                payload,
-                {"loss": [payload.ref(sgd.X), payload.ref(sgd.y)]},
-                {"loss": [payload.ref(other.X), payload.ref(other.y)]},
-            ),
-        )
-        add(
-            "sgd",
-            sgd.script(
-                payload,
-                {"loss": [payload.ref(other.X), payload.ref(other.y)]},
-                {"sgd_step": [payload.ref(sgd.X), payload.ref(sgd.y), lr]},
-                {"params": True},
-            ),
-        )
+        _scored_requests(add, payload, cases, linear, wide, sgd, other, lr)
     if "mlp.params" in todo:
         add("params_deep", {"sizes": DEEP[0], "activation": "tanh", "seed": 0, "script": [{"params": True}]})
         add("params_linear", {"sizes": LINEAR[0], "activation": "relu", "seed": 1, "script": [{"params": True}]})
     if "mlp.train" in todo:  # built only when it runs: its data never travels with other checks
         plan = TrainPlan(ctx.rng("mlp.train"), int(ctx.settings.get("train_steps", 50)))
-        for key, spec in plan.runs(payload):
-            add(
-                key,
-                {
-                    "sizes": TRAIN_SIZES,
-                    "activation": "tanh",
-                    "seed": 0,
-                    "script": [
-                        {"set": {k: payload.ref(v) for k, v in plan.start.items()}},
-                        {"train": spec},
-                        {"params": True},
-                    ],
-                },
-            )
+        _train_requests(add, payload, plan)
     try:
         reply, arrays = call(ctx.with_standins, {"op": "mlp", "nets": nets}, payload)
     except CallFailed as exc:
@@ -241,6 +192,65 @@ def run(ctx, wanted: set[str]) -> dict[str, CheckResult]:
         out["mlp.no_mutation"] = _no_mutation(ctx)
     results.update({k: v for k, v in out.items() if k in todo})
     return results
+
+
+def _scored_requests(add, payload, cases, linear, wide, sgd, other, lr):
+    """The networks of the forward, loss, gradients, numerical and sgd_step checks, added with ``add(key, net)``."""
+    for act in ACTIVATIONS:
+        for which in ("shaped", "deep"):
+            c = cases[(act, which)]
+            add(
+                (act, which),
+                c.script(
+                    payload,
+                    {"forward": payload.ref(c.X)},
+                    {"loss": [payload.ref(c.X), payload.ref(c.y)]},
+                    initial=True,
+                ),
+            )
+    for k, c in enumerate(linear):
+        add(
+            ("linear", k),
+            c.script(payload, {"forward": payload.ref(c.X)}, {"loss": [payload.ref(c.X), payload.ref(c.y)]}),
+        )
+    add("wide", wide.script(payload, {"loss": [payload.ref(wide.X), payload.ref(wide.y)]}))
+    # the step's gradients come from loss() on a network of its own; right before the step, loss()
+    # runs on another batch, so a step that replays the last loss() call moves by the wrong gradients
+    add(
+        "sgd_grads",
+        sgd.script(
+            payload,
+            {"loss": [payload.ref(sgd.X), payload.ref(sgd.y)]},
+            {"loss": [payload.ref(other.X), payload.ref(other.y)]},
+        ),
+    )
+    add(
+        "sgd",
+        sgd.script(
+            payload,
+            {"loss": [payload.ref(other.X), payload.ref(other.y)]},
+            {"sgd_step": [payload.ref(sgd.X), payload.ref(sgd.y), lr]},
+            {"params": True},
+        ),
+    )
+
+
+def _train_requests(add, payload, plan):
+    """mlp.train's runs (TrainPlan), each from the plan's start, added with ``add(key, net)``."""
+    for key, spec in plan.runs(payload):
+        add(
+            key,
+            {
+                "sizes": TRAIN_SIZES,
+                "activation": "tanh",
+                "seed": 0,
+                "script": [
+                    {"set": {k: payload.ref(v) for k, v in plan.start.items()}},
+                    {"train": spec},
+                    {"params": True},
+                ],
+            },
+        )
 
 
 #: where each array a method is given sits in its argument list (train's argument 0 is the network)
