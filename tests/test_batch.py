@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from fakes import fake_report
 
 from gradcheck import batch
 from gradcheck.assignment import load_assignment
@@ -73,20 +74,15 @@ def fake_grade(submission_dir, assignment, seed, sandbox):
                 **({} if ok else {"details": {"diagnosis": "wrong sign", "worst": {"got": float("nan")}}}),
             }
         )
-    return {
-        "schema_version": 1,
-        "gradcheck_version": "0.1.0",
-        "submission": submission_dir.name,
-        "assignment": assignment.name,
-        "seed": seed,
-        "status": "graded",
-        "message": "",
-        "score": sum(c["score"] for c in checks),
-        "max_score": assignment.max_score,
-        "checks": checks,
-        "isolation": {**sandbox.isolation, "sandboxes_in_this_process": len(_SANDBOXES_MADE), "hide": sandbox.hide},
-        "timing": {"seconds": time.monotonic() % 1},
-    }
+    return fake_report(
+        submission_dir.name,
+        assignment,
+        seed,
+        checks,
+        gradcheck_version="0.1.0",
+        isolation={**sandbox.isolation, "sandboxes_in_this_process": len(_SANDBOXES_MADE), "hide": sandbox.hide},
+        timing={"seconds": time.monotonic() % 1},
+    )
 
 
 def make_class(root: Path, behaviors: dict) -> Path:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fakes import fake_report
 
 from gradcheck import batch, cli
 from gradcheck.assignment import assignment_schema, load_assignment
@@ -54,18 +55,7 @@ def fake_grade(submission_dir, assignment, seed, sandbox):
                 **({} if ok or c.visibility == "visible" else {"details": {"counterexample": SECRET}}),
             }
         )
-    return {
-        "schema_version": 1,
-        "submission": name,
-        "assignment": assignment.name,
-        "seed": seed,
-        "status": "graded",
-        "message": "",
-        "score": sum(c["score"] for c in checks),
-        "max_score": assignment.max_score,
-        "checks": checks,
-        "timing": {"seconds": 0.1},
-    }
+    return fake_report(name, assignment, seed, checks)
 
 
 @pytest.fixture

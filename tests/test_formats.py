@@ -22,6 +22,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from fakes import fake_report
 
 from gradcheck import batch, cli
 from gradcheck.assignment import load_assignment
@@ -364,18 +365,7 @@ def _fake_grade(submission_dir, assignment, seed, sandbox):
         }
         for c in assignment.checks
     ]
-    return {
-        "schema_version": 1,
-        "submission": name,
-        "assignment": assignment.name,
-        "seed": seed,
-        "status": "graded",
-        "message": "",
-        "score": sum(c["score"] for c in checks),
-        "max_score": assignment.max_score,
-        "checks": checks,
-        "timing": {"seconds": 0.1},
-    }
+    return fake_report(name, assignment, seed, checks)
 
 
 def _fake_sandbox(assignment, hide):
