@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from fakes import fake_report
+from fakes import fake_check, fake_report
 
 from gradcheck import batch
 from gradcheck.assignment import load_assignment
@@ -63,17 +63,8 @@ def fake_grade(submission_dir, assignment, seed, sandbox):
     for c in assignment.checks:
         h = hashlib.sha256(f"{submission_dir.name}/{c.id}/{seed}".encode("utf-8", "surrogateescape")).digest()[0]
         ok = h % 4 != 0
-        checks.append(
-            {
-                "id": c.id,
-                "status": "pass" if ok else "fail",
-                "score": c.points if ok else 0.0,
-                "max_score": c.points,
-                "visibility": c.visibility,
-                "message": "ok" if ok else f"wrong (h={h})",
-                **({} if ok else {"details": {"diagnosis": "wrong sign", "worst": {"got": float("nan")}}}),
-            }
-        )
+        details = {} if ok else {"details": {"diagnosis": "wrong sign", "worst": {"got": float("nan")}}}
+        checks.append(fake_check(c, ok, "ok" if ok else f"wrong (h={h})", **details))
     return fake_report(
         submission_dir.name,
         assignment,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fakes import fake_report
+from fakes import fake_check, fake_report
 
 from gradcheck import batch, cli
 from gradcheck.assignment import assignment_schema, load_assignment
@@ -44,17 +44,9 @@ def fake_grade(submission_dir, assignment, seed, sandbox):
     checks = []
     for c in assignment.checks:
         ok = not name.startswith("bad")
-        checks.append(
-            {
-                "id": c.id,
-                "status": "pass" if ok else "fail",
-                "score": c.points if ok else 0.0,
-                "max_score": c.points,
-                "visibility": c.visibility,
-                "message": "ok" if ok else (f"wrong on {SECRET}" if c.visibility != "visible" else "wrong"),
-                **({} if ok or c.visibility == "visible" else {"details": {"counterexample": SECRET}}),
-            }
-        )
+        message = "ok" if ok else (f"wrong on {SECRET}" if c.visibility != "visible" else "wrong")
+        details = {} if ok or c.visibility == "visible" else {"details": {"counterexample": SECRET}}
+        checks.append(fake_check(c, ok, message, **details))
     return fake_report(name, assignment, seed, checks)
 
 
