@@ -88,6 +88,16 @@ UNDESERVED.update(
         # random noise is caught (the same inputs give different values); deterministic noise could still
         # widen the numerical check's tolerance (documented), never the comparison with the reference
         "rt_noise_buys_tolerance": ("noisy forward, backward 5 % off", gate_checks("backward", "numerical")),
+        "rt_mutate_other_graph": (
+            "overwrites an earlier graph's feed during another graph's call",
+            ["graph.no_mutation"],
+        ),
+        "rt_mutate_other_net": ("zeroes an earlier network's X during another network's call", ["mlp.no_mutation"]),
+        "rt_mutate_unless_probed": (
+            "overwrites the feed except on the mutation check's own graphs",
+            ["graph.no_mutation"],
+        ),
+        "rt_mutate_other_batches": ("zeroes X except on the mutation check's batch size", ["mlp.no_mutation"]),
         "rt_probe_orthogonal": (
             "backward off by an error orthogonal to the probe directions it saw",
             gate_checks("backward", "numerical"),

@@ -93,7 +93,7 @@ MUTANTS = {
         "graph.no_mutation",
         [
             "the array 'x' of ComputationalGraph.forward's argument 0 (the feed dict) was "
-            "modified in place by a later call on the same graph"
+            "modified in place by a later call"
         ],
     ),
     # frees the activations in place once the gradients are computed; hs[0] is X itself

@@ -354,7 +354,7 @@ def run(ctx, wanted: set[str]) -> dict[str, CheckResult]:
     problem = _module_problem(ctx)
     if problem:
         return {i: CheckResult(i, problem[0], problem[1]) for i in ids}
-    results = {}
+    results, seen = {}, []
     graphs = {k: g for k, g in fixed_graphs(ctx.rng("graph.fixed")).items() if k in wanted}
     if graphs:
         flat = [(check_id, g) for check_id, gs in graphs.items() for g in gs]
@@ -366,6 +366,7 @@ def run(ctx, wanted: set[str]) -> dict[str, CheckResult]:
             replies = reply["graphs"]
         except CallFailed as exc:
             replies = [exc] * len(flat)
+        seen = [(graph, rep) for (_, graph), rep in zip(flat, replies) if not isinstance(rep, CallFailed)]
         for (check_id, graph), rep in zip(flat, replies):
             if check_id in results:
                 continue  # its first failing graph is reported
@@ -376,7 +377,7 @@ def run(ctx, wanted: set[str]) -> dict[str, CheckResult]:
             if not outcome.ok or graph is graphs[check_id][-1]:
                 results[check_id] = _result(check_id, outcome, PASS_MESSAGES[check_id])
     if "graph.no_mutation" in wanted:
-        results["graph.no_mutation"] = no_mutation(ctx)
+        results["graph.no_mutation"] = no_mutation(ctx, seen)
     if "graph.random_graphs" in wanted:
         results["graph.random_graphs"] = random_graphs(ctx)
     return results
@@ -439,7 +440,7 @@ def _mutation_message(tag, where):
     elif when == "backward":
         text = f"ComputationalGraph.backward modified {argument} in place"
     else:
-        text = f"{argument} was modified in place by a later call on the same graph (a second forward or backward)"
+        text = f"{argument} was modified in place by a later call (a second forward or backward, or another graph's)"
     return f"{text} ({where}); the caller's arrays must stay as they were", argument
 
 
@@ -463,12 +464,14 @@ def _works(graph, reply, arrays, tolerances) -> bool:
     return works
 
 
-def no_mutation(ctx) -> CheckResult:
+def no_mutation(ctx, seen=()) -> CheckResult:
     """Neither forward nor backward changes the caller's arrays (contract: "No method may modify the
-    arrays it is given"): the feed dict's arrays and dout, right after the call that got them and
-    after the graph's later calls. The worker compares them bit for bit with what was sent (each call
-    gets its own copies, so a change costs only this check); passing needs runs that returned and
-    were compared, on a graph whose values match the reference's somewhere."""
+    arrays it is given"): the feed dict's arrays and dout, right after the call that got them and at
+    the end of the request (later calls, on any graph). The worker compares them bit for bit with what
+    was sent (each call gets its own copies, so a change costs only this check); passing needs runs
+    that returned and were compared, on a graph whose values match the reference's somewhere. A change
+    the worker reported during the other visible graph checks (``seen``: their graphs and replies) is
+    a failure too: a graph cannot keep its arrays only for this check's own inputs."""
     check_id = "graph.no_mutation"
     graphs = mutation_graphs(ctx.rng(check_id))
     payload = Payload()
@@ -500,6 +503,13 @@ def no_mutation(ctx) -> CheckResult:
             # feed arrays right after forward and after the graph's last call; after backward the feed again and dout
             compared += 2 * len(feed) + (len(feed) + 2 * (dout is not None) if backward else 0)
         working = _works(graph, rep, arrays, ctx.tolerances) or working
+    for graph, rep in seen:
+        for r, ((feed, _dout, _backward), run) in enumerate(zip(graph.runs, rep.get("runs", []))):
+            where = f"on {graph.formula()}" + (f", forward call {r + 1} on the same graph" if r else "")
+            for tag in run.get("changed", []):
+                message, argument = _mutation_message(tag, where)
+                example = f"{graph.formula()} at {_values_text(feed)}"
+                problems.append((message, {"argument": argument, "counterexample": example, "blame": "graph.py"}))
     return mutation_result(
         check_id,
         problems,

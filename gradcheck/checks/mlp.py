@@ -189,7 +189,13 @@ def run(ctx, wanted: set[str]) -> dict[str, CheckResult]:
     if "mlp.train" in todo:
         out["mlp.train"] = _train(plan, {key: got[key] for key, _ in plan.runs(None)}, tol)
     if "mlp.no_mutation" in todo:  # last: its train call comes after every other call of this session
-        out["mlp.no_mutation"] = _no_mutation(ctx)
+        owners = (
+            {**cases, **{("linear", k): c for k, c in enumerate(linear)}, "wide": wide, "sgd_grads": sgd, "sgd": sgd}
+            if scored
+            else {}
+        )
+        seen = [(case, nets[slots[key]], got[key].reply) for key, case in owners.items()]
+        out["mlp.no_mutation"] = _no_mutation(ctx, seen)
     results.update({k: v for k, v in out.items() if k in todo})
     return results
 
@@ -258,11 +264,13 @@ ARGUMENTS = {"forward": {"X": 0}, "loss": {"X": 0, "y": 1}, "sgd_step": {"X": 0,
 NO_MUTATION_TRAIN = {"batch_size": 4, "steps": 3}  # fewer rows than the batch's 6: batches are drawn
 
 
-def _no_mutation(ctx) -> CheckResult:
+def _no_mutation(ctx, seen=()) -> CheckResult:
     """forward, loss, sgd_step and train leave the caller's X and y as they were (contract: "No
-    method may modify the arrays it is given"), right after each call and after the network's later
-    calls. Networks and data of its own (never another check's); the worker compares the arrays bit
-    for bit with what was sent, and each call gets its own copies, so a change costs only this check.
+    method may modify the arrays it is given"), right after each call and at the end of the request
+    (later calls, on any network). A change the worker reported in the other visible MLP checks' calls
+    (``seen``: (case, request, reply) of their networks) is a failure too. Its own calls use networks
+    and data of their own; the worker compares the arrays bit for bit with what was sent, and each call
+    gets its own copies, so a change costs only this check.
     Passing needs every call to have returned and a network whose scores or loss match the
     reference's (a stub that changes nothing proves nothing)."""
     check_id = "mlp.no_mutation"
@@ -304,19 +312,7 @@ def _no_mutation(ctx) -> CheckResult:
                     f"with net = MLP({case.sizes}, '{case.activation}') and {len(case.X)} rows"
                 )
             )
-            for tag in entry.get("changed", []):
-                arg = tag.split("/", 1)[-1]
-                argument = f"{name}'s argument {ARGUMENTS[method][arg]} ({arg})"
-                if tag.startswith("later/"):
-                    text = f"{argument} was modified in place by a later call on the same network"
-                else:
-                    text = f"{name} modified its argument {ARGUMENTS[method][arg]} ({arg}) in place"
-                problems.append(
-                    (
-                        f"{text} ({on}); the caller's arrays must stay as they were",
-                        {"argument": argument, "blame": "mlp.py"},
-                    )
-                )
+            problems += _mutation_problems(method, entry, on)
             if "error" in entry or "changed" not in entry:
                 errors.append(
                     f"could not be checked: {entry.get('where', name)}: "
@@ -325,6 +321,11 @@ def _no_mutation(ctx) -> CheckResult:
                 continue
             compared += 2 * len(ARGUMENTS[method])  # right after the call and after the network's last call
         working = _mlp_works(case, _Net(request, rep, arrays), ctx.tolerances) or working
+    for case, request, rep in seen:  # the other visible MLP checks' calls
+        for item, entry in zip(request["script"], rep.get("results", [])):
+            method = next(iter(item))
+            if method in ARGUMENTS and isinstance(entry, dict):
+                problems += _mutation_problems(method, entry, f"on {_label(case)}")
     return mutation_result(
         check_id,
         problems,
@@ -334,6 +335,23 @@ def _no_mutation(ctx) -> CheckResult:
         what="network",
         passed="forward, loss, sgd_step and train leave the caller's X and y unchanged ({compared} comparisons)",
     )
+
+
+def _mutation_problems(method, entry, on):
+    """(message, details) for each argument an item's reply says was changed (ops "changed" tags)."""
+    name = "train" if method == "train" else f"MLP.{method}"
+    out = []
+    for tag in entry.get("changed", []):
+        arg = tag.split("/", 1)[-1]
+        argument = f"{name}'s argument {ARGUMENTS[method][arg]} ({arg})"
+        if tag.startswith("later/"):
+            text = f"{argument} was modified in place by a later call (on this network or another)"
+        else:
+            text = f"{name} modified its argument {ARGUMENTS[method][arg]} ({arg}) in place"
+        out.append(
+            (f"{text} ({on}); the caller's arrays must stay as they were", {"argument": argument, "blame": "mlp.py"})
+        )
+    return out
 
 
 def _mlp_works(case, net, tol) -> bool:

@@ -264,11 +264,17 @@ def op_graph(state, header, arrays, reply):
     only). ``{"graphs": [{"nodes": [...], "runs": [...], "floats": bool}, ...]}``. Each run's entry
     has "changed": the caller's arrays of that run that are no longer what was sent, as
     "<when>/<argument>": when "forward" (right after forward), "backward" (after backward), "later"
-    (after the graph's last call); argument "feed.<name>" (an array of forward's feed dict) or "dout"."""
-    return {"graphs": [_run_graph(state, g, arrays, reply) for g in header["graphs"]]}
+    (at the end of the request: changed by a later call, on this graph or another); argument
+    "feed.<name>" (an array of forward's feed dict) or "dout"."""
+    seen = []  # (entry, the arrays handed over) of every run of every graph
+    graphs = [_run_graph(state, g, arrays, reply, seen) for g in header["graphs"]]
+    for entry, mine in seen:
+        flagged = {t.split("/", 1)[1] for t in entry["changed"]}
+        entry["changed"] += [f"later/{k}" for k in _changed_names(mine, arrays, flagged)]
+    return {"graphs": graphs}
 
 
-def _run_graph(state, header, arrays, reply):
+def _run_graph(state, header, arrays, reply, seen):
     floats = header.get("floats", False)
     try:
         gates = state.modules.get("gates")
@@ -306,9 +312,7 @@ def _run_graph(state, header, arrays, reply):
         except BaseException as exc:  # noqa: BLE001
             entry.update(_error(exc, "ComputationalGraph.backward"))
         entry["changed"] += [f"backward/{k}" for k in _changed_names(mine, arrays, flagged)]
-    for entry, mine in zip(runs, given):  # changed by a later call on the same graph
-        flagged = {t.split("/", 1)[1] for t in entry["changed"]}
-        entry["changed"] += [f"later/{k}" for k in _changed_names(mine, arrays, flagged)]
+    seen += [(entry, mine) for entry, mine in zip(runs, given) if "changed" in entry]
     return {"runs": runs}
 
 
@@ -352,9 +356,17 @@ def op_mlp(state, header, arrays, reply):
     """One network per entry of header["nets"] (or the header itself), each running its script.
     Items that hand arrays to the student (forward, loss, sgd_step, train) report "changed": the
     names ("X", "y") of those that are no longer what was sent right after the call, and as
-    "later/<name>" those changed by a later call on the same network."""
-    if "nets" in header:
-        return {"nets": [op_mlp(state, net, arrays, reply) for net in header["nets"]]}
+    "later/<name>" those changed afterwards, by a later call on this network or another (compared at
+    the end of the request)."""
+    seen = []  # (entry, the arrays handed over) of every item of every network
+    nets = header["nets"] if "nets" in header else [header]
+    out = [_run_net(state, net, arrays, reply, seen) for net in nets]
+    for entry, mine in seen:
+        entry["changed"] += [f"later/{k}" for k in _changed_names(mine, arrays, entry["changed"])]
+    return {"nets": out} if "nets" in header else out[0]
+
+
+def _run_net(state, header, arrays, reply, seen):
     mlp = state.modules.get("mlp")
     try:
         net = mlp.MLP(list(header["sizes"]), activation=header["activation"], seed=header.get("seed", 0))
@@ -373,9 +385,7 @@ def op_mlp(state, header, arrays, reply):
             entry["changed"] = _changed_names(mine, arrays)
         results.append(entry)
         given.append(mine)
-    for entry, mine in zip(results, given):  # changed by a later call on the same network
-        if mine:
-            entry["changed"] += [f"later/{k}" for k in _changed_names(mine, arrays, entry["changed"])]
+    seen += [(entry, mine) for entry, mine in zip(results, given) if mine]
     return {"results": results}
 
 
