@@ -10,10 +10,11 @@ expected: every problem, in the file's order (Note [Order of schema problems] in
 from __future__ import annotations
 
 import functools
+import importlib.util
 import tomllib
 from pathlib import Path
 
-from .. import schemas
+from .. import contract, schemas
 from ..errors import AssignmentError
 from .known import KNOWN_CHECKS
 from .messages import id_problems, problem
@@ -96,4 +97,11 @@ def load_assignment(path=None) -> Assignment:
         limits=sections["limits"],
         tolerances=sections["tolerances"],
         settings=sections["settings"],
+        modules=contract.MODULES,
+        reference_dir=_reference_dir(),
     )
+
+
+def _reference_dir() -> Path:
+    """The folder of the lecture's model solution (``reference/``, installed as gradcheck.reference)."""
+    return Path(importlib.util.find_spec("gradcheck.reference").origin).resolve().parent

@@ -35,6 +35,8 @@ class Assignment:
     limits: dict = field(default_factory=dict)  #: keyword arguments of gradcheck.sandbox.Limits
     tolerances: dict = field(default_factory=dict)  #: rtol, atol, float32_rtol, float32_atol
     settings: dict = field(default_factory=dict)  #: example counts: random_graphs, train_steps
+    modules: tuple = ()  #: the modules a submission holds, in import order ("gates", "graph", "mlp")
+    reference_dir: Path | None = None  #: the model solution's folder, gradable as a submission
 
     @property
     def max_score(self) -> float:
