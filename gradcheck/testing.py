@@ -199,7 +199,7 @@ def _input_names(gate_name, n, names):
     if names is not None:
         return list(names)
     gate = contract.GATES.get(gate_name)
-    default = gate.inputs if gate is not None else _DEFAULT_NAMES
+    default = gate.input_names if gate is not None else _DEFAULT_NAMES
     return [default[i] if i < len(default) else f"x{i}" for i in range(n)]
 
 

@@ -131,7 +131,7 @@ MALFORMED = [
         "unknown top-level field",
         'name = "x"\ncolour = "red"\n' + ONE_CHECK,
         "colour",
-        ["unknown field", "name, title, limits, tolerances, settings, checks"],
+        ["unknown field", "name, title, modules, reference, units, limits, tolerances, settings, checks, points"],
     ),
     (
         "unknown section key",

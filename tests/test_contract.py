@@ -24,14 +24,14 @@ def test_every_contract_gate_is_the_references_with_its_inputs(name):
     params = list(inspect.signature(cls.forward).parameters)[1:]
     assert len(params) == gate.arity
     init = [] if cls.__init__ is object.__init__ else list(inspect.signature(cls.__init__).parameters)[1:]
-    assert init == ([gate.constant] if gate.constant else [])
+    assert init == ([gate.constant.name] if gate.constant else [])
     assert gate.gradients == gate.arity - (gate.labels is not None)
-    assert gate.input_label(0) == f"input 0 ({gate.inputs[0]})"
+    assert gate.input_label(0) == f"input 0 ({gate.input_names[0]})"
 
 
 def test_the_gates_specs_follow_the_contract_in_its_order():
     assert tuple(gates.GATES) == contract.GATE_NAMES
-    assert all(spec.gate is contract.gate(name) for name, spec in gates.GATES.items())
+    assert all(unit is contract.gate(name) for name, unit in gates.GATES.items())
 
 
 def test_labels_and_extra_items_belong_to_the_loss_only():

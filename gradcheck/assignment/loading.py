@@ -14,15 +14,20 @@ import importlib.util
 import tomllib
 from pathlib import Path
 
-from .. import contract, schemas
+from .. import schemas
 from ..errors import AssignmentError
-from .known import KNOWN_CHECKS
-from .messages import id_problems, problem
+from ..units import parse_units
+from .known import GRAPH_CHECKS, MLP_CHECKS
+from .messages import id_problems, problem, unit_problems
 from .model import Assignment, CheckSpec
 
-__all__ = ["DEFAULT_PATH", "assignment_schema", "load_assignment"]
+__all__ = ["DEFAULT_PATH", "DEFAULT_POINTS", "FILE_NAME", "assignment_schema", "known_checks", "load_assignment"]
 
 DEFAULT_PATH = Path(__file__).resolve().with_name("default.toml")
+#: What an assignment folder's file is called.
+FILE_NAME = "assignment.toml"
+#: A check's points by aspect, in a file without ``[[checks]]`` (its ``[points]`` may change them).
+DEFAULT_POINTS = {"forward": 1, "backward": 2, "numerical": 1, "shapes": 1, "no_mutation": 1}
 _SCHEMA = (__package__, "assignment.schema.json")
 
 
@@ -53,42 +58,80 @@ def _read_toml(path: Path, shown) -> dict:
 def _validate(data: dict, shown) -> None:
     errors = sorted(schemas.validator(*_SCHEMA).iter_errors(data), key=schemas.by_location)
     problems = [problem(e) for e in errors]
-    if isinstance(data.get("checks"), list):
-        problems += id_problems(data["checks"])
+    if not problems:
+        problems += unit_problems(data)
+    if not problems and isinstance(data.get("checks"), list):
+        problems += id_problems(data["checks"], known_checks(_units_of(data)))
     if problems:
         # one message per field, schema errors first, in file order
         raise AssignmentError(shown, list(dict.fromkeys(problems)))
 
 
 @functools.cache
-def _default_sections() -> dict:
+def _default_data() -> dict:
     data = _read_toml(DEFAULT_PATH, DEFAULT_PATH)
     _validate(data, DEFAULT_PATH)
-    return {k: dict(data.get(k, {})) for k in ("limits", "tolerances", "settings")}
+    return data
+
+
+def _default_sections() -> dict:
+    return {k: dict(_default_data().get(k, {})) for k in ("limits", "tolerances", "settings")}
+
+
+def _units_of(data: dict) -> tuple:
+    """The file's units; a file that declares none grades the packaged default's (docs/contract.md)."""
+    return parse_units(data["units"] if "units" in data else _default_data()["units"])
+
+
+def known_checks(units) -> tuple:
+    """Every check id these units have, in report order (a unit's, in the order of the units)."""
+    ids = []
+    for u in units:
+        if u.style == "graph":
+            ids += GRAPH_CHECKS
+        elif u.style == "model":
+            ids += MLP_CHECKS
+        else:
+            ids += u.check_ids
+    return tuple(ids)
 
 
 def load_assignment(path=None) -> Assignment:
-    """Load and validate an assignment file (None: the packaged default). Raises AssignmentError.
+    """Load and validate an assignment (None: the packaged default). Raises AssignmentError.
 
-    Sections ``[limits]``, ``[tolerances]`` and ``[settings]`` may be missing or partial: missing
-    keys take the packaged default's values. A check left out of the file is not run and not
-    reported; the others come in report order (that of KNOWN_CHECKS)."""
+    ``path`` is an assignment folder (its ``assignment.toml`` is read) or a TOML file. A file that
+    declares no ``[[units]]`` grades the packaged default's units with its reference (an edited copy
+    of the default). Sections ``[limits]``, ``[tolerances]`` and ``[settings]`` may be missing or
+    partial: missing keys take the packaged default's values. With ``[[checks]]``, a check left out
+    is not run and not reported; without, every check of the units runs, worth ``[points]``' points
+    for its aspect. Checks come in report order (that of ``known_checks``)."""
     shown = DEFAULT_PATH if path is None else path
     p = Path(shown)
+    if p.is_dir():
+        p = p / FILE_NAME
+        shown = p
     data = _read_toml(p, shown)
     _validate(data, shown)
     defaults = _default_sections()
     sections = {k: {**defaults[k], **data.get(k, {})} for k in defaults}
-    order = {cid: i for i, cid in enumerate(KNOWN_CHECKS)}
+    units = _units_of(data)
+    known = known_checks(units)
+    order = {cid: i for i, cid in enumerate(known)}
+    if "checks" in data:
+        listed = data["checks"]
+    else:
+        points = {**DEFAULT_POINTS, **data.get("points", {})}
+        listed = [{"id": cid, "points": points[cid.rsplit(".", 1)[1]], "visibility": "visible"} for cid in known]
     specs = sorted(
         (
             CheckSpec(
                 id=c["id"], points=float(c["points"]), visibility=c["visibility"], description=c.get("description", "")
             )
-            for c in data["checks"]
+            for c in listed
         ),
         key=lambda c: order[c.id],
     )
+    own_units = "units" in data
     return Assignment(
         name=data["name"],
         title=data.get("title", data["name"]),
@@ -97,11 +140,24 @@ def load_assignment(path=None) -> Assignment:
         limits=sections["limits"],
         tolerances=sections["tolerances"],
         settings=sections["settings"],
-        modules=contract.MODULES,
-        reference_dir=_reference_dir(),
+        modules=tuple(data["modules"] if own_units else _default_data()["modules"]),
+        reference_dir=_reference_dir(data.get("reference", {"path": "reference"}) if own_units else None, p, shown),
+        units=units,
     )
 
 
-def _reference_dir() -> Path:
-    """The folder of the lecture's model solution (``reference/``, installed as gradcheck.reference)."""
-    return Path(importlib.util.find_spec("gradcheck.reference").origin).resolve().parent
+def _reference_dir(declared, path: Path, shown) -> Path:
+    """The model solution's folder: ``{"path": "reference"}`` relative to the assignment file's folder,
+    or ``{"package": "gradcheck.reference"}`` an installed package's (None: the packaged default's)."""
+    declared = declared or _default_data()["reference"]
+    if "package" in declared:
+        spec = importlib.util.find_spec(declared["package"])
+        if spec is None or not spec.submodule_search_locations:
+            raise AssignmentError(shown, [("reference.package", f"no installed package {declared['package']!r}")])
+        return Path(spec.submodule_search_locations[0]).resolve()
+    folder = (path.parent / declared["path"]).resolve()
+    if not folder.is_dir():
+        raise AssignmentError(
+            shown, [("reference.path", f"expected a folder holding the model solution; {folder} is not one")]
+        )
+    return folder

@@ -12,7 +12,7 @@ import difflib
 from ..schemas import json_path
 from .known import KNOWN_CHECKS
 
-__all__ = ["id_problems", "problem"]
+__all__ = ["id_problems", "problem", "unit_problems"]
 
 
 def _got(value) -> str:
@@ -79,6 +79,11 @@ def problem(error) -> tuple[str, str]:
         name = missing[0] if missing else "?"
         sub = error.schema.get("properties", {}).get(name, {})
         return json_path(path + [name]), f"missing; expected {_describe(sub)}"
+    if v == "anyOf" and all(set(alt) == {"required"} for alt in error.validator_value):
+        # a file needs [[checks]] or [[units]]: name the first, as the older files all have it
+        name = error.validator_value[0]["required"][0]
+        sub = error.schema.get("properties", {}).get(name, {})
+        return json_path(path + [name]), f"missing; expected {_describe(sub)} (or [[units]])"
     if v == "additionalProperties":
         allowed = list(sch.get("properties", {}))
         extra = sorted(k for k in inst if k not in allowed)
@@ -96,19 +101,20 @@ def problem(error) -> tuple[str, str]:
     return json_path(path), f"expected {_describe(sch)}; got {_got(inst)}"
 
 
-def id_problems(checks) -> list:
-    """(field, expected ...) for every check id that is not a known one, or that repeats one."""
+def id_problems(checks, known=KNOWN_CHECKS) -> list:
+    """(field, expected ...) for every check id that is not a known one (of ``known``: the checks of
+    the file's units), or that repeats one."""
     problems, seen = [], {}
     for i, c in enumerate(checks):
         cid = c.get("id") if isinstance(c, dict) else None
         if not isinstance(cid, str):
             continue
-        if cid not in KNOWN_CHECKS:
+        if cid not in known:
             problems.append(
                 (
                     f"checks[{i}].id",
                     "expected a known check id (all are listed in the packaged "
-                    f"default.toml); got {cid!r}{_did_you_mean(cid, KNOWN_CHECKS)}",
+                    f"default.toml); got {cid!r}{_did_you_mean(cid, known)}",
                 )
             )
         elif cid in seen:
@@ -117,4 +123,65 @@ def id_problems(checks) -> list:
             )
         else:
             seen[cid] = i
+    return problems
+
+
+def unit_problems(data: dict) -> list:
+    """(field, expected ...) for what the schema cannot see in ``[[units]]``: a module the file does not
+    list, a repeated check prefix, a size a case does not bind, a ``near`` input that is not an earlier
+    one, and the graph and model styles' own needs."""
+    units = data.get("units")
+    if not isinstance(units, list):
+        return []
+    problems, prefixes = [], {}
+    modules = data.get("modules")
+    if modules is None:
+        problems.append(("modules", "missing; expected the modules a submission holds (the units name them)"))
+        modules = []
+    for i, u in enumerate(units):
+        where = f"units[{i}]"
+        if u["module"] not in modules:
+            problems.append(
+                (f"{where}.module", f"expected one of the file's modules ({', '.join(modules)}); got {u['module']!r}")
+            )
+        prefix = u.get("id", f"{u['module']}.{u['name']}")
+        if prefix in prefixes:
+            problems.append(
+                (
+                    f"{where}.id",
+                    f"expected each unit's check prefix once; got {prefix!r} again (first at units[{prefixes[prefix]}])",  # noqa: E501
+                )
+            )
+        prefixes.setdefault(prefix, i)
+        if u["style"] == "model" and prefix != "mlp":
+            problems.append(
+                (
+                    f"{where}.style",
+                    'the model style grades the lecture\'s MLP API (docs/contract.md), id "mlp", for now',
+                )
+            )
+        if u["style"] == "graph" and prefix != "graph":
+            problems.append((f"{where}.id", 'the graph style\'s checks are graph.*: expected id "graph"'))
+        inputs = u.get("inputs", [])
+        names = [x["name"] for x in inputs]
+        for k, x in enumerate(inputs):
+            if "near" in x and x["near"] not in names[:k]:
+                problems.append(
+                    (f"{where}.inputs[{k}].near", f"expected the name of an earlier input; got {x['near']!r}")
+                )
+        sizes = {d for x in inputs for d in x.get("shape", []) if isinstance(d, str)}
+        sizes |= {x["domain"]["labels"] for x in inputs if "labels" in x.get("domain", {})}
+        shaped = [x for x in inputs if "shape" in x]
+        if shaped and len(shaped) != len(inputs):
+            problems.append((f"{where}.inputs", "expected a shape for every input, or for none (elementwise)"))
+        if shaped and not u.get("cases"):
+            problems.append(
+                (f"{where}.cases", f"missing; expected the sizes of each case ({', '.join(sorted(sizes))})")
+            )
+        for c, case in enumerate(u.get("cases", [])):
+            if "values" in case:
+                continue
+            unbound = sorted(sizes - set(case))
+            if unbound:
+                problems.append((f"{where}.cases[{c}]", f"expected a size for {', '.join(unbound)}"))
     return problems

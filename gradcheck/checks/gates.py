@@ -14,7 +14,6 @@ cases are drawn is the grader's (``GATES``); the messages are ``checks.messages`
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +21,7 @@ import numpy as np
 from .. import contract, numerics
 from ..diagnosis import common, diagnose, gate_bugs
 from ..reference import gates as reference
+from ..units import Unit
 from . import messages
 from .common import (
     CallFailed,
@@ -60,82 +60,72 @@ class Case:
         return [k for k, x in enumerate(self.inputs) if x.dtype.kind == "f"]
 
 
-def _uniform(lo, hi):
-    return lambda rng, shape: rng.uniform(lo, hi, shape)
+def _draw(rng, domain, shape, drawn):
+    """One input's values: ``domain`` (``gradcheck.units.Domain``) at ``shape``; ``drawn``: the case's
+    inputs drawn so far, by name, and its sizes (for labels: the number of classes)."""
+    kind, args = domain.kind, domain.args
+    if kind == "uniform":
+        return rng.uniform(args[0], args[1], shape)
+    if kind == "normal":
+        return rng.normal(0, args[0], shape) if args[0] != 1 else rng.normal(size=shape)
+    if kind == "away_from_zero":  # |x| in [lo, hi] with a random sign: a kink or pole at 0 stays out of reach
+        return rng.choice([-1.0, 1.0], shape) * rng.uniform(args[0], args[1], shape)
+    if kind == "near":  # another input plus or minus a gap: no pair is a near-tie
+        return drawn[args[0]] + rng.choice([-1.0, 1.0], shape) * rng.uniform(args[1], args[2], shape)
+    if kind == "labels":
+        return rng.integers(0, drawn[args[0]], shape)
+    raise ValueError(f"unknown domain {kind!r}")
 
 
-def _away_from_zero(lo, hi):
-    """|x| in [lo, hi] with a random sign: ReLU's kink and the inverse's pole stay out of reach."""
-    return lambda rng, shape: rng.choice([-1.0, 1.0], shape) * rng.uniform(lo, hi, shape)
+def _draw_inputs(unit: Unit, rng, sizes, elementwise=None):
+    """Every input of one case, in input order: float64 arrays (labels int64)."""
+    drawn = dict(sizes)
+    out = []
+    for inp in unit.inputs:
+        shape = elementwise if inp.shape is None else tuple(sizes[d] if isinstance(d, str) else d for d in inp.shape)
+        x = _draw(rng, inp.domain, shape, drawn)
+        x = np.asarray(x, dtype=np.int64 if not inp.differentiable else float)
+        drawn[inp.name] = x
+        out.append(x)
+    return out
 
 
-def _separated_pair(rng, shape):
-    """MaxGate's inputs: y at least 0.1 from x, so that no pair is a near-tie."""
-    x = rng.uniform(-2, 2, shape)
-    return [x, x + rng.choice([-1.0, 1.0], shape) * rng.uniform(0.1, 1.0, shape)]
+def _constant(unit: Unit, rng) -> tuple:
+    """The constructor arguments of one case: the unit's constant drawn and rounded, or none."""
+    c = unit.constant
+    if c is None:
+        return ()
+    return (round(float(_draw(rng, c.domain, (), {})), c.digits),)
 
 
-@dataclass(frozen=True)
-class GateSpec:
-    """How the grader draws the cases of one contract gate (what the gate is, its inputs, labels and
-    what backward returns, is the contract's ``gate``)."""
-
-    gate: contract.Gate
-    sample: Callable = _uniform(-2.0, 2.0)  # (rng, shape) -> one input of an elementwise case
-    draw_inputs: Callable | None = None  # (rng, shape) -> all inputs, when they depend on each other
-    draw_args: Callable | None = None  # rng -> constructor arguments of a case (each case its own constant)
-    cases: Callable | None = None  # (spec, rng) -> the cases, for a gate not drawn shape by shape
-
-    @property
-    def name(self) -> str:
-        return self.gate.name
-
-    @property
-    def arity(self) -> int:
-        return self.gate.arity
-
-
-def _elementwise_cases(spec: GateSpec, rng) -> list[Case]:
+def _elementwise_cases(unit: Unit, rng) -> list[Case]:
     cases = []
     for shape in ELEMENTWISE_SHAPES:
         floats = shape == "float"
         shape = () if floats else shape
-        if spec.draw_inputs:
-            inputs = spec.draw_inputs(rng, shape)
-        else:
-            inputs = [spec.sample(rng, shape) for _ in range(spec.arity)]
+        inputs = _draw_inputs(unit, rng, {}, elementwise=shape)
         douts = [rng.normal(size=shape) for _ in range(2)]
         label = "Python floats" if floats else f"shape {shape_text(shape)}"
-        args = spec.draw_args(rng) if spec.draw_args else ()
+        args = _constant(unit, rng)
         if args:
-            label += f" ({spec.name}({', '.join(f'{a:g}' for a in args)}))"
-        cases.append(Case(label, [np.asarray(x, dtype=float) for x in inputs], douts, floats, args=args))
+            label += f" ({unit.name}({', '.join(f'{a:g}' for a in args)}))"
+        cases.append(Case(label, inputs, douts, floats, args=args))
     return cases
 
 
-def _matmul_cases(spec: GateSpec, rng) -> list[Case]:
-    shapes = [((2, 3), (3, 4)), ((1, 3), (3, 1)), ((3, 2), (2, 2))]
-    return [
-        Case(
-            f"W {shape_text(a)}, X {shape_text(b)}",
-            [rng.normal(size=a), rng.normal(size=b)],
-            [rng.normal(size=(a[0], b[1])) for _ in range(2)],
-        )
-        for a, b in shapes
-    ]
-
-
 # Textbook losses add an epsilon (1e-7) inside the log: -log(p + eps) differs from -log p by eps / p in
-# value and slope. The grader's scores keep every label's probability at least MIN, so that a correct
-# textbook formulation is within the tolerance (eps / p <= 5e-6, 20x inside rtol 1e-4), and at most MAX:
-# a loss near 0 (p near 1) computed in float32 cannot resolve the centered differences of its slope.
+# value and slope. An assignment keeps every label's probability at least MIN (``accept =
+# {label_probability = [0.02, 0.98]}``), so that a correct textbook formulation is within the tolerance
+# (eps / p <= 5e-6, 20x inside rtol 1e-4), and at most MAX: a loss near 0 (p near 1) computed in float32
+# cannot resolve the centered differences of its slope.
 MIN_LABEL_PROBABILITY = 0.02
 MAX_LABEL_PROBABILITY = 0.98
+CASE_TRIES = 200  # draws of a case until it meets the unit's ``accept`` condition
 
 
-def fair_labels(scores, labels):
+def fair_labels(scores, labels, lo=MIN_LABEL_PROBABILITY, hi=MAX_LABEL_PROBABILITY):
     p = label_probabilities(scores, labels)
-    return p.min() >= MIN_LABEL_PROBABILITY and p.max() <= MAX_LABEL_PROBABILITY
+    return p.min() >= lo and p.max() <= hi
 
 
 def label_probabilities(scores, labels):
@@ -143,48 +133,62 @@ def label_probabilities(scores, labels):
     return (e / e.sum(axis=1, keepdims=True))[np.arange(len(labels)), labels]
 
 
-def _softmax_cases(spec: GateSpec, rng) -> list[Case]:
-    lecture = Case(
-        "the lecture's scores (3.2, 5.1, -1.7), label cat",
-        [np.array([[3.2, 5.1, -1.7]]), np.array([0])],
-        [None, np.array(0.7)],
-    )
-    cases = [lecture]
-    for n, c in ((1, 4), (5, 3)):
-        for _ in range(200):  # every label's probability at least MIN_LABEL_PROBABILITY (see above)
-            scores, labels = rng.normal(0, 2, (n, c)), rng.integers(0, c, n)
-            if fair_labels(scores, labels):
+def _accepted(unit: Unit, inputs) -> bool:
+    bounds = unit.accept.get("label_probability")
+    if bounds is not None:
+        return fair_labels(inputs[0], inputs[unit.labels], *bounds)
+    return True
+
+
+def _douts(unit: Unit, rng, out_shape, fixed=None) -> list:
+    """The case's two upstream gradients: fixed ones ("default": backward()), two random of the
+    output's shape, or for a scalar output backward() then a random scalar."""
+    if fixed is not None:
+        return [None if d == "default" else np.array(float(d)) for d in fixed]
+    if unit.output == "scalar":
+        return [None, np.array(rng.uniform(0.5, 2.0))]
+    return [rng.normal(size=out_shape) for _ in range(2)]
+
+
+def _sized_cases(unit: Unit, rng) -> list[Case]:
+    cases = []
+    for spec in unit.cases:
+        if "values" in spec:
+            inputs = [
+                np.asarray(spec["values"][i.name], dtype=float if i.differentiable else np.int64) for i in unit.inputs
+            ]
+            cases.append(Case(spec["label"], inputs, _douts(unit, rng, None, spec["douts"])))
+            continue
+        sizes = {k: v for k, v in spec.items() if isinstance(v, int)}
+        for _ in range(CASE_TRIES):  # until the case meets the unit's accept condition
+            inputs = _draw_inputs(unit, rng, sizes)
+            if _accepted(unit, inputs):
                 break
-        cases.append(Case(f"scores {shape_text((n, c))}", [scores, labels], [None, np.array(rng.uniform(0.5, 2.0))]))
+        out_shape = _reference_output_shape(unit, inputs)
+        label = spec.get("label") or ", ".join(f"{unit.input_name(k)} {shape_text(inputs[k].shape)}" for k in unit.wrt)
+        cases.append(Case(label, inputs, _douts(unit, rng, out_shape)))
     return cases
 
 
-# How each gate's cases are drawn (default: elementwise, every input uniform in [-2, 2]).
-_DRAWN = {
-    "MaxGate": {"draw_inputs": _separated_pair},
-    "ExpGate": {"sample": _uniform(-3.0, 3.0)},
-    "InverseGate": {"sample": _away_from_zero(0.2, 3.0)},
-    "AddConstantGate": {"draw_args": lambda rng: (round(float(rng.uniform(-3, 3)), 3),)},
-    "ScaleGate": {"draw_args": lambda rng: (round(float(rng.choice([-1, 1]) * rng.uniform(1.3, 3.0)), 3),)},
-    "SigmoidGate": {"sample": _uniform(-4.0, 4.0)},
-    "TanhGate": {"sample": _uniform(-3.0, 3.0)},
-    "ReLUGate": {"sample": _away_from_zero(0.1, 2.0)},
-    "MatMulGate": {"cases": _matmul_cases},
-    "SoftmaxCrossEntropyGate": {"cases": _softmax_cases},
-}
-#: Every contract gate's spec, in the contract's order.
-GATES = {name: GateSpec(contract.gate(name), **_DRAWN.get(name, {})) for name in contract.GATE_NAMES}
+def _reference_output_shape(unit: Unit, inputs):
+    if unit.output != "array":
+        return ()
+    return np.shape(getattr(reference, unit.name)().forward(*[x.copy() for x in inputs]))
 
 
-def _cases(spec: GateSpec, rng) -> list[Case]:
-    return (spec.cases or _elementwise_cases)(spec, rng)
+#: Every contract gate, in the contract's order.
+GATES = dict(contract.GATES)
+
+
+def _cases(unit: Unit, rng) -> list[Case]:
+    return (_sized_cases if unit.cases else _elementwise_cases)(unit, rng)
 
 
 # ------------------------------------------------------------------------------- plans
 
 
-def _reference_run(spec, inputs, dout, args=()):
-    gate = getattr(reference, spec.name)(*args)
+def _reference_run(unit: Unit, inputs, dout, args=()):
+    gate = getattr(reference, unit.name)(*args)
     out = gate.forward(*[x.copy() for x in inputs])
     grads = gate.backward() if dout is None else gate.backward(dout)
     return np.asarray(out, dtype=float), [np.asarray(g, dtype=float) for g in grads]
@@ -206,12 +210,12 @@ class _GatePlan:
     """A gate's cases, their runs and numerical plans, as one list of calls. It depends only on the seed:
     a grader process makes it once per seed (``gate_plans``) and judges every submission against it."""
 
-    def __init__(self, seed, spec: GateSpec):
-        self.spec = spec
-        self.gate = spec.gate
+    def __init__(self, seed, unit: Unit):
+        self.spec = unit
+        self.gate = unit
         self._reference = {}
-        rng = seeded_rng(seed, f"gates.{spec.name}")
-        self.cases = _cases(spec, rng)
+        rng = seeded_rng(seed, f"gates.{unit.name}")
+        self.cases = _cases(unit, rng)
         self.calls, self.runs, self.points = [], [], []
         for k, case in enumerate(self.cases):
             runs = []
@@ -232,9 +236,9 @@ class _GatePlan:
                 full_max=NUMERICAL_FULL_MAX,
                 n_sparse=0,
                 n_directions=2,
-                rng=seeded_rng(seed, f"gates.{spec.name}.numerical.{k}"),
+                rng=seeded_rng(seed, f"gates.{unit.name}.numerical.{k}"),
                 wrt=case.wrt,
-                names=list(self.gate.inputs),
+                names=list(self.gate.input_names),
             )
             first = len(self.calls)
             late = {p.first + t for p in plan.probes if p.index is None for t in range(4)}
@@ -564,7 +568,7 @@ def _backward_problem(gp: _GatePlan, case, dout, grads, expected, i, bad, where)
         alternatives[messages.IGNORES_DZ] = ones[:need]
     alternatives.update({text: alt[:need] for text, alt in gate_bugs(gate.name, case.inputs, dout, case.args).items()})
     batch = case.inputs[0].shape[0] if gate.batch_mean else None
-    diagnosis = diagnose(grads, expected, alternatives, batch, names=list(gate.inputs[:need]))
+    diagnosis = diagnose(grads, expected, alternatives, batch, names=list(gate.input_names[:need]))
     gradient = "d" + gate.input_name(i)
     return (
         messages.backward_wrong(where, gradient, bad.message),

@@ -1,0 +1,199 @@
+"""The units of an assignment: what students implement, declared as data (``[[units]]`` in the TOML).
+
+A unit is one thing a student writes, in one API style:
+
+- ``gate``: a class with ``forward(*inputs)`` and ``backward(dout)``, made fresh for every use, its
+  constructor taking the unit's ``constant`` (if any);
+- ``function_pair``: ``NAME_forward(*inputs[, param]) -> (out, cache)`` and
+  ``NAME_backward(dout, cache) -> grads`` (one gradient per differentiable input, in input order);
+- ``loss_function``: ``NAME(*inputs) -> (loss, grad)``: the loss and the gradient of its
+  differentiable input (a scalar loss: no upstream gradient);
+- ``graph`` and ``model``: the lecture's ComputationalGraph and MLP (their checks are the grader's).
+
+Each input has a symbolic shape (names bound by each case: ``x: [N, D]``) and a value domain; the
+cases say which sizes to draw. The grader draws every value from the seed (``gradcheck.checks``);
+nothing here is Python an instructor writes. Parsed from the (schema-validated) TOML by ``units()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Constant", "Domain", "Input", "Param", "STYLES", "Unit", "parse_units"]
+
+#: The API styles a unit may have; the first three are graded by the same checks (``DIFFERENTIABLE``).
+STYLES = ("gate", "function_pair", "loss_function", "graph", "model")
+DIFFERENTIABLE = ("gate", "function_pair", "loss_function")
+#: The checks of a differentiable unit, by aspect, in report order: ``<prefix>.<aspect>``.
+ASPECTS = ("forward", "backward", "numerical", "shapes", "no_mutation")
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where an input's values are drawn from.
+
+    kind: "uniform" (args: lo, hi), "normal" (args: sigma; mean 0), "away_from_zero" (args: lo, hi:
+    |x| uniform in [lo, hi], random sign: a kink or pole at 0 stays out of reach), "labels" (args:
+    the size name C: integers in [0, C), not differentiated), "near" (args: another input's name,
+    lo, hi: that input plus or minus a gap uniform in [lo, hi]: no near-ties with it)."""
+
+    kind: str = "uniform"
+    args: tuple = (-2.0, 2.0)
+
+    @property
+    def differentiable(self) -> bool:
+        return self.kind != "labels"
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of a unit: its name (messages say "input 1 (labels)"), symbolic shape (a tuple of
+    size names and ints; None: the case's elementwise shape), and domain."""
+
+    name: str
+    shape: tuple | None = None
+    domain: Domain = field(default_factory=Domain)
+
+    @property
+    def differentiable(self) -> bool:
+        return self.domain.differentiable
+
+
+@dataclass(frozen=True)
+class Constant:
+    """A gate's constructor argument: a float drawn per case from ``domain``, rounded to ``digits``."""
+
+    name: str
+    domain: Domain
+    digits: int = 3
+
+
+@dataclass(frozen=True)
+class Param:
+    """A function pair's last, non-differentiated argument: a dict (CS231n's ``bn_param``,
+    ``dropout_param``, ``conv_param``): ``value`` for every case unless a case gives its own;
+    ``mutable``: the keys the function may add or change (bn_param's running averages)."""
+
+    name: str
+    value: dict
+    mutable: tuple = ()
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One unit of the assignment (see the module docstring).
+
+    id: the check id prefix (``gates.AddGate``; a model's may be its module's name, ``mlp``).
+    output: "array" (two random upstream gradients of the output's shape), "scalar" (backward() with
+    its default, then a random scalar: a loss over a batch), or "loss" (a loss_function: no upstream
+    gradient). cases: the sizes each case binds (``{"N": 2, "D": 3}``), plus optional ``label``,
+    ``values`` (fixed inputs), ``douts`` (fixed upstream gradients) and ``param``; empty for an
+    elementwise unit (Python floats, (), (4,), (2, 3)). accept: a condition each drawn case must meet
+    (``{"label_probability": [lo, hi]}``), redrawn until it does. extra_grads: backward may return more
+    items than the gradients it must. batch_mean: the output is a mean over input 0's rows."""
+
+    name: str
+    style: str
+    module: str
+    id: str
+    inputs: tuple = ()
+    constant: Constant | None = None
+    param: Param | None = None
+    output: str = "array"
+    cases: tuple = ()
+    accept: dict = field(default_factory=dict)
+    extra_grads: bool = False
+    batch_mean: bool = False
+
+    @property
+    def arity(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def input_names(self) -> tuple:
+        return tuple(i.name for i in self.inputs)
+
+    @property
+    def wrt(self) -> tuple:
+        """The indices of the differentiable inputs."""
+        return tuple(k for k, i in enumerate(self.inputs) if i.differentiable)
+
+    @property
+    def gradients(self) -> int:
+        """How many gradients backward must return: one per differentiable input."""
+        return len(self.wrt)
+
+    @property
+    def labels(self) -> int | None:
+        """The index of the (one) input that is not differentiated, or None."""
+        rest = [k for k, i in enumerate(self.inputs) if not i.differentiable]
+        return rest[0] if rest else None
+
+    def input_name(self, i: int) -> str:
+        return self.inputs[i].name
+
+    def input_label(self, i: int) -> str:
+        """How messages name input i: numbered from 0 and named, "input 1 (labels)"."""
+        return f"input {i} ({self.inputs[i].name})"
+
+    @property
+    def check_ids(self) -> tuple:
+        if self.style in DIFFERENTIABLE:
+            return tuple(f"{self.id}.{a}" for a in ASPECTS)
+        return ()
+
+
+def _domain(d) -> Domain:
+    if d is None:
+        return Domain()
+    (kind, args), *_ = d.items()
+    if kind == "near":
+        return Domain("near", (args, *d["gap"]))
+    if kind == "normal":
+        return Domain("normal", (float(args),))
+    if kind == "labels":
+        return Domain("labels", (args,))
+    return Domain(kind, tuple(float(a) for a in args))
+
+
+def _unit(u: dict) -> Unit:
+    inputs = tuple(
+        Input(i["name"], tuple(i["shape"]) if "shape" in i else None, _domain(_domain_table(i)))
+        for i in u.get("inputs", [{"name": "x"}])
+    )
+    constant = None
+    if "constant" in u:
+        c = u["constant"]
+        constant = Constant(c["name"], _domain(_domain_table(c)), int(c.get("digits", 3)))
+    param = None
+    if "param" in u:
+        p = u["param"]
+        param = Param(p["name"], dict(p.get("value", {})), tuple(p.get("mutable", ())))
+    style = u["style"]
+    default_output = "loss" if style == "loss_function" else "array"
+    return Unit(
+        name=u["name"],
+        style=style,
+        module=u["module"],
+        id=u.get("id", f"{u['module']}.{u['name']}"),
+        inputs=inputs if style in DIFFERENTIABLE else (),
+        constant=constant,
+        param=param,
+        output=u.get("output", default_output),
+        cases=tuple(dict(c) for c in u.get("cases", [])),
+        accept=dict(u.get("accept", {})),
+        extra_grads=bool(u.get("extra_grads", False)),
+        batch_mean=bool(u.get("batch_mean", False)),
+    )
+
+
+def _domain_table(d: dict):
+    """The domain of an input or constant table: its ``domain`` key, or (``near``) the table itself."""
+    if "near" in d:
+        return {"near": d["near"], "gap": d["gap"]}
+    return d.get("domain")
+
+
+def parse_units(data: list) -> tuple:
+    """The units of a validated ``[[units]]`` array, in file order."""
+    return tuple(_unit(u) for u in data)
