@@ -124,9 +124,12 @@ def default_jobs() -> int:
 
 def default_sandbox(assignment, hide, staging_root=None):
     """The real sandbox of a grader process: ``Sandbox(Limits(**assignment.limits), hide=hide)``."""
+    from .contract import MODULES
     from .sandbox import Limits, Sandbox
 
-    return Sandbox(Limits(**assignment.limits), hide=list(hide), staging_root=staging_root)
+    return Sandbox(
+        Limits(**assignment.limits), hide=list(hide), staging_root=staging_root, modules=assignment.modules or MODULES
+    )
 
 
 def _default_grade():

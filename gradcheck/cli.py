@@ -18,7 +18,7 @@ import click
 
 from . import batch as _batch
 from .assignment import assignment_schema, load_assignment
-from .contract import MODULE_FILES
+from .contract import MODULES
 from .errors import USAGE, AssignmentError, BatchError, GradcheckError, GraderError, ResultsNotWritten
 from .formats import (
     FORMATS,
@@ -102,9 +102,10 @@ def main():
 _assignment_option = click.option(
     "--assignment",
     "assignment_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=None,
-    help="Assignment TOML file (default: the packaged backprop assignment).",
+    help="The assignment: a folder holding assignment.toml, a TOML file, or a bundled assignment's name "
+    "(layers); default: the packaged backprop assignment.",
 )
 
 
@@ -214,8 +215,9 @@ def check(submission_dir, assignment_file, seed, show_all, out_dir):
     By default prints what a student may see (hidden checks and those shown after the due date
     appear only as placeholders); --all prints the full report's content."""
     assignment = _load(assignment_file)
-    if not any((submission_dir / f).exists() for f in MODULE_FILES):
-        click.echo(f"warning: {_tty(submission_dir)} has none of {', '.join(MODULE_FILES)}", err=True)
+    files = [f"{m}.py" for m in assignment.modules or MODULES]
+    if not any((submission_dir / f).exists() for f in files):
+        click.echo(f"warning: {_tty(submission_dir)} has none of {', '.join(files)}", err=True)
     if out_dir is not None:
         try:
             out_dir.mkdir(parents=True, exist_ok=True)  # the sandbox hides it: it must exist first

@@ -31,7 +31,9 @@ MODULE_FILES = tuple(f"{m}.py" for m in MODULES)
 #: input that gets no gradient), extra_grads (backward may return further items) and batch_mean.
 Gate = Unit
 
-GATES = {u.name: u for u in _default_units() if u.style == "gate"}
+#: Every unit of the default assignment, in its order.
+UNITS = _default_units()
+GATES = {u.name: u for u in UNITS if u.style == "gate"}
 GATE_NAMES = tuple(GATES)
 
 GRAPH_CLASS = "ComputationalGraph"

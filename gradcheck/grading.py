@@ -19,6 +19,7 @@ from .replay import NotRecorded
 from .report import display_name, graded_report
 from .sandbox import Budget
 from .standins import StandIns
+from .units import DIFFERENTIABLE
 
 __all__ = [
     "Context",
@@ -48,17 +49,19 @@ def _lstat_kind(path):
     return "link" if stat.S_ISLNK(mode) else "file" if stat.S_ISREG(mode) else "dir" if stat.S_ISDIR(mode) else None
 
 
-def inspect_submission(path: Path) -> tuple[Path, list[str]]:
+def inspect_submission(path: Path, modules=contract.MODULES) -> tuple[Path, list[str]]:
     """(the folder holding the student's modules, notes for the report), never following a link.
 
     The folder is ``path`` itself, or its only real subfolder (not a link) that holds module files
     (students often hand in a zip of their folder). Links are named in the notes ("hw is a symbolic
     link; links are not graded"): a link to the reference, to a classmate's folder or to /etc is
-    never read on the trusted side. Raises SubmissionRefused when ``path`` itself is a link."""
+    never read on the trusted side. Raises SubmissionRefused when ``path`` itself is a link.
+    ``modules``: the assignment's module names."""
     path = Path(path)
+    files = tuple(f"{m}.py" for m in modules)
     if _lstat_kind(path) == "link":
         raise SubmissionRefused(LINK_NOTE.format(name=display_name(path.name)))
-    if any(_lstat_kind(path / m) == "file" for m in contract.MODULE_FILES):
+    if any(_lstat_kind(path / m) == "file" for m in files):
         return path, []  # what is not copied (links among it) the sandbox's staging names
     inner, links = [], []
     try:
@@ -68,9 +71,7 @@ def inspect_submission(path: Path) -> tuple[Path, list[str]]:
                     continue
                 if e.is_symlink():
                     links.append(e.name)
-                elif e.is_dir(follow_symlinks=False) and any(
-                    _lstat_kind(Path(e.path) / m) == "file" for m in contract.MODULE_FILES
-                ):
+                elif e.is_dir(follow_symlinks=False) and any(_lstat_kind(Path(e.path) / m) == "file" for m in files):
                     inner.append(e.name)
     except OSError:
         return path, []
@@ -79,9 +80,9 @@ def inspect_submission(path: Path) -> tuple[Path, list[str]]:
     return path, []
 
 
-def find_submission(path: Path) -> Path:
+def find_submission(path: Path, modules=contract.MODULES) -> Path:
     """The folder holding the student's modules (see inspect_submission), never through a link."""
-    return inspect_submission(path)[0]
+    return inspect_submission(path, modules)[0]
 
 
 def staging_notes(staged) -> list[str]:
@@ -124,9 +125,13 @@ def run_checks(
     results = {} if results is None else results
     ctx = Context(own, with_standins, assignment, seed, missing, results)
     wanted = {c.id for c in assignment.checks} if wanted is None else set(wanted)
+    differentiable = {u.id for u in ctx.units if u.style in DIFFERENTIABLE}
     for part in PARTS:
         prefix = part.__name__.rsplit(".", 1)[-1] + "."
-        ids = {i for i in wanted if i.startswith(prefix)}
+        if part is gates:  # every gate, function pair and loss function, whatever its prefix
+            ids = {i for i in wanted if i.rsplit(".", 1)[0] in differentiable}
+        else:
+            ids = {i for i in wanted if i.startswith(prefix)}
         if not ids:
             continue
         try:
@@ -158,6 +163,12 @@ def run_checks(
     return results
 
 
+def _gate_names(assignment) -> list:
+    """The assignment's gate classes (a stand-in replaces one its student got wrong)."""
+    units = getattr(assignment, "units", ()) or contract.UNITS
+    return [u.name for u in units if u.style == "gate"]
+
+
 def _grade_in_fresh_sessions(root, assignment, seed, sandbox, budget, missing, wanted, results, first):
     """Run the ``wanted`` checks in sessions of their own, adding to ``results``: the student's own
     modules, the same with stand-ins for their wrong gates, and (made only when a graph or MLP check
@@ -167,7 +178,7 @@ def _grade_in_fresh_sessions(root, assignment, seed, sandbox, budget, missing, w
     with contextlib.ExitStack() as stack:
         own = stack.enter_context(sandbox.session(root, budget=budget))
         with_standins = stack.enter_context(
-            sandbox.session(root, standins=StandIns(contract.GATE_NAMES, results), budget=budget)
+            sandbox.session(root, standins=StandIns(_gate_names(assignment), results), budget=budget)
         )
         made = []
 
@@ -176,7 +187,7 @@ def _grade_in_fresh_sessions(root, assignment, seed, sandbox, budget, missing, w
                 made.append(
                     stack.enter_context(
                         sandbox.session(
-                            root, standins=StandIns(contract.GATE_NAMES, results, everyone=True), budget=budget
+                            root, standins=StandIns(_gate_names(assignment), results, everyone=True), budget=budget
                         )
                     )
                 )
@@ -204,8 +215,9 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
     withheld check can reach a visible message. All sessions share one time budget."""
     submission_dir = Path(submission_dir)
     started = time.monotonic()
-    root, notes = inspect_submission(submission_dir)
-    missing = [m for m in contract.MODULES if _lstat_kind(root / f"{m}.py") != "file"]
+    modules = assignment.modules or contract.MODULES
+    root, notes = inspect_submission(submission_dir, modules)
+    missing = [m for m in modules if _lstat_kind(root / f"{m}.py") != "file"]
     budget = Budget(sandbox.limits.submission_seconds)
     withheld = {c.id for c in assignment.checks if c.visibility != "visible"}
     visible = {c.id for c in assignment.checks} - withheld

@@ -79,7 +79,7 @@ class Param:
     mutable: tuple = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: the grader caches its plans by unit
 class Unit:
     """One unit of the assignment (see the module docstring).
 
@@ -104,6 +104,21 @@ class Unit:
     accept: dict = field(default_factory=dict)
     extra_grads: bool = False
     batch_mean: bool = False
+    functions: tuple = ()  #: a function pair's or loss function's own names, when not the default
+
+    @property
+    def forward_name(self) -> str:
+        """The function a call starts with: NAME_forward (a pair's), NAME (a loss function's)."""
+        if self.functions:
+            return self.functions[0]
+        return f"{self.name}_forward" if self.style == "function_pair" else self.name
+
+    @property
+    def backward_name(self) -> str | None:
+        """A function pair's backward function (NAME_backward), else None."""
+        if self.style != "function_pair":
+            return None
+        return self.functions[1] if len(self.functions) > 1 else f"{self.name}_backward"
 
     @property
     def arity(self) -> int:
@@ -184,6 +199,7 @@ def _unit(u: dict) -> Unit:
         accept=dict(u.get("accept", {})),
         extra_grads=bool(u.get("extra_grads", False)),
         batch_mean=bool(u.get("batch_mean", False)),
+        functions=tuple(u.get("functions", ())),
     )
 
 

@@ -21,11 +21,29 @@ from .known import GRAPH_CHECKS, MLP_CHECKS
 from .messages import id_problems, problem, unit_problems
 from .model import Assignment, CheckSpec
 
-__all__ = ["DEFAULT_PATH", "DEFAULT_POINTS", "FILE_NAME", "assignment_schema", "known_checks", "load_assignment"]
+__all__ = [
+    "BUNDLED",
+    "DEFAULT_PATH",
+    "bundled_assignments",
+    "DEFAULT_POINTS",
+    "FILE_NAME",
+    "assignment_schema",
+    "known_checks",
+    "load_assignment",
+]
 
 DEFAULT_PATH = Path(__file__).resolve().with_name("default.toml")
 #: What an assignment folder's file is called.
 FILE_NAME = "assignment.toml"
+#: Where the bundled assignment folders are (``--assignment NAME`` loads one by its folder's name).
+BUNDLED = Path(__file__).resolve().parent.parent / "assignments"
+
+
+def bundled_assignments() -> tuple:
+    """The names of the bundled assignment folders."""
+    return tuple(sorted(d.name for d in BUNDLED.iterdir() if (d / FILE_NAME).is_file())) if BUNDLED.is_dir() else ()
+
+
 #: A check's points by aspect, in a file without ``[[checks]]`` (its ``[points]`` may change them).
 DEFAULT_POINTS = {"forward": 1, "backward": 2, "numerical": 1, "shapes": 1, "no_mutation": 1}
 _SCHEMA = (__package__, "assignment.schema.json")
@@ -99,7 +117,8 @@ def known_checks(units) -> tuple:
 def load_assignment(path=None) -> Assignment:
     """Load and validate an assignment (None: the packaged default). Raises AssignmentError.
 
-    ``path`` is an assignment folder (its ``assignment.toml`` is read) or a TOML file. A file that
+    ``path`` is an assignment folder (its ``assignment.toml`` is read), a TOML file, or the name of a
+    bundled assignment (``layers``). A file that
     declares no ``[[units]]`` grades the packaged default's units with its reference (an edited copy
     of the default). Sections ``[limits]``, ``[tolerances]`` and ``[settings]`` may be missing or
     partial: missing keys take the packaged default's values. With ``[[checks]]``, a check left out
@@ -107,6 +126,8 @@ def load_assignment(path=None) -> Assignment:
     for its aspect. Checks come in report order (that of ``known_checks``)."""
     shown = DEFAULT_PATH if path is None else path
     p = Path(shown)
+    if not p.exists() and str(shown) in bundled_assignments():
+        p = shown = BUNDLED / str(shown) / FILE_NAME
     if p.is_dir():
         p = p / FILE_NAME
         shown = p
@@ -132,6 +153,7 @@ def load_assignment(path=None) -> Assignment:
         key=lambda c: order[c.id],
     )
     own_units = "units" in data
+    reference = data.get("reference", {"path": "reference"}) if own_units else None
     return Assignment(
         name=data["name"],
         title=data.get("title", data["name"]),
@@ -141,7 +163,8 @@ def load_assignment(path=None) -> Assignment:
         tolerances=sections["tolerances"],
         settings=sections["settings"],
         modules=tuple(data["modules"] if own_units else _default_data()["modules"]),
-        reference_dir=_reference_dir(data.get("reference", {"path": "reference"}) if own_units else None, p, shown),
+        reference_dir=_reference_dir(reference, p, shown),
+        reference_package=(reference or _default_data()["reference"]).get("package"),
         units=units,
     )
 

@@ -37,6 +37,7 @@ class Assignment:
     settings: dict = field(default_factory=dict)  #: example counts: random_graphs, train_steps
     modules: tuple = ()  #: the modules a submission holds, in import order ("gates", "graph", "mlp")
     reference_dir: Path | None = None  #: the model solution's folder, gradable as a submission
+    reference_package: str | None = None  #: the installed package that holds it (bundled assignments)
     units: tuple = ()  #: what students implement (gradcheck.assignment.units.Unit), in report order
 
     @property

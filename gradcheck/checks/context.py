@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import contract
+from ..assignment.reference import reference_module
 from .common import CheckResult, seeded_rng
 
 
@@ -29,6 +31,13 @@ class Context:
         self.results: dict[str, CheckResult] = results if results is not None else {}
         self.shrink = True  # random graphs: shrink a failure to a minimal graph
         self._modules = {}
+        # what the assignment's students implement (an assignment object without units: the default's)
+        self.units = tuple(getattr(assignment, "units", ()) or contract.UNITS)
+        self._assignment = assignment
+
+    def reference(self, module: str):
+        """The assignment's reference module of this name (ground truth, imported in this process)."""
+        return reference_module(self._assignment, module)
 
     @property
     def with_standins(self):

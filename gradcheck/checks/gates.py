@@ -13,6 +13,7 @@ cases are drawn is the grader's (``GATES``); the messages are ``checks.messages`
 
 from __future__ import annotations
 
+import copy
 import functools
 from dataclasses import dataclass
 
@@ -20,8 +21,7 @@ import numpy as np
 
 from .. import contract, numerics
 from ..diagnosis import common, diagnose, gate_bugs
-from ..reference import gates as reference
-from ..units import Unit
+from ..units import DIFFERENTIABLE, Unit
 from . import messages
 from .common import (
     CallFailed,
@@ -54,6 +54,7 @@ class Case:
     douts: list  # two upstream gradients (None: backward() with its default)
     floats: bool = False  # pass 0-d inputs as Python floats
     args: tuple = ()  # the gate's constructor arguments
+    param: dict | None = None  # a function pair's last argument (sent fresh to every call)
 
     @property
     def wrt(self):
@@ -133,65 +134,112 @@ def label_probabilities(scores, labels):
     return (e / e.sum(axis=1, keepdims=True))[np.arange(len(labels)), labels]
 
 
-def _accepted(unit: Unit, inputs) -> bool:
+def _accepted(unit: Unit, ref, inputs, param=None) -> bool:
+    """Whether a drawn case meets the unit's ``accept`` condition: every label's probability within
+    bounds, or a reference function's distance to the nearest kink at least ``min``."""
     bounds = unit.accept.get("label_probability")
-    if bounds is not None:
-        return fair_labels(inputs[0], inputs[unit.labels], *bounds)
+    if bounds is not None and not fair_labels(inputs[0], inputs[unit.labels], *bounds):
+        return False
+    kink = unit.accept.get("kink_distance")
+    if kink is not None:
+        extra = [] if param is None else [param]
+        return float(getattr(ref, kink["function"])(*inputs, *extra)) >= kink["min"]
     return True
 
 
 def _douts(unit: Unit, rng, out_shape, fixed=None) -> list:
     """The case's two upstream gradients: fixed ones ("default": backward()), two random of the
-    output's shape, or for a scalar output backward() then a random scalar."""
+    output's shape, or for a scalar output backward() then a random scalar; a loss function's none."""
     if fixed is not None:
         return [None if d == "default" else np.array(float(d)) for d in fixed]
+    if unit.output == "loss":
+        return [None, None]
     if unit.output == "scalar":
         return [None, np.array(rng.uniform(0.5, 2.0))]
     return [rng.normal(size=out_shape) for _ in range(2)]
 
 
-def _sized_cases(unit: Unit, rng) -> list[Case]:
+def _sized_cases(unit: Unit, rng, ref) -> list[Case]:
     cases = []
     for spec in unit.cases:
+        param = _case_param(unit, spec)
         if "values" in spec:
             inputs = [
                 np.asarray(spec["values"][i.name], dtype=float if i.differentiable else np.int64) for i in unit.inputs
             ]
-            cases.append(Case(spec["label"], inputs, _douts(unit, rng, None, spec["douts"])))
+            douts = _douts(unit, rng, None, spec.get("douts", ["default", "default"]))
+            cases.append(Case(spec.get("label", "the given values"), inputs, douts, param=param))
             continue
         sizes = {k: v for k, v in spec.items() if isinstance(v, int)}
         for _ in range(CASE_TRIES):  # until the case meets the unit's accept condition
             inputs = _draw_inputs(unit, rng, sizes)
-            if _accepted(unit, inputs):
+            if _accepted(unit, ref, inputs, param):
                 break
-        out_shape = _reference_output_shape(unit, inputs)
+        out_shape = () if unit.output != "array" else np.shape(_reference_forward(unit, ref, inputs, (), param))
         label = spec.get("label") or ", ".join(f"{unit.input_name(k)} {shape_text(inputs[k].shape)}" for k in unit.wrt)
-        cases.append(Case(label, inputs, _douts(unit, rng, out_shape)))
+        if unit.param is not None and "param" in spec:
+            label += f" ({unit.param.name} {_param_text(spec['param'])})"
+        cases.append(Case(label, inputs, _douts(unit, rng, out_shape), param=param))
     return cases
 
 
-def _reference_output_shape(unit: Unit, inputs):
-    if unit.output != "array":
-        return ()
-    return np.shape(getattr(reference, unit.name)().forward(*[x.copy() for x in inputs]))
+def _case_param(unit: Unit, spec) -> dict | None:
+    """A function pair's param for one case: the unit's, updated by the case's own."""
+    if unit.param is None:
+        return None
+    return {**unit.param.value, **spec.get("param", {})}
+
+
+def _param_text(param: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in param.items())
 
 
 #: Every contract gate, in the contract's order.
 GATES = dict(contract.GATES)
 
 
-def _cases(unit: Unit, rng) -> list[Case]:
-    return (_sized_cases if unit.cases else _elementwise_cases)(unit, rng)
+def _cases(unit: Unit, rng, ref) -> list[Case]:
+    return _sized_cases(unit, rng, ref) if unit.cases else _elementwise_cases(unit, rng)
 
 
 # ------------------------------------------------------------------------------- plans
 
 
-def _reference_run(unit: Unit, inputs, dout, args=()):
-    gate = getattr(reference, unit.name)(*args)
-    out = gate.forward(*[x.copy() for x in inputs])
-    grads = gate.backward() if dout is None else gate.backward(dout)
+def _reference_run(unit: Unit, ref, inputs, dout, args=(), param=None):
+    """The reference's (output, gradients) for one call of ``unit`` (``ref``: the reference module
+    that holds it), in the unit's API style."""
+    inputs = [x.copy() for x in inputs]
+    if unit.style == "gate":
+        gate = getattr(ref, unit.name)(*args)
+        out = gate.forward(*inputs)
+        grads = gate.backward() if dout is None else gate.backward(dout)
+    elif unit.style == "loss_function":
+        out, grad = getattr(ref, unit.forward_name)(*inputs)
+        grads = [grad]
+    else:
+        extra = [] if param is None else [copy.deepcopy(param)]
+        out, cache = getattr(ref, unit.forward_name)(*inputs, *extra)
+        grads = getattr(ref, unit.backward_name)(np.ones_like(out) if dout is None else dout, cache)
+        grads = [grads] if unit.gradients == 1 and not isinstance(grads, (list, tuple)) else grads
     return np.asarray(out, dtype=float), [np.asarray(g, dtype=float) for g in grads]
+
+
+def _reference_forward(unit: Unit, ref, inputs, args=(), param=None):
+    """The reference's output alone for one call of ``unit``."""
+    inputs = [x.copy() for x in inputs]
+    if unit.style == "gate":
+        return getattr(ref, unit.name)(*args).forward(*inputs)
+    if unit.style == "loss_function":
+        return getattr(ref, unit.forward_name)(*inputs)[0]
+    extra = [] if param is None else [copy.deepcopy(param)]
+    return getattr(ref, unit.forward_name)(*inputs, *extra)[0]
+
+
+def entry_points(unit: Unit) -> tuple:
+    """The names a unit's module must define: its class, its two functions, or its function."""
+    if unit.style == "gate":
+        return (unit.name,)
+    return tuple(n for n in (unit.forward_name, unit.backward_name) if n)
 
 
 @dataclass
@@ -204,24 +252,26 @@ class Call:
     args: tuple = ()
     backward: bool = True  # a point of the centered differences needs its value only
     late: bool = False  # sent in a second request, after every backward has returned (see _send)
+    param: dict | None = None  # a function pair's last argument
 
 
 class _GatePlan:
     """A gate's cases, their runs and numerical plans, as one list of calls. It depends only on the seed:
     a grader process makes it once per seed (``gate_plans``) and judges every submission against it."""
 
-    def __init__(self, seed, unit: Unit):
+    def __init__(self, seed, unit: Unit, ref):
         self.spec = unit
         self.gate = unit
+        self.ref = ref  # the reference module that holds the unit
         self._reference = {}
-        rng = seeded_rng(seed, f"gates.{unit.name}")
-        self.cases = _cases(unit, rng)
+        rng = seeded_rng(seed, unit.id)
+        self.cases = _cases(unit, rng, ref)
         self.calls, self.runs, self.points = [], [], []
         for k, case in enumerate(self.cases):
             runs = []
             for dout in case.douts:
                 runs.append(len(self.calls))
-                self.calls.append(Call(case.inputs, dout, case.floats, case.args))
+                self.calls.append(Call(case.inputs, dout, case.floats, case.args, param=case.param))
             self.runs.append(runs)
             if case.floats:  # the 0-d array case has the same centered differences
                 self.points.append((None, len(self.calls)))
@@ -236,7 +286,7 @@ class _GatePlan:
                 full_max=NUMERICAL_FULL_MAX,
                 n_sparse=0,
                 n_directions=2,
-                rng=seeded_rng(seed, f"gates.{unit.name}.numerical.{k}"),
+                rng=seeded_rng(seed, f"{unit.id}.numerical.{k}"),
                 wrt=case.wrt,
                 names=list(self.gate.input_names),
             )
@@ -245,7 +295,9 @@ class _GatePlan:
             for j, point in enumerate(plan.points[1:], start=1):  # points[0]: the case's inputs (run 0)
                 # the same call as a run's up to its forward (when the student's code decides what to
                 # return); no backward follows, which it learns only after every forward was made
-                self.calls.append(Call(list(point), None, case.floats, case.args, backward=False, late=j in late))
+                self.calls.append(
+                    Call(list(point), None, case.floats, case.args, backward=False, late=j in late, param=case.param)
+                )
             self.points.append((plan, first))
 
     def reference(self, k, dout):
@@ -254,104 +306,122 @@ class _GatePlan:
         key = (k, None if dout is None else id(dout))
         if key not in self._reference:
             case = self.cases[k]
-            out, grads = _reference_run(self.spec, case.inputs, dout, case.args)
+            out, grads = _reference_run(self.spec, self.ref, case.inputs, dout, case.args, case.param)
             for a in (out, *grads):  # shared by every submission judged in this process
                 a.setflags(write=False)
             self._reference[key] = out, grads
         return self._reference[key]
 
 
-@functools.lru_cache(maxsize=4)
-def gate_plans(seed: int) -> dict:
-    """Every gate's plan for this seed (see _GatePlan). Its arrays are read-only: they are shared by
-    every submission this process judges, and nothing may change them."""
-    plans = {name: _GatePlan(seed, spec) for name, spec in GATES.items()}
-    for plan in plans.values():
-        for case in plan.cases:
-            for a in (*case.inputs, *case.douts):
-                if a is not None:
-                    a.setflags(write=False)
-    return plans
+@functools.lru_cache(maxsize=64)
+def unit_plan(seed: int, unit: Unit, ref) -> _GatePlan:
+    """A unit's plan for this seed (see _GatePlan; ``ref``: the reference module that holds it). Its
+    arrays are read-only: they are shared by every submission this process judges, and nothing may
+    change them."""
+    plan = _GatePlan(seed, unit, ref)
+    for case in plan.cases:
+        for a in (*case.inputs, *case.douts):
+            if a is not None:
+                a.setflags(write=False)
+    return plan
 
 
 # ------------------------------------------------------------------------------- running
 
 
 def run(ctx: Context, wanted: set[str]) -> dict[str, CheckResult]:
-    """Results for the wanted ``gates.*`` check ids."""
-    names = [n for n in GATES if any(f"gates.{n}.{a}" in wanted for a in ASPECTS)]
-    module = ctx.own_modules.get("gates", {})
-    if not module.get("ok"):
-        message = messages.gates_not_imported(module.get("error", messages.GATES_NOT_FOUND))
-        return {
-            f"gates.{n}.{a}": CheckResult(f"gates.{n}.{a}", "error", message)
-            for n in names
-            for a in ASPECTS
-            if f"gates.{n}.{a}" in wanted
-        }
-    results = {}
-    present = [n for n in names if n in module.get("names", [])]
-    for n in names:
-        if n not in present:
+    """Results for the wanted check ids of the assignment's gate, function-pair and loss-function units."""
+    units = [u for u in ctx.units if u.style in DIFFERENTIABLE and any(f"{u.id}.{a}" in wanted for a in ASPECTS)]
+    results, present = {}, []
+    for u in units:
+        ids = [f"{u.id}.{a}" for a in ASPECTS]
+        module = ctx.own_modules.get(u.module, {})
+        if not module.get("ok"):
+            message = messages.not_imported(u.module, module.get("error", messages.module_not_found(u.module)))
+            results.update({i: CheckResult(i, "error", message) for i in ids})
+            continue
+        absent = [n for n in entry_points(u) if n not in module.get("names", [])]
+        if absent:
+            missing = messages.no_class if u.style == "gate" else messages.no_function
+            results.update({i: CheckResult(i, "missing", missing(absent[0], u.module)) for i in ids})
+            continue
+        present.append(u)
+    plans = {u: unit_plan(ctx.seed, u, ctx.reference(u.module)) for u in present}
+    replies = {}
+    for op in OPS:
+        replies.update(_batched(ctx, tuple(u for u in present if _op(u) == op), plans))
+    for u in present:
+        if isinstance(replies[u], CallFailed):
             for a in ASPECTS:
-                results[f"gates.{n}.{a}"] = CheckResult(f"gates.{n}.{a}", "missing", messages.no_class(n))
-    plans = gate_plans(ctx.seed)
-    replies = _batched(ctx, present, plans)
-    for n in present:
-        if isinstance(replies[n], CallFailed):
-            for a in ASPECTS:
-                results[f"gates.{n}.{a}"] = CheckResult(f"gates.{n}.{a}", replies[n].status, f"{n}: {replies[n]}")
+                results[f"{u.id}.{a}"] = CheckResult(f"{u.id}.{a}", replies[u].status, f"{u.name}: {replies[u]}")
         else:
-            results.update(_judge(ctx, plans[n], *replies[n]))
+            results.update(_judge(ctx, plans[u], *replies[u]))
     return {k: v for k, v in results.items() if k in wanted}
 
 
-def _batched(ctx: Context, names, plans):
-    """Send all gates' calls in one request; when that call fails, retry each gate alone so that
-    only the gate that broke a limit gets a timeout or error."""
-    if not names:
+#: The worker's op for each API style's calls: a gate's, or a function's (pair or loss).
+OPS = ("gates", "functions")
+
+
+def _op(unit: Unit) -> str:
+    return "gates" if unit.style == "gate" else "functions"
+
+
+def _batched(ctx: Context, units, plans):
+    """Send all these units' calls in one request; when that call fails, retry each unit alone so
+    that only the unit that broke a limit gets a timeout or error."""
+    if not units:
         return {}
     try:
-        return _send(ctx, names, plans)
+        return _send(ctx, units, plans)
     except CallFailed as exc:
-        if len(names) == 1:
-            return {names[0]: exc}
+        if len(units) == 1:
+            return {units[0]: exc}
     out = {}
-    for n in names:
+    for u in units:
         try:
-            out.update(_send(ctx, [n], plans))
+            out.update(_send(ctx, (u,), plans))
         except CallFailed as exc:
-            out[n] = exc
+            out[u] = exc
     return out
 
 
 @functools.lru_cache(maxsize=64)
-def _request(seed, names, late):
-    """The request of these gates' calls (the late ones, or the others), and its payload, for this seed
-    (the same for every submission); None when there are none."""
-    plans = gate_plans(seed)
+def _request(seed, units, refs, late):
+    """The request of these units' calls (the late ones, or the others), and its payload, for this
+    seed (the same for every submission); None when there are none. ``refs``: their reference modules."""
     payload = Payload()
     calls, flags = [], []
-    for n in names:
-        for c in plans[n].calls:
+    for u, ref in zip(units, refs):
+        for c in unit_plan(seed, u, ref).calls:
             if c.late == late:
-                calls.append(
-                    {
-                        "cls": n,
-                        "args": list(c.args),
-                        "floats": c.floats,
-                        "inputs": _refs(c.inputs, payload),
-                        "dout": None if c.dout is None else payload.ref(c.dout),
-                    }
-                )
+                calls.append(_call(u, c.inputs, c.dout, c.floats, c.args, c.param, payload))
                 flags.append(c.backward)
     if not calls:
         return None
-    rng = seeded_rng(seed, "gates.order." + ".".join(names) + (".late" if late else ""))
+    if _op(units[0]) == "gates":
+        label = "gates.order." + ".".join(u.name for u in units)
+    else:
+        label = "functions.order." + ".".join(u.id for u in units)
+    rng = seeded_rng(seed, label + (".late" if late else ""))
     order = [[int(k), "f"] for k in rng.permutation(len(calls))] + [
         [int(k), "b"] for k in rng.permutation(len(calls)) if flags[k]
     ]
-    return {"op": "gates", "calls": calls, "order": order}, payload
+    return {"op": _op(units[0]), "calls": calls, "order": order}, payload
+
+
+def _call(unit: Unit, inputs, dout, floats, args, param, payload) -> dict:
+    """One call of a request, in the unit's API style (see the worker's op_gates and op_functions)."""
+    dout = None if dout is None else payload.ref(dout)
+    if unit.style == "gate":
+        return {"cls": unit.name, "args": list(args), "floats": floats, "inputs": _refs(inputs, payload), "dout": dout}
+    call = {"module": unit.module, "inputs": _refs(inputs, payload), "dout": dout, "n_grads": unit.gradients}
+    call["forward"] = unit.forward_name
+    if unit.backward_name:
+        call["backward"] = unit.backward_name
+    if param is not None:
+        call.update(param=param, mutable=list(unit.param.mutable))
+    return call
 
 
 # Note [Directions after backward]
@@ -362,23 +432,24 @@ def _request(seed, names, late):
 # points go in a second request, after every backward of the first has returned.
 
 
-def _send(ctx: Context, names, plans):
-    """Both requests of these gates (the late points after the rest, Note [Directions after backward]);
-    per gate its replies in the order of its plan's calls, and the reply arrays they refer to."""
+def _send(ctx: Context, units, plans):
+    """Both requests of these units (the late points after the rest, Note [Directions after backward]);
+    per unit its replies in the order of its plan's calls, and the reply arrays they refer to."""
     replies, arrays = {}, []
+    refs = tuple(plans[u].ref for u in units)
     for late in (False, True):
-        request = _request(ctx.seed, tuple(names), late)
+        request = _request(ctx.seed, tuple(units), refs, late)
         if request is None:
             continue
         reply, reply_arrays = call(ctx.own, *request)
         entries = iter(_shifted(reply["calls"], len(arrays)))
         arrays = list(arrays) + list(reply_arrays)
-        for n in names:
-            replies.setdefault(n, {})[late] = [next(entries) for c in plans[n].calls if c.late == late]
+        for u in units:
+            replies.setdefault(u, {})[late] = [next(entries) for c in plans[u].calls if c.late == late]
     out = {}
-    for n in names:
-        parts = {late: iter(entries) for late, entries in replies[n].items()}
-        out[n] = ([next(parts[c.late]) for c in plans[n].calls], arrays)
+    for u in units:
+        parts = {late: iter(entries) for late, entries in replies[u].items()}
+        out[u] = ([next(parts[c.late]) for c in plans[u].calls], arrays)
     return out
 
 
@@ -402,20 +473,17 @@ def _refs(inputs, payload):
     return [payload.ref(x) for x in inputs]
 
 
-def _remote_forward(ctx: Context, name, case):
+def _remote_forward(ctx: Context, unit: Unit, case):
     """points -> the student's forward at each point, in one worker call (for numerics.check_vjp):
     the same kind of call as every other, backward included."""
 
     def f_batch(points):
         payload = Payload()
-        rng = ctx.rng(f"gates.{name}.more")
-        calls = [
-            {"cls": name, "args": list(case.args), "floats": case.floats, "inputs": _refs(p, payload), "dout": None}
-            for p in points
-        ]
+        rng = ctx.rng(f"{unit.id}.more")
+        calls = [_call(unit, p, None, case.floats, case.args, case.param, payload) for p in points]
         order = [[int(k), "f"] for k in rng.permutation(len(calls))]
         try:
-            reply, arrays = call(ctx.own, {"op": "gates", "calls": calls, "order": order}, payload)
+            reply, arrays = call(ctx.own, {"op": _op(unit), "calls": calls, "order": order}, payload)
             out = []
             for e in reply["calls"]:
                 if "out" not in e:
@@ -462,8 +530,8 @@ def _judge(ctx: Context, gp: _GatePlan, replies, arrays) -> dict[str, CheckResul
         for a in ("shapes", "no_mutation"):  # nothing matched the reference: there is no working gate
             if not found.errors[a]:
                 found.errors[a].append(messages.NO_WORKING_GATE)
-    name = gp.gate.name
-    return {f"gates.{name}.{a}": _verdict(f"gates.{name}.{a}", a, found) for a in ASPECTS}
+    uid = gp.gate.id
+    return {f"{uid}.{a}": _verdict(f"{uid}.{a}", a, found) for a in ASPECTS}
 
 
 def _forward_output(entry, arrays, gate: contract.Gate):
@@ -495,10 +563,12 @@ def _judge_mutation(gate: contract.Gate, case, dout, entry, where, found: _Findi
         found.errors["no_mutation"].append(messages.mutation_not_checked(failed, where))
         return
     labels = {"dz": messages.UPSTREAM_GRADIENT}
+    if gate.param is not None:
+        labels["p"] = messages.changed_param(gate.param.name, gate.param.mutable)
     for i in range(len(case.inputs)):
         labels[f"f{i}"] = messages.forward_argument(gate.input_label(i), right_after_forward=True)
         labels[f"b{i}"] = messages.forward_argument(gate.input_label(i), right_after_forward=False)
-    found.compared["no_mutation"] += 2 * len(case.inputs) + (dout is not None)
+    found.compared["no_mutation"] += 2 * len(case.inputs) + (dout is not None) + (case.param is not None)
     for tag in entry["changed"]:
         found.problems["no_mutation"].append(
             (messages.modified_in_place(labels[tag], where), {"argument": labels[tag]})
@@ -564,10 +634,15 @@ def _backward_problem(gp: _GatePlan, case, dout, grads, expected, i, bad, where)
     gate, need = gp.gate, gp.gate.gradients
     alternatives = {}
     if dout is not None:
-        ones = _reference_run(gp.spec, case.inputs, np.ones_like(dout), case.args)[1]
+        ones = _reference_run(gp.spec, gp.ref, case.inputs, np.ones_like(dout), case.args, case.param)[1]
         alternatives[messages.IGNORES_DZ] = ones[:need]
-    alternatives.update({text: alt[:need] for text, alt in gate_bugs(gate.name, case.inputs, dout, case.args).items()})
-    batch = case.inputs[0].shape[0] if gate.batch_mean else None
+    if gate.style == "gate":
+        bugs = gate_bugs(gate.name, case.inputs, dout, case.args)
+        alternatives.update({text: alt[:need] for text, alt in bugs.items()})
+    # 1/N and N factors make sense for a loss over a batch and for a unit whose first input is a batch
+    # (its declared shape starts with the size named N)
+    batched = gate.batch_mean or (gate.inputs[0].shape or ("",))[0] == "N"
+    batch = case.inputs[0].shape[0] if batched and case.inputs[0].ndim else None
     diagnosis = diagnose(grads, expected, alternatives, batch, names=list(gate.input_names[:need]))
     gradient = "d" + gate.input_name(i)
     return (
@@ -602,7 +677,7 @@ def _judge_numerical_case(
 ):
     """Case k's backward against centered differences of the student's forward (``numerical_verdict``):
     ``point_replies`` are the forwards at the plan's points after the first (run 0 is the first)."""
-    case, name = gp.cases[k], gp.gate.name
+    case = gp.cases[k]
     where = f"on {case.label}"
     try:
         outputs = [_forward_output(e, arrays, gp.gate) for e in [replies[gp.runs[k][0]], *point_replies]]
@@ -633,9 +708,9 @@ def _judge_numerical_case(
         [ref[i] for i in case.wrt],
         dout,
         mode="auto",
-        f_batch=_remote_forward(ctx, name, case),
+        f_batch=_remote_forward(ctx, gp.gate, case),
         tolerances=ctx.tolerances,
-        rng=lambda salt: ctx.rng(f"gates.{name}.redo.{k}.{salt}"),
+        rng=lambda salt: ctx.rng(f"{gp.gate.id}.redo.{k}.{salt}"),
     )
     found.compared["numerical"] += 1
     if failed:

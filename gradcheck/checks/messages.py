@@ -18,7 +18,13 @@ GATE_PASS = {
     "shapes": "one gradient per input, each of its input's shape",
     "no_mutation": "forward and backward leave their arguments unchanged",
 }
-GATES_NOT_FOUND = "gates.py was not found"
+
+
+def module_not_found(module: str) -> str:
+    return f"{module}.py was not found"
+
+
+GATES_NOT_FOUND = module_not_found("gates")
 IGNORES_DZ = "ignores the upstream gradient dz (as if dz were all ones)"
 UPSTREAM_GRADIENT = "backward's upstream gradient dz"
 NOTHING_COMPARED = "could not be checked: nothing was compared"
@@ -33,12 +39,26 @@ def passed(aspect: str, compared: int) -> str:
     return f"{GATE_PASS[aspect]} ({compared} comparisons)"
 
 
+def not_imported(module: str, why: str) -> str:
+    return f"{module}.py could not be imported: {why}"
+
+
 def gates_not_imported(why: str) -> str:
-    return f"gates.py could not be imported: {why}"
+    return not_imported("gates", why)
 
 
-def no_class(name: str) -> str:
-    return f"gates.py has no class {name}"
+def no_class(name: str, module: str = "gates") -> str:
+    return f"{module}.py has no class {name}"
+
+
+def no_function(name: str, module: str) -> str:
+    return f"{module}.py has no function {name}"
+
+
+def changed_param(name: str, mutable) -> str:
+    """How messages name a function's param dict changed beyond what it may change."""
+    may = f" (it may change only {', '.join(mutable)})" if mutable else ""
+    return f"its argument {name}{may}"
 
 
 def failed_call(where: str, error: str) -> str:

@@ -81,7 +81,11 @@ def _gate_call(entry, call, n):
     if "grads" in entry:
         out["grads"] = _values(entry["grads"], n)
     if "changed" in entry:
-        allowed = {f"{t}{i}" for t in "fb" for i in range(len(call["inputs"]))} | {"dz"}
+        allowed = (
+            {f"{t}{i}" for t in "fb" for i in range(len(call["inputs"]))}
+            | {"dz"}
+            | ({"p"} if "param" in call else set())
+        )
         changed = entry["changed"]
         if not isinstance(changed, list) or len(changed) > len(allowed) or not set(changed) <= allowed:
             raise ReplyMismatch
@@ -196,7 +200,7 @@ def mlp(request, reply, n):
     return {"nets": [_entry(_net, e, net, n) for e, net in zip(_list(reply, "nets", len(nets)), nets)]}
 
 
-VALIDATORS = {"gates": gates, "graph": graph, "mlp": mlp}
+VALIDATORS = {"gates": gates, "functions": gates, "graph": graph, "mlp": mlp}  # a function call: as a gate's
 
 
 def validated(request: dict, reply, n_arrays: int) -> dict:

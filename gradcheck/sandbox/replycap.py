@@ -110,7 +110,7 @@ def _mlp(header, arrays, b):
             b.add(1)
 
 
-_OPS = {"gates": _gates, "graph": _graph, "mlp": _mlp}
+_OPS = {"gates": _gates, "functions": _gates, "graph": _graph, "mlp": _mlp}  # a function call: as a gate's
 
 
 def reply_cap(header, arrays) -> int | None:

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 
+from ..contract import MODULES
 from .errors import SandboxError
 from .hiding import default_hidden, is_under
 from .inside import isolation
@@ -59,7 +60,8 @@ class Sandbox:
     ``namespaces``, ``drop_privileges``, ``seccomp`` and ``cgroups`` turn isolations off (for tests of the
     degraded modes). ``require``: names of ``isolation`` keys that must be True, else ``SandboxError``
     (e.g. ("hidden_paths",) in CI). ``staging_root``: where the sandbox's own folder is made (default:
-    the system's temporary folder).
+    the system's temporary folder). ``modules``: the module names a submission holds, in import order
+    (the assignment's; default the default assignment's).
     """
 
     def __init__(
@@ -73,8 +75,10 @@ class Sandbox:
         require=(),
         seccomp=True,
         cgroups=True,
+        modules=MODULES,
     ):
         self.limits = limits if limits is not None else Limits()
+        self.modules = tuple(modules)  # the modules a submission holds, in import order
         if not isinstance(self.limits, Limits):
             raise TypeError(f"limits must be a gradcheck.sandbox.Limits, got {type(limits).__name__}")
         if isinstance(hide, (str, os.PathLike)):

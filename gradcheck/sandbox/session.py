@@ -17,7 +17,6 @@ import threading
 import time
 
 from .. import text as _text
-from ..contract import MODULES
 from .errors import SandboxError
 from .inside import protocol
 from .limits import Budget
@@ -69,7 +68,7 @@ class Session:
         self.budget = budget if budget is not None else Budget(self.limits.submission_seconds)
         self._staging = tempfile.mkdtemp(prefix="s-", dir=sandbox.folder)
         os.chmod(self._staging, 0o700)
-        self.staged = stage(self.submission_dir, self._staging, self.limits)
+        self.staged = stage(self.submission_dir, self._staging, self.limits, sandbox.modules)
         self._output = OutputCollector(self.limits.output_kb * 1024)
         self._worker = None
         self._skip = {}
@@ -117,7 +116,7 @@ class Session:
             message = MSG_BUDGET_SPENT.format(seconds=self.budget.seconds, op="load")
         else:
             message = MSG_NOT_LOADED
-        return {name: {"ok": False, "error": message, "where": f"import {name}"} for name in MODULES}
+        return {name: {"ok": False, "error": message, "where": f"import {name}"} for name in self._sandbox.modules}
 
     # ---------------------------------------------------------------- calls
 
@@ -166,7 +165,7 @@ class Session:
 
     def _start(self, op):
         """Start a worker and load the submission; None when ready, else the failed CallResult."""
-        for _ in range(len(MODULES) + 1):
+        for _ in range(len(self._sandbox.modules) + 1):
             t0 = time.monotonic()
             try:
                 self._worker = self._sandbox.spawn(self._staging, self._output.write_fd)
@@ -177,7 +176,7 @@ class Session:
             if self._worker.uid is not None:
                 self.uids.add(self._worker.uid)
             self.budget.spent += time.monotonic() - t0
-            load = {"op": "load", "modules": list(MODULES), "_skip": self._skip}
+            load = {"op": "load", "modules": list(self._sandbox.modules), "_skip": self._skip}
             if self.standins is not None:
                 load["standins"] = {"names": [str(n) for n in self.standins.names()]}
             r = self._roundtrip(*self._prepare(load, []), "load", progress=True)
@@ -187,7 +186,7 @@ class Session:
                 if not isinstance(modules, dict):
                     modules = {
                         name: {"ok": False, "error": MSG_BAD_LOAD.format(error=r.header.get("error"))}
-                        for name in MODULES
+                        for name in self._sandbox.modules
                     }
                 for name, reason in self._skip.items():
                     modules[name] = {"ok": False, "error": reason, "where": f"import {name}"}
@@ -195,7 +194,7 @@ class Session:
                 return None
             started = [p.get("module") for p in r.progress if p.get("_progress") == "import"]
             culprit = started[-1] if started else None
-            if culprit in MODULES and culprit not in self._skip and self.budget_left > 0:
+            if culprit in self._sandbox.modules and culprit not in self._skip and self.budget_left > 0:
                 why = r.message.replace(" during 'load'", "")
                 self._skip[culprit] = MSG_IMPORT_SKIPPED.format(module=culprit, reason=why)
                 continue

@@ -24,7 +24,7 @@ STAGING_SCAN_LIMIT = 100_000  # entries of a submission folder looked at (the co
 STAGING_NAMES_KEPT = 1000  # skipped files named in Session.staged (all are counted)
 
 
-def stage(src, dst, limits):
+def stage(src, dst, limits, modules=MODULES):
     """Copy the regular files of ``src`` (no links, no folders) into ``dst``, within the caps.
 
     Never follows a link: ``src`` itself is opened with O_NOFOLLOW and every file relative to it
@@ -40,7 +40,7 @@ def stage(src, dst, limits):
         raise FileNotFoundError(MSG_NOT_FOUND.format(path=src, reason=exc.strerror)) from None
     copied, skipped, counts, total = [], [], {}, 0
     cap = limits.submission_mb * 2**20
-    contract = {f"{m}.py": i for i, m in enumerate(MODULES)}
+    contract = {f"{m}.py": i for i, m in enumerate(modules)}
 
     def skip(name, why, **extra):  # the first STAGING_NAMES_KEPT are named, all are counted
         counts[why] = counts.get(why, 0) + 1

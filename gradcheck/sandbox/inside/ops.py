@@ -389,7 +389,93 @@ def _run_net(state, header, arrays, reply, seen):
     return {"results": results}
 
 
-OPS = {"load": op_load, "gates": op_gates, "graph": op_graph, "mlp": op_mlp}
+def op_functions(state, header, arrays, reply):
+    """Function calls (an assignment's ``function_pair`` and ``loss_function`` units), every one alike.
+
+    ``calls``: [{"module", "forward", "backward" (a pair's; absent for a loss function), "inputs":
+    [refs], "param": {...} (a pair's last argument, a fresh copy each call; absent: none), "mutable":
+    [keys of param the function may change], "dout": ref | null, "n_grads"}]; ``order`` as op_gates.
+    A pair: "f" calls ``forward(*inputs[, param]) -> (out, cache)``, "b" ``backward(dout, cache)``. A
+    loss function: "f" calls ``f(*inputs) -> (loss, grad)`` ("b" then has nothing to do). Reply
+    ``{"calls": [...]}`` as op_gates', "changed" also holding "p" when param changed beyond its
+    mutable keys."""
+    calls = header["calls"]
+    done = [{} for _ in calls]
+    cache = [None] * len(calls)
+    args = [None] * len(calls)
+    params = [None] * len(calls)
+    for k, step in header["order"]:
+        call, entry = calls[k], done[k]
+        if "error" in entry:
+            continue
+        module = state.modules.get(call["module"])
+        name = call["forward"] if step == "f" else call.get("backward")
+        try:
+            if step == "f":
+                args[k] = [_arg(a, arrays) for a in call["inputs"]]
+                extra = []
+                if "param" in call:
+                    params[k] = _fresh(call["param"])
+                    extra = [params[k]]
+                result = getattr(module, name)(*args[k], *extra)
+                if not isinstance(result, (list, tuple)) or len(result) != 2:
+                    raise TypeError(f"{name} returned {type(result).__name__}, expected a pair (out, cache)")
+                entry["out"] = reply.value(result[0])
+                entry["changed"] = _changed(args[k], call["inputs"], arrays, "f")
+                if call.get("backward") is None:
+                    entry["grads"] = reply.values(_grads(result[1], call.get("n_grads", 1)))
+                else:
+                    cache[k] = result[1]
+            elif call.get("backward") is not None:
+                dout = _arg(call["dout"], arrays)
+                args[k].append(dout)
+                result = getattr(module, name)(dout, cache[k])
+                entry["grads"] = reply.values(_grads(result, call.get("n_grads", 1)))
+        except BaseException as exc:  # noqa: BLE001
+            entry.update(_error(exc, str(name)))
+    for k, entry in enumerate(done):
+        cache[k] = None
+        if args[k] is not None and "changed" in entry:
+            refs = list(calls[k]["inputs"])
+            entry["changed"] += _changed(args[k][: len(refs)], refs, arrays, "b")
+            if len(args[k]) > len(refs) and _changed(args[k][len(refs) :], [calls[k]["dout"]], arrays, ""):
+                entry["changed"].append("dz")
+            if params[k] is not None and not _same_param(params[k], calls[k]["param"], calls[k].get("mutable", [])):
+                entry["changed"].append("p")
+    return {"calls": done}
+
+
+def _fresh(value):
+    """A deep copy of a plain-data param (dicts, lists, numbers, strings)."""
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fresh(v) for v in value]
+    return value
+
+
+def _same_param(given, sent, mutable):
+    """The param dict as sent, apart from its mutable keys (bn_param's running averages)."""
+    try:
+        if type(given) is not dict:
+            return False
+        keys = (set(given) | set(sent)) - set(mutable)
+        return all(k in given and k in sent and _plain_equal(given[k], sent[k]) for k in keys)
+    except BaseException:  # noqa: BLE001
+        return False
+
+
+def _plain_equal(a, b):
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return set(a) == set(b) and all(_plain_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_plain_equal(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+OPS = {"load": op_load, "gates": op_gates, "functions": op_functions, "graph": op_graph, "mlp": op_mlp}
 
 
 def dispatch(state, header, arrays):
