@@ -1,5 +1,5 @@
 """The default assignment's student contract (docs/contract.md) as the grader reads it: module names,
-gates (the ``gate`` units declared in the packaged ``default.toml``: their inputs and what their
+gates (the ``gate`` units declared in the bundled ``assignments/lecture/assignment.toml``: their inputs and what their
 backward returns), and the MLP's names.
 
 The worker side (``sandbox/inside``) imports nothing of gradcheck: the trusted side tells it the
@@ -14,7 +14,7 @@ from pathlib import Path
 from .units import Unit, parse_units
 
 #: The packaged default assignment, whose ``[[units]]`` declare what this contract's modules hold.
-DEFAULT_FILE = Path(__file__).resolve().parent / "assignment" / "default.toml"
+DEFAULT_FILE = Path(__file__).resolve().parent / "assignments" / "lecture" / "assignment.toml"
 
 
 def _default_units() -> tuple:

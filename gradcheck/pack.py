@@ -33,7 +33,7 @@ import tempfile
 from pathlib import Path
 
 from . import __version__, batch, contract, replay
-from .assignment import KNOWN_CHECKS, load_assignment
+from .assignment import DEFAULT_PATH, KNOWN_CHECKS, load_assignment
 from .errors import GradcheckError
 from .report import is_shown
 
@@ -87,8 +87,8 @@ gradcheck = "gradcheck.cli:main"
 packages = [{packages}]
 
 [tool.setuptools.package-data]
-"gradcheck" = ["*.json"]
-"gradcheck.assignment" = ["*.toml", "*.json"]
+"gradcheck" = ["*.json", "assignments/*/*.toml"]
+"gradcheck.assignment" = ["*.json"]
 "gradcheck.formats" = ["schemas/*.json"]
 "gradcheck.reference" = ["answers.json"]
 """
@@ -404,7 +404,10 @@ def build_student(assignment_file, out_dir, *, seed=0, submissions=None, grade_o
         lines += [f"{name} = _function({m + ':' + name!r}, _STORE)" for name in functions]
         (ref / f"{m}.py").write_text(STUB_MODULE.format(module=m, lines="\n".join(lines)))
     (pkg / "standins.py").write_text(STANDIN_STUB)
-    (pkg / "assignment" / "default.toml").write_text(
+    for bundled in (pkg / "assignments").iterdir():  # the build grades this assignment only
+        if bundled.name != DEFAULT_PATH.parent.name:
+            shutil.rmtree(bundled)
+    (pkg / "assignments" / DEFAULT_PATH.parent.name / DEFAULT_PATH.name).write_text(
         _visible_toml(Path(assignment.path).read_text(encoding="utf-8"), {c.id for c in visible}, absent),
         encoding="utf-8",
     )

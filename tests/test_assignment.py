@@ -7,6 +7,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+import gradcheck.assignment as assignment_package
 from gradcheck.assignment import (
     DEFAULT_PATH,
     KNOWN_CHECKS,
@@ -229,7 +230,7 @@ def test_schema_is_json():
         "points",
         "visibility",
     ]
-    assert Path(DEFAULT_PATH).with_name("assignment.schema.json").exists()
+    assert (Path(assignment_package.__file__).parent / "assignment.schema.json").exists()
 
 
 def test_limits_are_sandbox_limits(tmp_path):

@@ -564,7 +564,7 @@ def test_run_autograder_end_to_end(tmp_path):
 @pytest.mark.system
 def test_make_autograder_zip_layout(tmp_path):
     course = tmp_path / "course.toml"
-    course.write_text((REPO / "gradcheck" / "assignment" / "default.toml").read_text())
+    course.write_text((REPO / "gradcheck" / "assignments" / "lecture" / "assignment.toml").read_text())
     out = tmp_path / "autograder.zip"
     p = subprocess.run(
         ["bash", str(REPO / "docs" / "gradescope" / "make_autograder.sh"), "--assignment", str(course), str(out)],

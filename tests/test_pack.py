@@ -109,7 +109,7 @@ def test_the_build_reveals_no_answer(build):
     standin = texts[build / "gradcheck" / "standins.py"]
     assert "return []" in standin and "np." not in standin and "reference" not in standin
     # the assignment: the visible checks only
-    shipped = load_assignment(build / "gradcheck" / "assignment" / "default.toml")
+    shipped = load_assignment(build / "gradcheck" / "assignments" / "lecture" / "assignment.toml")
     assert [c.id for c in shipped.checks] == VISIBLE
     assert not (build / "gradcheck" / "pack.py").exists()
     assert (build / "pyproject.toml").exists() and "visible" in (build / "README.md").read_text()

@@ -1,6 +1,7 @@
 """The assignment: which checks run, their points and visibility, limits, tolerances, settings.
 
-``load_assignment()`` reads the packaged ``default.toml``; ``load_assignment(path)`` an instructor's
+``load_assignment()`` reads the bundled default (``assignments/lecture/assignment.toml``);
+``load_assignment(path)`` an instructor's
 own file, validated against ``assignment.schema.json``; a malformed file raises ``AssignmentError``
 naming the file, the field and what was expected. A check left out of the file is not run and not
 reported.

@@ -1,6 +1,7 @@
 """Reading an assignment file: TOML, validated, with the packaged default's sections filled in.
 
-``load_assignment()`` reads the packaged ``default.toml``; ``load_assignment(path)`` an instructor's
+``load_assignment()`` reads the bundled default (``assignments/lecture/assignment.toml``);
+``load_assignment(path)`` an instructor's
 own file. Every file is validated against ``assignment.schema.json`` (JSON Schema, draft 2020-12)
 and then for what a schema cannot say (check ids known and unique). A malformed file raises
 ``AssignmentError``, whose message names the file, the field (``checks[3].visibility``) and what was
@@ -32,7 +33,7 @@ __all__ = [
     "load_assignment",
 ]
 
-DEFAULT_PATH = Path(__file__).resolve().with_name("default.toml")
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "assignments" / "lecture" / "assignment.toml"
 #: What an assignment folder's file is called.
 FILE_NAME = "assignment.toml"
 #: Where the bundled assignment folders are (``--assignment NAME`` loads one by its folder's name).

@@ -114,7 +114,7 @@ def id_problems(checks, known=KNOWN_CHECKS) -> list:
                 (
                     f"checks[{i}].id",
                     "expected a known check id (all are listed in the packaged "
-                    f"default.toml); got {cid!r}{_did_you_mean(cid, known)}",
+                    f"assignments/lecture/assignment.toml); got {cid!r}{_did_you_mean(cid, known)}",
                 )
             )
         elif cid in seen:

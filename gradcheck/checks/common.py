@@ -108,8 +108,8 @@ def _packaged_tolerances() -> dict:
 
 
 def default_tolerances() -> dict:
-    """The packaged assignment's ``[tolerances]`` (default.toml, read once): the one source of the
-    default rtol and atol of comparisons with the reference. A fresh dict each call."""
+    """The packaged assignment's ``[tolerances]`` (assignments/lecture/assignment.toml, read once): the
+    one source of the default rtol and atol of comparisons with the reference. A fresh dict each call."""
     return dict(_packaged_tolerances())
 
 
