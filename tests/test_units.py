@@ -69,14 +69,15 @@ def test_the_new_unit_grades_a_correct_and_a_wrong_submission(tmp_path):
     assert report["score"] == report["max_score"] == 6, report
     report = grade_one(bad, a, seed=3)[0]
     status = {c["id"].rsplit(".", 1)[1]: c["status"] for c in report["checks"]}
-    assert status == {"forward": "pass", "backward": "fail", "numerical": "fail", "shapes": "pass", "no_mutation": "pass"}
+    expected = {"forward": "pass", "backward": "fail", "numerical": "fail", "shapes": "pass", "no_mutation": "pass"}
+    assert status == expected
 
 
 @pytest.mark.parametrize(
     "change, field, words",
     [
         (('module = "gates"\ninputs', 'module = "nn"\ninputs'), "units[0].module", "one of the file's modules"),
-        (("modules = [\"gates\"]\n", ""), "modules", "missing"),
+        (('modules = ["gates"]\n', ""), "modules", "missing"),
         (('{ name = "x", domain', '{ name = "x", near = "y", gap = [0.1, 1.0], domain'), "units[0].inputs[0]", ""),
         (('inputs = [{ name = "x", domain', 'inputs = [{ name = "x", shape = ["N"], domain'), "units[0].cases", "N"),
         (('style = "gate"', 'style = "model"'), "units[0].style", "MLP"),
