@@ -105,6 +105,9 @@ class Unit:
     extra_grads: bool = False
     batch_mean: bool = False
     functions: tuple = ()  #: a function pair's or loss function's own names, when not the default
+    #: classic bugs to name: (says, function): the reference module's ``function(dout, *inputs[, param])``
+    #: gives the gradients that bug would; a backward that returns them is told ``says``
+    bugs: tuple = ()
 
     @property
     def forward_name(self) -> str:
@@ -200,6 +203,7 @@ def _unit(u: dict) -> Unit:
         extra_grads=bool(u.get("extra_grads", False)),
         batch_mean=bool(u.get("batch_mean", False)),
         functions=tuple(u.get("functions", ())),
+        bugs=tuple((b["says"], b["gradients"]) for b in u.get("bugs", ())),
     )
 
 

@@ -627,6 +627,23 @@ def _judge_backward(gp: _GatePlan, case, dout, entry, arrays, ref_grads, where, 
     return grads
 
 
+def _declared_bugs(gp: _GatePlan, case, dout) -> dict:
+    """The gradients each of the unit's declared bugs gives on this case (``bugs`` in the assignment:
+    a reference function of the upstream gradient, the inputs and the param), by what the student is
+    told. A bug model that fails on a case says nothing about it."""
+    out = {}
+    upstream = np.array(1.0) if dout is None else dout
+    extra = [] if case.param is None else [copy.deepcopy(case.param)]
+    for says, function in gp.gate.bugs:
+        try:
+            grads = getattr(gp.ref, function)(upstream, *[x.copy() for x in case.inputs], *extra)
+            grads = [grads] if not isinstance(grads, (list, tuple)) else grads
+            out[says] = [np.asarray(g, dtype=float) for g in grads][: gp.gate.gradients]
+        except Exception:  # noqa: BLE001 - the instructor's bug model: no diagnosis rather than none at all
+            continue
+    return out
+
+
 def _backward_problem(gp: _GatePlan, case, dout, grads, expected, i, bad, where):
     """(message, details, evidence) of a run whose gradient i is wrong. The evidence is for _shown: the
     diagnosis this case supports (ignoring dz tried first, then the gate's known bugs, then the generic
@@ -639,6 +656,7 @@ def _backward_problem(gp: _GatePlan, case, dout, grads, expected, i, bad, where)
     if gate.style == "gate":
         bugs = gate_bugs(gate.name, case.inputs, dout, case.args)
         alternatives.update({text: alt[:need] for text, alt in bugs.items()})
+    alternatives.update(_declared_bugs(gp, case, dout))
     # 1/N and N factors make sense for a loss over a batch and for a unit whose first input is a batch
     # (its declared shape starts with the size named N)
     batched = gate.batch_mean or (gate.inputs[0].shape or ("",))[0] == "N"

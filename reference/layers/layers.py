@@ -172,3 +172,39 @@ def max_pool_tie_distance(x, pool_param):
     if windows.shape[-1] < 2:
         return float("inf")
     return float((windows[..., -1] - windows[..., -2]).min(initial=np.inf))
+
+
+# ----------------------------------------------------------------------------------------------------
+# For the grader's diagnoses, not part of the student contract: the gradients a classic bug gives,
+# each ``f(dout, *inputs[, param]) -> gradients`` (the assignment's ``bugs``); a student's backward
+# that returns them is told which bug it has.
+
+
+def batchnorm_backward_without_mean_terms(dout, x, gamma, beta, bn_param):
+    """dx as if the batch mean and variance were constants (dx = dout * gamma / std)."""
+    std = np.sqrt(x.var(axis=0) + bn_param.get("eps", 1e-5))
+    x_hat = (x - x.mean(axis=0)) / std
+    return dout * gamma / std, np.sum(dout * x_hat, axis=0), dout.sum(axis=0)
+
+
+def dropout_backward_without_mask(dout, x, dropout_param):
+    """The upstream gradient passed through as it is (dx = dout)."""
+    return dout
+
+
+def conv_backward_with_flipped_kernel(dout, x, w, b, conv_param):
+    """dx computed with the kernel flipped in both spatial axes (a convolution where the layer is a
+    cross-correlation); dw and db right."""
+    dx = conv_backward_naive(dout, conv_forward_naive(x, w[:, :, ::-1, ::-1], b, conv_param)[1])[0]
+    _, dw, db = conv_backward_naive(dout, conv_forward_naive(x, w, b, conv_param)[1])
+    return dx, dw, db
+
+
+def max_pool_backward_to_every_element(dout, x, pool_param):
+    """Each window's upstream gradient sent to every element of the window, not only to its maximum."""
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    dx = np.zeros_like(x, dtype=float)
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):
+            dx[:, :, i * s : i * s + ph, j * s : j * s + pw] += dout[:, :, i, j][:, :, None, None]
+    return dx
