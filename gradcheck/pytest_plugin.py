@@ -68,7 +68,8 @@ def pytest_addoption(parser):
         "--gradcheck-assignment",
         metavar="FILE",
         default=None,
-        help="assignment TOML file (default: the packaged backprop assignment)",
+        help="the assignment: a folder holding assignment.toml, a TOML file, or a bundled assignment's name "
+        "(default: the packaged backprop assignment)",
     )
     group.addoption(
         "--gradcheck-seed",
@@ -209,7 +210,7 @@ def pytest_configure(config):
         raise pytest.UsageError("--gradcheck-seed: expected an integer >= 0")
     from .isolated import IsolatedError, run
 
-    if assignment_file:
+    if assignment_file and os.path.exists(assignment_file):  # else the name of a bundled assignment
         assignment_file = os.path.abspath(assignment_file)
     try:
         plan = run({"op": "plan", "assignment": assignment_file}, timeout=120)

@@ -40,7 +40,7 @@ def container_sandbox(assignment, hide):
     from ..sandbox import Limits, Sandbox
 
     require = ("unprivileged_user",) if hasattr(os, "geteuid") and os.geteuid() == 0 else ()
-    return Sandbox(Limits(**assignment.limits), hide=list(hide), require=require)
+    return Sandbox(Limits(**assignment.limits), hide=list(hide), require=require, modules=assignment.modules)
 
 
 def _hideable(paths, echo) -> list:
