@@ -505,7 +505,8 @@ class _Findings:
     compared), how many comparisons were made, and ``working``: runs whose forward or backward matched
     a reference value that is not all zeros."""
 
-    def __init__(self):
+    def __init__(self, style="gate"):
+        self.style = style  # the unit's API style (messages)
         self.problems = {a: [] for a in ASPECTS}
         self.errors = {a: [] for a in ASPECTS}
         self.compared = {a: 0 for a in ASPECTS}
@@ -513,7 +514,7 @@ class _Findings:
 
 
 def _judge(ctx: Context, gp: _GatePlan, replies, arrays) -> dict[str, CheckResult]:
-    found = _Findings()
+    found = _Findings(gp.gate.style)
     got_grads = {}  # case -> the gradients its first run returned
     for k, case in enumerate(gp.cases):
         where = f"on {case.label}"
@@ -529,7 +530,7 @@ def _judge(ctx: Context, gp: _GatePlan, replies, arrays) -> dict[str, CheckResul
     if not found.working:
         for a in ("shapes", "no_mutation"):  # nothing matched the reference: there is no working gate
             if not found.errors[a]:
-                found.errors[a].append(messages.NO_WORKING_GATE)
+                found.errors[a].append(messages.no_working(gp.gate.style))
     uid = gp.gate.id
     return {f"{uid}.{a}": _verdict(f"{uid}.{a}", a, found) for a in ASPECTS}
 
@@ -762,4 +763,4 @@ def _verdict(check_id, aspect, found: _Findings) -> CheckResult:
         return CheckResult(check_id, "fail", message, details)
     if not compared:
         return CheckResult(check_id, "error", messages.NOTHING_COMPARED)
-    return CheckResult(check_id, "pass", messages.passed(aspect, compared))
+    return CheckResult(check_id, "pass", messages.passed(aspect, compared, found.style))

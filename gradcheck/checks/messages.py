@@ -35,8 +35,23 @@ NO_WORKING_GATE = (
 NO_GRADIENT_TO_CHECK = "backward gave no gradient of the input's shape (see the shapes and backward checks)"
 
 
-def passed(aspect: str, compared: int) -> str:
-    return f"{GATE_PASS[aspect]} ({compared} comparisons)"
+#: What a loss function's passing checks say (it has no upstream gradient and one gradient).
+LOSS_PASS = {
+    "forward": "the loss matches the reference",
+    "backward": "the gradient matches the reference",
+    "numerical": "the gradient matches centered differences of your loss, and your loss has the reference's slope",
+    "shapes": "the gradient has its input's shape",
+    "no_mutation": "the function leaves its arguments unchanged",
+}
+
+
+def passed(aspect: str, compared: int, style: str = "gate") -> str:
+    return f"{(LOSS_PASS if style == 'loss_function' else GATE_PASS)[aspect]} ({compared} comparisons)"
+
+
+def no_working(style: str) -> str:
+    """Why shapes and no_mutation cannot be judged: nothing of the unit matched the reference."""
+    return NO_WORKING_GATE if style == "gate" else NO_WORKING_GATE.replace("working gate", "working function")
 
 
 def not_imported(module: str, why: str) -> str:
