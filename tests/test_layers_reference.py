@@ -560,3 +560,23 @@ def test_each_bug_example_has_the_bug_its_name_says(name, reference_outputs):
     got = outputs(*load_example(name))
     for key, want in BUG_VALUES[name](reference_outputs).items():
         assert close(got[key], want, 1e-12), key
+
+
+def test_the_references_bug_gradients_are_the_bug_examples():
+    """The reference's functions that give a classic bug's gradients (for the grader's diagnoses)
+    return what the example with that bug returns."""
+    bug = {name: outputs(*load_example(name)) for name in BUGS}
+    x, gamma, beta = INPUTS["batchnorm"]
+    dx, dgamma, dbeta = L.batchnorm_backward_without_mean_terms(INPUTS["batchnorm.dout"], x, gamma, beta, {})
+    got = bug["batchnorm-missing-mean-terms"]
+    assert close(dx, got["batchnorm.dx"], 1e-12) and close(dgamma, got["batchnorm.dgamma"], 1e-12)
+    assert close(dbeta, got["batchnorm.dbeta"], 1e-12)
+    dx = L.dropout_backward_without_mask(INPUTS["dropout.dout"], INPUTS["dropout"], DROPOUT)
+    assert close(dx, bug["dropout-mask-not-in-backward"]["dropout.dx"], 1e-12)
+    for name, param in CONV.items():
+        grads = L.conv_backward_with_flipped_kernel(INPUTS[f"conv.{name}.dout"], *INPUTS["conv"], param)
+        got = bug["conv-flipped-kernel"]
+        assert all(close(g, got[f"conv.{name}.{k}"], 1e-12) for g, k in zip(grads, ("dx", "dw", "db")))
+    for name, param in POOL.items():
+        dx = L.max_pool_backward_to_every_element(INPUTS[f"pool.{name}.dout"], INPUTS["pool"], param)
+        assert close(dx, bug["maxpool-gradient-to-all"][f"pool.{name}.dx"], 1e-12)
