@@ -42,6 +42,7 @@ def test_wheel_holds_the_reference_under_gradcheck_and_the_data_files(wheel):
         "gradcheck/reference/mlp.py",
         "gradcheck/assignments/lecture/assignment.toml",
         "gradcheck/assignments/layers/assignment.toml",
+        "gradcheck/assignments/layers/reference/layers.py",
         "gradcheck/assignment/assignment.schema.json",
         "gradcheck/report.schema.json",
         "gradcheck/sandbox/inside/zygote.py",

@@ -1,6 +1,7 @@
-"""The layers assignment's model solution (reference/layers) against centered differences, direct loops
-and known values; and the example submissions (examples/layers) against it: the honest ones give the
-reference's outputs and gradients, each bug example differs from it exactly where its bug is."""
+"""The layers assignment's model solution (gradcheck/assignments/layers/reference/) against centered
+differences, direct loops and known values; and the example submissions (examples/layers) against it:
+the honest ones give the reference's outputs and gradients, each bug example differs from it exactly
+where its bug is."""
 
 import copy
 import importlib.util
@@ -11,9 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gradcheck.assignment import load_assignment
+from gradcheck.assignment.reference import reference_module
 from gradcheck.numerics import numerical_vjp
-from gradcheck.reference.layers import fc_net
-from gradcheck.reference.layers import layers as L
+
+# the model solution as the grader imports it (from the bundled folder, under private module names)
+L = reference_module(load_assignment("layers"), "layers")
+fc_net = reference_module(load_assignment("layers"), "fc_net")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "layers"
