@@ -61,6 +61,7 @@ from .report import (
 __all__ = [
     "BatchError",
     "GraderError",
+    "assignment_paths",
     "default_jobs",
     "default_sandbox",
     "discover_submissions",
@@ -120,6 +121,17 @@ def default_jobs() -> int:
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
     return max(1, min(2 * cpus, 8))
+
+
+def assignment_paths(assignment) -> list:
+    """What of the assignment the workers must not see: the folder of its file, and its model
+    solution's folder wherever that is (``reference = {path = "../solutions"}`` outside it, or an
+    installed package, which sits next to numpy in the Python installation the workers are given)."""
+    paths = [str(Path(assignment.path).resolve().parent)]
+    reference = getattr(assignment, "reference_dir", None)
+    if reference is not None and str(Path(reference).resolve()) not in paths:
+        paths.append(str(Path(reference).resolve()))
+    return paths
 
 
 def default_sandbox(assignment, hide, staging_root=None):
@@ -487,7 +499,7 @@ def grade_class(
     if timeout is None:
         timeout = 3 * float(assignment.limits.get("submission_seconds", 120)) + 60
     jobs = max(1, min(int(jobs), len(subs)))
-    hide = [str(submissions_dir.resolve()), str(out_dir.resolve()), str(Path(assignment.path).resolve().parent)]
+    hide = [str(submissions_dir.resolve()), str(out_dir.resolve()), *assignment_paths(assignment)]
     rows = []
     staging = None
     if sandbox_factory is None:
@@ -593,7 +605,7 @@ def grade_one(submission_dir, assignment, seed=0, grade=None, *, sandbox_factory
     path = Path(submission_dir).resolve()
     private_hypothesis_storage()
     grade = grade if grade is not None else _default_grade()
-    hide = [str(path.resolve()), str(Path(assignment.path).resolve().parent), *map(str, hide)]
+    hide = [str(path.resolve()), *assignment_paths(assignment), *map(str, hide)]
     try:
         cm = (sandbox_factory or default_sandbox)(assignment, hide)
         sandbox = cm.__enter__()
