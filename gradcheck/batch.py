@@ -61,6 +61,7 @@ from .report import (
 __all__ = [
     "BatchError",
     "GraderError",
+    "assignment_paths",
     "default_jobs",
     "default_sandbox",
     "discover_submissions",
@@ -123,8 +124,9 @@ def default_jobs() -> int:
 
 
 def assignment_paths(assignment) -> list:
-    """What the sandbox hides of an assignment: its folder and its model solution's (which may lie
-    elsewhere: ``reference = {path = "../solutions"}``). A worker never sees a reference."""
+    """What of the assignment the workers must not see: the folder of its file, and its model
+    solution's folder wherever that is (``reference = {path = "../solutions"}`` outside it, or an
+    installed package, which sits next to numpy in the Python installation the workers are given)."""
     paths = [str(Path(assignment.path).resolve().parent)]
     reference = getattr(assignment, "reference_dir", None)
     if reference is not None and str(Path(reference).resolve()) not in paths:

@@ -15,6 +15,7 @@ from . import contract
 from .checks import gates, graph, mlp
 from .checks.common import CheckResult
 from .checks.context import Context
+from .errors import AssignmentError
 from .replay import NotRecorded
 from .report import display_name, graded_report
 from .sandbox import Budget
@@ -155,6 +156,8 @@ def run_checks(
                 results.update({i: r for i, r in retried.items() if r.status == "pass"})
         except NotRecorded as exc:  # only in a student build (gradcheck pack --student): no expected values
             results.update({i: CheckResult(i, "error", str(exc)) for i in ids if i not in results})
+        except AssignmentError:  # the instructor's file asks what cannot be done: no student is graded by it
+            raise
         except Exception as exc:  # noqa: BLE001 - a grader fault is contained to this part's checks
             message = f"the grader failed while judging {prefix[:-1]} ({type(exc).__name__}: {exc}); please report it"
             results.update(

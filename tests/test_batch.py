@@ -197,7 +197,8 @@ def test_jobs_do_not_change_the_reports(tmp_path):
     # one sandbox per grader process, reused for every submission it grades; hidden paths passed
     for r in r2.values():
         assert r["isolation"]["sandboxes_in_this_process"] == 1
-        assert r["isolation"]["hide"] == [str(subs.resolve()), str(two.resolve()), str(A.path.parent)]
+        assert r["isolation"]["hide"] == [str(subs.resolve()), str(two.resolve()), *batch.assignment_paths(A)]
+        assert str(A.reference_dir) in r["isolation"]["hide"]  # the model solution, wherever it is
     # another seed, other reports
     batch.grade_class(subs, tmp_path / "seed6", A, seed=6, jobs=2, grade=fake_grade, sandbox_factory=fake_sandbox)
     assert {k: without_timing(v) for k, v in load_reports(tmp_path / "seed6").items()} != {

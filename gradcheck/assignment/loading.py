@@ -164,15 +164,17 @@ def load_assignment(path=None) -> Assignment:
         tolerances=sections["tolerances"],
         settings=sections["settings"],
         modules=tuple(data["modules"] if own_units else _default_data()["modules"]),
-        reference_dir=_reference_dir(reference, p, shown),
+        reference_dir=_reference_dir(reference, p, shown, data["modules"] if own_units else ()),
         reference_package=(reference or _default_data()["reference"]).get("package"),
         units=units,
     )
 
 
-def _reference_dir(declared, path: Path, shown) -> Path:
+def _reference_dir(declared, path: Path, shown, modules=()) -> Path:
     """The model solution's folder: ``{"path": "reference"}`` relative to the assignment file's folder,
-    or ``{"package": "gradcheck.reference"}`` an installed package's (None: the packaged default's)."""
+    or ``{"package": "gradcheck.reference"}`` an installed package's (None: the packaged default's).
+    A folder must hold one file per module of ``modules`` (said now, not when the first student is
+    graded)."""
     declared = declared or _default_data()["reference"]
     if "package" in declared:
         spec = importlib.util.find_spec(declared["package"])
@@ -183,5 +185,10 @@ def _reference_dir(declared, path: Path, shown) -> Path:
     if not folder.is_dir():
         raise AssignmentError(
             shown, [("reference.path", f"expected a folder holding the model solution; {folder} is not one")]
+        )
+    absent = [f"{m}.py" for m in modules if not (folder / f"{m}.py").is_file()]
+    if absent:
+        raise AssignmentError(
+            shown, [("reference.path", f"expected {', '.join(absent)} in the model solution's folder {folder}")]
         )
     return folder

@@ -35,6 +35,11 @@ class Context:
         self.units = tuple(getattr(assignment, "units", ()) or contract.UNITS)
         self._assignment = assignment
 
+    @property
+    def assignment_file(self):
+        """The assignment's file (what an AssignmentError names)."""
+        return getattr(self._assignment, "path", "the assignment")
+
     def reference(self, module: str):
         """The assignment's reference module of this name (ground truth, imported in this process)."""
         return reference_module(self._assignment, module)

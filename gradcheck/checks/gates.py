@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import contract, numerics
 from ..diagnosis import common, diagnose, gate_bugs
+from ..errors import AssignmentError
 from ..units import DIFFERENTIABLE, Unit
 from . import messages
 from .common import (
@@ -134,6 +135,27 @@ def label_probabilities(scores, labels):
     return (e / e.sum(axis=1, keepdims=True))[np.arange(len(labels)), labels]
 
 
+class UnitProblem(ValueError):
+    """What the assignment asks of a unit cannot be done (the instructor's mistake, not a student's):
+    ``field`` of the unit's entry in the file (``accept``), and why."""
+
+    def __init__(self, field, why):
+        super().__init__(why)
+        self.field = field
+
+
+def _kink_distance(unit: Unit, ref, inputs, param=None) -> float:
+    """The reference's distance from ``inputs`` to the nearest kink (``accept.kink_distance``)."""
+    name = unit.accept["kink_distance"]["function"]
+    function = getattr(ref, name, None)
+    if not callable(function):
+        raise UnitProblem("accept", f"the reference module {unit.module} has no function {name}")
+    try:
+        return float(function(*inputs, *([] if param is None else [copy.deepcopy(param)])))
+    except Exception as exc:  # the instructor's function: say what it did
+        raise UnitProblem("accept", f"the reference's {name} raised {type(exc).__name__}: {exc}") from exc
+
+
 def _accepted(unit: Unit, ref, inputs, param=None) -> bool:
     """Whether a drawn case meets the unit's ``accept`` condition: every label's probability within
     bounds, or a reference function's distance to the nearest kink at least ``min``."""
@@ -142,9 +164,20 @@ def _accepted(unit: Unit, ref, inputs, param=None) -> bool:
         return False
     kink = unit.accept.get("kink_distance")
     if kink is not None:
-        extra = [] if param is None else [param]
-        return float(getattr(ref, kink["function"])(*inputs, *extra)) >= kink["min"]
+        return _kink_distance(unit, ref, inputs, param) >= kink["min"]
     return True
+
+
+def _never_accepted(unit: Unit, ref, inputs, param, k) -> UnitProblem:
+    """The problem of case k, none of whose CASE_TRIES draws met the unit's condition (the last draw's
+    value named, so that an impossible bound or a function returning nan shows)."""
+    kink = unit.accept.get("kink_distance")
+    if kink is not None:
+        last = f"{kink['function']} gave {_kink_distance(unit, ref, inputs, param):.3g} last, needs >= {kink['min']:g}"
+    else:
+        p = label_probabilities(inputs[0], inputs[unit.labels])
+        last = f"label probabilities {p.min():.3g} to {p.max():.3g} last, needs {unit.accept['label_probability']}"
+    return UnitProblem("accept", f"no draw of case {k} in {CASE_TRIES} met the condition ({last})")
 
 
 def _douts(unit: Unit, rng, out_shape, fixed=None) -> list:
@@ -175,6 +208,8 @@ def _sized_cases(unit: Unit, rng, ref) -> list[Case]:
             inputs = _draw_inputs(unit, rng, sizes)
             if _accepted(unit, ref, inputs, param):
                 break
+        else:  # a condition no draw meets: grading on a case near a kink would fail honest code
+            raise _never_accepted(unit, ref, inputs, param, len(cases))
         out_shape = () if unit.output != "array" else np.shape(_reference_forward(unit, ref, inputs, (), param))
         label = spec.get("label") or ", ".join(f"{unit.input_name(k)} {shape_text(inputs[k].shape)}" for k in unit.wrt)
         if unit.param is not None and "param" in spec:
@@ -346,7 +381,7 @@ def run(ctx: Context, wanted: set[str]) -> dict[str, CheckResult]:
             results.update({i: CheckResult(i, "missing", missing(absent[0], u.module)) for i in ids})
             continue
         present.append(u)
-    plans = {u: unit_plan(ctx.seed, u, ctx.reference(u.module)) for u in present}
+    plans = {u: _plan(ctx, u) for u in present}
     replies = {}
     for op in OPS:
         replies.update(_batched(ctx, tuple(u for u in present if _op(u) == op), plans))
@@ -357,6 +392,17 @@ def run(ctx: Context, wanted: set[str]) -> dict[str, CheckResult]:
         else:
             results.update(_judge(ctx, plans[u], *replies[u]))
     return {k: v for k, v in results.items() if k in wanted}
+
+
+def _plan(ctx: Context, unit: Unit) -> _GatePlan:
+    """The unit's plan; what the assignment asks that cannot be done is the assignment's error (it
+    ends the submission's grading with the file's name and the unit's field, as a malformed file
+    would), never a grader fault nor points lost by the student."""
+    try:
+        return unit_plan(ctx.seed, unit, ctx.reference(unit.module))
+    except UnitProblem as exc:
+        index = ctx.units.index(unit)
+        raise AssignmentError(ctx.assignment_file, [(f"units[{index}].{exc.field}", f"{unit.name}: {exc}")]) from None
 
 
 #: The worker's op for each API style's calls: a gate's, or a function's (pair or loss).

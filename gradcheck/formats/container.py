@@ -36,11 +36,13 @@ def _echo(message="", err=False, nl=True):  # default log: print to stdout or st
 
 
 def container_sandbox(assignment, hide):
-    """The sandbox of the container modes: as root, refuse to run student code as root."""
+    """The sandbox of the container modes: as root, refuse to run student code as root. Its workers
+    load the assignment's modules (``layers``), as ``gradcheck grade``'s do."""
+    from ..contract import MODULES
     from ..sandbox import Limits, Sandbox
 
     require = ("unprivileged_user",) if hasattr(os, "geteuid") and os.geteuid() == 0 else ()
-    return Sandbox(Limits(**assignment.limits), hide=list(hide), require=require, modules=assignment.modules)
+    return Sandbox(Limits(**assignment.limits), hide=list(hide), require=require, modules=assignment.modules or MODULES)
 
 
 def _hideable(paths, echo) -> list:
