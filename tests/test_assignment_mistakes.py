@@ -22,7 +22,7 @@ from gradcheck.formats import container
 from gradcheck.grading import run_checks
 
 LAYERS = Path(__file__).resolve().parent.parent / "gradcheck" / "assignments" / "layers" / "assignment.toml"
-REFERENCE = Path(__file__).resolve().parent.parent / "reference" / "layers" / "layers.py"
+REFERENCE = Path(__file__).resolve().parent.parent / "gradcheck" / "assignments" / "layers" / "reference" / "layers.py"
 
 
 def _layers_folder(tmp_path, reference_path="reference", edit=lambda text: text, extra=""):
@@ -31,7 +31,7 @@ def _layers_folder(tmp_path, reference_path="reference", edit=lambda text: text,
     hw = tmp_path / "hw"
     hw.mkdir()
     text = LAYERS.read_text().replace(
-        'reference = { package = "gradcheck.reference.layers" }', f'reference = {{ path = "{reference_path}" }}'
+        'reference = { path = "reference" }', f'reference = {{ path = "{reference_path}" }}'
     )
     (hw / "assignment.toml").write_text(edit(text))
     folder = (hw / reference_path).resolve()
@@ -62,8 +62,8 @@ def test_the_model_solution_is_hidden_from_the_workers_wherever_it_is(tmp_path, 
 
 
 def test_an_installed_reference_package_is_hidden_too():
-    a = load_assignment("layers")  # reference = { package = "gradcheck.reference.layers" }
-    assert a.reference_dir.name == "layers" and str(a.reference_dir) in assignment_paths(a)
+    a = load_assignment()  # reference = { package = "gradcheck.reference" }
+    assert a.reference_package == "gradcheck.reference" and str(a.reference_dir) in assignment_paths(a)
 
 
 def test_a_reference_folder_without_a_modules_file_is_refused_at_load(tmp_path):
