@@ -11,7 +11,8 @@ click's own). The CLI reads it from the class and declares none of its own.
 Defined here, and importable from the module that raises them as before: ``AssignmentError``
 (``gradcheck.assignment``), ``BatchError`` and ``GraderError`` (``gradcheck.batch``),
 ``ReportError`` (``gradcheck.report``), ``FormatError`` (``gradcheck.formats``),
-``ResultsNotWritten`` (``gradcheck.formats.container``). Defined in their own modules on this
+``ResultsNotWritten`` (``gradcheck.formats.container``), ``ValidationError`` and ``ReferenceFailed``
+(``gradcheck.validate``). Defined in their own modules on this
 base: ``SandboxError(GradcheckError, RuntimeError)`` (``gradcheck.sandbox``),
 ``PackError(GradcheckError, RuntimeError)`` (``gradcheck.pack``),
 ``GradcheckAssertionError(GradcheckError, AssertionError)`` (``gradcheck.testing``) and
@@ -29,9 +30,11 @@ __all__ = [
     "GRADER_FAILED",
     "GradcheckError",
     "GraderError",
+    "ReferenceFailed",
     "ReportError",
     "ResultsNotWritten",
     "USAGE",
+    "ValidationError",
 ]
 
 #: Exit status: the grader itself could not do its job.
@@ -89,3 +92,15 @@ class FormatError(GradcheckError, ValueError):
 
 class ResultsNotWritten(GradcheckError):
     """The results file itself could not be written (the one failure a platform run cannot report)."""
+
+
+class ValidationError(GradcheckError, ValueError):
+    """The caller's mistake in ``gradcheck validate``: an assignment without a reference folder, a
+    folder to keep its files in that is not empty, no seed."""
+
+    exit_code = USAGE
+
+
+class ReferenceFailed(GradcheckError):
+    """``gradcheck validate``: the assignment's own reference did not score full marks (the
+    assignment is broken: its checks or its reference are wrong)."""
