@@ -19,7 +19,16 @@ import click
 from . import batch as _batch
 from .assignment import assignment_schema, load_assignment
 from .contract import MODULES
-from .errors import USAGE, AssignmentError, BatchError, GradcheckError, GraderError, ResultsNotWritten
+from .errors import (
+    USAGE,
+    AssignmentError,
+    BatchError,
+    GradcheckError,
+    GraderError,
+    ReferenceFailed,
+    ResultsNotWritten,
+    ValidationError,
+)
 from .formats import (
     FORMATS,
     GRADESCOPE_VISIBILITIES,
@@ -30,11 +39,22 @@ from .formats import (
 )
 from .formats.class_files import write_class_formats
 from .formats.container import grade_in_container
-from .report import GRADEBOOK_CSV, SUMMARY_JSON, render_feedback, report_schema, student_view, write_report
+from .report import (
+    GRADEBOOK_CSV,
+    SUMMARY_JSON,
+    atomic_write_text,
+    dumps_json,
+    render_feedback,
+    report_schema,
+    student_view,
+    write_report,
+)
 from .report import points_text as _pts
 from .report.messages import could_not_grade
 from .text import safe as _safe
 from .text import terminal as _tty
+from .validate import DEFAULT_SEEDS, render_table
+from .validate import validate as validate_assignment
 
 EXIT_CODES = f"""\b
 Exit status:
@@ -241,6 +261,72 @@ def check(submission_dir, assignment_file, seed, show_all, out_dir):
         if trace:
             click.echo(_safe(trace).rstrip(), err=True)
         raise _exit(GraderError(f"{could_not_grade()}: {_tty(report.get('message', ''))}"))
+
+
+_VALIDATE_EXIT = f"""\b
+Exit status:
+  0  the reference scored full marks on every seed, whatever the mutation score
+  {ReferenceFailed.exit_code}  the reference itself lost points (the assignment is broken: the table says
+     which seed and check), or grading could not run (the sandbox cannot start)
+  {ValidationError.exit_code}  usage error: bad option or path, malformed assignment file, no reference folder"""
+
+
+@main.command("validate", epilog=_VALIDATE_EXIT)
+@click.argument(
+    "assignment_file", metavar="[ASSIGNMENT]", required=False, default=None, type=click.Path(path_type=Path)
+)
+@click.option(
+    "--seeds",
+    type=click.IntRange(min=1),
+    default=DEFAULT_SEEDS,
+    show_default=True,
+    help="Grade the reference on seeds 0 .. N-1 (the mutants on seed 0).",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help=f"Submissions graded in parallel (default: the CPUs available, at most 8; here {_batch.default_jobs()}).",
+)
+@click.option(
+    "--json",
+    "json_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the result as JSON.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep the reference's copies, the mutants and all their reports in this new or empty folder.",
+)
+def validate_command(assignment_file, seeds, jobs, json_file, out_dir):
+    """Prove an assignment: grade its reference, then mutants of it, and print which checks catch each.
+
+    ASSIGNMENT is what --assignment takes (default: the packaged backprop assignment). Its reference
+    must score full marks on every seed; then every automatic mutant of the reference (a returned
+    gradient negated, doubled, zeroed, transposed, two swapped, the upstream gradient replaced by ones,
+    an input changed in place, a derivative at the input instead of the output, an accumulation
+    overwritten, an SGD step uphill) is graded like a student's submission, in the sandbox. Per
+    mutant: the checks that caught it and their diagnosis, or SURVIVED; then the mutation score per
+    operator and in total. Progress goes to stderr, the table to stdout."""
+    assignment = _load(assignment_file)
+    try:
+        result = validate_assignment(
+            assignment, seeds=seeds, jobs=jobs, out=out_dir, progress=lambda line: click.echo(_tty(line), err=True)
+        )
+    except (ValidationError, GraderError) as e:
+        raise _exit(e) from None
+    click.echo(render_table(result), nl=False)
+    if json_file is not None:
+        try:
+            atomic_write_text(json_file, dumps_json(result.to_dict()))
+        except OSError as e:
+            raise _exit(GraderError(f"could not write {str(json_file)!r}: {e.strerror or e}")) from None
+    if not result.reference_ok:
+        raise _exit(ReferenceFailed(f"the assignment is broken: {result.reference_problem()}"))
 
 
 @main.command()
