@@ -4,6 +4,7 @@ mutation score and a broken reference (system: the real grader and sandbox)."""
 
 import ast
 import dataclasses
+import functools
 import json
 import shutil
 import tempfile
@@ -181,8 +182,14 @@ def expect(source: str, *edits) -> str:
     return norm(source)
 
 
+@functools.cache
+def _generated(source, filename, operators):
+    return mutants_of_source(textwrap.dedent(source), filename, operators)
+
+
 def generate(source, filename, operators=None):
-    return {m.id: m for m in mutants_of_source(textwrap.dedent(source), filename, operators).mutants}
+    """{id: mutant} of ``source`` (made once per source: they are the same every time, as asserted below)."""
+    return {m.id: m for m in _generated(source, filename, None if operators is None else tuple(operators)).mutants}
 
 
 def test_gate_classes_get_every_operator_that_applies_with_stable_ids_in_source_order():
@@ -196,10 +203,8 @@ def test_gate_classes_get_every_operator_that_applies_with_stable_ids_in_source_
     tanh = ["gates.py:TanhGate.forward:inplace#0"] + [f"gates.py:TanhGate.backward:{op}#0" for op in one]
     assert ids == multiply + sigmoid + tanh
     # the same ids, and sources, every time and whatever other operators are asked for
-    again = generate(GATES, "gates.py")
-    assert [(m.id, m.source) for m in again.values()] == [
-        (m.id, m.source) for m in generate(GATES, "gates.py").values()
-    ]
+    again = mutants_of_source(textwrap.dedent(GATES), "gates.py").mutants
+    assert [(m.id, m.source) for m in again] == [(m.id, m.source) for m in generate(GATES, "gates.py").values()]
     assert list(generate(GATES, "gates.py", ["swap", "at_input"])) == [
         i for i in ids if ":swap#" in i or "at_input" in i
     ]
@@ -310,6 +315,18 @@ def test_model_gets_dict_entry_operators_only_where_they_apply():
         "TwoLayerNet.sgd_step:sgd_sign#0",
         "train:sgd_sign#0",
     }
+
+
+def test_every_return_of_a_forward_changes_its_input_and_dict_displays_are_gradients():
+    source = generate(MODEL, "fc_net.py")["fc_net.py:TwoLayerNet.loss:inplace#0"].source
+    assert source.count("_gc_out = ") == 2 and source.count("return _gc_out") == 2  # `return scores` too
+    display = MODEL.replace('grads = {}\n        grads["W2"] = h.T @ dscores\n', 'grads = {"W2": h.T @ dscores}\n')
+    ms = generate(display, "fc_net.py")
+    assert ms["fc_net.py:TwoLayerNet.loss:negate#0"].description.endswith("grads['W2'] negated")
+    assert ms["fc_net.py:TwoLayerNet.loss:negate#0"].source == expect(
+        display, ('{"W2": h.T @ dscores}', '{"W2": -(h.T @ dscores)}')
+    )
+    assert ms["fc_net.py:TwoLayerNet.loss:negate#1"].description.endswith("grads['W1'] negated")
 
 
 def test_graph_backward_overwrite_and_dict_comprehension():

@@ -302,23 +302,19 @@ def _dict_entries(fn, node, path):
     if isinstance(node, ast.DictComp):
         return [(node.value, (*path, ("value", None)), f"every value of {{{_snippet(node.key)}: ...}}")]
     if isinstance(node, ast.Name):
-        out = []
+        out = []  # in source order
         for n, p in fn.own():
-            if (
-                isinstance(n, ast.Assign)
-                and len(n.targets) == 1
-                and isinstance(n.targets[0], ast.Subscript)
-                and isinstance(n.targets[0].value, ast.Name)
-                and n.targets[0].value.id == node.id
-            ):
-                out.append((n.value, (*p, ("value", None)), f"gradient entry {_snippet(n.targets[0])}"))
-        for value, vp in _assigned(fn, node.id):
-            if isinstance(value, ast.Dict):
+            if not (isinstance(n, ast.Assign) and len(n.targets) == 1):
+                continue
+            target, vp = n.targets[0], (*p, ("value", None))
+            if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id == node.id:
+                out.append((n.value, vp, f"gradient entry {_snippet(target)}"))
+            elif isinstance(target, ast.Name) and target.id == node.id and isinstance(n.value, ast.Dict):
                 out += [
                     (v, vpath, f"gradient entry {node.id}[{_snippet(k)}]")
-                    for (v, vpath, _), k in zip(_dict_entries(fn, value, vp), [k for k in value.keys if k])
+                    for (v, vpath, _), k in zip(_dict_entries(fn, n.value, vp), [k for k in n.value.keys if k])
                 ]
-        return sorted(out, key=lambda e: e[1])
+        return out
     return []
 
 
@@ -372,7 +368,7 @@ def _dict_valued(fn, node) -> bool:
     return isinstance(node, ast.Dict | ast.DictComp) or (isinstance(node, ast.Name) and _is_dict_name(fn, node.id))
 
 
-# --- the operators: each yields (function, description, edit); edit(tree, np_name) changes a copy --
+# --- the operators: each yields (description, edit) per site; edit(tree, np_name) changes a fresh tree -
 
 
 def _op_negate(fn):
@@ -454,7 +450,7 @@ def _op_inplace(fn):
     returns = [p for _, p in fn.returns()]
 
     def edit(tree, np_name):
-        for p in sorted(returns, reverse=True):  # later sites first: earlier paths stay valid
+        for p in reversed(returns):  # later sites first (source order): earlier paths stay valid
             ret = _get(tree, p)
             if ret.value is None:
                 _put(tree, p, [*change(np_name), ret])
