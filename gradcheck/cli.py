@@ -305,8 +305,9 @@ Exit status:
 def validate_command(assignment_file, seeds, jobs, json_file, out_dir):
     """Prove an assignment: grade its reference, then mutants of it, and print which checks catch each.
 
-    ASSIGNMENT is what --assignment takes (default: the packaged backprop assignment). Its reference
-    must score full marks on every seed; then every automatic mutant of the reference (a returned
+    ASSIGNMENT is what --assignment takes (a folder holding assignment.toml, a TOML file, or a bundled
+    assignment's name such as layers; default: the packaged backprop assignment). Its reference must
+    score full marks on every seed; then every automatic mutant of the code its units declare (a returned
     gradient negated, doubled, zeroed, transposed, two swapped, the upstream gradient replaced by ones,
     an input changed in place, a derivative at the input instead of the output, an accumulation
     overwritten, an SGD step uphill) is graded like a student's submission, in the sandbox. Per

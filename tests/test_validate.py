@@ -24,6 +24,7 @@ from gradcheck.validate import (
     mutants_of_folder,
     mutants_of_source,
     render_table,
+    unit_names,
 )
 
 # --- small sources, one per API style ---------------------------------------------------------------
@@ -398,6 +399,20 @@ def test_numpy_is_imported_under_its_own_name_or_added():
     assert "return _gc_np.zeros_like(dout)" in source
 
 
+def test_only_the_names_given_are_mutated_and_units_name_what_students_write():
+    only = generate(LAYERS, "layers.py", None)
+    scoped = mutants_of_source(textwrap.dedent(LAYERS), "layers.py", names={"sigmoid_forward", "sigmoid_backward"})
+    assert [m.id for m in scoped.mutants] == [i for i in only if ":sigmoid_" in i]
+    assert unit_names(load_assignment()) == {
+        "gates": {u.name for u in load_assignment().units if u.style == "gate"},
+        "graph": None,  # the grader's own graph and model checks: the whole module
+        "mlp": None,
+    }
+    layers = unit_names(load_assignment("layers"))["layers"]
+    assert {"affine_forward", "affine_backward", "conv_backward_naive", "softmax_loss"} <= layers
+    assert not [n for n in layers if "kink" in n or "without" in n]  # the grader's helpers are no unit
+
+
 def test_operators_are_checked_and_a_folder_reads_each_module(tmp_path):
     with pytest.raises(ValueError, match="unknown mutation operators"):
         mutants_of_source(GATES, "gates.py", ["negate", "flip"])
@@ -479,46 +494,63 @@ def test_usage_errors_exit_2_and_name_the_culprit(tmp_path, monkeypatch):
     assert r.exit_code == 2 and "has no reference folder" in r.output
 
 
-# --- system: the default assignment, and a broken reference ------------------------------------------
+# --- system: the bundled assignments, and a broken reference ------------------------------------------
 
-# The default assignment's mutants, measured (seed 0, all operators): 107 graded, 107 caught (each by
-# the checks of the part it breaks), 1 dropped (AddGate.backward's swap: its two gradients are the
-# same expression). A mutant that survives must be listed here with the reason it is acceptable.
-MEASURED_CAUGHT = 107
-ACCEPTABLE_SURVIVORS = {}
+# Each bundled assignment's mutants, measured (seed 0, all operators): the caught count must not drop,
+# and a mutant that survives must be listed with the reason it is acceptable.
+# lecture: 107 graded, 107 caught; 1 dropped (AddGate.backward's swap: its two gradients are the same
+# expression, so the mutant is the reference).
+# layers: 80 graded, 76 caught; the survivors transpose a 1-D gradient, which is itself.
+ONE_D = "a 1-D gradient: its transpose is itself (an equivalent mutant)"
+MEASURED = {
+    "lecture": (107, {}),
+    "layers": (
+        76,
+        {
+            "layers.py:affine_backward:transpose#2": ONE_D + " (db)",
+            "layers.py:batchnorm_backward:transpose#1": ONE_D + " (dgamma)",
+            "layers.py:batchnorm_backward:transpose#2": ONE_D + " (dbeta)",
+            "layers.py:conv_backward_naive:transpose#2": ONE_D + " (db)",
+        },
+    ),
+}
 
 
 @pytest.mark.system
-def test_default_assignment_keeps_its_measured_mutation_score(tmp_path, monkeypatch):
+@pytest.mark.parametrize("name", list(MEASURED))
+def test_bundled_assignments_keep_their_measured_mutation_score(name, tmp_path, monkeypatch):
+    measured, acceptable = MEASURED[name]
     private = tmp_path / "tmp"
     private.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(private))  # what validate and the batch make: removed
     out = tmp_path / "result.json"
-    r = run("--seeds", "1", "--json", out)
+    r = run(*([] if name == "lecture" else [name]), "--seeds", "1", "--json", out)
     assert r.exit_code == 0, r.output
     data = json.loads(out.read_text())
-    assert data["reference_ok"] and data["reference"][0]["score"] == load_assignment().max_score
+    assignment = load_assignment(None if name == "lecture" else name)
+    assert data["reference_ok"] and data["reference"][0]["score"] == assignment.max_score
     survived = {m["id"] for m in data["mutants"] if not m["caught"]}
-    assert survived <= set(ACCEPTABLE_SURVIVORS), survived - set(ACCEPTABLE_SURVIVORS)
-    assert data["caught"] >= MEASURED_CAUGHT
-    assert set(data["per_operator"]) == set(OPERATORS)  # every operator finds a site in the lecture's reference
-    by_id = {m["id"]: m for m in data["mutants"]}
+    assert survived <= set(acceptable), survived - set(acceptable)
+    assert data["caught"] >= measured
     for m in data["mutants"]:
         assert m["status"] == "graded", (m["id"], m["message"])  # caught by checks, not by grading errors
-        if m["caught"] and m["file"] == "gates.py":  # one bug, one deduction: its own gate's checks
-            gate = m["function"].split(".")[0]
-            assert all(c.startswith(f"gates.{gate}.") for c in m["caught_by"]), (m["id"], m["caught_by"])
-    assert "at the input instead of the output" in " ".join(
-        by_id["gates.py:SigmoidGate.backward:at_input#0"]["diagnoses"]
-    )
-    assert "overwritten instead of added" in " ".join(
-        by_id["graph.py:ComputationalGraph.backward:overwrite#0"]["diagnoses"]
-    )
-    assert by_id["gates.py:MultiplyGate.backward:swap#0"]["diagnoses"] == ["the two inputs' gradients are swapped"]
-    for m in data["mutants"]:  # the table: a line per mutant
-        assert any(ln.lstrip().startswith(m["id"] + " ") for ln in r.output.splitlines()), m["id"]
+        if m["caught"] and m["file"] in ("gates.py", "layers.py"):  # one bug, one deduction: its unit's checks
+            assert len({c.rsplit(".", 1)[0] for c in m["caught_by"]}) == 1, (m["id"], m["caught_by"])
+        assert any(ln.lstrip().startswith(m["id"] + " ") for ln in r.output.splitlines()), m["id"]  # its line
     left = [p.name for p in private.iterdir() if not p.name.startswith("gradcheck-hypothesis-")]  # removed at exit
     assert left == []
+    if name == "lecture":
+        assert set(data["per_operator"]) == set(OPERATORS)  # every operator finds a site in the lecture's reference
+        by_id = {m["id"]: m for m in data["mutants"]}
+        at_input = by_id["gates.py:SigmoidGate.backward:at_input#0"]["diagnoses"]
+        assert "at the input instead of the output" in " ".join(at_input)
+        overwrite = by_id["graph.py:ComputationalGraph.backward:overwrite#0"]["diagnoses"]
+        assert "overwritten instead of added" in " ".join(overwrite)
+        assert by_id["gates.py:MultiplyGate.backward:swap#0"]["diagnoses"] == ["the two inputs' gradients are swapped"]
+    else:  # the grader-facing helpers of the reference module (bug gradients, kink distances) are not mutated
+        assert {m["function"] for m in data["mutants"]} == {
+            f for u in assignment.units for f in (u.forward_name, u.backward_name) if f
+        }
 
 
 @pytest.mark.system

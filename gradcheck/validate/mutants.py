@@ -719,10 +719,11 @@ _OPERATORS = {
 }
 
 
-def _sites(tree, operators):
+def _sites(tree, operators, names):
     """(operator, function, description, edit) of every site, in a stable order: by function in
-    source order, then by operator in OPERATORS order, then by site in source order."""
-    functions = _functions(tree)
+    source order, then by operator in OPERATORS order, then by site in source order. ``names``: the
+    top-level functions and classes whose code may change (None: all)."""
+    functions = [fn for fn in _functions(tree) if names is None or fn.qual.split(".")[0] in names]
     at_input = {}
     if "at_input" in operators:
         for fn, desc, edit in [*_class_at_input(functions), *_pair_at_input(functions)]:
@@ -736,10 +737,11 @@ def _sites(tree, operators):
                 yield op, fn, desc, edit
 
 
-def mutants_of_source(source: str, filename: str, operators=None) -> Generated:
+def mutants_of_source(source: str, filename: str, operators=None, names=None) -> Generated:
     """The mutants of one module's ``source`` (``filename``, e.g. ``gates.py``, names it in ids).
-    ``operators``: the operator names to apply (default: all of OPERATORS). Raises SyntaxError when
-    the source does not parse."""
+    ``operators``: the operator names to apply (default: all of OPERATORS). ``names``: the top-level
+    functions and classes whose code may change (default: all; the rest of the module, helpers the
+    students do not write, stays as it is). Raises SyntaxError when the source does not parse."""
     operators = set(OPERATORS if operators is None else operators)
     unknown = operators - set(OPERATORS)
     if unknown:
@@ -748,7 +750,7 @@ def mutants_of_source(source: str, filename: str, operators=None) -> Generated:
     seen = {ast.unparse(tree): "the reference"}
     np_name = _numpy_name(tree) or _NUMPY_FALLBACK
     counts, mutants, skipped = {}, [], []
-    for op, fn, desc, edit in _sites(tree, operators):
+    for op, fn, desc, edit in _sites(tree, operators, None if names is None else set(names)):
         k = counts[fn.qual, op] = counts.get((fn.qual, op), -1) + 1
         mid = f"{filename}:{fn.qual}:{op}#{k}"
         changed = ast.parse(source, filename)  # a fresh copy: the same nodes at the same paths, fast
@@ -770,12 +772,15 @@ def mutants_of_source(source: str, filename: str, operators=None) -> Generated:
     return Generated(tuple(mutants), tuple(skipped))
 
 
-def mutants_of_folder(folder, modules, operators=None) -> Generated:
+def mutants_of_folder(folder, modules, operators=None, names=None) -> Generated:
     """The mutants of every module of ``folder`` (``<module>.py`` for each name in ``modules``, in
-    that order; a module the folder does not have has none)."""
+    that order; a module the folder does not have has none). ``names``: {module: the top-level names
+    whose code may change, or None for all of it}; a module it leaves out has no mutant (default:
+    everything)."""
     out = Generated()
     for module in modules:
         path = Path(folder) / f"{module}.py"
-        if path.is_file():
-            out = out + mutants_of_source(path.read_text(encoding="utf-8"), path.name, operators)
+        if path.is_file() and (names is None or module in names):
+            only = None if names is None else names[module]
+            out = out + mutants_of_source(path.read_text(encoding="utf-8"), path.name, operators, only)
     return out

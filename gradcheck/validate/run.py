@@ -3,7 +3,8 @@
 ``validate(assignment)`` (a) grades a copy of ``assignment.reference_dir`` on every seed through the
 normal batch path (``gradcheck.batch.grade_class``: grader processes, the sandbox): it must score
 full marks on each, else the result says which seed and check failed and no mutant is graded (the
-assignment is broken); (b) writes each mutant of the reference (``mutants.mutants_of_folder``) as a
+assignment is broken); (b) writes each mutant of the reference's code that the assignment's units
+declare (``mutants.mutants_of_folder``, ``unit_names``: a reference module's helpers stay as they are) as a
 submission folder (a copy of the reference folder with the one mutated module) and grades them all
 as one class, in parallel, on the first seed; (c) reads their reports: a mutant is caught when a
 check did not pass (or it could not be graded at all), and the checks' diagnoses are kept.
@@ -93,6 +94,24 @@ def _not_passed(report) -> list:
     return [c for c in (report or {}).get("checks", []) if c["status"] != "pass"]
 
 
+def unit_names(assignment):
+    """{module: the top-level names of the code its units declare, or None for the whole module}: what
+    students write, and so what is mutated (a reference module's helpers, such as the functions the
+    grader computes a bug's gradients or a kink's distance with, are not). None when the assignment
+    declares no units (everything is)."""
+    units = getattr(assignment, "units", ())
+    if not units:
+        return None
+    names = {}
+    for u in units:
+        if u.style in ("graph", "model"):  # the grader's own checks drive the whole module's API
+            names[u.module] = None
+        elif names.get(u.module, ()) is not None:
+            own = {u.name} if u.style == "gate" else {u.forward_name, u.backward_name} - {None}
+            names[u.module] = names.get(u.module, set()) | own
+    return names
+
+
 def _slug(mutant_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", mutant_id)
 
@@ -128,7 +147,7 @@ def validate(assignment, seeds=DEFAULT_SEEDS, jobs=None, out=None, *, operators=
         if not all(r.ok for r in runs):
             return dataclasses.replace(result, reference=runs, seconds=time.monotonic() - t0)
         try:
-            generated = mutants_of_folder(reference_dir, assignment.modules, operators)
+            generated = mutants_of_folder(reference_dir, assignment.modules, operators, unit_names(assignment))
         except SyntaxError as e:  # the reference graded, so this is a file it does not import
             raise ValidationError(f"cannot read the reference's {e.filename}: {e}") from None
         mutants = _grade_mutants(assignment, reference_dir, generated.mutants, seeds[0], jobs, work, say)
