@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -35,8 +36,6 @@ __all__ = ["DEFAULT_SEEDS", "validate"]
 
 #: Seeds the reference is graded on by default (0 .. DEFAULT_SEEDS - 1).
 DEFAULT_SEEDS = 5
-
-_COPY_IGNORED = shutil.ignore_patterns("__pycache__", "__init__.py", ".*")
 
 
 def _grade_at_seed(seeds_by_name, path, assignment, seed, sandbox):
@@ -74,9 +73,14 @@ def _work_folder(out):
 
 
 def _submission(reference_dir: Path, dst: Path, file=None, source=None) -> None:
-    """A submission folder: the reference folder's files (no package marker, caches or links
-    followed), with ``file`` replaced by ``source`` when given."""
-    shutil.copytree(reference_dir, dst, ignore=_COPY_IGNORED, symlinks=True)
+    """A submission folder: the reference folder's regular files (what the sandbox stages of a
+    submission; not its package marker, hidden files, links or subfolders), with ``file`` replaced by
+    ``source`` when given."""
+    dst.mkdir(parents=True)
+    with os.scandir(reference_dir) as entries:
+        for e in entries:
+            if e.is_file(follow_symlinks=False) and e.name != "__init__.py" and not e.name.startswith("."):
+                shutil.copyfile(e.path, dst / e.name)
     if file is not None:
         (dst / file).write_text(source, encoding="utf-8")
 
