@@ -17,15 +17,19 @@ person to read.
 - ``markdown_cell(text)``: a Markdown table cell (GitHub-flavoured): ``terminal`` plus escaping of
   ``|``, backslash, HTML and emphasis characters, so a folder named ``x | 100 / 100 | graded |``
   stays one cell.
+- ``html_text(text)``: text for an HTML page (element content or a quoted attribute value): ``safe``
+  plus ``&``, ``<``, ``>`` and both quotes as character references, so ``<script>``,
+  ``</textarea>`` or ``" onload="`` in a name or message is shown, never parsed.
 
 Nothing here decides what a student may see; it only makes what is shown harmless.
 """
 
 from __future__ import annotations
 
+import html
 import re
 
-__all__ = ["MAX_CHARS", "markdown_cell", "safe", "safe_tree", "terminal"]
+__all__ = ["MAX_CHARS", "html_text", "markdown_cell", "safe", "safe_tree", "terminal"]
 
 #: Default cap of one string from a student (exception texts, messages, names); captured output
 #: has its own, smaller cap (``output_kb``).
@@ -128,3 +132,10 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
 def markdown_cell(text, limit: int | None = 300) -> str:
     """A cell of a GitHub-flavoured Markdown table that shows ``text`` literally, on one line."""
     return _MD_SPECIAL.sub(r"\\\1", terminal(text, limit))
+
+
+def html_text(text, limit: int | None = MAX_CHARS) -> str:
+    """``text`` for an HTML page, as element content or inside a quoted attribute value: ``safe``, then
+    ``&``, ``<``, ``>``, ``"`` and ``'`` as character references (nothing in it can open a tag, close
+    an element or leave an attribute)."""
+    return html.escape(safe(text, limit), quote=True)
