@@ -121,15 +121,29 @@ def tolerance(tolerances: dict):
     return tolerances["rtol"], tolerances["atol"]
 
 
+def values_digest(*values) -> str:
+    """16 hex digits of the SHA-256 of values as the grader holds them (each one's shape and float64
+    bytes): a report's ``got_digest``, which the class report compares across submissions (the same
+    check with the same assignment and seed gets the same inputs, so equal digests mean bitwise-identical
+    returned values). Compact: a report carries this, never the arrays."""
+    h = hashlib.sha256()
+    for v in values:
+        a = np.ascontiguousarray(v, dtype=np.float64)
+        h.update(repr(a.shape).encode() + b"\0" + a.tobytes())
+    return h.hexdigest()[:16]
+
+
 @dataclass
 class Mismatch:
-    """Where a value differs from the expected one."""
+    """Where a value differs from the expected one; ``got_digest``: ``values_digest`` of the whole value
+    the student's code returned."""
 
     message: str
     index: tuple | None = None
     expected: float | None = None
     got: float | None = None
     rel_error: float | None = None
+    got_digest: str | None = None
 
     def as_details(self, label=None):
         worst = {
@@ -137,6 +151,7 @@ class Mismatch:
             "expected": self.expected,
             "got": self.got,
             "rel_error": self.rel_error,
+            "got_digest": self.got_digest,
         }
         if label:
             worst["input"] = label
@@ -151,7 +166,9 @@ def compare(got, expected, tolerances: dict) -> Mismatch | None:
     expected = np.asarray(expected, dtype=np.float64)
     got = np.asarray(got, dtype=np.float64)
     if got.shape != expected.shape:
-        return Mismatch(f"shape {shape_text(got.shape)}, expected {shape_text(expected.shape)}")
+        return Mismatch(
+            f"shape {shape_text(got.shape)}, expected {shape_text(expected.shape)}", got_digest=values_digest(got)
+        )
     if expected.size == 0:
         return None
     if not np.all(np.isfinite(got)):
@@ -162,6 +179,7 @@ def compare(got, expected, tolerances: dict) -> Mismatch | None:
             bad,
             float(expected[bad]),
             float(got[bad]),
+            got_digest=values_digest(got),
         )
     rtol, atol = tolerance(tolerances)
     excess = np.abs(got - expected) / (atol + rtol * (np.abs(expected) + np.abs(expected).max()))
@@ -176,6 +194,7 @@ def compare(got, expected, tolerances: dict) -> Mismatch | None:
         float(expected[worst]),
         float(got[worst]),
         rel,
+        values_digest(got),
     )
 
 
@@ -252,6 +271,7 @@ def numerical_verdict(
             "got": worst.got,
             "rel_error": worst.rel_error,
             **({"index": list(worst.index)} if worst.index else {}),
+            "got_digest": values_digest(*analytic),
         }
     return "; ".join(r.message for r in bad), details
 
