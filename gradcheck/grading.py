@@ -1,13 +1,12 @@
 """Grade one submission: open its worker sessions, run every part's checks, build the report.
 
 ``Context`` (what the checks get) lives in ``checks.context``, where the checks can import it; it is
-importable from here too."""
+importable from here too. Where a submission's files are, and their digest, is ``gradcheck.submission``'s
+(``inspect_submission``, ``find_submission`` and ``SubmissionRefused`` are importable from here too)."""
 
 from __future__ import annotations
 
 import contextlib
-import os
-import stat
 import time
 from pathlib import Path
 
@@ -20,6 +19,14 @@ from .replay import NotRecorded
 from .report import display_name, graded_report
 from .sandbox import Budget
 from .standins import StandIns
+from .submission import (
+    LINK_NOTE,
+    SubmissionRefused,
+    entry_kind,
+    find_submission,
+    inspect_submission,
+    submission_digest,
+)
 from .units import DIFFERENTIABLE
 
 __all__ = [
@@ -33,57 +40,6 @@ __all__ = [
 ]
 
 PARTS = (gates, graph, mlp)
-LINK_NOTE = "{name} is a symbolic link; links are not graded"
-
-
-class SubmissionRefused(Exception):
-    """A submission the grader will not look into (its folder is a symbolic link): the message says
-    why, and becomes the submission's error report."""
-
-
-def _lstat_kind(path):
-    """ "file", "dir", "link" or None (missing or something else), never following a link."""
-    try:
-        mode = os.lstat(path).st_mode
-    except OSError:
-        return None
-    return "link" if stat.S_ISLNK(mode) else "file" if stat.S_ISREG(mode) else "dir" if stat.S_ISDIR(mode) else None
-
-
-def inspect_submission(path: Path, modules=contract.MODULES) -> tuple[Path, list[str]]:
-    """(the folder holding the student's modules, notes for the report), never following a link.
-
-    The folder is ``path`` itself, or its only real subfolder (not a link) that holds module files
-    (students often hand in a zip of their folder). Links are named in the notes ("hw is a symbolic
-    link; links are not graded"): a link to the reference, to a classmate's folder or to /etc is
-    never read on the trusted side. Raises SubmissionRefused when ``path`` itself is a link.
-    ``modules``: the assignment's module names."""
-    path = Path(path)
-    files = tuple(f"{m}.py" for m in modules)
-    if _lstat_kind(path) == "link":
-        raise SubmissionRefused(LINK_NOTE.format(name=display_name(path.name)))
-    if any(_lstat_kind(path / m) == "file" for m in files):
-        return path, []  # what is not copied (links among it) the sandbox's staging names
-    inner, links = [], []
-    try:
-        with os.scandir(path) as entries:
-            for e in entries:
-                if e.name.startswith((".", "_")):
-                    continue
-                if e.is_symlink():
-                    links.append(e.name)
-                elif e.is_dir(follow_symlinks=False) and any(_lstat_kind(Path(e.path) / m) == "file" for m in files):
-                    inner.append(e.name)
-    except OSError:
-        return path, []
-    if len(inner) == 1:  # links beside the folder graded are not staged: name them here
-        return path / inner[0], [LINK_NOTE.format(name=display_name(n)) for n in sorted(links)[:10]]
-    return path, []
-
-
-def find_submission(path: Path, modules=contract.MODULES) -> Path:
-    """The folder holding the student's modules (see inspect_submission), never through a link."""
-    return inspect_submission(path, modules)[0]
 
 
 def staging_notes(staged) -> list[str]:
@@ -219,8 +175,9 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
     submission_dir = Path(submission_dir)
     started = time.monotonic()
     modules = assignment.modules or contract.MODULES
+    digest = submission_digest(submission_dir, modules)  # before anything is read: an edit makes it stale, not wrong
     root, notes = inspect_submission(submission_dir, modules)
-    missing = [m for m in modules if _lstat_kind(root / f"{m}.py") != "file"]
+    missing = [m for m in modules if entry_kind(root / f"{m}.py") != "file"]
     budget = Budget(sandbox.limits.submission_seconds)
     withheld = {c.id for c in assignment.checks if c.visibility != "visible"}
     visible = {c.id for c in assignment.checks} - withheld
@@ -249,6 +206,7 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
         output=output,
         seconds=time.monotonic() - started,
         visible_seconds=visible_seconds,
+        submission_hash=digest,
     )
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from gradcheck import report as rp
-from gradcheck.assignment import load_assignment
+from gradcheck.assignment import assignment_digest, load_assignment
 
 A = load_assignment()
 SECRET = "SECRET-7f3a"  # planted in every hidden / not-yet-due part of a report
@@ -449,14 +449,17 @@ def test_graded_report_is_built_in_assignment_order_from_the_verdicts():
         output={"text": "", "bytes": 0, "truncated": False},
         seconds=1.23456,
         visible_seconds=0.5,
+        submission_hash="ab" * 32,
     )
     rp.validate_report(r)
-    assert list(r)[:10] == [
+    assert list(r)[:12] == [
         "schema_version",
         "gradcheck_version",
         "submission",
         "assignment",
         "seed",
+        "submission_hash",
+        "assignment_hash",
         "status",
         "message",
         "score",
@@ -464,6 +467,7 @@ def test_graded_report_is_built_in_assignment_order_from_the_verdicts():
         "checks",
     ]
     assert r["schema_version"] == rp.SCHEMA_VERSION and r["gradcheck_version"] == rp.gradcheck_version()
+    assert r["submission_hash"] == "ab" * 32 and r["assignment_hash"] == assignment_digest(A)
     assert [c["id"] for c in r["checks"]] == list(A.check_ids)
     by_id = {c["id"]: c for c in r["checks"]}
     assert (
@@ -481,11 +485,10 @@ def test_graded_report_is_built_in_assignment_order_from_the_verdicts():
 def test_graded_and_error_reports_share_the_builder():
     graded = rp.graded_report("bob", A, 0, {}, modules={}, seconds=0.0)
     failed = rp.error_report("bob", A, 0, "the sandbox failed")
-    assert {
-        k: graded[k] for k in ("schema_version", "gradcheck_version", "submission", "assignment", "seed", "max_score")
-    } == {
-        k: failed[k] for k in ("schema_version", "gradcheck_version", "submission", "assignment", "seed", "max_score")
-    }
+    head = ("schema_version", "gradcheck_version", "submission", "assignment", "seed", "assignment_hash", "max_score")
+    assert {k: graded[k] for k in head} == {k: failed[k] for k in head}
+    assert "submission_hash" not in failed  # only where it is known
+    assert rp.error_report("bob", A, 0, "x", submission_hash="0" * 64)["submission_hash"] == "0" * 64
     assert [(c["id"], c["max_score"], c["visibility"]) for c in graded["checks"]] == [
         (c["id"], c["max_score"], c["visibility"]) for c in failed["checks"]
     ]

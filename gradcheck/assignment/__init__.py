@@ -8,12 +8,14 @@ reported.
 
 Modules: ``model`` (``Assignment``, ``CheckSpec``, ``VISIBILITIES``), ``known`` (every check id the
 grader knows, ``KNOWN_CHECKS``), ``messages`` (what a malformed file is told), ``loading``
-(``load_assignment``, ``assignment_schema``, ``DEFAULT_PATH``). This package root only re-exports.
+(``load_assignment``, ``assignment_schema``, ``DEFAULT_PATH``), ``digest`` (``assignment_digest``: the
+hash reports record). This package root only re-exports.
 """
 
 from __future__ import annotations
 
 from ..errors import AssignmentError
+from .digest import assignment_digest
 from .known import GATES, KNOWN_CHECKS
 from .loading import DEFAULT_PATH, assignment_schema, load_assignment
 from .model import VISIBILITIES, Assignment, CheckSpec
@@ -26,6 +28,7 @@ __all__ = [
     "GATES",
     "KNOWN_CHECKS",
     "VISIBILITIES",
+    "assignment_digest",
     "assignment_schema",
     "load_assignment",
 ]

@@ -2,7 +2,8 @@
 constructor ``error_report`` for one it could not grade (as otter-grader's one results object).
 
 Both make the report of docs/design.md the same way: the head (schema and gradcheck versions,
-submission, assignment, seed), then ``status`` and ``message``, the score and max_score summed over
+submission, assignment, seed, and what was graded: the submission's and the assignment's hashes),
+then ``status`` and ``message``, the score and max_score summed over
 the checks, one check entry per check of the assignment in its order, and what else is known of the
 run. Only ``timing`` may differ between two runs of the same submission and seed.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import functools
 
+from ..assignment.digest import assignment_digest
 from .messages import CHECK_DID_NOT_RUN, ERROR_CHECK_MESSAGE
 from .plain import to_jsonable
 
@@ -51,13 +53,18 @@ def _check(spec, status, message, details=None) -> dict:
     return entry
 
 
-def _report(submission, assignment, seed, status, message, checks, parts) -> dict:
+def _report(submission, assignment, seed, status, message, checks, parts, submission_hash) -> dict:
     report = {
         "schema_version": SCHEMA_VERSION,
         "gradcheck_version": gradcheck_version(),
         "submission": str(submission),
         "assignment": assignment.name,
         "seed": int(seed),
+    }
+    if submission_hash is not None:
+        report["submission_hash"] = str(submission_hash)
+    report["assignment_hash"] = assignment_digest(assignment)
+    report |= {
         "status": status,
         "message": message,
         "score": round(sum((c["score"] for c in checks), 0.0), 6),
@@ -80,6 +87,7 @@ def graded_report(
     output=None,
     seconds=None,
     visible_seconds=None,
+    submission_hash=None,
 ) -> dict:
     """The report of a graded submission (status "graded").
 
@@ -87,7 +95,8 @@ def graded_report(
     the assignment without one is an error (it did not run: a grader fault). The message counts the
     checks that passed, with ``notes`` (about the submission's files) after it in parentheses.
     ``seconds``: the whole grading; ``visible_seconds``: when the visible checks were done (what a
-    student may see while others are withheld)."""
+    student may see while others are withheld). ``submission_hash``: ``submission.submission_digest``
+    of the folder graded (taken before its files were read)."""
     checks = []
     for spec in assignment.checks:
         r = results.get(spec.id)
@@ -107,14 +116,25 @@ def graded_report(
         message,
         checks,
         {"modules": modules, "isolation": isolation, "output": output, "timing": timing},
+        submission_hash,
     )
 
 
 def error_report(
-    submission, assignment, seed, message, *, modules=None, isolation=None, output=None, seconds=None
+    submission,
+    assignment,
+    seed,
+    message,
+    *,
+    modules=None,
+    isolation=None,
+    output=None,
+    seconds=None,
+    submission_hash=None,
 ) -> dict:
     """The report of a submission the grader could not grade: status "error", every check of the
-    assignment listed with status "error" and score 0 (so the gradebook still has the row)."""
+    assignment listed with status "error" and score 0 (so the gradebook still has the row).
+    ``submission_hash`` where the folder's digest is known."""
     checks = [_check(spec, "error", ERROR_CHECK_MESSAGE) for spec in assignment.checks]
     timing = None if seconds is None else {"seconds": round(float(seconds), 3)}
     return _report(
@@ -125,4 +145,5 @@ def error_report(
         str(message) or "the grader failed",
         checks,
         {"modules": modules, "isolation": isolation, "output": output, "timing": timing},
+        submission_hash,
     )
