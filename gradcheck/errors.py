@@ -10,7 +10,7 @@ click's own). The CLI reads it from the class and declares none of its own.
 
 Defined here, and importable from the module that raises them as before: ``AssignmentError``
 (``gradcheck.assignment``), ``BatchError`` and ``GraderError`` (``gradcheck.batch``),
-``ReportError`` (``gradcheck.report``), ``FormatError`` (``gradcheck.formats``),
+``ReportError`` and ``RunFolderError`` (``gradcheck.report``), ``FormatError`` (``gradcheck.formats``),
 ``ResultsNotWritten`` (``gradcheck.formats.container``), ``ValidationError`` and ``ReferenceFailed``
 (``gradcheck.validate``). Defined in their own modules on this
 base: ``SandboxError(GradcheckError, RuntimeError)`` (``gradcheck.sandbox``),
@@ -33,6 +33,7 @@ __all__ = [
     "ReferenceFailed",
     "ReportError",
     "ResultsNotWritten",
+    "RunFolderError",
     "USAGE",
     "ValidationError",
 ]
@@ -84,6 +85,13 @@ class GraderError(GradcheckError, RuntimeError):
 
 class ReportError(GradcheckError, ValueError):
     """A report that does not follow the report contract (a grader bug, never a student's fault)."""
+
+
+class RunFolderError(GradcheckError, ValueError):
+    """The caller's mistake: a path given as a grading run's output folder that is not one (missing, not
+    a folder, no report in it), or a report in it that cannot be read. ``str()`` names the path."""
+
+    exit_code = USAGE
 
 
 class FormatError(GradcheckError, ValueError):

@@ -8,6 +8,7 @@ with ``os.replace`` (``atomic_write_text``) or hard-linked to a name that must n
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -15,11 +16,14 @@ from .names import report_path
 from .plain import dumps_report, to_jsonable
 from .validation import validate_report
 
-__all__ = ["atomic_write_text", "exclusive_write_text", "write_report"]
+__all__ = ["atomic_write_text", "exclusive_write_text", "remove_temporaries", "write_report"]
+
+_TEMP_SUFFIX = ".tmp"
+_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")  # what _write_temp names: .<name>.<mkstemp's 8>.tmp
 
 
 def _write_temp(directory, name, text):
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=_TEMP_SUFFIX)
     try:
         # errors: a lone surrogate (a name that is not UTF-8) is written as the JSON escape \\udcXX
         with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as f:
@@ -39,6 +43,25 @@ def _unlink(path):
         os.unlink(path)
     except OSError:
         pass
+
+
+def remove_temporaries(directory) -> int:
+    """Remove the temporary files that writes into ``directory`` left behind (a process killed between
+    writing one and moving it into place); returns how many. Only for a folder no other process is
+    writing into."""
+    removed = 0
+    try:
+        with os.scandir(directory) as it:
+            names = [e.name for e in it if _TEMP_NAME.fullmatch(e.name) and e.is_file(follow_symlinks=False)]
+    except OSError:
+        return 0
+    for name in names:
+        try:
+            os.unlink(os.path.join(directory, name))
+            removed += 1
+        except OSError:
+            pass
+    return removed
 
 
 def atomic_write_text(path, text: str) -> Path:

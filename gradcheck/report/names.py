@@ -1,7 +1,8 @@
 """Names: a submission folder's name as text, and the file names of a grading run's output.
 
-A run writes ``OUT/<safe_name(folder name)>.json`` per submission, and ``summary.json`` and
-``gradebook.csv`` for the class. ``display_name`` is the text reports, the gradebook and JUnit
+A run writes ``OUT/<safe_name(folder name)>.json`` per submission, and ``summary.json``,
+``gradebook.csv`` and the class report ``index.html`` (with a page per submission in ``pages/``) for
+the class. ``display_name`` is the text reports, the gradebook and JUnit
 show for a folder name; ``safe_name`` the reversible file name stem (``name_from_safe``).
 """
 
@@ -11,10 +12,24 @@ import hashlib
 import os
 from pathlib import Path
 
-__all__ = ["GRADEBOOK_CSV", "SUMMARY_JSON", "display_name", "name_from_safe", "report_path", "safe_name"]
+__all__ = [
+    "CLASS_FILES",
+    "GRADEBOOK_CSV",
+    "INDEX_HTML",
+    "PAGES_DIR",
+    "SUMMARY_JSON",
+    "display_name",
+    "name_from_safe",
+    "report_path",
+    "safe_name",
+]
 
 SUMMARY_JSON = "summary.json"
 GRADEBOOK_CSV = "gradebook.csv"
+INDEX_HTML = "index.html"
+PAGES_DIR = "pages"
+#: The files that sum up a whole run (made when every report is written)
+CLASS_FILES = (SUMMARY_JSON, GRADEBOOK_CSV, INDEX_HTML)
 _RESERVED_STEMS = {Path(n).stem for n in (SUMMARY_JSON, GRADEBOOK_CSV)}  # would clash with the class files
 
 
