@@ -46,17 +46,20 @@ from pathlib import Path
 from .contract import MODULE_FILES
 from .errors import BatchError, GraderError
 from .report import (
+    CLASS_FILES,
     ReportError,
     display_name,
     dumps_report,
     error_report,
     exclusive_write_text,
+    remove_temporaries,
     report_path,
     summary_row,
     to_jsonable,
     validate_report,
     write_summary,
 )
+from .submission import submission_digest
 
 __all__ = [
     "BatchError",
@@ -246,7 +249,7 @@ def _grade_in_worker(path, seed):
 
 def _grade_here(grade, path, assignment, seed, sandbox):
     """Grade one submission in this process; the report travels as JSON text."""
-    from .grading import SubmissionRefused
+    from .submission import SubmissionRefused
 
     t0 = time.monotonic()
     if os.path.islink(path):  # never followed: not even handed to the grade function
@@ -282,6 +285,10 @@ def _checked_report(outcome, path, assignment, seed):
     """(report dict, traceback or None, text): ``text`` is the grader's own JSON text of a report
     that was validated here (what write_report would write for it, byte for byte), else None."""
     kind, sub = outcome["kind"], display_name(path.name)
+
+    def failed(message, seconds=None):
+        return error_report(sub, assignment, seed, message, seconds=seconds, submission_hash=submission_digest(path))
+
     if kind == "report":
         try:
             report = json.loads(outcome["json"])
@@ -294,31 +301,15 @@ def _checked_report(outcome, path, assignment, seed):
             validate_report(report)
             return report, None, text
         except (ReportError, ValueError) as e:
-            return (
-                error_report(
-                    sub, assignment, seed, INVALID_REPORT.format(error=_one_line(e)), seconds=outcome["seconds"]
-                ),
-                str(e),
-                None,
-            )
+            return failed(INVALID_REPORT.format(error=_one_line(e)), outcome["seconds"]), str(e), None
     if kind == "exception":
-        return (
-            error_report(
-                sub, assignment, seed, INTERNAL_ERROR.format(error=outcome["error"]), seconds=outcome["seconds"]
-            ),
-            outcome["traceback"],
-            None,
-        )
+        return failed(INTERNAL_ERROR.format(error=outcome["error"]), outcome["seconds"]), outcome["traceback"], None
     if kind == "refused":
-        return error_report(sub, assignment, seed, outcome["error"], seconds=outcome["seconds"]), None, None
+        return failed(outcome["error"], outcome["seconds"]), None, None
     if kind == "crashed":
-        return error_report(sub, assignment, seed, CRASHED_TWICE), None, None
+        return failed(CRASHED_TWICE), None, None
     if kind == "too_long":
-        return (
-            error_report(sub, assignment, seed, TOO_LONG.format(seconds=outcome["limit"]), seconds=outcome["seconds"]),
-            None,
-            None,
-        )
+        return failed(TOO_LONG.format(seconds=outcome["limit"]), outcome["seconds"]), None, None
     raise AssertionError(kind)
 
 
@@ -479,14 +470,22 @@ def grade_class(
     *,
     sandbox_factory=None,
     timeout=None,
+    resume=False,
 ) -> list:
     """Grade every submission folder of submissions_dir; write OUT_DIR/<submission>.json for each
     (validated, atomically, as soon as it is done), then summary.json and gradebook.csv.
 
+    resume: keep the reports of OUT_DIR that are up to date (``gradcheck.resume``: same files,
+    assignment, seed and gradcheck version) and grade only the other submissions; their rows say
+    ``"resumed": True``. Before grading, a run removes the temporary files a killed run left in
+    OUT_DIR and the class files of the run before (summary.json, gradebook.csv, index.html), so that
+    none of them describes reports this run replaces.
+
     grade(submission_dir, assignment, seed, sandbox) -> report dict (default:
     gradcheck.grading.grade_submission); sandbox_factory(assignment, hide) -> the context manager
     whose value is passed as ``sandbox`` (default: default_sandbox), entered once per grader process.
-    progress(row, done, total) is called in the parent after each report is written. timeout: the
+    progress(row, done, total) is called in the parent after each report is written (``total``: the
+    submissions this run grades, without those kept by ``resume``). timeout: the
     seconds one submission may take before its grading is stopped (default: 3 x the assignment's
     submission_seconds + 60). Returns the summary rows, sorted by submission id.
 
@@ -496,6 +495,12 @@ def grade_class(
     private_hypothesis_storage()
     subs = discover_submissions(submissions_dir, exclude=[out_dir])
     _prepare_out_dir(out_dir)
+    _start_run(out_dir)
+    kept = []
+    if resume:
+        from .resume import split_up_to_date
+
+        subs, kept = split_up_to_date(subs, out_dir, assignment, seed)
     if timeout is None:
         timeout = 3 * float(assignment.limits.get("submission_seconds", 120)) + 60
     jobs = max(1, min(int(jobs), len(subs)))
@@ -509,7 +514,12 @@ def grade_class(
         os.chmod(staging, 0o711)
         sandbox_factory = functools.partial(default_sandbox, staging_root=staging)
 
-    written = {}  # (st_dev, st_ino) of every report file this run created -> its submission
+    written = {}  # (st_dev, st_ino) of every report file this run created or kept -> its submission
+    for _, report, file in kept:
+        st = os.lstat(file)
+        written[(st.st_dev, st.st_ino)] = report["submission"]
+        seconds = (report.get("timing") or {}).get("seconds")
+        rows.append(_compact(dict(summary_row(report, file, seconds), resumed=True)))
 
     def may_replace(st):  # a report left by an earlier run may be replaced; one of this run, never
         return stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) not in written
@@ -523,7 +533,11 @@ def grade_class(
             st = os.lstat(file)
             other = written.get((st.st_dev, st.st_ino), "?")
             return None, error_report(
-                report["submission"], assignment, seed, NAME_TAKEN.format(file=file.name, other=other)
+                report["submission"],
+                assignment,
+                seed,
+                NAME_TAKEN.format(file=file.name, other=other),
+                submission_hash=report.get("submission_hash"),
             )
         st = os.lstat(file)
         written[(st.st_dev, st.st_ino)] = report["submission"]
@@ -549,6 +563,7 @@ def grade_class(
                 assignment,
                 seed,
                 PARENT_FAULT.format(error=_one_line(f"{type(e).__name__}: {e}")),
+                submission_hash=submission_digest(path),
             )
             trace = traceback.format_exc()
             try:
@@ -562,7 +577,7 @@ def grade_class(
         rows.append(row)
         if progress is not None:
             try:
-                progress(dict(row, traceback=trace) if trace else row, len(rows), len(subs))
+                progress(dict(row, traceback=trace) if trace else row, len(rows) - len(kept), len(subs))
             except Exception:  # noqa: BLE001 - a progress line that cannot be shown stops nothing
                 pass
 
@@ -586,6 +601,20 @@ def grade_class(
     except OSError as e:
         raise GraderError(f"could not write the class summary in {str(out_dir)!r}: {e}") from e
     return sorted(rows, key=lambda r: r["submission"])
+
+
+def _start_run(out_dir: Path) -> None:
+    """What a run clears in OUT_DIR before it grades: the temporary files a killed run left, and the
+    class files (summary.json, gradebook.csv, index.html) of the run before, which would describe
+    reports this run is replacing (until it writes its own; a killed run leaves none)."""
+    remove_temporaries(out_dir)
+    for name in CLASS_FILES:
+        try:
+            os.unlink(out_dir / name)
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            raise GraderError(f"cannot remove {str(out_dir / name)!r} of the run before: {e.strerror or e}") from e
 
 
 def _prepare_out_dir(out_dir: Path) -> None:
