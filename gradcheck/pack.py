@@ -75,7 +75,7 @@ name = "gradcheck"
 version = "{version}+student"
 description = "gradcheck, student build: the visible checks of {assignment}, with recorded expected values"
 requires-python = ">=3.11"
-dependencies = ["numpy>=1.24", "click>=8.1", "jsonschema>=4.18", "hypothesis>=6.80"]
+dependencies = ["numpy>=1.24", "click>=8.1", "jsonschema>=4.18", "hypothesis>=6.80", "matplotlib>=3.7", "tqdm>=4.60"]
 
 [project.scripts]
 gradcheck = "gradcheck.cli:main"
