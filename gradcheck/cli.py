@@ -27,6 +27,7 @@ from .errors import (
     GraderError,
     ReferenceFailed,
     ResultsNotWritten,
+    RunFolderError,
     ValidationError,
 )
 from .formats import (
@@ -39,6 +40,7 @@ from .formats import (
 )
 from .formats.class_files import write_class_formats
 from .formats.container import grade_in_container
+from .progress import ProgressBar
 from .report import (
     GRADEBOOK_CSV,
     SUMMARY_JSON,
@@ -171,12 +173,20 @@ _seed_option = click.option(
     "OUT/gradescope/<submission>.json, prairielearn -> OUT/prairielearn/<submission>.json, "
     "junit -> OUT/junit.xml (one testsuite per submission, one testcase per check).",
 )
-def grade(submissions_dir, out_dir, assignment_file, seed, jobs, formats):
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Keep the reports in OUT that are up to date (same files, assignment, seed and gradcheck "
+    "version) and grade only the other submissions: finishes a run that was stopped, or grades the "
+    "submissions added since.",
+)
+def grade(submissions_dir, out_dir, assignment_file, seed, jobs, formats, resume):
     """Grade every submission folder in SUBMISSIONS_DIR.
 
     Each immediate subfolder (not starting with '.' or '_') is one submission; its report is written
-    to OUT/<submission>.json as soon as it is graded, and OUT/summary.json and OUT/gradebook.csv sum
-    up the class. Progress goes to stderr, the summary table to stdout.
+    to OUT/<submission>.json as soon as it is graded, and OUT/summary.json, OUT/gradebook.csv and the
+    class report OUT/index.html sum up the class. Progress goes to stderr (a bar on a terminal, a line
+    per submission otherwise), the summary table to stdout.
 
     With --format the native reports are still written; the platform files are made from them
     (Gradescope: per-test visibility from the assignment; PrairieLearn: only what a student may see
@@ -184,7 +194,14 @@ def grade(submissions_dir, out_dir, assignment_file, seed, jobs, formats):
     assignment = _load(assignment_file)
     jobs = jobs or _batch.default_jobs()
 
+    bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
+
     def progress(row, done, total):
+        if bar is not None:  # a terminal: the bar, and above it each submission that could not be graded
+            why = _tty(row.get("message", ""), 2000)
+            failed = [f"{_tty(row['submission'], 200)}: could not be graded: {why}"] if row["status"] == "error" else []
+            bar.update(done, total, _tty(row["submission"], 40), failed)
+            return
         secs = f"{row['seconds']:.1f}s" if row.get("seconds") is not None else "-"
         click.echo(
             f"[{done:>{len(str(total))}}/{total}] {_tty(row['submission'], 200):<24} "
@@ -197,12 +214,23 @@ def grade(submissions_dir, out_dir, assignment_file, seed, jobs, formats):
                 click.echo("    " + _safe(row["traceback"]).rstrip().replace("\n", "\n    "), err=True)
 
     try:
-        rows = _batch.grade_class(submissions_dir, out_dir, assignment, seed=seed, jobs=jobs, progress=progress)
+        rows = _batch.grade_class(
+            submissions_dir, out_dir, assignment, seed=seed, jobs=jobs, progress=progress, resume=resume
+        )
     except (BatchError, GraderError) as e:
         raise _exit(e) from None
+    finally:
+        if bar is not None:
+            bar.close()
 
     errors = _print_class(rows, assignment)
     click.echo(f"Reports: {out_dir}/ (one <submission>.json each, {SUMMARY_JSON}, {GRADEBOOK_CSV})")
+    if resume:
+        kept = sum(bool(r.get("resumed")) for r in rows)
+        click.echo(
+            f"Resumed: skipped {kept} submission(s) whose reports were up to date (same files, assignment, "
+            f"seed and gradcheck version); graded {len(rows) - kept}"
+        )
     if formats:
         try:
             for line in write_class_formats(rows, out_dir, assignment, formats):
@@ -211,10 +239,70 @@ def grade(submissions_dir, out_dir, assignment_file, seed, jobs, formats):
             raise _exit(
                 GraderError(f"could not write the {'/'.join(formats)} results in {str(out_dir)!r}: {e}")
             ) from None
+    _write_class_report(out_dir)
     if errors and len(errors) == len(rows):
         raise _exit(
             GraderError("no submission could be graded: the grader is not working here (see the messages above)")
         )
+
+
+def _write_class_report(out_dir):
+    from .classreport import write_class_report
+
+    try:
+        made = write_class_report(out_dir)
+    except RunFolderError as e:
+        raise _exit(e) from None
+    except OSError as e:
+        raise _exit(GraderError(f"could not write the class report in {str(out_dir)!r}: {e}")) from None
+    click.echo(
+        f"Class report: {made.path} ({made.submissions} submissions, {len(made.plots)} plots"
+        + (f"; {made.unreadable} report file(s) could not be read" if made.unreadable else "")
+        + ("" if made.complete else f"; no {SUMMARY_JSON}: a run that did not finish")
+        + ")"
+    )
+
+
+@main.command("report", epilog=EXIT_CODES)
+@click.argument("out_dir", type=click.Path(path_type=Path))
+def report_command(out_dir):
+    """Write the class report OUT_DIR/index.html (and a page per submission in OUT_DIR/pages/) again
+    from the reports in OUT_DIR, the --out folder of a grade run.
+
+    Self-contained (no script, nothing fetched): open it from the file. When OUT_DIR has no
+    summary.json (a run that did not finish), every report file in it is shown."""
+    _write_class_report(out_dir)
+
+
+_DIFF_EXIT = f"""\b
+Exit status:
+  0  no score changed
+  1  some score changed, or a submission was graded in one run only
+  {USAGE}  usage error: a path that is not a grade run's --out folder, or a report
+     in it that cannot be read"""
+
+
+@main.command("diff", epilog=_DIFF_EXIT)
+@click.argument("old_dir", type=click.Path(path_type=Path))
+@click.argument("new_dir", type=click.Path(path_type=Path))
+@click.pass_context
+def diff_command(ctx, old_dir, new_dir):
+    """What a regrade changed: the reports in OLD_DIR and NEW_DIR (two grade runs' --out folders)
+    compared submission by submission.
+
+    Prints, for each submission whose score, status or checks changed, the score before and after
+    and each check whose status changed with its new message; then a summary line. Exits 1 when any
+    score changed (usable in CI before publishing a regrade)."""
+    from .regrade import diff_lines, diff_runs
+
+    try:
+        diff = diff_runs(old_dir, new_dir)
+    except RunFolderError as e:
+        raise _exit(e) from None
+    for line in diff_lines(diff, old_name=_tty(str(old_dir), 200), new_name=_tty(str(new_dir), 200)):
+        click.echo(line)
+    if diff.changed:
+        ctx.exit(1)
 
 
 @main.command(epilog=EXIT_CODES)
