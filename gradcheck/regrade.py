@@ -74,7 +74,7 @@ def read_run(out_dir) -> dict:
     run = {}
     for file in run_report_files(out_dir):
         try:
-            report = read_report(file)
+            report = read_report(file, validate=False)
         except ReportError as e:
             raise RunFolderError(str(e)) from None
         run[report["submission"]] = _compact(report)

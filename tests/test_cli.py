@@ -102,6 +102,8 @@ def test_grade_writes_reports_summary_and_gradebook(tmp_path, fake):
         "bad-bob.json",
         "carol.json",
         "gradebook.csv",
+        "index.html",
+        "pages",
         "summary.json",
     ]
     assert json.loads((out / "alice.json").read_text())["seed"] == 3
@@ -113,6 +115,8 @@ def test_grade_writes_reports_summary_and_gradebook(tmp_path, fake):
     assert [ln.split()[0] for ln in table[1:4]] == ["alice", "bad-bob", "carol"]
     assert "gates.AddGate.forward" in table[2] and "more)" in table[2]  # bad-bob lost points on many checks
     assert "mean 66.67" in r.stdout and "median 100" in r.stdout and str(out) in r.stdout
+    assert f"Class report: {out / 'index.html'} (3 submissions, 6 plots)" in r.stdout
+    assert sorted(p.name for p in (out / "pages").iterdir()) == ["alice.html", "bad-bob.html", "carol.html"]
     rows = list(csv.DictReader((out / "gradebook.csv").open(newline="")))
     assert [row["submission"] for row in rows] == ["alice", "bad-bob", "carol"]
 

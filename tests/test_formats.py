@@ -411,7 +411,9 @@ def test_grade_with_formats_writes_every_platform_file(tmp_path, fake):
         "bad-bob.json",
         "gradebook.csv",
         "gradescope",
+        "index.html",
         "junit.xml",
+        "pages",
         "prairielearn",
         "summary.json",
     ]

@@ -142,7 +142,7 @@ def collect(out_dir, on_report=None) -> ClassData:
     assignments, seeds, versions = {}, {}, {}
     for file in files:
         try:
-            report = read_report(file)
+            report = read_report(file, validate=False)
         except ReportError as e:
             unreadable.append((file.name, str(e)))
             continue

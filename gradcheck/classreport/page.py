@@ -93,6 +93,16 @@ def _pct(n, d) -> str:
     return f"{100 * n / d:.0f}%" if d else "-"
 
 
+def _table(head, rows, cls="") -> str:
+    """A table in its own scrolling box: ``head`` the header row's cells (HTML), ``rows`` the rows (HTML)."""
+    cls = f' class="{cls}"' if cls else ""
+    return (
+        f'<div class="scroll"><table{cls}>\n<thead><tr>{"".join(head)}</tr></thead>\n<tbody>\n'
+        + "\n".join(rows)
+        + "\n</tbody></table></div>"
+    )
+
+
 def _status(status) -> str:
     return f'<span class="nowrap {h(status)}">{h(status)}</span>'
 
@@ -157,16 +167,18 @@ def _checks_table(data) -> str:
         + (f"; the other {all_pass} passed for every one" if all_pass and failing else "")
         + ". Failed: not passed (fail, error, timeout or missing).</p>"
     )
+    title = '<h2 id="checks">Checks by failure rate</h2>'
     if not failing:
-        return f'<h2 id="checks">Checks by failure rate</h2>\n{intro}'
-    head = (
-        '<tr><th>check</th><th class="num">points</th><th class="num">failed</th><th class="num">rate</th>'
-        "<th>most common diagnosis</th><th>a representative counterexample</th></tr>"
-    )
-    return (
-        f'<h2 id="checks">Checks by failure rate</h2>\n{intro}\n<div class="scroll"><table class="wide">\n<thead>{head}</thead>'
-        f"\n<tbody>\n" + "\n".join(rows) + "\n</tbody></table></div>"
-    )
+        return f"{title}\n{intro}"
+    head = [
+        "<th>check</th>",
+        '<th class="num">points</th>',
+        '<th class="num">failed</th>',
+        '<th class="num">rate</th>',
+        "<th>most common diagnosis</th>",
+        "<th>a representative counterexample</th>",
+    ]
+    return f"{title}\n{intro}\n" + _table(head, rows, "wide")
 
 
 def _groups(groups, most_groups=50, most_names=100) -> str:
@@ -207,12 +219,8 @@ def _submissions_table(data, most_lost=3) -> str:
             f'<td class="num">{_pts(e.score)} / {_pts(e.max_score)}</td>'
             f"<td>{_status(e.status)}</td><td>{lost}</td></tr>"
         )
-    head = '<tr><th>submission</th><th class="num">score</th><th>status</th><th>checks lost</th></tr>'
-    return (
-        f'<h2 id="submissions">Submissions</h2>\n<div class="scroll"><table>\n<thead>{head}</thead>\n<tbody>\n'
-        + "\n".join(rows)
-        + "\n</tbody></table></div>"
-    )
+    head = ["<th>submission</th>", '<th class="num">score</th>', "<th>status</th>", "<th>checks lost</th>"]
+    return '<h2 id="submissions">Submissions</h2>\n' + _table(head, rows)
 
 
 def index_page(data, plots, groups) -> str:
@@ -252,15 +260,13 @@ def submission_page(report) -> str:
         details = "".join(f'<div class="detail">{h(line, 1000)}</div>' for line in check_detail_lines(c))
         rows.append(
             f'<tr id="{h(_anchor(c["id"]))}"><td>{_cid(c["id"])}</td><td>{_status(c["status"])}</td>'
-            f'<td class="num">{_pts(c["score"])} / {_pts(c["max_score"])}</td><td>{h(c.get("visibility", ""))}</td>'
+            f'<td class="num">{_pts(c["score"])} / {_pts(c["max_score"])}</td>'
+            f'<td class="nowrap">{h(c.get("visibility", ""))}</td>'
             f"<td>{h(c.get('message', ''), 2000)}{details}</td></tr>"
         )
-    head = '<tr><th>check</th><th>status</th><th class="num">points</th><th>visibility</th><th>message</th></tr>'
-    parts.append(
-        f'<h2>Checks</h2>\n<div class="scroll"><table>\n<thead>{head}</thead>\n<tbody>\n'
-        + "\n".join(rows)
-        + "\n</tbody></table></div>"
-    )
+    head = ["<th>check</th>", "<th>status</th>", '<th class="num">points</th>', "<th>visibility</th>"]
+    head.append("<th>message</th>")
+    parts.append("<h2>Checks</h2>\n" + _table(head, rows))
     output = output_lines(r.get("output"), blank_tail=False)
     if output:
         parts.append("<h2>Output</h2>\n<pre>" + h("\n".join(output), None) + "</pre>")

@@ -13,9 +13,12 @@ import io
 import os
 import re
 import stat
+import sys
 import tempfile
 import textwrap
 from dataclasses import dataclass
+
+from ..text import html_text
 
 __all__ = ["Plot", "diagnosis_plot", "pass_rate_plots", "score_plot", "time_plot"]
 
@@ -46,7 +49,7 @@ def _config_dir() -> str:
 
 
 def _matplotlib():
-    if "MPLCONFIGDIR" not in os.environ and "matplotlib" not in __import__("sys").modules:
+    if "MPLCONFIGDIR" not in os.environ and "matplotlib" not in sys.modules:
         os.environ["MPLCONFIGDIR"] = _config_dir()
     import matplotlib
     from matplotlib.figure import Figure
@@ -76,7 +79,8 @@ def _svg(fig, name, title) -> Plot:
     with matplotlib.rc_context({**_STYLE, "svg.hashsalt": name}):
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = _METADATA.sub("", _HEADER.sub("", buf.getvalue()))
-    text = text.replace("<svg ", f'<svg role="img" aria-label="{title}" data-plot="{name}" ', 1)
+    label = f'role="img" aria-label="{html_text(title)}" data-plot="{html_text(name)}"'
+    text = text.replace("<svg ", f"<svg {label} ", 1)
     return Plot(name, title, text)
 
 

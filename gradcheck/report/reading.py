@@ -27,15 +27,57 @@ def read_json(file):
     return json.loads(data.decode("utf-8"))
 
 
-def read_report(file) -> dict:
-    """The report in ``file``, validated against the report contract. Raises ReportError naming the
-    file when it cannot be read or is not a valid report."""
+def _number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _shape_problem(d):
+    """What keeps ``d`` from having the fields a reader of reports uses, with their types (None: nothing)."""
+    if not isinstance(d, dict):
+        return f"not a JSON object but {type(d).__name__}"
+    for key, ok in (
+        ("submission", lambda v: isinstance(v, str)),
+        ("assignment", lambda v: isinstance(v, str)),
+        ("seed", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+        ("status", lambda v: v in ("graded", "error")),
+        ("score", _number),
+        ("max_score", _number),
+        ("checks", lambda v: isinstance(v, list)),
+    ):
+        if key not in d or not ok(d[key]):
+            return f"{key}: missing or not what a report holds"
+    for i, c in enumerate(d["checks"]):
+        if not (
+            isinstance(c, dict)
+            and isinstance(c.get("id"), str)
+            and isinstance(c.get("status"), str)
+            and _number(c.get("score"))
+            and _number(c.get("max_score"))
+            and isinstance(c.get("details", {}), dict)
+        ):
+            return f"checks[{i}]: not a check entry (id, status, score, max_score, details)"
+    for key in ("timing", "modules", "output"):
+        if not isinstance(d.get(key, {}), dict):
+            return f"{key}: not a JSON object"
+    return None
+
+
+def read_report(file, *, validate=True) -> dict:
+    """The report in ``file``, validated against the report contract; ``validate=False`` checks only the
+    fields readers use and their types (the class report and ``diff``, which show reports: a full
+    validation costs about 10 ms a report). Raises ReportError naming the file when it cannot be read
+    or is not a report."""
     try:
         report = read_json(file)
     except OSError as e:
         raise ReportError(f"{str(file)!r}: cannot be read ({e.strerror or e})") from None
     except ValueError as e:
         raise ReportError(f"{str(file)!r}: not a JSON report ({e})") from None
+    if not validate:
+        problem = _shape_problem(report)
+        if problem:
+            raise ReportError(f"{str(file)!r}: not a gradcheck report ({problem})")
+        return report
     try:
         validate_report(report)
     except ReportError as e:
