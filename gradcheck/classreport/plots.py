@@ -187,14 +187,14 @@ def diagnosis_plot(counts, graded, most=12) -> Plot:
     matplotlib, _ = _matplotlib()
     with matplotlib.rc_context(_STYLE):
         top = counts.most_common(most)
-        fig, ax = _figure(6.0, 1.0 + 0.42 * max(len(top), 2))
+        fig, ax = _figure(6.0, 1.0 + 0.5 * max(len(top), 2))
         if top and graded:
-            labels = [textwrap.fill(d, 44) for d, _ in top]
+            labels = [textwrap.fill(d, 38) for d, _ in top]
             shares = [100 * n / graded for _, n in top]
             ax.barh(range(len(top)), shares, color=_BLUE, height=0.7)
             for i, (share, (_, n)) in enumerate(zip(shares, top)):
                 ax.text(share + 1, i, f"{share:.0f}% ({n})", va="center", fontsize=8)
-            ax.set_yticks(range(len(top)), labels, fontsize=8)
+            ax.set_yticks(range(len(top)), labels, fontsize=8.5)
             ax.invert_yaxis()
             ax.set_xlim(0, max(shares) * 1.25 + 5)
             ax.set_xlabel("% of graded submissions")
