@@ -59,7 +59,7 @@ from .report import (
     validate_report,
     write_summary,
 )
-from .submission import submission_digest
+from .submission import submission_digest, submission_modules
 
 __all__ = [
     "BatchError",
@@ -287,7 +287,8 @@ def _checked_report(outcome, path, assignment, seed):
     kind, sub = outcome["kind"], display_name(path.name)
 
     def failed(message, seconds=None):
-        return error_report(sub, assignment, seed, message, seconds=seconds, submission_hash=submission_digest(path))
+        digest = submission_digest(path, submission_modules(assignment))
+        return error_report(sub, assignment, seed, message, seconds=seconds, submission_hash=digest)
 
     if kind == "report":
         try:
@@ -563,7 +564,7 @@ def grade_class(
                 assignment,
                 seed,
                 PARENT_FAULT.format(error=_one_line(f"{type(e).__name__}: {e}")),
-                submission_hash=submission_digest(path),
+                submission_hash=submission_digest(path, submission_modules(assignment)),
             )
             trace = traceback.format_exc()
             try:

@@ -26,6 +26,7 @@ from .submission import (
     find_submission,
     inspect_submission,
     submission_digest,
+    submission_modules,
 )
 from .units import DIFFERENTIABLE
 
@@ -174,7 +175,7 @@ def grade_submission(submission_dir, assignment, seed, sandbox) -> dict:
     withheld check can reach a visible message. All sessions share one time budget."""
     submission_dir = Path(submission_dir)
     started = time.monotonic()
-    modules = assignment.modules or contract.MODULES
+    modules = submission_modules(assignment)
     digest = submission_digest(submission_dir, modules)  # before anything is read: an edit makes it stale, not wrong
     root, notes = inspect_submission(submission_dir, modules)
     missing = [m for m in modules if entry_kind(root / f"{m}.py") != "file"]

@@ -25,7 +25,7 @@ from pathlib import Path
 from .assignment import assignment_digest
 from .errors import ReportError
 from .report import display_name, gradcheck_version, read_report, report_path
-from .submission import submission_digest
+from .submission import submission_digest, submission_modules
 
 __all__ = ["split_up_to_date", "up_to_date_report"]
 
@@ -45,7 +45,7 @@ def up_to_date_report(out_dir, path, assignment, seed, *, assignment_hash=None):
         or report.get("seed") != int(seed)
         or report.get("gradcheck_version") != gradcheck_version()
         or report.get("assignment_hash") != (assignment_hash or assignment_digest(assignment))
-        or report.get("submission_hash") != submission_digest(path)
+        or report.get("submission_hash") != submission_digest(path, submission_modules(assignment))
     ):
         return None
     return report, file

@@ -24,6 +24,7 @@ __all__ = [
     "find_submission",
     "inspect_submission",
     "submission_digest",
+    "submission_modules",
 ]
 
 LINK_NOTE = "{name} is a symbolic link; links are not graded"
@@ -35,6 +36,11 @@ DIGEST_CONTENT_CAP = 64 * 2**20
 class SubmissionRefused(Exception):
     """A submission the grader will not look into (its folder is a symbolic link): the message says
     why, and becomes the submission's error report."""
+
+
+def submission_modules(assignment) -> tuple:
+    """The modules a submission of ``assignment`` holds (the default contract's when it names none)."""
+    return tuple(getattr(assignment, "modules", None) or contract.MODULES)
 
 
 def entry_kind(path):
