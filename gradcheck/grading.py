@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from . import contract
-from .checks import gates, graph, mlp
+from .checks import gates, graph, mlp, models
 from .checks.common import CheckResult
 from .checks.context import Context
 from .errors import AssignmentError
@@ -40,7 +40,7 @@ __all__ = [
     "staging_notes",
 ]
 
-PARTS = (gates, graph, mlp)
+PARTS = (gates, graph, mlp, models)
 
 
 def staging_notes(staged) -> list[str]:
@@ -79,17 +79,26 @@ def run_checks(
     gates where all of them passed their checks (``with_standins`` is then ``own``); if a graph or MLP
     check fails that way, the part is judged again with every gate a stand-in, and that verdict
     counts: gates that pass their checks can still compose less precisely (float32 arithmetic in a
-    long chain), and a graph or network is graded with correct gates."""
+    long chain), and a graph or network is graded with correct gates. (An assignment without gate
+    units has no stand-ins: nothing is judged again.) Declared models (``checks.models``) run like the
+    MLP, in ``with_standins``."""
     results = {} if results is None else results
     ctx = Context(own, with_standins, assignment, seed, missing, results)
     wanted = {c.id for c in assignment.checks} if wanted is None else set(wanted)
-    differentiable = {u.id for u in ctx.units if u.style in DIFFERENTIABLE}
+    # every gate, function pair and loss function, and every declared model, whatever its prefix; the
+    # lecture's graph and MLP by theirs
+    by_unit = {
+        gates: {u.id for u in ctx.units if u.style in DIFFERENTIABLE},
+        models: {u.id for u in ctx.units if u.is_model},
+    }
+    claimed = {i for i in wanted if any(i.rsplit(".", 1)[0] in prefixes for prefixes in by_unit.values())}
+    has_gates = any(u.style == "gate" for u in ctx.units)
     for part in PARTS:
         prefix = part.__name__.rsplit(".", 1)[-1] + "."
-        if part is gates:  # every gate, function pair and loss function, whatever its prefix
-            ids = {i for i in wanted if i.rsplit(".", 1)[0] in differentiable}
+        if part in by_unit:
+            ids = {i for i in wanted if i.rsplit(".", 1)[0] in by_unit[part]}
         else:
-            ids = {i for i in wanted if i.startswith(prefix)}
+            ids = {i for i in wanted if i.startswith(prefix)} - claimed
         if not ids:
             continue
         try:
@@ -99,7 +108,7 @@ def run_checks(
             failing = {
                 i for i in ids if i in results and results[i].status != "pass" and not i.endswith(".no_mutation")
             }
-            if part is not gates and all_standins is not None and ctx.with_standins is own and failing:
+            if part is not gates and has_gates and all_standins is not None and ctx.with_standins is own and failing:
                 again = Context(
                     own,
                     all_standins() if callable(all_standins) else all_standins,

@@ -8,7 +8,10 @@ A unit is one thing a student writes, in one API style:
   ``NAME_backward(dout, cache) -> grads`` (one gradient per differentiable input, in input order);
 - ``loss_function``: ``NAME(*inputs) -> (loss, grad)``: the loss and the gradient of its
   differentiable input (a scalar loss: no upstream gradient);
-- ``graph`` and ``model``: the lecture's ComputationalGraph and MLP (their checks are the grader's).
+- ``model``: a class with a ``params`` dict and ``loss(X, y) -> (loss, grads)`` (``loss(X)`` ->
+  scores), made with declared keyword arguments (CS231n's ``TwoLayerNet``): a unit that declares
+  ``params``. Without them, the lecture's MLP (id ``mlp``, its checks the grader's);
+- ``graph``: the lecture's ComputationalGraph (its checks are the grader's).
 
 Each input has a symbolic shape (names bound by each case: ``x: [N, D]``) and a value domain; the
 cases say which sizes to draw. The grader draws every value from the seed (``gradcheck.checks``);
@@ -19,13 +22,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Constant", "Domain", "Input", "Param", "STYLES", "Unit", "parse_units"]
+__all__ = ["Constant", "Domain", "Input", "ModelParam", "Param", "STYLES", "Unit", "parse_units"]
 
 #: The API styles a unit may have; the first three are graded by the same checks (``DIFFERENTIABLE``).
 STYLES = ("gate", "function_pair", "loss_function", "graph", "model")
 DIFFERENTIABLE = ("gate", "function_pair", "loss_function")
 #: The checks of a differentiable unit, by aspect, in report order: ``<prefix>.<aspect>``.
 ASPECTS = ("forward", "backward", "numerical", "shapes", "no_mutation")
+#: The checks of a model unit (one that declares ``params``), by aspect, in report order.
+MODEL_ASPECTS = ("params", "scores", "loss", "gradients", "numerical", "no_mutation")
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,20 @@ class Param:
     mutable: tuple = ()
 
 
+@dataclass(frozen=True)
+class ModelParam:
+    """One entry of a model's ``params`` dict: its name, symbolic shape (size names bound by each case),
+    the domain the grader draws its values from (it sets them before every call), and ``init``: what
+    the constructor must leave there, None (anything of that shape), ("zeros",) or ("normal", scale):
+    random draws of about that standard deviation (scale: a number or the name of a constructor
+    argument, ``weight_scale``)."""
+
+    name: str
+    shape: tuple
+    domain: Domain = field(default_factory=lambda: Domain("normal", (0.5,)))
+    init: tuple | None = None
+
+
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: the grader caches its plans by unit
 class Unit:
     """One unit of the assignment (see the module docstring).
@@ -90,7 +109,12 @@ class Unit:
     ``values`` (fixed inputs), ``douts`` (fixed upstream gradients) and ``param``; empty for an
     elementwise unit (Python floats, (), (4,), (2, 3)). accept: a condition each drawn case must meet
     (``{"label_probability": [lo, hi]}``), redrawn until it does. extra_grads: backward may return more
-    items than the gradients it must. batch_mean: the output is a mean over input 0's rows."""
+    items than the gradients it must. batch_mean: the output is a mean over input 0's rows.
+
+    A model (``params`` declared): ``inputs`` are the data ``loss`` takes (the last, y, left out for
+    the scores); the constructor gets ``args`` (fixed keyword arguments; a case's ``args`` replace
+    some) and ``size_args`` (keyword arguments bound to the case's sizes: ``{"input_dim": "D"}``);
+    its ``bugs`` are (says, constructor arguments)."""
 
     name: str
     style: str
@@ -106,8 +130,21 @@ class Unit:
     batch_mean: bool = False
     functions: tuple = ()  #: a function pair's or loss function's own names, when not the default
     #: classic bugs to name: (says, function): the reference module's ``function(dout, *inputs[, param])``
-    #: gives the gradients that bug would; a backward that returns them is told ``says``
+    #: gives the gradients that bug would; a backward that returns them is told ``says``. A model's are
+    #: (says, args): the reference made with these constructor arguments instead gives what the bug gives
     bugs: tuple = ()
+    params: tuple = ()  #: a model's ModelParams, in declaration order (none: the lecture's MLP)
+    args: dict = field(default_factory=dict)  #: a model's fixed constructor keyword arguments
+    size_args: dict = field(default_factory=dict)  #: a model's constructor keyword arguments -> size names
+
+    @property
+    def is_model(self) -> bool:
+        """A model graded by its declaration (``checks.models``), not the lecture's MLP."""
+        return self.style == "model" and bool(self.params)
+
+    @property
+    def param_names(self) -> tuple:
+        return tuple(p.name for p in self.params)
 
     @property
     def forward_name(self) -> str:
@@ -158,6 +195,8 @@ class Unit:
     def check_ids(self) -> tuple:
         if self.style in DIFFERENTIABLE:
             return tuple(f"{self.id}.{a}" for a in ASPECTS)
+        if self.is_model:
+            return tuple(f"{self.id}.{a}" for a in MODEL_ASPECTS)
         return ()
 
 
@@ -194,7 +233,7 @@ def _unit(u: dict) -> Unit:
         style=style,
         module=u["module"],
         id=u.get("id", f"{u['module']}.{u['name']}"),
-        inputs=inputs if style in DIFFERENTIABLE else (),
+        inputs=inputs if style in DIFFERENTIABLE or "params" in u else (),
         constant=constant,
         param=param,
         output=u.get("output", default_output),
@@ -203,8 +242,26 @@ def _unit(u: dict) -> Unit:
         extra_grads=bool(u.get("extra_grads", False)),
         batch_mean=bool(u.get("batch_mean", False)),
         functions=tuple(u.get("functions", ())),
-        bugs=tuple((b["says"], b["gradients"]) for b in u.get("bugs", ())),
+        bugs=tuple(
+            (b["says"], b["gradients"] if "gradients" in b else dict(b.get("args", {}))) for b in u.get("bugs", ())
+        ),
+        params=tuple(_model_param(name, p) for name, p in u.get("params", {}).items()),
+        args=dict(u.get("args", {})),
+        size_args=dict(u.get("size_args", {})),
     )
+
+
+def _model_param(name: str, p) -> ModelParam:
+    """A model's parameter from its TOML: a shape (``["D", "H"]``) or ``{shape, domain, init}``."""
+    if isinstance(p, list):
+        return ModelParam(name, tuple(p))
+    init = p.get("init")
+    if isinstance(init, dict):
+        init = ("normal", init["normal"])
+    elif init is not None:
+        init = (init,)
+    domain = _domain(p["domain"]) if "domain" in p else ModelParam(name, ()).domain
+    return ModelParam(name, tuple(p["shape"]), domain, init)
 
 
 def _domain_table(d: dict):

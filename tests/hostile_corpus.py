@@ -14,16 +14,26 @@ MODULES = ("gates.py", "graph.py", "mlp.py")
 HONEST = {"honest_gates": "gates.py", "honest_graph": "graph.py", "honest_mlp": "mlp.py"}
 
 
-def materialize(case, dst):
+#: the layers assignment's (``model_*`` cases): its reference's modules, and ``honest_fc_net``
+LAYERS = {
+    "reference": Path(__file__).resolve().parent.parent / "gradcheck" / "assignments" / "layers" / "reference",
+    "modules": ("layers.py", "fc_net.py"),
+    "honest": {"honest_fc_net": "fc_net.py"},
+}
+
+
+def materialize(case, dst, reference=REFERENCE, modules=MODULES, honest=None):
     """A complete submission folder at ``dst``: the case's files plus the reference's missing modules,
-    and the honest modules (``HONEST``) its files mention."""
+    and the honest modules (``HONEST``) its files mention. ``materialize(case, dst, **LAYERS)``: a
+    case of the layers assignment."""
     dst = Path(dst)
+    honest = HONEST if honest is None else honest
     shutil.copytree(HOSTILE / case, dst, ignore=shutil.ignore_patterns("__pycache__"))
     texts = [p.read_text() for p in dst.glob("*.py")]
-    for module in MODULES:
+    for module in modules:
         if not (dst / module).exists():
-            shutil.copy(REFERENCE / module, dst / module)
-    for name, module in HONEST.items():
+            shutil.copy(reference / module, dst / module)
+    for name, module in honest.items():
         if any(name in text for text in texts):
-            shutil.copy(REFERENCE / module, dst / f"{name}.py")
+            shutil.copy(reference / module, dst / f"{name}.py")
     return dst

@@ -37,12 +37,13 @@ def _layers_folder(tmp_path, reference_path="reference", edit=lambda text: text,
     folder = (hw / reference_path).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "layers.py").write_text(REFERENCE.read_text() + extra)
+    (folder / "fc_net.py").write_text(REFERENCE.with_name("fc_net.py").read_text())
     return hw
 
 
 def test_the_container_modes_load_the_assignments_modules():
     sandbox = container.container_sandbox(load_assignment("layers"), [])
-    assert sandbox.modules == ("layers",)
+    assert sandbox.modules == ("layers", "fc_net")
     assert container.container_sandbox(load_assignment(), []).modules == ("gates", "graph", "mlp")
 
 

@@ -14,7 +14,11 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "layers"
 HONEST = ("correct", "dict-caches", "float32-inside", "loops-everywhere")
 # example -> (the checks that fail, a phrase of the backward diagnosis or None)
 BUGS = {
-    "bias-not-summed": ({"affine.backward", "affine.numerical"}, "1/N"),
+    # TwoLayerNet runs on the student's own affine: no stand-ins for function pairs yet (docs/assignments.md)
+    "bias-not-summed": (
+        {"affine.backward", "affine.numerical", "TwoLayerNet.gradients", "TwoLayerNet.numerical"},
+        "1/N",
+    ),
     "batchnorm-missing-mean-terms": ({"batchnorm.backward", "batchnorm.numerical"}, "batch mean and variance"),
     "dropout-mask-not-in-backward": ({"dropout.backward", "dropout.numerical"}, "mask is not applied"),
     "conv-flipped-kernel": ({"conv.backward", "conv.numerical"}, "kernel flipped"),
@@ -36,7 +40,9 @@ def reports(tmp_path_factory):
 @pytest.mark.parametrize("name", HONEST)
 def test_honest_variations_get_full_marks(reports, name):
     r = reports[name]
-    assert r["score"] == r["max_score"] == 40, [c for c in r["checks"] if c["status"] != "pass"]
+    assert r["score"] == r["max_score"] == load_assignment("layers").max_score == 46, [
+        c for c in r["checks"] if c["status"] != "pass"
+    ]
 
 
 @pytest.mark.system

@@ -61,7 +61,13 @@ def graded(tmp_path_factory):
         shutil.copytree(src, klass / name, ignore=shutil.ignore_patterns("__pycache__"))
     for case in {*UNDESERVED, *KNOWN_OPEN}:
         shutil.copytree(HERE / "hostile" / case, klass / case, ignore=shutil.ignore_patterns("__pycache__"))
-    text = LAYERS.read_text() + "\n[limits]\ncall_seconds = 5\n"
+    for folder in klass.iterdir():  # a hostile layers.py under the correct example's TwoLayerNet (fc_net.py)
+        if not (folder / "fc_net.py").exists():
+            shutil.copy(ROOT / "examples" / "layers" / "correct" / "fc_net.py", folder / "fc_net.py")
+    reference = f'reference = {{ path = "{LAYERS.parent / "reference"}" }}'  # the bundled one, from elsewhere
+    text = (
+        LAYERS.read_text().replace('reference = { path = "reference" }', reference) + "\n[limits]\ncall_seconds = 5\n"
+    )
     (base / "layers.toml").write_text(text)
     assignment = load_assignment(base / "layers.toml")
     assert assignment.limits["call_seconds"] == 5
@@ -79,7 +85,7 @@ def test_honest_layers_keep_full_marks(graded):
     for name in HONEST:
         report = graded[name]
         lost = {c["id"]: c["message"] for c in report["checks"] if c["score"] < c["max_score"]}
-        assert report["score"] == report["max_score"] == 40.0, (name, lost)
+        assert report["score"] == report["max_score"] == load_assignment("layers").max_score, (name, lost)
 
 
 @pytest.mark.parametrize("case", sorted(UNDESERVED))
@@ -125,4 +131,6 @@ def test_gradescope_mode_grades_the_layers_modules(tmp_path):
     )
     assert r.exit_code == 0, r.output
     data = json.loads(results.read_text())
-    assert data["score"] == 40.0, [t["output"] for t in data["tests"] if t["score"] < t["max_score"]][:3]
+    assert data["score"] == load_assignment("layers").max_score, [
+        t["output"] for t in data["tests"] if t["score"] < t["max_score"]
+    ][:3]

@@ -46,7 +46,18 @@ def bundled_assignments() -> tuple:
 
 
 #: A check's points by aspect, in a file without ``[[checks]]`` (its ``[points]`` may change them).
-DEFAULT_POINTS = {"forward": 1, "backward": 2, "numerical": 1, "shapes": 1, "no_mutation": 1}
+DEFAULT_POINTS = {
+    "forward": 1,
+    "backward": 2,
+    "numerical": 1,
+    "shapes": 1,
+    "no_mutation": 1,
+    # a model's (gradcheck.units.MODEL_ASPECTS; numerical and no_mutation as above)
+    "params": 1,
+    "scores": 1,
+    "loss": 1,
+    "gradients": 2,
+}
 _SCHEMA = (__package__, "assignment.schema.json")
 
 
@@ -108,7 +119,7 @@ def known_checks(units) -> tuple:
     for u in units:
         if u.style == "graph":
             ids += GRAPH_CHECKS
-        elif u.style == "model":
+        elif u.style == "model" and not u.is_model:  # the lecture's MLP
             ids += MLP_CHECKS
         else:
             ids += u.check_ids

@@ -45,6 +45,8 @@ def _describe(schema: dict) -> str:
     """What a value under this (sub)schema must be, in words."""
     if "enum" in schema:
         return "one of " + ", ".join(map(str, schema["enum"]))
+    if "type" not in schema and "description" in schema:  # alternatives (anyOf) that say what they are
+        return schema["description"]
     t = schema.get("type")
     words = _TYPE_NAMES.get(t, "a value")
     bounds = []
@@ -129,7 +131,7 @@ def id_problems(checks, known=KNOWN_CHECKS) -> list:
 def unit_problems(data: dict) -> list:
     """(field, expected ...) for what the schema cannot see in ``[[units]]``: a module the file does not
     list, a repeated check prefix, a size a case does not bind, a ``near`` input that is not an earlier
-    one, and the graph and model styles' own needs."""
+    one, and the graph and model styles' own needs (``_model_problems``)."""
     units = data.get("units")
     if not isinstance(units, list):
         return []
@@ -153,13 +155,7 @@ def unit_problems(data: dict) -> list:
                 )
             )
         prefixes.setdefault(prefix, i)
-        if u["style"] == "model" and prefix != "mlp":
-            problems.append(
-                (
-                    f"{where}.style",
-                    'the model style grades the lecture\'s MLP API (docs/contract.md), id "mlp", for now',
-                )
-            )
+        problems += _model_problems(u, where, prefix)
         if u["style"] == "graph" and prefix != "graph":
             problems.append((f"{where}.id", 'the graph style\'s checks are graph.*: expected id "graph"'))
         inputs = u.get("inputs", [])
@@ -171,6 +167,7 @@ def unit_problems(data: dict) -> list:
                 )
         sizes = {d for x in inputs for d in x.get("shape", []) if isinstance(d, str)}
         sizes |= {x["domain"]["labels"] for x in inputs if "labels" in x.get("domain", {})}
+        sizes |= _model_sizes(u)
         shaped = [x for x in inputs if "shape" in x]
         if shaped and len(shaped) != len(inputs):
             problems.append((f"{where}.inputs", "expected a shape for every input, or for none (elementwise)"))
@@ -185,3 +182,86 @@ def unit_problems(data: dict) -> list:
             if unbound:
                 problems.append((f"{where}.cases[{c}]", f"expected a size for {', '.join(unbound)}"))
     return problems
+
+
+#: What only a model unit (one that declares params) has, and what a model has not.
+MODEL_FIELDS = ("params", "args", "size_args")
+NOT_FOR_MODELS = ("constant", "param", "output", "extra_grads", "batch_mean", "functions")
+
+
+def _model_sizes(u: dict) -> set:
+    """The size names a model's params and size_args use (each case must bind them)."""
+    if u["style"] != "model":
+        return set()
+    shapes = [p if isinstance(p, list) else p["shape"] for p in u.get("params", {}).values()]
+    return {d for s in shapes for d in s if isinstance(d, str)} | set(u.get("size_args", {}).values())
+
+
+def _model_problems(u: dict, where: str, prefix: str) -> list:
+    """A model unit's own needs: params, inputs (X, y) and cases; constructor arguments that exist;
+    its bugs as other constructor arguments (every other unit's: a reference function); the lecture's
+    MLP (no params) only under its id."""
+    model = u["style"] == "model" and "params" in u
+    problems = (
+        []
+        if model
+        else [(f"{where}.{k}", 'only a model (style = "model") has this field') for k in MODEL_FIELDS if k in u]
+    )
+    for b, bug in enumerate(u.get("bugs", [])):
+        if model and ("args" not in bug or "gradients" in bug):
+            problems.append(
+                (f"{where}.bugs[{b}]", "expected args (a model's bug: the reference made with other arguments)")
+            )
+        elif not model and "gradients" not in bug:
+            problems.append((f"{where}.bugs[{b}].gradients", "missing; expected a function of the reference module"))
+        elif not model and "args" in bug:
+            problems.append((f"{where}.bugs[{b}].args", "only a model's bugs are other constructor arguments"))
+    if u["style"] != "model":
+        return problems
+    if not model:
+        if prefix == "mlp":
+            return problems
+        return problems + [
+            (
+                f"{where}.style",
+                'a model without params is the lecture\'s MLP API (docs/contract.md), id "mlp"; a class with a '
+                "params dict and loss(X, y) declares params, inputs and cases",
+            )
+        ]
+    if prefix == "mlp":
+        problems.append((f"{where}.id", 'expected another id: "mlp" is the lecture\'s MLP (a model without params)'))
+    for k in NOT_FOR_MODELS:
+        if k in u:
+            problems.append((f"{where}.{k}", "not for a model: its checks are params, scores, loss, gradients, ..."))
+    inputs = u.get("inputs", [])
+    if len(inputs) < 2 or not all("shape" in x for x in inputs):
+        problems.append(
+            (
+                f"{where}.inputs",
+                "expected the data loss(X, y) takes, each with a shape: at least X and y (the last input is left "
+                "out for the scores, loss(X))",
+            )
+        )
+    args, size_args = u.get("args", {}), u.get("size_args", {})
+    for k in sorted(set(args) & set(size_args)):
+        problems.append((f"{where}.size_args.{k}", "expected each constructor argument once: it is in args too"))
+    for name, p in u["params"].items():
+        scale = p.get("init", {}).get("normal") if isinstance(p, dict) and isinstance(p.get("init"), dict) else None
+        if isinstance(scale, str) and not _is_number(args.get(scale)):
+            problems.append(
+                (
+                    f"{where}.params.{name}.init.normal",
+                    f"expected a number, or the name of one of the unit's args that is a number; got {scale!r}",
+                )
+            )
+    overrides = [(f"{where}.cases[{c}].args", case.get("args", {})) for c, case in enumerate(u.get("cases", []))]
+    overrides += [(f"{where}.bugs[{b}].args", bug.get("args", {})) for b, bug in enumerate(u.get("bugs", []))]
+    for field, given in overrides:
+        unknown = sorted(set(given) - set(args))
+        if unknown:
+            problems.append((field, f"expected keys among the unit's args ({', '.join(args)}); got {unknown[0]!r}"))
+    return problems
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)

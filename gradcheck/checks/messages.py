@@ -158,3 +158,76 @@ def not_smooth(what: str, problems: str) -> str:
         f"your {what} gave non-finite values or jumps at points close to the inputs, where the function is "
         f"smooth: {problems}"
     )
+
+
+# --- model units (checks/models.py): a class with params and loss(X, y) ------------------------------
+
+#: The message of each aspect's pass, followed by "(N comparisons)".
+MODEL_PASS = {
+    "params": "params holds the declared parameters, of the declared shapes, after construction",
+    "scores": "loss(X) gives the reference's scores for the parameters set in net.params",
+    "loss": "loss(X, y) gives the reference's loss",
+    "gradients": "every gradient loss(X, y) returns matches the reference's",
+    "numerical": "the gradients match centered differences of your own loss, and your loss has the reference's slope",
+    "no_mutation": "loss leaves X, y and the parameter arrays it was given unchanged",
+}
+IGNORES_PARAMS = (
+    "loss ignores net.params: these are the values of the parameters the network was made with; read "
+    "net.params at every call (the grader sets its own parameters there)"
+)
+
+
+def model_passed(aspect: str, compared: int) -> str:
+    return f"{MODEL_PASS[aspect]} ({compared} comparisons)"
+
+
+def params_keys(made: str, got, want) -> str:
+    return f"{made}.params has keys {sorted(got)}, expected {list(want)}"
+
+
+def param_shape(made: str, name: str, shape: str, expected: str) -> str:
+    return f"{made}.params['{name}'] has shape {shape}, expected {expected}"
+
+
+def param_not_zeros(made: str, name: str) -> str:
+    return f"{made}.params['{name}'] is not all zeros after construction (it must start at zero)"
+
+
+def param_scale(made: str, name: str, rms: float, scale_text: str) -> str:
+    return (
+        f"{made}.params['{name}'] has values of standard deviation {rms:.3g} after construction, expected "
+        f"random values of about {scale_text}"
+    )
+
+
+def no_gradient(names, where: str) -> str:
+    return f"loss(X, y) returned no gradient for {', '.join(names)} ({where})"
+
+
+def model_value_wrong(what: str, label: str, mismatch: str) -> str:
+    """A value of the student's model that is not the reference's (``what``: "the scores are", "the
+    loss is", "dW1 is") on the network ``label``."""
+    return f"{label}: {what} {mismatch}"
+
+
+def model_gradients_unusable(where: str) -> str:
+    return (
+        f"could not be checked {where}: loss(X, y) gave no gradient of each parameter's shape (see the gradients check)"
+    )
+
+
+def model_argument_changed(cls: str, tag: str, input_names, where: str) -> tuple[str, str]:
+    """(message, argument) for one "changed" tag of a model's call (see ops.op_model)."""
+    later, _, name = tag.rpartition("/")
+    if name.startswith("p."):
+        argument = f"params['{name[2:]}'] (an array the grader set in net.params)"
+        text = f"{cls}.loss modified {argument} in place" if not later else f"{argument} was modified in place"
+    else:
+        i = int(name[1:])
+        argument = f"{cls}.loss's argument {i} ({input_names[i]})"
+        text = (
+            f"{argument} was modified in place by a later call (on this network or another)"
+            if later
+            else f"{cls}.loss modified its argument {i} ({input_names[i]}) in place"
+        )
+    return f"{text} ({where}); the caller's arrays must stay as they were", argument

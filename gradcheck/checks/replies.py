@@ -200,7 +200,72 @@ def mlp(request, reply, n):
     return {"nets": [_entry(_net, e, net, n) for e, net in zip(_list(reply, "nets", len(nets)), nets)]}
 
 
-VALIDATORS = {"gates": gates, "functions": gates, "graph": graph, "mlp": mlp}  # a function call: as a gate's
+#: the most entries of a model's params or grads dict, and the longest name (the worker's MAX_KEYS, MAX_KEY_CHARS)
+MODEL_KEYS, MODEL_KEY_CHARS = 64, 100
+
+
+def _model_values(entries, n):
+    if not isinstance(entries, dict) or len(entries) > MODEL_KEYS:
+        raise ReplyMismatch
+    if not all(isinstance(k, str) and len(k) <= MODEL_KEY_CHARS for k in entries):
+        raise ReplyMismatch
+    return {k: value(v, n) for k, v in entries.items()}
+
+
+def model_tags(item, set_before) -> set:
+    """The "changed" tags a model script item may report (see ops.op_model): a set item its own
+    parameters changed later ("later/p.<name>"); a scores or loss call its arguments ("a<i>", "later/a<i>")
+    and the parameters set before it in its network ("p.<name>")."""
+    key = next(iter(item))
+    if key == "set":
+        return {f"later/p.{k}" for k in item["set"]}
+    if key in ("scores", "loss"):
+        args = {f"a{i}" for i in range(len(item[key]))}
+        return args | {f"later/{a}" for a in args} | {f"p.{k}" for k in set_before}
+    return set()
+
+
+def _model_result(entry, item, n, set_before):
+    err = error_entry(entry)
+    key = next(iter(item))
+    if err and not any(k in entry for k in ("ok", "params", "scores", "loss")):
+        out = err
+    elif key == "set":
+        if entry.get("ok") is not True:
+            raise ReplyMismatch
+        out = {"ok": True}
+    elif key == "params":
+        out = {"params": _model_values(entry["params"], n)}
+    elif key == "scores":
+        out = {"scores": value(entry["scores"], n)}
+    elif key == "loss":
+        out = {"loss": value(entry["loss"], n), "grads": _model_values(entry["grads"], n)}
+    else:
+        raise ReplyMismatch
+    if "changed" in entry:
+        out["changed"] = _changed(entry["changed"], model_tags(item, set_before))
+    return out
+
+
+def _model_net(entry, net, n):
+    err = error_entry(entry)
+    if err and "results" not in entry:
+        return err
+    script = net["script"]
+    results, set_before = [], set()
+    for e, item in zip(_list(entry, "results", len(script)), script):
+        results.append(_entry(_model_result, e, item, n, frozenset(set_before)))
+        if "set" in item:
+            set_before |= set(item["set"])
+    return {"results": results}
+
+
+def model(request, reply, n):
+    nets = request["nets"]
+    return {"nets": [_entry(_model_net, e, net, n) for e, net in zip(_list(reply, "nets", len(nets)), nets)]}
+
+
+VALIDATORS = {"gates": gates, "functions": gates, "graph": graph, "mlp": mlp, "model": model}  # a function: a gate's
 
 
 def validated(request: dict, reply, n_arrays: int) -> dict:

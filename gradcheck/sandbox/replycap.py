@@ -2,7 +2,8 @@
 
 A worker answers a request with arrays whose sizes the request determines: a gate's output has at
 most the elements its inputs can broadcast or multiply to, its gradients the shapes of its inputs,
-an MLP's gradients the shapes of its parameters (``sizes``). ``reply_cap(header, arrays)`` bounds
+an MLP's gradients the shapes of its parameters (``sizes``), a model's those of the parameters its
+script sets. ``reply_cap(header, arrays)`` bounds
 the reply's bytes from that, with room to spare (twice the bound, plus the JSON header: value
 entries, error texts); ``Session.call`` refuses a bigger reply before reading it (the call is an
 error of the checks that needed it). A grader process's memory therefore follows the requests the
@@ -110,7 +111,29 @@ def _mlp(header, arrays, b):
             b.add(1)
 
 
-_OPS = {"gates": _gates, "functions": _gates, "graph": _graph, "mlp": _mlp}  # a function call: as a gate's
+def _model(header, arrays, b):
+    """A model's network (ops.op_model): its parameters have the shapes of the arrays its script sets
+    (the params it was made with, read first, too); its scores one row per row of X, each at most as
+    wide as its widest parameter; a loss one value and a gradient per parameter."""
+    for net in header["nets"]:
+        script = net["script"]
+        sets = [[_shape(r, arrays) for r in dict(item["set"]).values()] for item in script if "set" in item]
+        params = max([sum(_size(s) for s in shapes) for shapes in sets] or [0])
+        n_params = max([len(shapes) for shapes in sets] or [0])
+        widest = max([max(s) for shapes in sets for s in shapes if s] or [1])
+        for item in script:
+            if "params" in item:
+                b.add(params, n_params)
+            elif "scores" in item:
+                rows = (_shape(item["scores"][0], arrays) or (1,))[0] if item["scores"] else 1
+                b.add(rows * widest)
+            elif "loss" in item:
+                b.add(1 + params, 1 + n_params)
+            else:
+                b.add(0)
+
+
+_OPS = {"gates": _gates, "functions": _gates, "graph": _graph, "mlp": _mlp, "model": _model}  # a function: a gate's
 
 
 def reply_cap(header, arrays) -> int | None:

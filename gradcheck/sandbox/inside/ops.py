@@ -17,6 +17,9 @@ MODULES = ()  # the student's modules in import order, as the load request names
 MAX_MODULES = 8  # a load request names at most this many
 MAX_ELEMENTS = 5_000_000
 _asarray, _array, _float64 = np.asarray, np.array, np.float64  # kept before student code can patch numpy
+_seed_global = np.random.seed  # numpy's global generator, seeded before a model is made (its initial weights)
+MAX_KEYS = 64  # entries of a model's params or grads dict sent back
+MAX_KEY_CHARS = 100
 _KINDS = {}  # dtype -> its name (str(dtype) is slow)
 
 
@@ -494,7 +497,106 @@ def _plain_equal(a, b):
     return a == b
 
 
-OPS = {"load": op_load, "gates": op_gates, "functions": op_functions, "graph": op_graph, "mlp": op_mlp}
+def op_model(state, header, arrays, reply):
+    """Model units: a class with a ``params`` dict and ``loss(X, y) -> (loss, grads)``, ``loss(X)`` ->
+    scores (an assignment's ``model`` units; CS231n's TwoLayerNet).
+
+    ``nets``: [{"module", "cls", "args": {keyword arguments}, "seed", "script": [...]}]: numpy's global
+    generator is seeded with ``seed``, then ``module.cls(**args)`` is made and runs its script, items
+    in order, each with its own error: ``{"params": true}`` (the params dict as it is),
+    ``{"set": {name: ref}}`` (``net.params[name] = `` a fresh copy, for each name), ``{"scores": [refs]}``
+    (``net.loss(*args)``, y left out), ``{"loss": [refs]}`` (``net.loss(*args) -> (loss, grads)``).
+    Reply ``{"nets": [{"results": [...]} | {"error"}]}``: ``{"ok": true}``, ``{"params": {name: V}}``,
+    ``{"scores": V}``, ``{"loss": V, "grads": {name: V}}``. "changed" on a scores or loss item: its
+    arguments that are no longer what was sent, "a<i>" right after the call, "later/a<i>" at the end of
+    the request (a later call, on this network or another), and "p.<name>": the parameter array the
+    grader set last (the one the call was given) changed in place; on a set item, "later/p.<name>":
+    one of its arrays changed at the end of the request, by no call reported above."""
+    seen = []  # (entry, the arrays handed over) of every call of every network
+    handed = []  # [set entry, name, array, reference, reported] of every parameter set
+    nets = [_run_model(state, net, arrays, reply, seen, handed) for net in header["nets"]]
+    for entry, mine in seen:
+        flagged = {t.split("/", 1)[-1] for t in entry["changed"]}
+        entry["changed"] += [f"later/{k}" for k in _changed_names(mine, arrays, flagged)]
+    for record in handed:
+        entry, name, value, ref, reported = record
+        if not reported and _changed_at([value], [ref], arrays):
+            entry.setdefault("changed", []).append(f"later/p.{name}")
+    return {"nets": nets}
+
+
+def _run_model(state, header, arrays, reply, seen, handed):
+    module, cls = state.modules.get(header["module"]), header["cls"]
+    try:
+        _seed_global(int(header["seed"]))
+        net = getattr(module, cls)(**dict(header["args"]))
+    except BaseException as exc:  # noqa: BLE001
+        return {"error": _error(exc, f"{cls}(...)")["error"]}
+    current = {}  # name -> this network's record in handed of the array its params[name] was last set to
+    results = []
+    for item in header["script"]:
+        entry, given = {}, {}
+        key = next(iter(item), "?")
+        try:
+            if key == "set":
+                for k, ref in item["set"].items():
+                    value = _arg(ref, arrays)
+                    record = [entry, k, value, ref, False]
+                    handed.append(record)
+                    current[k] = record
+                    net.params[k] = value
+                entry["ok"] = True
+            elif key == "params":
+                entry["params"] = _named(reply, net.params, "params")
+            elif key in ("scores", "loss"):
+                given = {f"a{i}": (_arg(ref, arrays), ref) for i, ref in enumerate(item[key])}
+                entry.update(_model_call(net, key, [v for v, _ in given.values()], reply))
+            else:
+                raise ValueError(f"unknown model request {key!r}")
+        except BaseException as exc:  # noqa: BLE001
+            entry.update(_error(exc, f"{cls}.{'loss' if key in ('scores', 'loss') else 'params'}"))
+        if given:
+            entry["changed"] = _changed_names(given, arrays)
+            for record in current.values():  # the parameters it was given, as the grader set them
+                if not record[4] and _changed_at([record[2]], [record[3]], arrays):
+                    record[4] = True
+                    entry["changed"].append(f"p.{record[1]}")
+            seen.append((entry, given))
+        results.append(entry)
+    return {"results": results}
+
+
+def _model_call(net, key, args, reply):
+    if key == "scores":
+        return {"scores": reply.value(net.loss(*args))}
+    result = net.loss(*args)
+    if not isinstance(result, (list, tuple)) or len(result) != 2:
+        raise TypeError(f"loss(X, y) returned {type(result).__name__}, expected a pair (loss, grads)")
+    return {"loss": reply.value(result[0]), "grads": _named(reply, result[1], "grads")}
+
+
+def _named(reply, mapping, what):
+    """A dict of student arrays as {name: value}: at most MAX_KEYS entries, names as text."""
+    items = list(dict(mapping).items())
+    if len(items) > MAX_KEYS:
+        raise ValueError(f"{what} has {len(items)} entries")
+    out = {}
+    for k, v in items:
+        name = k if isinstance(k, str) else str(k)
+        if len(name) > MAX_KEY_CHARS:
+            raise ValueError(f"{what} has a key of {len(name)} characters")
+        out[name] = reply.value(v)
+    return out
+
+
+OPS = {
+    "load": op_load,
+    "gates": op_gates,
+    "functions": op_functions,
+    "graph": op_graph,
+    "mlp": op_mlp,
+    "model": op_model,
+}
 
 
 def dispatch(state, header, arrays):
