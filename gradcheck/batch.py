@@ -472,6 +472,7 @@ def grade_class(
     sandbox_factory=None,
     timeout=None,
     resume=False,
+    cluster=None,
 ) -> list:
     """Grade every submission folder of submissions_dir; write OUT_DIR/<submission>.json for each
     (validated, atomically, as soon as it is done), then summary.json and gradebook.csv.
@@ -488,11 +489,18 @@ def grade_class(
     progress(row, done, total) is called in the parent after each report is written (``total``: the
     submissions this run grades, without those kept by ``resume``). timeout: the
     seconds one submission may take before its grading is stopped (default: 3 x the assignment's
-    submission_seconds + 60). Returns the summary rows, sorted by submission id.
+    submission_seconds + 60). cluster: grade on a Dask cluster instead of local grader processes
+    (``local:N`` or a scheduler's ``tcp://HOST:PORT``; ``jobs`` is then unused; see gradcheck.cluster).
+    Returns the summary rows, sorted by submission id.
 
     Raises BatchError for a bad submissions path and GraderError when the reports cannot be written
     or a sandbox cannot be started."""
     submissions_dir, out_dir = Path(submissions_dir), Path(out_dir)
+    if cluster is not None:  # a usage error before anything is written
+        from .cluster import parse_cluster, require_dask
+
+        cluster = parse_cluster(cluster)
+        require_dask()
     private_hypothesis_storage()
     subs = discover_submissions(submissions_dir, exclude=[out_dir])
     _prepare_out_dir(out_dir)
@@ -586,6 +594,23 @@ def grade_class(
     runner = _Runner((grade, sandbox_factory, assignment, hide, os.getpid()), timeout, on_outcome, start_dir)
     queue = list(subs)
     try:
+        if cluster is not None:  # the cluster's workers grade; the reports are written here all the same
+            from .cluster import grade_on_cluster
+
+            factory = sandbox_factory if staging is None else None  # None: the workers' own default sandbox
+            grade_on_cluster(
+                cluster,
+                queue,
+                assignment,
+                seed,
+                hide=hide,
+                timeout=timeout,
+                on_outcome=on_outcome,
+                start_dir=start_dir,
+                grade=grade,
+                sandbox_factory=factory,
+            )
+            queue = []
         while queue:
             crashed, queue = runner.run(queue, jobs, seed)
             isolated = crashed  # each suspect alone: a second death is its own

@@ -180,7 +180,14 @@ _seed_option = click.option(
     "version) and grade only the other submissions: finishes a run that was stopped, or grades the "
     "submissions added since.",
 )
-def grade(submissions_dir, out_dir, assignment_file, seed, jobs, formats, resume):
+@click.option(
+    "--cluster",
+    default=None,
+    metavar="ADDRESS",
+    help="Grade on a Dask cluster: tcp://HOST:PORT (a running scheduler) or local:N (N worker processes "
+    "started here). Needs pip install 'gradcheck[dask]'. See README, Grading on a cluster.",
+)
+def grade(submissions_dir, out_dir, assignment_file, seed, jobs, formats, resume, cluster):
     """Grade every submission folder in SUBMISSIONS_DIR.
 
     Each immediate subfolder (not starting with '.' or '_') is one submission; its report is written
@@ -192,6 +199,8 @@ def grade(submissions_dir, out_dir, assignment_file, seed, jobs, formats, resume
     (Gradescope: per-test visibility from the assignment; PrairieLearn: only what a student may see
     now; JUnit: the instructor's view, every check with details)."""
     assignment = _load(assignment_file)
+    if cluster is not None and jobs is not None:
+        raise click.UsageError("--jobs is for grading on this machine; with --cluster the cluster's workers grade")
     jobs = jobs or _batch.default_jobs()
 
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
@@ -215,7 +224,14 @@ def grade(submissions_dir, out_dir, assignment_file, seed, jobs, formats, resume
 
     try:
         rows = _batch.grade_class(
-            submissions_dir, out_dir, assignment, seed=seed, jobs=jobs, progress=progress, resume=resume
+            submissions_dir,
+            out_dir,
+            assignment,
+            seed=seed,
+            jobs=jobs,
+            progress=progress,
+            resume=resume,
+            cluster=cluster,
         )
     except (BatchError, GraderError) as e:
         raise _exit(e) from None
