@@ -21,8 +21,10 @@ Note [Faults on a cluster]
   otherwise is refused before anything is sent.
 - A task that runs longer than ``timeout`` seconds (counted from when it starts on a worker, which
   the task tells the client through an event; again when it is run again elsewhere): an error
-  report, the task is cancelled and its worker restarted (through its nanny, as ``dask worker``
-  and ``local:N`` start them), and the run goes on.
+  report, the task is cancelled and its worker process ended (its thread cannot be stopped
+  otherwise); its nanny starts a new one, as after any death (``dask worker`` and ``local:N`` start
+  workers with a nanny), and the run goes on. (``Client.restart_workers`` was tried first: under
+  load its nanny sometimes killed the worker and did not start another within a minute.)
 - A task that fails otherwise (the submission could not be rebuilt on the worker): an error report
   with the exception, as for a grader's exception.
 - A worker whose sandbox cannot start (``SandboxPlugin``): the run stops with GraderError, as when
@@ -33,9 +35,9 @@ Note [Faults on a cluster]
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import contextlib
 import os
-import threading
 import time
 import traceback
 from pathlib import Path
@@ -53,7 +55,6 @@ __all__ = ["grade_on_cluster"]
 PLUGIN_PREFIX = "gradcheck-sandbox-"
 CONNECT_SECONDS = 30
 NO_WORKER_SECONDS = 120
-RESTART_SECONDS = 60
 #: the scheduler's settings gradcheck needs (Note [Faults on a cluster]): its attribute -> the config key
 SCHEDULER_SETTINGS = {
     "allowed_failures": "distributed.scheduler.allowed-failures",
@@ -164,7 +165,6 @@ class _Run:
         self.started = {}  # task key -> (monotonic time it started on a worker, that worker's address)
         self._workers, self._asked, self._no_worker_since = 0, -1.0, None
         self._count = 0
-        self._restarts = []  # threads restarting the workers of tasks stopped for time
 
     def _on_start(self, event):  # runs in the client's event loop thread
         _, msg = event
@@ -192,33 +192,37 @@ class _Run:
         inflight = {}  # key -> (future, path, time sent)
         self.client.subscribe_topic(self.name, self._on_start)
         try:
-            while queue or inflight:
-                while queue and len(inflight) < self.capacity():
-                    self._send(queue.popleft(), inflight)
-                if not inflight:
-                    if queue:
-                        time.sleep(0.2)  # no worker yet
-                    continue
-                futures = [f for f, _, _ in inflight.values()]
-                try:
-                    with self.client.as_current():
-                        done, _ = wait(futures, timeout=1.0, return_when="FIRST_COMPLETED")
-                except TimeoutError:  # none finished within the second
-                    done = set()
-                for key in [k for k, (f, _, _) in inflight.items() if f in done]:
-                    future, path, sent = inflight.pop(key)
-                    self._finished(future, path, time.monotonic() - sent)
-                    future.release()  # its result is no longer the cluster's to keep (or recompute)
-                    self.started.pop(key, None)
-                del futures, done
-                self._stop_late(inflight)
+            self._loop(queue, inflight, wait)
+        except (OSError, concurrent.futures.CancelledError) as e:  # Dask's CommClosedError is an OSError
+            first = (str(e).strip().splitlines() or [""])[0]
+            raise GraderError(f"lost the Dask scheduler at {self.address}: {type(e).__name__}: {first}") from None
         finally:
             with contextlib.suppress(Exception):  # a scheduler that is gone has nothing left to cancel
                 self.client.cancel([f for f, _, _ in inflight.values()])
             with contextlib.suppress(Exception):
                 self.client.unsubscribe_topic(self.name)
-            for thread in self._restarts:
-                thread.join(RESTART_SECONDS)
+
+    def _loop(self, queue, inflight, wait):
+        while queue or inflight:
+            while queue and len(inflight) < self.capacity():
+                self._send(queue.popleft(), inflight)
+            if not inflight:
+                if queue:
+                    time.sleep(0.2)  # no worker yet
+                continue
+            futures = [f for f, _, _ in inflight.values()]
+            try:
+                with self.client.as_current():
+                    done, _ = wait(futures, timeout=1.0, return_when="FIRST_COMPLETED")
+            except TimeoutError:  # none finished within the second
+                done = set()
+            for key in [k for k, (f, _, _) in inflight.items() if f in done]:
+                future, path, sent = inflight.pop(key)
+                self._finished(future, path, time.monotonic() - sent)
+                future.release()  # its result is no longer the cluster's to keep (or recompute)
+                self.started.pop(key, None)
+            del futures, done
+            self._stop_late(inflight)
 
     def _send(self, path, inflight):
         from .worker import grade_task
@@ -256,8 +260,8 @@ class _Run:
                 outcome = {"kind": "crashed", "seconds": None}
             else:
                 outcome = _exception(error, seconds, future.traceback())
-        else:
-            outcome = _exception(RuntimeError(f"the Dask task ended as {future.status!r}"), seconds)
+        else:  # cancelled, and not by this run: the scheduler restarted or was lost
+            raise GraderError(f"the Dask scheduler at {self.address} dropped the grading of {str(path)!r} (lost?)")
         self.on_outcome(path, outcome)
 
     def _stop_late(self, inflight):
@@ -274,14 +278,9 @@ class _Run:
             self.on_outcome(path, {"kind": "too_long", "limit": self.timeout, "seconds": now - (began or sent)})
             with contextlib.suppress(Exception):  # gone already: nothing to stop
                 self.client.cancel([future])
-            if worker is not None:  # its thread is still busy with it: only a restart frees it (meanwhile, on we go)
-                restart = threading.Thread(target=self._restart, args=(worker,), name="gradcheck-restart", daemon=True)
-                restart.start()
-                self._restarts.append(restart)
-
-    def _restart(self, worker):
-        with contextlib.suppress(Exception):  # a worker without a nanny stays busy: the others go on
-            self.client.restart_workers([worker], timeout=RESTART_SECONDS, raise_for_error=False)
+            if worker is not None:  # its thread is still busy with it: the worker process ends, its nanny starts
+                with contextlib.suppress(Exception):  # another (Note [Faults on a cluster]); gone already: done
+                    self.client.run(os._exit, 1, workers=[worker], wait=False)
 
 
 def _exception(error, seconds, tb=None) -> dict:
