@@ -1,4 +1,5 @@
-"""gradcheck's benchmark: class throughput, worker start-up, and the cost of numerical verification.
+"""gradcheck's benchmark: class throughput (local and on a Dask cluster), worker start-up, and the cost
+of numerical verification.
 
     python bench/run.py            # N=200 submissions, every measurement (a few minutes)
     python bench/run.py --quick    # N=40, no full per-coordinate loop at 70k parameters (~1 min)
@@ -13,7 +14,12 @@ Prints a table and writes bench/results.json (``--json PATH`` to write elsewhere
    the same class graded with --jobs 1: the reports must be identical (timing aside).
 2. Worker start-up: asking the zygote for a worker until it answers ``ping`` (ready to import a
    submission), and until it has imported the reference, over a fresh ``python -c "import numpy"``.
-3. Numerical verification cost: MLP softmax losses of ~30, ~5,000 and ~70,000 parameters (reference
+3. On a Dask cluster: the same kind of class graded with ``--cluster local:2`` against ``--jobs 2`` and
+   ``--cluster local:4`` against ``--jobs 4`` (same CPUs; the reports must be identical), the wall
+   clock Dask adds per submission, a task's round trip (empty, and carrying a submission and a
+   report) and the cluster's start-up, and submissions per second per core (the sizing rule in
+   docs/cluster.md).
+4. Numerical verification cost: MLP softmax losses of ~30, ~5,000 and ~70,000 parameters (reference
    MLP, tanh, batch 64): gradcheck's check of all parameters (``gradcheck.numerics.check_vjp`` on the
    loss as a function of the parameter tensors, in-process) and a CS231n-style per-coordinate loop,
    as multiples of one analytic forward+backward (reference ``MLP.loss``), and which planted gradient
@@ -220,9 +226,10 @@ class MemorySampler:
         return out
 
 
-def grade_cli(sub_dir, out_dir, jobs=None, seed=0, cpus=None):
-    """``gradcheck grade SUB_DIR --out OUT_DIR [--jobs JOBS]`` in a subprocess (on the first ``cpus``
-    CPUs this process may use, if given): wall clock and memory."""
+def grade_cli(sub_dir, out_dir, jobs=None, seed=0, cpus=None, cluster=None):
+    """``gradcheck grade SUB_DIR --out OUT_DIR [--jobs JOBS | --cluster CLUSTER]`` in a subprocess (on
+    the first ``cpus`` CPUs this process may use, if given: a local cluster's processes too): wall
+    clock and memory."""
     cmd = [
         sys.executable,
         "-c",
@@ -236,6 +243,8 @@ def grade_cli(sub_dir, out_dir, jobs=None, seed=0, cpus=None):
     ]
     if jobs:
         cmd += ["--jobs", str(jobs)]
+    if cluster:
+        cmd += ["--cluster", cluster]
     pin = None
     if cpus:
         chosen = sorted(os.sched_getaffinity(0))[:cpus]
@@ -243,14 +252,34 @@ def grade_cli(sub_dir, out_dir, jobs=None, seed=0, cpus=None):
     t0 = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=pin)
+    lines, reported = [], []  # stderr, and when each progress line ("[k/N] ...": a report written) came
+
+    def read_stderr():
+        for line in proc.stderr:
+            lines.append(line)
+            if line.startswith("["):
+                reported.append(time.perf_counter() - t0)
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
     with MemorySampler(proc.pid) as sampler:
-        stdout, stderr = proc.communicate()
+        proc.stdout.read()
+        proc.wait()
+        reader.join()
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
-        raise RuntimeError(f"gradcheck grade exited with {proc.returncode}:\n{stderr[-3000:]}")
+        raise RuntimeError(f"gradcheck grade exited with {proc.returncode}:\n{''.join(lines)[-3000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall_seconds": wall, "cpu_seconds": cpu, "memory": sampler.summary()}
+    return {"wall_seconds": wall, "cpu_seconds": cpu, "memory": sampler.summary(), "reported": reported}
+
+
+def steady_rate(reported):
+    """Submissions per second between the first and the last report written (start-up and the end's
+    tail left out), or None for fewer than 3 reports."""
+    if len(reported) < 3 or reported[-1] <= reported[0]:
+        return None
+    return (len(reported) - 1) / (reported[-1] - reported[0])
 
 
 def _default_jobs(cpus):
@@ -362,6 +391,118 @@ def class_throughput(n, jobs=None, small=None, compare_jobs=1, workdir=None, cpu
             result["identical_across_jobs"] = not differ
             result["differing_reports"] = differ[:10]
         return result
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------- on a Dask cluster
+
+
+def dask_overhead(rounds=40, cpus=2):
+    """What a Dask cluster adds per submission, measured on a LocalCluster of 2 worker processes (one
+    thread each, TCP on 127.0.0.1) from this process: the round trip of a task that does nothing, and
+    of one that carries a real submission (the reference's files, as ``read_submission`` sends them)
+    and returns a real report's outcome (serialization, transfer and scheduling, no grading); and how
+    long the cluster takes to start. Medians; the cluster's processes run on the first ``cpus`` CPUs."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    from gradcheck.assignment import load_assignment
+    from gradcheck.cluster.local import SCHEDULER_CONFIG
+    from gradcheck.cluster.snapshot import read_submission
+    from gradcheck.report import dumps_report, error_report
+    from gradcheck.sandbox import Limits
+
+    sub = Path(tempfile.mkdtemp(prefix="gradcheck-bench-sub-"))
+    saved = os.sched_getaffinity(0)
+    try:
+        for m in MODULES:
+            shutil.copy(REFERENCE / m, sub / m)
+        snapshot = read_submission(sub, Limits())
+        report_json = dumps_report(error_report("s", load_assignment(), 0, "x" * 20_000))  # ~ a graded report
+        reply = {"kind": "report", "json": report_json, "seconds": 0.4}
+        if cpus:
+            os.sched_setaffinity(0, sorted(saved)[:cpus])
+        t0 = time.perf_counter()
+        with dask.config.set({**SCHEDULER_CONFIG, "logging.distributed": "error"}):
+            with (
+                LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster,
+                Client(cluster, set_as_default=False) as client,
+            ):
+                start = time.perf_counter() - t0
+                noop, echo = (lambda: None), (lambda snapshot, reply: reply)  # sent by value: nothing to import
+                client.submit(noop, pure=False).result()  # warm
+                trivial, carried = [], []
+                for _ in range(rounds):
+                    t = time.perf_counter()
+                    client.submit(noop, pure=False).result()
+                    trivial.append(time.perf_counter() - t)
+                    t = time.perf_counter()
+                    client.submit(echo, snapshot, reply, pure=False).result()
+                    carried.append(time.perf_counter() - t)
+    finally:
+        os.sched_setaffinity(0, saved)
+        shutil.rmtree(sub, ignore_errors=True)
+    return {
+        "cluster_start_seconds": round(start, 2),
+        "trivial_task_ms": round(statistics.median(trivial) * 1000, 2),
+        "submission_task_ms": round(statistics.median(carried) * 1000, 2),
+        "submission_bytes": sum(len(p) for _, kind, p in snapshot["entries"] if kind == "file"),
+        "report_bytes": len(report_json),
+        "rounds": rounds,
+    }
+
+
+def cluster_comparison(n, cpus=2, workdir=None, overhead_rounds=40):
+    """The same class of n graded with --jobs 2 and with --cluster local:2 (then local:4 against --jobs
+    4), each run on ``cpus`` CPUs: throughput, identical reports, what Dask adds per submission (wall
+    clock difference, and ``dask_overhead``), and submissions per second per core for sizing."""
+    tmp = Path(tempfile.mkdtemp(prefix="gradcheck-bench-cluster-", dir=workdir))
+    try:
+        make_class(tmp / "class", n)
+        runs, reports, raw = {}, {}, {}
+        for label, jobs, cluster in (
+            ("jobs2", 2, None),
+            ("local2", None, "local:2"),
+            ("jobs4", 4, None),
+            ("local4", None, "local:4"),
+        ):
+            run = grade_cli(tmp / "class", tmp / "reports", jobs, cpus=cpus, cluster=cluster)
+            reports[label] = read_reports(tmp / "reports")
+            shutil.rmtree(tmp / "reports")
+            if len(reports[label]) != n:
+                raise RuntimeError(f"{label}: {len(reports[label])} reports for {n} submissions")
+            steady = steady_rate(run["reported"])
+            raw[label] = {"submissions_per_second": n / run["wall_seconds"], "steady_submissions_per_second": steady}
+            runs[label] = {
+                "wall_seconds": round(run["wall_seconds"], 3),
+                "submissions_per_second": round(n / run["wall_seconds"], 2),
+                "steady_submissions_per_second": round(steady, 2) if steady else None,
+                "first_report_seconds": round(run["reported"][0], 2) if run["reported"] else None,
+                "cpu_ms_per_submission": round(run["cpu_seconds"] / n * 1000, 1),
+            }
+        same = {k: without_timing(v) for k, v in reports["jobs2"].items()}
+        identical = all({k: without_timing(v) for k, v in reports[label].items()} == same for label in reports)
+        overhead = dask_overhead(overhead_rounds, cpus=cpus)
+
+        def extra_ms(w, rate):  # class wall clock per submission, cluster minus local
+            a, b = raw[f"local{w}"][rate], raw[f"jobs{w}"][rate]
+            return round((1 / a - 1 / b) * 1000, 1) if a and b else None
+
+        steady = [runs[label]["steady_submissions_per_second"] for label in ("local2", "local4")]
+        best = max([r for r in steady if r] or [runs["local4"]["submissions_per_second"]])
+        return {
+            "n": n,
+            "cpus": cpus,
+            "runs": runs,
+            "identical_reports": identical,
+            # class wall clock per submission that the cluster adds (start-up spread over the class)
+            "extra_wall_ms_per_submission": {str(w): extra_ms(w, "submissions_per_second") for w in (2, 4)},
+            # the same between the first and the last report (start-up left out)
+            "extra_steady_ms_per_submission": {str(w): extra_ms(w, "steady_submissions_per_second") for w in (2, 4)},
+            "overhead": overhead,
+            "submissions_per_second_per_core": round(best / (cpus or os.cpu_count()), 2),
+        }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -672,6 +813,13 @@ def targets(results):
                 "value": c["identical_across_jobs"],
                 "met": c["identical_across_jobs"],
             }
+    k = results.get("cluster")
+    if k:
+        out["cluster_identical"] = {
+            "target": "same reports on a local Dask cluster as with --jobs",
+            "value": k["identical_reports"],
+            "met": k["identical_reports"],
+        }
     w = results.get("worker_startup")
     if w:
         out["worker_start"] = {
@@ -721,6 +869,30 @@ def table(results):
                 f"reports identical to --jobs {c['jobs']}: {str(c['identical_across_jobs']).lower()}"
             )
         lines.append(f"  scores by kind        {c['scores']}")
+    k = results.get("cluster")
+    if k:
+        r, o = k["runs"], k["overhead"]
+        lines += [
+            f"Class of {k['n']} on a local Dask cluster (--cluster local:N) against --jobs N, on {k['cpus']} CPUs",
+            f"  --jobs 2 / local:2    {r['jobs2']['submissions_per_second']:.2f} / "
+            f"{r['local2']['submissions_per_second']:.2f} submissions/s "
+            f"({r['jobs2']['wall_seconds']:.1f} / {r['local2']['wall_seconds']:.1f} s wall)",
+            f"  --jobs 4 / local:4    {r['jobs4']['submissions_per_second']:.2f} / "
+            f"{r['local4']['submissions_per_second']:.2f} submissions/s "
+            f"({r['jobs4']['wall_seconds']:.1f} / {r['local4']['wall_seconds']:.1f} s wall)",
+            f"  reports identical     {str(k['identical_reports']).lower()}",
+            f"  first report after    {r['jobs2']['first_report_seconds']} s / {r['local2']['first_report_seconds']} s "
+            f"(--jobs 2 / local:2: start-up), {r['jobs4']['first_report_seconds']} s / "
+            f"{r['local4']['first_report_seconds']} s (4)",
+            f"  Dask per submission   {_ms(k['extra_wall_ms_per_submission']['2'])} of class wall clock with 2 "
+            f"workers, {_ms(k['extra_wall_ms_per_submission']['4'])} with 4 (start-up spread over the class); "
+            f"{_ms(k['extra_steady_ms_per_submission']['2'])} / {_ms(k['extra_steady_ms_per_submission']['4'])} "
+            "between the first and the last report",
+            f"  task round trip       {o['trivial_task_ms']:.1f} ms empty, {o['submission_task_ms']:.1f} ms with a "
+            f"submission ({o['submission_bytes']} B) and a report ({o['report_bytes']} B); cluster start "
+            f"{o['cluster_start_seconds']:.1f} s",
+            f"  sizing                {k['submissions_per_second_per_core']:.2f} submissions/s per core",
+        ]
     w = results.get("worker_startup")
     if w:
         lines += [
@@ -763,6 +935,10 @@ def table(results):
     return "\n".join(lines)
 
 
+def _ms(value):
+    return "-" if value is None else f"{value:.0f} ms"
+
+
 NUMERIC_SIZES = ([3, 4, 3], [50, 80, 10], [784, 89, 10])
 
 
@@ -775,7 +951,7 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, default=None, help="seeds per gradcheck check (default 5, --quick 2)")
     ap.add_argument("--sizes", default=None, help="MLP sizes to check, e.g. '3,4,3;50,80,10'")
     ap.add_argument("--rounds", type=int, default=None, help="worker start-up rounds (default 5, --quick 3)")
-    ap.add_argument("--skip", default="", help="comma-separated parts to skip: class, startup, numerics")
+    ap.add_argument("--skip", default="", help="comma-separated parts to skip: class, cluster, startup, numerics")
     ap.add_argument("--json", default=str(ROOT / "bench" / "results.json"), help="where to write the results")
     args = ap.parse_args(argv)
     n = args.n or (40 if args.quick else 200)
@@ -810,6 +986,8 @@ def main(argv=None):
         ]
     if "class" not in skip:
         results["class"] = class_throughput(n, jobs=args.jobs, cpus=args.cpus or None)
+    if "cluster" not in skip:
+        results["cluster"] = cluster_comparison(n, cpus=args.cpus or None, overhead_rounds=10 if args.quick else 40)
     results["machine"]["loadavg_after"] = loadavg()
     results["targets"] = targets(results)
     print(table(results))

@@ -72,7 +72,9 @@ def test_planted_gradients_are_wrong_and_checked(bench):
 @pytest.mark.system
 def test_benchmark_end_to_end_on_a_tiny_class(bench, tmp_path):
     out = tmp_path / "results.json"
-    results = bench.main(["--n", "2", "--sizes", "3,4,3", "--seeds", "1", "--rounds", "1", "--json", str(out)])
+    # the cluster comparison starts Dask clusters: its own test below fakes the runs it times
+    argv = ["--n", "2", "--sizes", "3,4,3", "--seeds", "1", "--rounds", "1", "--skip", "cluster", "--json", str(out)]
+    results = bench.main(argv)
     saved = json.loads(out.read_text())
     assert saved == json.loads(json.dumps(results))
     assert {"machine", "class", "worker_startup", "numerics", "targets"} <= set(saved)
@@ -101,3 +103,41 @@ def test_benchmark_end_to_end_on_a_tiny_class(bench, tmp_path):
         "jobs_identical",
     }
     assert all(isinstance(t["met"], bool) for t in saved["targets"].values())
+
+
+def test_cluster_comparison_reads_its_runs(bench, monkeypatch):
+    """cluster_comparison on faked runs (no cluster started): rates, the wall clock Dask adds per
+    submission, identical reports, the sizing rule, and the table's lines."""
+    n = 10
+    walls = {None: {2: 5.0, 4: 3.0}, "local:2": 6.0, "local:4": 4.0}
+
+    def fake_grade_cli(sub_dir, out_dir, jobs=None, seed=0, cpus=None, cluster=None):
+        Path(out_dir).mkdir()
+        for name in sorted(p.name for p in Path(sub_dir).iterdir()):
+            report = {"submission": name, "score": 100.0, "timing": {"seconds": 0.1 if cluster else 0.2}}
+            (Path(out_dir) / f"{name}.json").write_text(json.dumps(report))
+        wall = walls[cluster] if cluster else walls[None][jobs]
+        reported = [1.0 + i * (wall - 1.0) / (n - 1) for i in range(n)]  # a report every (wall - 1) / 9 s
+        return {"wall_seconds": wall, "cpu_seconds": 2.0, "memory": {}, "reported": reported}
+
+    monkeypatch.setattr(bench, "grade_cli", fake_grade_cli)
+    monkeypatch.setattr(
+        bench,
+        "dask_overhead",
+        lambda rounds, cpus: {
+            "cluster_start_seconds": 1.0,
+            "trivial_task_ms": 2.0,
+            "submission_task_ms": 3.0,
+            "submission_bytes": 100,
+            "report_bytes": 200,
+            "rounds": rounds,
+        },
+    )
+    c = bench.cluster_comparison(n, cpus=2, overhead_rounds=3)
+    assert c["identical_reports"] is True
+    assert c["runs"]["local2"]["submissions_per_second"] == pytest.approx(1.67)  # 10 in 6 s
+    assert c["extra_wall_ms_per_submission"] == {"2": 100.0, "4": 100.0}  # (6 - 5) s / 10, (4 - 3) s / 10
+    assert c["runs"]["local4"]["steady_submissions_per_second"] == pytest.approx(3.0)  # 9 reports in 3 s
+    assert c["submissions_per_second_per_core"] == pytest.approx(1.5)
+    text = bench.table({"cluster": c, "machine": {"loadavg_before": None, "loadavg_after": None}})
+    assert "local:2" in text and "100 ms of class wall clock" in text and "1.50 submissions/s per core" in text
