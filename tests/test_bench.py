@@ -128,6 +128,7 @@ def test_cluster_comparison_reads_its_runs(bench, monkeypatch):
             "cluster_start_seconds": 1.0,
             "trivial_task_ms": 2.0,
             "submission_task_ms": 3.0,
+            "read_submission_ms": 0.5,
             "submission_bytes": 100,
             "report_bytes": 200,
             "rounds": rounds,

@@ -234,7 +234,7 @@ def cluster():
 
 def copy_class(base, port):
     """The bundled submissions, hostile file layouts, a submission that tries the scheduler's port
-    from inside the sandbox, and one named like a module (``distributed``)."""
+    from inside the sandbox, one whose name is not UTF-8 and one named like a module (``distributed``)."""
     subs = base / "class"
     shutil.copytree(ROOT / "submissions", subs, ignore=shutil.ignore_patterns("__pycache__"))
     layouts = hostile_layouts(base / "layouts")
@@ -243,6 +243,7 @@ def copy_class(base, port):
     os.symlink("correct", subs / "alias")  # the submission folder itself is a link
     hostile_case("network", subs / "network")
     (subs / "network" / "target.json").write_text(json.dumps({"port": port}))
+    reference_modules(subs / os.fsdecode(b"caf\xe9"))  # a name that is not UTF-8
     reference_modules(subs / "distributed")
     (subs / "distributed" / "__init__.py").write_text("raise SystemExit('a grader imported a submission')\n")
     return subs
@@ -266,7 +267,7 @@ def test_reports_are_identical_to_a_local_run(cluster, graded_locally):
     rows = batch.grade_class(subs, out, A, seed=3, cluster=cluster[0])
     remote = load_reports(out)
     shutil.rmtree(out)
-    assert len(rows) == len(local) == 13
+    assert len(rows) == len(local) == 14
     assert {k: without_timing(v) for k, v in remote.items()} == {k: without_timing(v) for k, v in local.items()}
     assert remote["correct"]["score"] == 100.0 and remote["flat"]["score"] == 100.0
     assert "alias is a symbolic link" in remote["alias"]["message"]

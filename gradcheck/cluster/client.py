@@ -84,8 +84,8 @@ def grade_on_cluster(
         client = stack.enter_context(_connect(address))
         _check_scheduler(client, address)
         name = PLUGIN_PREFIX + client.id
+        stack.callback(_tear_down_workers, client, name)  # also when setting up fails half-way
         _set_up_workers(client, address, name, assignment, seed, hide, grade, sandbox_factory)
-        stack.callback(_tear_down_workers, client, name)
         _Run(client, name, address, limits, timeout, on_outcome).run(subs)
 
 
@@ -129,7 +129,7 @@ def _check_scheduler(client, address):
 
 def _set_up_workers(client, address, name, assignment, seed, hide, grade, sandbox_factory):
     """Remove the plugins of runs whose client is gone (killed before it could), register this run's."""
-    from .worker import SandboxPlugin
+    from .worker import SandboxPlugin, setup_error
 
     def stale(dask_scheduler, prefix=PLUGIN_PREFIX):
         return [
@@ -144,11 +144,15 @@ def _set_up_workers(client, address, name, assignment, seed, hide, grade, sandbo
     plugin = SandboxPlugin(name, assignment, seed, hide, grade=grade, sandbox_factory=sandbox_factory)
     try:
         client.register_plugin(plugin, name=name)
+        errors = client.run(setup_error, name)
     except Exception as e:  # noqa: BLE001 - e.g. a worker without gradcheck cannot load the plugin
         raise GraderError(
             f"could not set up gradcheck on the Dask workers of {address} (is gradcheck[dask] installed "
             f"there?): {type(e).__name__}: {e}"
         ) from None
+    for worker, error in sorted(errors.items()):
+        if error:  # a worker that joins later says so with its first task
+            raise GraderError(f"could not start the sandbox on the Dask worker {worker}: {error}")
 
 
 def _tear_down_workers(client, name):

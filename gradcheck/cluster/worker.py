@@ -44,7 +44,7 @@ from .. import batch
 from ..workdir import drop_working_directory
 from .snapshot import materialize
 
-__all__ = ["SandboxPlugin", "environment", "grade_task"]
+__all__ = ["SandboxPlugin", "environment", "grade_task", "setup_error"]
 
 NO_PLUGIN = "gradcheck's plugin {name} is not set up on this Dask worker ({worker})"
 NO_NETWORK_NAMESPACE = (
@@ -148,6 +148,14 @@ class SandboxPlugin(WorkerPlugin):
                 return batch._grade_here(grade, path, self.assignment, self.seed, self.sandbox)
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+def setup_error(name, dask_worker=None):
+    """The error of plugin ``name``'s set-up on this worker (``Client.run`` passes ``dask_worker``), or None."""
+    plugin = dask_worker.plugins.get(name)
+    if plugin is None:
+        return NO_PLUGIN.format(name=name, worker=dask_worker.address)
+    return plugin.init_error["error"] if plugin.init_error else None
 
 
 def grade_task(name, snapshot) -> dict:
