@@ -364,3 +364,31 @@ def test_local_cluster_from_the_submissions_folder_imports_no_submission(tmp_pat
     assert not marker.exists()
     reports = load_reports(tmp_path / "reports")
     assert {n: r["score"] for n, r in reports.items()} == {"correct": 100.0, "multiprocessing": 100.0}
+
+
+def test_plugin_sends_an_instructors_reference_folder(tmp_path):
+    """A reference folder of the instructor's travels with the plugin: a worker whose machine has
+    other files at that path grades with the files sent, kept in its own folder and hidden."""
+    import dataclasses
+
+    from gradcheck.cluster.worker import SandboxPlugin
+
+    class FakeWorker:
+        local_directory = str(tmp_path / "worker")
+
+    (tmp_path / "worker").mkdir()
+    reference = tmp_path / "course" / "solution"
+    reference.mkdir(parents=True)
+    (reference / "layers.py").write_text("ANSWER = 42\n")
+    assignment = dataclasses.replace(load_assignment("layers"), reference_dir=reference)
+    plugin = SandboxPlugin("p", assignment, 0, [], sandbox_factory=fake_sandbox)
+    (reference / "layers.py").write_text("ANSWER = 'another machine'\n")  # what the worker's machine holds
+    plugin.setup(FakeWorker())
+    try:
+        assert plugin.init_error is None
+        here = Path(plugin.assignment.reference_dir)
+        assert here != reference and (here / "layers.py").read_text() == "ANSWER = 42\n"
+        assert str(here) in plugin.sandbox.hide
+    finally:
+        plugin.teardown(FakeWorker())
+    assert os.listdir(tmp_path / "worker") == []

@@ -42,6 +42,7 @@ import time
 import traceback
 from pathlib import Path
 
+from ..contract import MODULES
 from ..errors import BatchError, GraderError
 from ..grading import SubmissionRefused
 from ..sandbox import Limits
@@ -78,7 +79,7 @@ def grade_on_cluster(
     GraderError when the cluster cannot be reached or its workers cannot grade."""
     spec = parse_cluster(cluster)
     require_dask()
-    limits = Limits(**assignment.limits)
+    limits, modules = Limits(**assignment.limits), assignment.modules or MODULES
     with contextlib.ExitStack() as stack:
         address = spec.address or stack.enter_context(local_cluster(spec.local, start_dir))
         client = stack.enter_context(_connect(address))
@@ -86,7 +87,7 @@ def grade_on_cluster(
         name = PLUGIN_PREFIX + client.id
         stack.callback(_tear_down_workers, client, name)  # also when setting up fails half-way
         _set_up_workers(client, address, name, assignment, seed, hide, grade, sandbox_factory)
-        _Run(client, name, address, limits, timeout, on_outcome).run(subs)
+        _Run(client, name, address, (limits, modules), timeout, on_outcome).run(subs)
 
 
 @contextlib.contextmanager
@@ -163,9 +164,9 @@ def _tear_down_workers(client, name):
 class _Run:
     """One run's tasks: at most one per worker process in flight, each with its clock."""
 
-    def __init__(self, client, name, address, limits, timeout, on_outcome):
+    def __init__(self, client, name, address, reading, timeout, on_outcome):
         self.client, self.name, self.address = client, name, address
-        self.limits, self.timeout, self.on_outcome = limits, timeout, on_outcome
+        self.reading, self.timeout, self.on_outcome = reading, timeout, on_outcome  # reading: (limits, modules)
         self.started = {}  # task key -> (monotonic time it started on a worker, that worker's address)
         self._workers, self._asked, self._no_worker_since = 0, -1.0, None
         self._count = 0
@@ -233,7 +234,7 @@ class _Run:
 
         t0 = time.monotonic()
         try:
-            snapshot = read_submission(Path(os.path.abspath(path)), self.limits)
+            snapshot = read_submission(Path(os.path.abspath(path)), *self.reading)
         except SubmissionRefused as e:
             self.on_outcome(path, {"kind": "refused", "error": str(e), "seconds": 0.0})
             return

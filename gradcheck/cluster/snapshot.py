@@ -32,6 +32,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..contract import MODULES
 from ..grading import inspect_submission
 from ..sandbox.staging import STAGING_SCAN_LIMIT, walk
 
@@ -46,14 +47,15 @@ class SnapshotError(ValueError):
     """A snapshot that cannot be rebuilt (not one that read_submission makes)."""
 
 
-def read_submission(path, limits) -> dict:
+def read_submission(path, limits, modules=MODULES) -> dict:
     """What the grader looks at in the submission folder ``path``, as plain data (bytes and lists).
 
     Raises ``grading.SubmissionRefused`` when ``path`` is a symbolic link (as the local grader does)
     and FileNotFoundError when the folder that holds the modules cannot be opened. ``limits``: the
-    sandbox's ``Limits`` (its ``submission_files`` and ``submission_mb`` bound what is read)."""
+    sandbox's ``Limits`` (its ``submission_files`` and ``submission_mb`` bound what is read);
+    ``modules``: the assignment's module names."""
     path = Path(path)
-    root, _ = inspect_submission(path)  # refuses a link; the notes are the worker's to make again
+    root, _ = inspect_submission(path, modules)  # refuses a link; the notes are the worker's to make again
     inner = None if root == path else os.fsencode(root.name)
     beside = []
     if inner is not None:
@@ -64,7 +66,7 @@ def read_submission(path, limits) -> dict:
                 if e.is_symlink():
                     beside.append(os.fsencode(e.name))
     entries = []
-    for e in walk(root, limits):
+    for e in walk(root, limits, modules):
         if e.kind == "unscanned":
             continue
         payload = e.data if e.kind == "file" else len(e.data) if e.kind == "big" else None

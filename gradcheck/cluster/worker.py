@@ -27,6 +27,7 @@ plugin's folder, which is therefore mode 0711 (the sandbox's workers pass throug
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import importlib.util
@@ -90,6 +91,23 @@ class SandboxPlugin(WorkerPlugin):
         self.name, self.assignment, self.seed = name, assignment, seed
         self.hide, self.grade_fn, self.sandbox_factory = list(hide), grade, sandbox_factory
         self.env = env if env is not None else environment()
+        self.reference = _reference_files(assignment)
+
+    def _reference_here(self, hide) -> list:
+        """An instructor's reference folder (not an installed package) on this worker: the client's,
+        where this machine has the same files; else the files sent, written in the plugin's folder
+        (and hidden from the sandbox). Returns ``hide`` with that copy."""
+        if not self.reference:
+            return hide
+        folder = Path(self.assignment.reference_dir)
+        if all(_read(folder / n) == data for n, data in self.reference.items()):
+            return hide
+        copy = Path(self._work) / "reference"
+        copy.mkdir(mode=0o700)
+        for n, data in self.reference.items():
+            (copy / n).write_bytes(data)
+        self.assignment = dataclasses.replace(self.assignment, reference_dir=copy)
+        return [*hide, str(copy)]
 
     def setup(self, worker):
         self._lock = threading.Lock()
@@ -107,6 +125,7 @@ class SandboxPlugin(WorkerPlugin):
             self._work = tempfile.mkdtemp(prefix="gradcheck-", dir=worker.local_directory)
             os.chmod(self._work, 0o711)  # the sandbox's folder is made in it; workers pass through
             hide = [h for h in self.hide if os.path.lexists(h)]  # the client's paths, where this machine has them
+            hide = self._reference_here(hide)
             if self.sandbox_factory is None:
                 self._cm = batch.default_sandbox(self.assignment, hide, staging_root=self._work)
             else:
@@ -148,6 +167,22 @@ class SandboxPlugin(WorkerPlugin):
                 return batch._grade_here(grade, path, self.assignment, self.seed, self.sandbox)
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+def _reference_files(assignment) -> dict:
+    """{file name: bytes} of the reference modules of an assignment whose model solution is a folder
+    of the instructor's (not an installed package): what a worker on another machine needs."""
+    folder = getattr(assignment, "reference_dir", None)
+    if folder is None or getattr(assignment, "reference_package", None):
+        return {}
+    return {p.name: p.read_bytes() for p in sorted(Path(folder).glob("*.py")) if p.is_file()}
+
+
+def _read(path):
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def setup_error(name, dask_worker=None):
