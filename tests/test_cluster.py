@@ -34,9 +34,9 @@ from gradcheck.cluster import ClusterSpec, parse_cluster
 from gradcheck.cluster.snapshot import SnapshotError, materialize, read_submission
 from gradcheck.contract import MODULE_FILES
 from gradcheck.errors import BatchError, GraderError
-from gradcheck.grading import SubmissionRefused, inspect_submission
 from gradcheck.sandbox import Limits
 from gradcheck.sandbox.staging import stage
+from gradcheck.submission import SubmissionRefused, inspect_submission
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference"
@@ -266,13 +266,17 @@ def test_reports_are_identical_to_a_local_run(cluster, graded_locally):
     subs, out, local = graded_locally
     rows = batch.grade_class(subs, out, A, seed=3, cluster=cluster[0])
     remote = load_reports(out)
+    regraded = []  # --resume keeps every graded report the cluster wrote: they hash the submissions as they are
+    batch.grade_class(subs, out, A, seed=3, jobs=2, resume=True, progress=lambda row, *_: regraded.append(row))
     shutil.rmtree(out)
+    assert [r["submission"] for r in regraded] == ["alias"]  # an error report is always graded again
     assert len(rows) == len(local) == 14
     assert {k: without_timing(v) for k, v in remote.items()} == {k: without_timing(v) for k, v in local.items()}
     assert remote["correct"]["score"] == 100.0 and remote["flat"]["score"] == 100.0
     assert "alias is a symbolic link" in remote["alias"]["message"]
     assert "notes.txt is a symbolic link" in remote["flat"]["message"]
     assert remote["distributed"]["status"] == "graded"
+    assert remote["flat"]["submission_hash"] == local["flat"]["submission_hash"]  # the original folder's
     # student code found no network in the sandbox: the scheduler's port was out of reach
     assert "no connection" in remote["network"]["output"]["text"]
 

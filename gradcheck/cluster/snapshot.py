@@ -19,7 +19,9 @@ number of bytes and decides the same), a file without permissions for one that c
 Beside the graded folder (when a submission holds its modules one folder down) only the links are
 rebuilt: they are all the grader looks at there. Then ``inspect_submission`` and ``walk`` decide on
 the worker what they decided on the client, by the same code, and the report is the one a local run
-writes (``tests/test_cluster.py`` compares them).
+writes (``tests/test_cluster.py`` compares them). One field is not made again on the worker: the
+report's ``submission_hash`` (``submission.submission_digest``, which ``grade --resume`` compares with
+the folder) hashes the original folder, stand-ins and all; the client computes it and sends it along.
 
 Two things differ where the local grader itself depends on the machine: a file that cannot be opened
 (Permission denied as a user) opens on a worker that runs as root, and is then graded as an empty
@@ -33,8 +35,8 @@ import os
 from pathlib import Path
 
 from ..contract import MODULES
-from ..grading import inspect_submission
 from ..sandbox.staging import STAGING_SCAN_LIMIT, walk
+from ..submission import inspect_submission, submission_digest
 
 __all__ = ["SnapshotError", "materialize", "read_submission"]
 
@@ -50,11 +52,12 @@ class SnapshotError(ValueError):
 def read_submission(path, limits, modules=MODULES) -> dict:
     """What the grader looks at in the submission folder ``path``, as plain data (bytes and lists).
 
-    Raises ``grading.SubmissionRefused`` when ``path`` is a symbolic link (as the local grader does)
+    Raises ``submission.SubmissionRefused`` when ``path`` is a symbolic link (as the local grader does)
     and FileNotFoundError when the folder that holds the modules cannot be opened. ``limits``: the
     sandbox's ``Limits`` (its ``submission_files`` and ``submission_mb`` bound what is read);
     ``modules``: the assignment's module names."""
     path = Path(path)
+    digest = submission_digest(path, modules)  # the original's, for its report (Note [Placeholders])
     root, _ = inspect_submission(path, modules)  # refuses a link; the notes are the worker's to make again
     inner = None if root == path else os.fsencode(root.name)
     beside = []
@@ -71,7 +74,7 @@ def read_submission(path, limits, modules=MODULES) -> dict:
             continue
         payload = e.data if e.kind == "file" else len(e.data) if e.kind == "big" else None
         entries.append((os.fsencode(e.name), e.kind, payload))
-    return {"name": os.fsencode(path.name), "inner": inner, "beside": beside, "entries": entries}
+    return {"name": os.fsencode(path.name), "inner": inner, "beside": beside, "entries": entries, "digest": digest}
 
 
 def _check_name(name) -> bytes:

@@ -164,9 +164,22 @@ class SandboxPlugin(WorkerPlugin):
             try:
                 path = materialize(snapshot, folder)
                 grade = self.grade_fn if self.grade_fn is not None else batch._default_grade()
+                grade = _with_digest(grade, snapshot.get("digest"))
                 return batch._grade_here(grade, path, self.assignment, self.seed, self.sandbox)
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+def _with_digest(grade, digest):
+    """``grade`` whose report hashes the original folder (the client's digest), not the rebuilt one."""
+
+    def graded(path, assignment, seed, sandbox):
+        report = grade(path, assignment, seed, sandbox)
+        if digest is not None and isinstance(report, dict) and "submission_hash" in report:
+            report["submission_hash"] = digest
+        return report
+
+    return graded
 
 
 def _reference_files(assignment) -> dict:
