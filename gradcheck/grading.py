@@ -7,10 +7,12 @@ importable from here too. Where a submission's files are, and their digest, is `
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from pathlib import Path
 
 from . import contract
+from .assignment.reference import reference_module
 from .checks import gates, graph, mlp, models
 from .checks.common import CheckResult
 from .checks.context import Context
@@ -74,12 +76,13 @@ def run_checks(
     judging raises (it should not: replies are validated) gets error results, never a crash.
 
     ``own`` runs the student's own modules, ``with_standins`` the same with stand-ins for the gates
-    whose checks did not pass (see ``Context``). all_standins (optional): a session with stand-ins for
-    every gate (or a callable that makes it, on first need). Graph and MLP run with the student's own
+    whose checks did not pass (see ``Context``; function pairs and loss functions have stand-ins too).
+    all_standins (optional): a session with stand-ins for every such unit (or a callable that makes it,
+    on first need). Graph and MLP run with the student's own
     gates where all of them passed their checks (``with_standins`` is then ``own``); if a graph or MLP
     check fails that way, the part is judged again with every gate a stand-in, and that verdict
     counts: gates that pass their checks can still compose less precisely (float32 arithmetic in a
-    long chain), and a graph or network is graded with correct gates. (An assignment without gate
+    long chain), and a graph or network is graded with correct gates. (An assignment without such
     units has no stand-ins: nothing is judged again.) Declared models (``checks.models``) run like the
     MLP, in ``with_standins``."""
     results = {} if results is None else results
@@ -92,7 +95,7 @@ def run_checks(
         models: {u.id for u in ctx.units if u.is_model},
     }
     claimed = {i for i in wanted if any(i.rsplit(".", 1)[0] in prefixes for prefixes in by_unit.values())}
-    has_gates = any(u.style == "gate" for u in ctx.units)
+    has_standins = any(u.style in DIFFERENTIABLE for u in ctx.units)
     for part in PARTS:
         prefix = part.__name__.rsplit(".", 1)[-1] + "."
         if part in by_unit:
@@ -108,7 +111,7 @@ def run_checks(
             failing = {
                 i for i in ids if i in results and results[i].status != "pass" and not i.endswith(".no_mutation")
             }
-            if part is not gates and has_gates and all_standins is not None and ctx.with_standins is own and failing:
+            if part is not gates and has_standins and all_standins is not None and ctx.with_standins is own and failing:
                 again = Context(
                     own,
                     all_standins() if callable(all_standins) else all_standins,
@@ -132,10 +135,11 @@ def run_checks(
     return results
 
 
-def _gate_names(assignment) -> list:
-    """The assignment's gate classes (a stand-in replaces one its student got wrong)."""
+def _standins(assignment, results, everyone=False) -> StandIns:
+    """Stand-ins for the assignment's gates, function pairs and loss functions (one replaces a unit its
+    student got wrong, or every one with ``everyone``), computed by the assignment's reference."""
     units = getattr(assignment, "units", ()) or contract.UNITS
-    return [u.name for u in units if u.style == "gate"]
+    return StandIns(units, results, functools.partial(reference_module, assignment), everyone=everyone)
 
 
 def _grade_in_fresh_sessions(root, assignment, seed, sandbox, budget, missing, wanted, results, first):
@@ -147,7 +151,7 @@ def _grade_in_fresh_sessions(root, assignment, seed, sandbox, budget, missing, w
     with contextlib.ExitStack() as stack:
         own = stack.enter_context(sandbox.session(root, budget=budget))
         with_standins = stack.enter_context(
-            sandbox.session(root, standins=StandIns(_gate_names(assignment), results), budget=budget)
+            sandbox.session(root, standins=_standins(assignment, results), budget=budget)
         )
         made = []
 
@@ -155,9 +159,7 @@ def _grade_in_fresh_sessions(root, assignment, seed, sandbox, budget, missing, w
             if not made:
                 made.append(
                     stack.enter_context(
-                        sandbox.session(
-                            root, standins=StandIns(_gate_names(assignment), results, everyone=True), budget=budget
-                        )
+                        sandbox.session(root, standins=_standins(assignment, results, everyone=True), budget=budget)
                     )
                 )
             return made[0]

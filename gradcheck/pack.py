@@ -38,19 +38,25 @@ from .errors import GradcheckError
 from .report import is_shown
 
 __all__ = ["PackError", "build_student"]
-STANDIN_STUB = '''"""No stand-in gates in a student build: the student's own gates are used everywhere (see
-gradcheck.pack), so graph and MLP run in the same worker as the gates."""
+STANDIN_STUB = '''"""No stand-ins in a student build: the student's own units are used everywhere (see
+gradcheck.pack), so graph, MLP and models run in the same worker as the units."""
 
 
 class StandIns:
-    def __init__(self, gate_names, results, everyone=False):
-        self.gate_names = list(gate_names)
+    def __init__(self, *args, **kwargs):
+        self.all = []
+
+    def units(self):
+        return []
 
     def names(self):
         return []
 
+    def request(self):
+        return {"units": []}
+
     def handle(self, request, arrays):
-        return {"error": "no stand-in gates in a student build"}, []
+        return {"error": "no stand-ins in a student build"}, []
 '''
 STUB_MODULE = '''"""Recorded results of the reference's {module} on the visible checks' fixed inputs: no code (see
 gradcheck.replay). A call that was not recorded raises gradcheck.replay.NotRecorded."""

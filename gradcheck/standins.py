@@ -1,74 +1,124 @@
-"""Stand-in gates: correct gates for the sessions that grade the graph and the MLP, computed here.
+"""Stand-ins: correct units for the sessions that grade what is built from them, computed here.
 
-"One bug, one deduction": a student whose MultiplyGate is wrong should lose that gate's points, not
-every graph and network check that uses it. In the sessions that grade graph and MLP, the contract's
-gates whose own checks did not all pass are replaced by stand-ins. A stand-in is a class in the
-worker whose forward and backward send their arguments to this side, where the reference's gate
-computes the values (``sandbox.inside.ops._Remote``): the worker never holds a correct gate, so
-there is nothing there to read, copy or print. A gate the student got right stays the student's own.
+"One bug, one deduction": a student whose MultiplyGate (or ``affine_backward``) is wrong should lose
+that unit's points, not every graph, network or model check that uses it. In the sessions that grade
+the graph, the MLP and declared models, the assignment's gates, function pairs and loss functions
+whose own checks did not all pass are replaced by stand-ins. A stand-in lives in the worker but
+computes nothing there: its calls send their arguments to this side, where the reference computes the
+values (``sandbox.inside.ops._Remote``). A gate stand-in is a class; a function pair's are two
+functions whose cache is an opaque token (the reference's cache stays here); a loss function's is a
+function. The worker never holds a correct unit, so there is nothing there to read, copy or print. A
+unit the student got right stays the student's own.
+
+Only the units chosen (``units()``) are answered: the channel cannot compute a unit whose own checks
+the student passed, or one outside the assignment.
 """
 
 from __future__ import annotations
 
+import copy
+from collections import OrderedDict
+
 import numpy as np
 
-from . import contract
-from .reference import gates as reference
+from .units import DIFFERENTIABLE
 
-MAX_INSTANCES = 200_000  # stand-in gate instances one session may make
+__all__ = ["StandIns"]
+
+MAX_INSTANCES = 200_000  # stand-in gate instances and function-pair calls one session may make
+MAX_LIVE_CACHES = 20_000  # function-pair caches kept for a backward; the oldest are dropped beyond
 MAX_ELEMENTS = 5_000_000  # elements of one argument
-# what a contract gate's constructor and forward take at most: one constant, two inputs
-MAX_CONSTANTS = max(int(g.constant is not None) for g in contract.GATES.values())
-MAX_INPUTS = max(g.arity for g in contract.GATES.values())
+MAX_VALUES = 16  # arrays one call sends: inputs, a param's arrays
+MAX_CONSTANTS = 4  # a gate's constructor arguments
+MAX_PARAM_KEYS = 32
+PLAIN = (str, bool, int, float, type(None))
 
 
 class StandIns:
-    """names(): the gates to replace, from the results judged so far (a contract gate with any
-    ``gates.<Gate>.*`` result that is not a pass, or with none at all); handle(): one forward or
-    backward of one stand-in instance, validated like any reply from a worker."""
+    """units(): the units to replace, from the results judged so far (a unit with any ``<unit id>.*``
+    result that is not a pass, or with none at all); request(): what the worker's load needs to install
+    them; handle(): one call of one stand-in, validated like any reply from a worker.
 
-    def __init__(self, gate_names, results, everyone=False):
-        self.gate_names = list(gate_names)  # the grader passes contract.GATE_NAMES
+    units: the assignment's units (those of a differentiable style can be replaced); reference: a
+    callable giving the reference module of a module name; everyone: every such unit, whatever its
+    checks said."""
+
+    def __init__(self, units, results, reference, everyone=False):
+        self.all = [u for u in units if u.style in DIFFERENTIABLE]
         self.results = results  # check id -> CheckResult, filled as the parts are judged
-        self.everyone = everyone  # every gate, whatever its checks said
-        self.instances = {}
+        self.reference = reference
+        self.everyone = everyone
+        self.instances = {}  # gate stand-in id -> reference gate
+        self.caches = OrderedDict()  # function-pair call id -> (unit, the reference's cache)
+        self.made = 0
 
-    def names(self):
+    def units(self) -> list:
         if self.everyone:
-            return list(self.gate_names)
+            return list(self.all)
         verdicts = {}
         for check_id, result in self.results.items():
-            parts = check_id.split(".")
-            if len(parts) == 3 and parts[0] == "gates":
-                verdicts.setdefault(parts[1], []).append(result.status == "pass")
-        return [n for n in self.gate_names if not verdicts.get(n) or not all(verdicts[n])]
+            verdicts.setdefault(check_id.rsplit(".", 1)[0], []).append(result.status == "pass")
+        return [u for u in self.all if not verdicts.get(u.id) or not all(verdicts[u.id])]
+
+    def names(self) -> list:
+        """The ids of the units replaced (none: the with-stand-ins session is the student's own)."""
+        return [u.id for u in self.units()]
+
+    def request(self) -> dict:
+        """The load request's ``standins``: per unit, its id, style, module and the names to replace."""
+        return {
+            "units": [
+                {
+                    "id": u.id,
+                    "style": u.style,
+                    "module": u.module,
+                    "names": [u.name] if u.style == "gate" else [n for n in (u.forward_name, u.backward_name) if n],
+                }
+                for u in self.units()
+            ]
+        }
 
     def handle(self, request, arrays):
         try:
             return self._handle(request, arrays)
-        except Exception as exc:  # noqa: BLE001 - the student's arguments may make any gate raise
+        except Exception as exc:  # noqa: BLE001 - the student's arguments may make any unit raise
             return {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}, []
 
     def _handle(self, request, arrays):
         if not isinstance(request, dict):
             raise ValueError("malformed stand-in request")
-        name, ident, step = request.get("cls"), request.get("id"), request.get("step")
-        args = request.get("args")
-        if name not in self.gate_names or type(ident) is not int or step not in ("f", "b"):
+        unit_id, ident, step = request.get("unit"), request.get("id"), request.get("step")
+        unit = next((u for u in self.units() if u.id == unit_id), None)
+        if unit is None or type(ident) is not int or step not in ("f", "b"):
             raise ValueError("malformed stand-in request")
+        if len(arrays) > MAX_VALUES or any(np.asarray(a).size > MAX_ELEMENTS for a in arrays):
+            raise ValueError("too many or too large arguments")
+        values = [np.array(a) for a in arrays]
+        ref = self.reference(unit.module)
+        if unit.style == "gate":
+            return self._gate(unit, ref, ident, step, request.get("args"), values)
+        if step == "f":
+            if self.made >= MAX_INSTANCES:
+                raise ValueError(f"more than {MAX_INSTANCES} stand-in calls")
+            self.made += 1
+        if unit.style == "loss_function":
+            if step != "f" or len(values) != unit.arity:
+                raise ValueError(f"{unit.forward_name} takes {unit.arity} arguments")
+            loss, grad = getattr(ref, unit.forward_name)(*values)
+            return {"outs": 2}, [np.asarray(loss, dtype=np.float64), np.asarray(grad, dtype=np.float64)]
+        return self._pair(unit, ref, ident, step, request, values)
+
+    def _gate(self, unit, ref, ident, step, args, values):
         if (
             not isinstance(args, list)
             or len(args) > MAX_CONSTANTS
             or not all(isinstance(a, (int, float)) for a in args)
         ):
             raise ValueError("malformed stand-in arguments")
-        if len(arrays) > MAX_INPUTS or any(np.asarray(a).size > MAX_ELEMENTS for a in arrays):
-            raise ValueError("too many or too large arguments")
-        values = [np.array(a) for a in arrays]
         if step == "f":
             if ident not in self.instances and len(self.instances) >= MAX_INSTANCES:
                 raise ValueError(f"more than {MAX_INSTANCES} gate instances")
-            gate = self.instances[ident] = getattr(reference, name)(*args)
+            gate = self.instances[ident] = getattr(ref, unit.name)(*args)
             floats = [float(v) if v.ndim == 0 and v.dtype.kind == "f" else v for v in values]
             return {"outs": 1}, [np.asarray(gate.forward(*floats), dtype=np.float64)]
         gate = self.instances.get(ident)
@@ -77,3 +127,35 @@ class StandIns:
         grads = gate.backward(*values)
         grads = grads if isinstance(grads, (list, tuple)) else [grads]
         return {"outs": len(grads)}, [np.asarray(g, dtype=np.float64) for g in grads]
+
+    def _pair(self, unit, ref, ident, step, request, values):
+        if step == "b":
+            entry = self.caches.get(ident)
+            if entry is None or entry[0] is not unit or len(values) != 1:
+                raise ValueError(f"{unit.backward_name}: the cache is not one {unit.forward_name} returned")
+            grads = getattr(ref, unit.backward_name)(values[0], entry[1])
+            single = not isinstance(grads, (list, tuple))  # one gradient, returned as itself (relu_backward's dx)
+            grads = [grads] if single else grads
+            return {"outs": len(grads), "single": single}, [np.asarray(g, dtype=np.float64) for g in grads]
+        plain, keys = request.get("param"), request.get("param_arrays", [])
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise ValueError("malformed stand-in param")
+        if len(values) != unit.arity + len(keys):
+            raise ValueError(f"{unit.forward_name} takes {unit.arity} inputs")
+        extra = []
+        if unit.param is not None:
+            if not isinstance(plain, dict) or len(plain) + len(keys) > MAX_PARAM_KEYS:
+                raise ValueError(f"{unit.forward_name}: its last argument must be the {unit.param.name} dict")
+            if not all(isinstance(k, str) and isinstance(v, PLAIN) for k, v in plain.items()):
+                raise ValueError(f"{unit.forward_name}: {unit.param.name} holds values that are not plain data")
+            param = {**copy.deepcopy(plain), **dict(zip(keys, values[unit.arity :]))}
+            extra = [param]
+        inputs = [v.copy() for v in values[: unit.arity]]
+        out, cache = getattr(ref, unit.forward_name)(*inputs, *extra)
+        self.caches[ident] = (unit, cache)
+        if len(self.caches) > MAX_LIVE_CACHES:
+            self.caches.popitem(last=False)
+        # the keys the function may change go back, so the student's dict is updated in place (running averages)
+        changed = [k for k in (unit.param.mutable if unit.param else ()) if k in extra[0]] if extra else []
+        back = [np.asarray(extra[0][k], dtype=np.float64) for k in changed]
+        return {"outs": 1, "param": changed}, [np.asarray(out, dtype=np.float64), *back]

@@ -6,6 +6,7 @@ reports folder stays empty, and no process of the session's worker uids is left 
 """
 
 import contextlib
+import functools
 import hashlib
 import json
 import math
@@ -21,10 +22,13 @@ import numpy as np
 import pytest
 from hostile_corpus import materialize
 
-from gradcheck.checks.gates import GATES
+from gradcheck import contract
+from gradcheck.assignment.reference import reference_module
 from gradcheck.sandbox import MSG_BUDGET, MSG_BUDGET_SPENT, MSG_EXIT, MSG_TIMEOUT, Limits, Sandbox
 from gradcheck.sandbox.inside import isolation
 from gradcheck.standins import StandIns
+
+REFERENCE_MODULE = functools.partial(reference_module, None)  # the lecture's: gradcheck.reference
 
 pytestmark = pytest.mark.system  # every test here starts real processes (tests/README.md)
 
@@ -201,7 +205,9 @@ def test_syntax_error(sandbox, world):
         assert s.modules["graph"]["ok"] and s.modules["mlp"]["ok"]
         r = call_gate(s, "MultiplyGate", [2.0, 3.0], 1.0)
         assert r.ok and "error" in r.header["calls"][0]  # reported per item, not a crash
-    with hostile(sandbox, world, "syntax_error", standins=StandIns(GATES, {})) as s:  # the graph can still be graded
+    with hostile(
+        sandbox, world, "syntax_error", standins=StandIns(contract.UNITS, {}, REFERENCE_MODULE)
+    ) as s:  # the graph can still be graded
         arrays = [np.array(2.0), np.array(3.0)]
         r = s.call(
             {

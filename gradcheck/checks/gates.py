@@ -298,7 +298,7 @@ class _GatePlan:
         self.spec = unit
         self.gate = unit
         self.ref = ref  # the reference module that holds the unit
-        self._reference = {}
+        self._reference, self._param = {}, {}
         rng = seeded_rng(seed, unit.id)
         self.cases = _cases(unit, rng, ref)
         self.calls, self.runs, self.points = [], [], []
@@ -346,6 +346,20 @@ class _GatePlan:
                 a.setflags(write=False)
             self._reference[key] = out, grads
         return self._reference[key]
+
+    def reference_param(self, k) -> dict:
+        """The mutable keys of case k's param right after the reference's forward (bn_param's running
+        averages in train mode; none in test mode, or for a unit without a param), computed once."""
+        if k not in self._param:
+            case, unit, after = self.cases[k], self.spec, {}
+            if unit.param is not None and unit.param.mutable and case.param is not None:
+                param = copy.deepcopy(case.param)
+                getattr(self.ref, unit.forward_name)(*[x.copy() for x in case.inputs], param)
+                after = {m: np.asarray(param[m], dtype=float) for m in unit.param.mutable if m in param}
+                for a in after.values():
+                    a.setflags(write=False)
+            self._param[k] = after
+        return self._param[k]
 
 
 @functools.lru_cache(maxsize=64)
@@ -568,6 +582,8 @@ def _judge(ctx: Context, gp: _GatePlan, replies, arrays) -> dict[str, CheckResul
             entry, dout = replies[index], case.douts[r]
             ref_out, ref_grads = gp.reference(k, dout)
             _judge_forward(gp.gate, entry, arrays, ref_out, where, ctx.tolerances, found)
+            if r == 0:
+                _judge_param(gp, k, entry, arrays, where, ctx.tolerances, found)
             _judge_mutation(gp.gate, case, dout, entry, where, found)
             grads = _judge_backward(gp, case, dout, entry, arrays, ref_grads, where, ctx.tolerances, found)
             if r == 0 and grads is not None:
@@ -600,6 +616,30 @@ def _judge_forward(gate: contract.Gate, entry, arrays, ref_out, where, tolerance
             found.problems["forward"].append((messages.forward_wrong(where, bad.message), {"worst": bad.as_details()}))
     except StudentError as exc:
         found.errors["forward"].append(f"{exc} ({where})")
+
+
+def _judge_param(gp: _GatePlan, k, entry, arrays, where, tolerances, found: _Findings):
+    """What forward must leave in its param dict (the keys it may change: bn_param's running averages),
+    compared with what the reference's forward leaves there; part of the forward check."""
+    expected = gp.reference_param(k)
+    if not expected or "out" not in entry:
+        return
+    got, name = entry.get("param") or {}, gp.spec.param.name
+    for key, want in expected.items():
+        found.compared["forward"] += 1
+        label = f"{name}[{key!r}]"
+        try:
+            if key not in got:
+                raise StudentError(messages.PARAM_KEY_MISSING)
+            have = value(got[key], arrays)[0]
+        except StudentError as exc:
+            found.problems["forward"].append((messages.param_wrong(where, label, str(exc)), {"param": label}))
+            continue
+        bad = compare(have, want, tolerances)
+        if bad:
+            found.problems["forward"].append(
+                (messages.param_wrong(where, label, f"got {bad.message}"), {"param": label, "worst": bad.as_details()})
+            )
 
 
 def _judge_mutation(gate: contract.Gate, case, dout, entry, where, found: _Findings):

@@ -85,6 +85,14 @@ def forward_wrong(where: str, mismatch: str) -> str:
     return f"forward {where}: got {mismatch}"
 
 
+PARAM_KEY_MISSING = "forward did not set it (the reference's forward does, in the dict it was given)"
+
+
+def param_wrong(where: str, label: str, problem: str) -> str:
+    """A param dict's key forward may change (a running average), after forward."""
+    return f"forward {where}: {label} after forward: {problem}"
+
+
 def backward_wrong(where: str, gradient: str, mismatch: str) -> str:
     return f"backward {where}: {gradient} is {mismatch}"
 

@@ -90,6 +90,10 @@ def _gate_call(entry, call, n):
         if not isinstance(changed, list) or len(changed) > len(allowed) or not set(changed) <= allowed:
             raise ReplyMismatch
         out["changed"] = list(changed)
+    if "param" in entry:  # a function pair's mutable param keys, right after forward
+        if not isinstance(entry["param"], dict) or not set(entry["param"]) <= set(call.get("mutable", ())):
+            raise ReplyMismatch
+        out["param"] = {k: value(v, n) for k, v in entry["param"].items()}
     if "out" not in out and "error" not in out:
         raise ReplyMismatch
     return out

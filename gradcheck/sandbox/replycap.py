@@ -69,6 +69,8 @@ def _gates(header, arrays, b):
             out = max(out, _size(_shape(c["dout"], arrays)))
         # the output, and the gradients (one per input; softmax's backward may add further items)
         b.add(out + 2 * sum(_size(s) for s in shapes), 1 + 2 * len(shapes))
+        mutable = c.get("mutable") or ()  # a function pair's param keys sent back (running averages)
+        b.add(len(mutable) * max((_size(s) for s in shapes), default=1), len(mutable))
 
 
 def _graph(header, arrays, b):

@@ -61,9 +61,11 @@ class Session:
         self._sandbox, self.limits = sandbox, sandbox.limits
         self.submission_dir = os.fspath(submission_dir)
         if standins is not None and not (
-            callable(getattr(standins, "names", None)) and callable(getattr(standins, "handle", None))
+            callable(getattr(standins, "names", None))
+            and callable(getattr(standins, "request", None))
+            and callable(getattr(standins, "handle", None))
         ):
-            raise TypeError("standins must have names() and handle(request, arrays)")
+            raise TypeError("standins must have names(), request() and handle(request, arrays)")
         self.standins = standins
         self.budget = budget if budget is not None else Budget(self.limits.submission_seconds)
         self._staging = tempfile.mkdtemp(prefix="s-", dir=sandbox.folder)
@@ -178,7 +180,7 @@ class Session:
             self.budget.spent += time.monotonic() - t0
             load = {"op": "load", "modules": list(self._sandbox.modules), "_skip": self._skip}
             if self.standins is not None:
-                load["standins"] = {"names": [str(n) for n in self.standins.names()]}
+                load["standins"] = self.standins.request()
             r = self._roundtrip(*self._prepare(load, []), "load", progress=True)
             self.load_result = r
             if r.ok:

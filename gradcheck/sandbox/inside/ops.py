@@ -100,35 +100,70 @@ def _module_names(names):
 
 
 def op_load(state, header, arrays, reply):
-    """Import the modules named in ``modules`` (the contract's: gates, graph, mlp), in that order, from
-    the private copy. With ``standins`` (``{"names": [...]}``: the gates the student's own did not
-    pass, sent only to sessions that do not grade the gates), those classes in module ``gates`` are
-    replaced by stand-ins before graph and mlp import: classes whose forward and backward are computed
-    on the trusted side (``_Remote``), so no correct gate is ever in this process."""
+    """Import the modules named in ``modules`` (the assignment's, e.g. gates, graph, mlp), in that
+    order, from the private copy. With ``standins`` (``{"units": [{"id", "style", "module", "names"}]}``:
+    the units the student's own did not pass, sent only to sessions that do not grade those units),
+    each such unit's class or functions in its module are replaced by stand-ins right after that module
+    imports, before the modules that use it: classes and functions whose calls are computed on the
+    trusted side (``_Remote``), so no correct unit is ever in this process."""
     global MODULES
     MODULES = _module_names(header.get("modules"))
     status = {}
-    standins = header.get("standins")
+    standins = _standin_units(header.get("standins"))
     for name in MODULES:
         sys.modules.pop(name, None)
     for name in MODULES:
+        mine = [u for u in standins if u["module"] == name]
         try:
             module = importlib.import_module(name)
         except BaseException as exc:  # noqa: BLE001 - SystemExit at import too
             status[name] = {"ok": False, **_error(exc, f"import {name}")}
-            if name == "gates" and standins:
-                module = types.ModuleType("gates")
-                sys.modules["gates"] = module
+            if mine:
+                module = types.ModuleType(name)
+                sys.modules[name] = module
             else:
                 sys.modules.pop(name, None)
                 continue
-        if name == "gates" and standins:
-            for cls in standins.get("names", []):
-                setattr(module, cls, _standin_class(str(cls), getattr(module, cls, None), state.remote))
+        for unit in mine:
+            _install_standin(module, unit, state.remote)
         state.modules[name] = module
         status.setdefault(name, {"ok": True})
         status[name]["names"] = _public_names(module, name)
     return {"modules": status}
+
+
+def _standin_units(spec):
+    """The load request's stand-in units, checked: [{"id", "style", "module", "names"}]."""
+    if spec is None:
+        return []
+    units = spec.get("units") if isinstance(spec, dict) else None
+    if not isinstance(units, list) or len(units) > 256:
+        raise ValueError("malformed stand-ins")
+    for u in units:
+        if not (
+            isinstance(u, dict)
+            and u.get("style") in ("gate", "function_pair", "loss_function")
+            and isinstance(u.get("id"), str)
+            and isinstance(u.get("module"), str)
+            and isinstance(u.get("names"), list)
+            and 1 <= len(u["names"]) <= 2
+            and all(isinstance(n, str) and n.isidentifier() for n in u["names"])
+        ):
+            raise ValueError("malformed stand-in unit")
+    return units
+
+
+def _install_standin(module, unit, remote):
+    """Replace one unit in ``module`` by its stand-in (a gate's class, a pair's two functions, a loss)."""
+    names, ident = unit["names"], unit["id"]
+    if unit["style"] == "gate":
+        setattr(module, names[0], _standin_class(names[0], getattr(module, names[0], None), remote, ident))
+    elif unit["style"] == "loss_function":
+        setattr(module, names[0], _standin_loss(names[0], remote, ident, unit["module"]))
+    else:
+        forward, backward = _standin_pair(names, remote, ident, unit["module"])
+        setattr(module, names[0], forward)
+        setattr(module, names[1], backward)
 
 
 MAX_NAMES = 1000  # public names a load reply lists per module
@@ -163,7 +198,8 @@ class _Remote:
         self.count += 1
         return self.count
 
-    def gate(self, ident, name, args, step, values):
+    def call(self, unit, name, ident, step, values, **extra):
+        """One stand-in call: ``values`` (arrays) and ``extra`` (plain data) out, the arrays and header back."""
         arrays = []
         for v in values:
             a = _asarray(v)
@@ -171,16 +207,14 @@ class _Remote:
             if a.size > MAX_ELEMENTS:
                 raise ValueError(f"{name}: an array of {a.size} elements")
             arrays.append(a)
-        header, out = self.send_and_wait(
-            {"_standin": {"id": ident, "cls": name, "args": args, "step": step, "values": len(arrays)}}, arrays
-        )
+        request = {"id": ident, "unit": unit, "step": step, "values": len(arrays), **extra}
+        header, out = self.send_and_wait({"_standin": request}, arrays)
         if "error" in header or not out:
-            raise RuntimeError(f"{name} (stand-in gate): {header.get('error', 'no value')}")
-        out = [o[()] if o.ndim == 0 else o for o in out]
-        return out[0] if step == "f" else out
+            raise RuntimeError(f"{name} (stand-in): {header.get('error', 'no value')}")
+        return header, [o[()] if o.ndim == 0 else o for o in out]
 
 
-def _standin_class(name, base, remote):
+def _standin_class(name, base, remote, unit):
     """A class named ``name`` whose instances compute on the trusted side; a subclass of the student's
     own class of that name where it can be (so ``isinstance`` checks in their graph hold)."""
 
@@ -189,11 +223,11 @@ def _standin_class(name, base, remote):
 
     def forward(self, *inputs):
         ident, args = self.__dict__["_gradcheck_standin"]
-        return remote.gate(ident, name, args, "f", inputs)
+        return remote.call(unit, name, ident, "f", inputs, args=args)[1][0]
 
     def backward(self, *dout):
         ident, args = self.__dict__["_gradcheck_standin"]
-        return remote.gate(ident, name, args, "b", dout)
+        return remote.call(unit, name, ident, "b", dout, args=args)[1]
 
     namespace = {"__init__": __init__, "forward": forward, "backward": backward, "__module__": "gates"}
     if isinstance(base, type):
@@ -202,6 +236,73 @@ def _standin_class(name, base, remote):
         except BaseException:  # noqa: BLE001 - a class that cannot be subclassed: a plain one
             pass
     return type(name, (), namespace)
+
+
+class _Cache:
+    """What a stand-in function pair's forward returns as its cache: a token (the cache is on the trusted side)."""
+
+    __slots__ = ("ident",)
+
+    def __init__(self, ident):
+        self.ident = ident
+
+    def __repr__(self):
+        return "<stand-in cache>"
+
+
+_PLAIN = (str, bool, int, float, type(None))
+
+
+def _standin_pair(names, remote, unit, module):
+    """A function pair's stand-ins: forward(*inputs[, param]) -> (out, cache token), backward(dout, cache).
+    A param dict's plain values and its arrays go to the trusted side; the keys the unit may change come
+    back and are set in the caller's dict, as the reference would have."""
+    forward_name, backward_name = names
+
+    def forward(*args):
+        param, inputs = None, list(args)
+        if inputs and isinstance(inputs[-1], dict):
+            param = inputs.pop()
+        plain, keys, values = None, [], []
+        if param is not None:
+            plain = {}
+            for k, v in param.items():
+                if isinstance(v, _PLAIN) and not isinstance(v, np.generic):
+                    plain[str(k)] = v
+                elif isinstance(v, np.generic) and v.dtype.kind in "biuf":
+                    plain[str(k)] = v.item()
+                else:
+                    keys.append(str(k))
+                    values.append(v)
+        ident = remote.new()
+        extra = {} if param is None else {"param": plain, "param_arrays": keys}
+        header, out = remote.call(unit, forward_name, ident, "f", [*inputs, *values], **extra)
+        changed = header.get("param", [])
+        if param is not None and isinstance(changed, list) and len(changed) == len(out) - 1:
+            for k, v in zip(changed, out[1:]):
+                param[k] = v
+        return out[0], _Cache(ident)
+
+    def backward(dout, cache):
+        if not isinstance(cache, _Cache):
+            raise TypeError(f"{backward_name}: the cache is not one {forward_name} returned")
+        header, grads = remote.call(unit, backward_name, cache.ident, "b", [dout])
+        return grads[0] if header.get("single") is True and len(grads) == 1 else tuple(grads)
+
+    forward.__name__, forward.__qualname__, forward.__module__ = forward_name, forward_name, module
+    backward.__name__, backward.__qualname__, backward.__module__ = backward_name, backward_name, module
+    return forward, backward
+
+
+def _standin_loss(name, remote, unit, module):
+    """A loss function's stand-in: f(*inputs) -> (loss, grad), computed on the trusted side."""
+
+    def loss(*inputs):
+        out = remote.call(unit, name, remote.new(), "f", inputs)[1]
+        return float(out[0]), out[1]
+
+    loss.__name__, loss.__qualname__, loss.__module__ = name, name, module
+    return loss
 
 
 def op_gates(state, header, arrays, reply):
@@ -420,7 +521,7 @@ def op_functions(state, header, arrays, reply):
     A pair: "f" calls ``forward(*inputs[, param]) -> (out, cache)``, "b" ``backward(dout, cache)``. A
     loss function: "f" calls ``f(*inputs) -> (loss, grad)`` ("b" then has nothing to do). Reply
     ``{"calls": [...]}`` as op_gates', "changed" also holding "p" when param changed beyond its
-    mutable keys."""
+    mutable keys, and "param": {key: value} the mutable keys param holds right after forward."""
     calls = header["calls"]
     done = [{} for _ in calls]
     cache = [None] * len(calls)
@@ -444,6 +545,8 @@ def op_functions(state, header, arrays, reply):
                     raise TypeError(f"{name} returned {type(result).__name__}, expected a pair (out, cache)")
                 entry["out"] = reply.value(result[0])
                 entry["changed"] = _changed(args[k], call["inputs"], arrays, "f")
+                if params[k] is not None and call.get("mutable"):  # what forward left there (running averages)
+                    entry["param"] = {m: reply.value(params[k][m]) for m in call["mutable"] if m in params[k]}
                 if call.get("backward") is None:
                     entry["grads"] = reply.values(_grads(result[1], call.get("n_grads", 1)))
                 else:

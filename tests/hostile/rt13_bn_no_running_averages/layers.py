@@ -2,9 +2,9 @@
 no test mode (always the batch's statistics); dropout_forward has no test mode (always drops).
 
 A safe grader must not award layers.dropout.forward/backward/numerical (a test-mode case is graded now:
-before, this earned 40 of 40) and would not award layers.batchnorm.forward: the running averages the
-contract asks for are never compared and batch norm's test mode is never called. Known and open for
-batch norm (xfail in tests/test_layers_hostile.py). Bounded."""
+before, this earned 40 of 40) nor layers.batchnorm.forward: the running averages the contract asks for
+are compared with the reference's after every train-mode forward (they were not: this earned it).
+Batch norm's test mode is still never called. Bounded."""
 import numpy as np
 
 
