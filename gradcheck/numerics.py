@@ -34,6 +34,7 @@ analytic * delta), not the entry itself, so tiny and zero entries do not turn no
 
 from __future__ import annotations
 
+import copy
 import math
 import operator
 from collections.abc import Sequence
@@ -760,6 +761,7 @@ def check_vjp(
     evaluated=None,
     n_directions=N_DIRECTIONS,
     rtol_floor=None,
+    confirm_float32=False,
 ):
     """Check analytic gradients (the VJP with ``dout``) of f; ``f_batch(points)`` returns
     ``[f(*p) for p in points]``, possibly evaluated remotely in one round trip. If f's roundoff is
@@ -770,7 +772,9 @@ def check_vjp(
     entries, so they can avoid the few entries that sit on a kink (e.g. ReLU inputs exactly 0).
     evaluated: ``(plan, outputs)`` already evaluated (e.g. sent along with other requests), used
     as the first batch. n_directions: random directions per tensor in the first batch (one already
-    checks a whole tensor; more only add redundancy). Deterministic given ``rng`` (Generator or seed)."""
+    checks a whole tensor; more only add redundancy). confirm_float32: a failure at float64 steps is
+    redone at float32 steps, whose pass is the verdict (Note [A failure is confirmed at float32 steps]).
+    Deterministic given ``rng`` (Generator or seed)."""
     rng = _rng(rng)
     options = dict(wrt=wrt, names=names, n_directions=n_directions)
 
@@ -788,6 +792,12 @@ def check_vjp(
     ):
         plan = plan_check(inputs, mode=mode, rng=rng, precision=_F32, **options)
         verdict = run(plan)
+    elif confirm_float32 and np.finfo(plan.precision).eps < np.finfo(_F32).eps and verdict.status == "fail":
+        # Note [A failure is confirmed at float32 steps]
+        plan32 = plan_check(inputs, mode=mode, rng=copy.deepcopy(rng), precision=_F32, **options)
+        again = run(plan32)
+        if again.status == "pass":
+            plan, verdict = plan32, again
     while verdict.rounds < max_rounds:
         redo = [
             r.arg
@@ -813,6 +823,19 @@ def check_vjp(
             verdict[r.arg].checks.extend(r.checks)
         verdict.rounds += 1
     return verdict
+
+
+# Note [A failure is confirmed at float32 steps]
+# The roundoff of a function that computes only part of its value in float32 (a loss whose
+# regularisation term is a float32 sum, next to float64 layers) can stay below what the fourth
+# differences and the resolution test reveal, and still move float64-step differences by 1%: an
+# honest network failed its numerical check that way (examples/layers/float32-inside's TwoLayerNet
+# with float64 stand-in layers). A check that fails at float64 steps is redone at float32 steps and
+# tolerances (one more batch, only for a failure; its own copy of the generator, so what follows
+# draws the same); a pass there is the verdict, anything else keeps the float64 failure and its
+# message. Errors up to about 1e-3 then pass the numerical check, so it is the caller's choice: the
+# declared models' check asks for it (their gradients check, against the reference, judges finer
+# errors); the numerical core's own default, and the lecture's gates and MLP, do not.
 
 
 def _blind_below_float32(f_batch, plan, verdict, dout):

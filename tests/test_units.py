@@ -112,3 +112,14 @@ def test_the_lecture_units_keep_the_contracts_gates_in_order():
     assert gates[0] == "AddGate" and gates[-1] == "SoftmaxCrossEntropyGate" and len(gates) == 12
     assert [u.style for u in a.units[-2:]] == ["graph", "model"]
     assert a.units[-1].id == "mlp"
+
+
+@pytest.mark.parametrize("name", ["json", "numpy", "gradcheck"])
+def test_a_module_named_like_one_the_worker_imports_is_refused(tmp_path, name):
+    toml = LEAKY_TOML.replace('modules = ["gates"]', f'modules = ["{name}"]').replace(
+        'module = "gates"', f'module = "{name}"'
+    )
+    hw = _folder(tmp_path, toml=toml)
+    with pytest.raises(AssignmentError) as e:
+        load_assignment(hw)
+    assert "modules[0]" in str(e.value) and f"{name!r} is a module the worker imports itself" in str(e.value)

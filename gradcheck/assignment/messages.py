@@ -8,6 +8,7 @@ them into its message.
 from __future__ import annotations
 
 import difflib
+import sys
 
 from ..schemas import json_path
 from .known import KNOWN_CHECKS
@@ -128,6 +129,11 @@ def id_problems(checks, known=KNOWN_CHECKS) -> list:
     return problems
 
 
+#: module names a submission's files may not have: the worker imports these itself (a student's
+#: numpy.py or json.py would be imported in their place, by the worker and by the student's own code)
+SHADOWED = frozenset(sys.stdlib_module_names) | {"numpy", "gradcheck"}
+
+
 def unit_problems(data: dict) -> list:
     """(field, expected ...) for what the schema cannot see in ``[[units]]``: a module the file does not
     list, a repeated check prefix, a size a case does not bind, a ``near`` input that is not an earlier
@@ -140,6 +146,15 @@ def unit_problems(data: dict) -> list:
     if modules is None:
         problems.append(("modules", "missing; expected the modules a submission holds (the units name them)"))
         modules = []
+    for m, name in enumerate(modules):
+        if name in SHADOWED:
+            problems.append(
+                (
+                    f"modules[{m}]",
+                    f"expected a name of the students' own; {name!r} is a module the worker imports itself "
+                    "(the standard library, numpy or gradcheck): a submission's file of that name would replace it",
+                )
+            )
     for i, u in enumerate(units):
         where = f"units[{i}]"
         if u["module"] not in modules:

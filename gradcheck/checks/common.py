@@ -212,7 +212,19 @@ def shape_text(shape) -> str:
 
 
 def numerical_verdict(
-    core, plan, outputs, analytic, reference, dout, *, f_batch, rng, tolerances, mode="auto", what="forward"
+    core,
+    plan,
+    outputs,
+    analytic,
+    reference,
+    dout,
+    *,
+    f_batch,
+    rng,
+    tolerances,
+    mode="auto",
+    what="forward",
+    confirm_float32=False,
 ):
     """Backward against centered differences of the student's own ``what``, anchored to ground truth;
     None when the check passes, else (message, details).
@@ -227,7 +239,8 @@ def numerical_verdict(
     computes in float32 (measured from the values' roundoff, never from a returned dtype). The rtol is
     numerics' for the measured precision, never below the assignment's rtol for comparisons with the
     reference: no numerical check is stricter than the reference comparison of the same quantity.
-    ``core`` is the numerical core the callers pass (``gradcheck.numerics``)."""
+    ``core`` is the numerical core the callers pass (``gradcheck.numerics``); confirm_float32: see
+    numerics' Note [A failure is confirmed at float32 steps]."""
 
     def verdict_for(grads, salt):
         return core.check_vjp(
@@ -241,6 +254,7 @@ def numerical_verdict(
             names=plan.names,
             evaluated=(plan, outputs),
             rtol_floor=tolerance(tolerances)[0],
+            confirm_float32=confirm_float32,
         )
 
     # gradients bit for bit the reference's: the anchor's verdict is theirs (the same judgement of the same numbers)

@@ -511,6 +511,7 @@ def _judge_numerical(ctx: Context, plan: ModelPlan, replies, found: _Findings) -
             what="loss",
             tolerances=ctx.tolerances,
             rng=lambda salt, k=k: ctx.rng(f"{unit.id}.numerical.redo.{k}.{salt}"),
+            confirm_float32=True,  # a loss partly in float32 (its regularisation), partly stand-ins' float64
         )
         found.compared["numerical"] += 1
         if failed:
