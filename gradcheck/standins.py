@@ -11,7 +11,14 @@ function. The worker never holds a correct unit, so there is nothing there to re
 unit the student got right stays the student's own.
 
 Only the units chosen (``units()``) are answered: the channel cannot compute a unit whose own checks
-the student passed, or one outside the assignment.
+the student passed, or one outside the assignment, nor, while students see what the session's code
+does, a unit with a check withheld from them (Note [Stand-ins and withheld checks]).
+
+The student chooses a stand-in call's arguments, and the reference runs on them in the grader's process:
+what it keeps between calls (gate instances, function-pair caches) is bounded in bytes, the oldest
+dropped first (``MAX_KEPT_BYTES``: a backward of a dropped one is refused), and it runs with numpy's
+global generator seeded from the call (Note [Stand-ins and numpy's global generator]). What one call's
+reference computes is not bounded beyond its arrays' sizes (tests/hostile/rt21_standin_amplify, open).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ __all__ = ["StandIns"]
 
 MAX_INSTANCES = 200_000  # stand-in gate instances and function-pair calls one session may make
 MAX_LIVE_CACHES = 20_000  # function-pair caches kept for a backward; the oldest are dropped beyond
+MAX_KEPT_BYTES = 128 * 2**20  # array bytes of the gate instances and caches kept; the oldest are dropped beyond
 MAX_ELEMENTS = 5_000_000  # elements of one argument
 MAX_VALUES = 16  # arrays one call sends: inputs, a param's arrays
 MAX_CONSTANTS = 4  # a gate's constructor arguments
@@ -51,6 +59,8 @@ class StandIns:
         self.instances = {}  # gate stand-in id -> reference gate
         self.caches = OrderedDict()  # function-pair call id -> (unit, the reference's cache)
         self.made = 0
+        self.kept = OrderedDict()  # ("g" | "p", id) -> the array bytes it holds, oldest first
+        self.kept_bytes = 0
 
     def units(self) -> list:
         if self.everyone:
@@ -95,6 +105,7 @@ class StandIns:
             raise ValueError("too many or too large arguments")
         values = [np.array(a) for a in arrays]
         ref = self.reference(unit.module)
+        np.random.seed(ident % 2**32)  # see Note [Stand-ins and numpy's global generator]
         if unit.style == "gate":
             return self._gate(unit, ref, ident, step, request.get("args"), values)
         if step == "f":
@@ -120,7 +131,9 @@ class StandIns:
                 raise ValueError(f"more than {MAX_INSTANCES} gate instances")
             gate = self.instances[ident] = getattr(ref, unit.name)(*args)
             floats = [float(v) if v.ndim == 0 and v.dtype.kind == "f" else v for v in values]
-            return {"outs": 1}, [np.asarray(gate.forward(*floats), dtype=np.float64)]
+            out = np.asarray(gate.forward(*floats), dtype=np.float64)
+            self._keep(("g", ident), gate)
+            return {"outs": 1}, [out]
         gate = self.instances.get(ident)
         if gate is None:
             raise ValueError("backward() before forward()")
@@ -154,8 +167,48 @@ class StandIns:
         out, cache = getattr(ref, unit.forward_name)(*inputs, *extra)
         self.caches[ident] = (unit, cache)
         if len(self.caches) > MAX_LIVE_CACHES:
-            self.caches.popitem(last=False)
+            self._drop(("p", next(iter(self.caches))))
+        self._keep(("p", ident), cache)
         # the keys the function may change go back, so the student's dict is updated in place (running averages)
         changed = [k for k in (unit.param.mutable if unit.param else ()) if k in extra[0]] if extra else []
         back = [np.asarray(extra[0][k], dtype=np.float64) for k in changed]
         return {"outs": 1, "param": changed}, [np.asarray(out, dtype=np.float64), *back]
+
+    def _keep(self, key, obj):
+        """Count what a gate instance or a cache holds; drop the oldest while the total is over the cap."""
+        self.kept_bytes -= self.kept.pop(key, 0)
+        self.kept[key] = _array_bytes(obj)
+        self.kept_bytes += self.kept[key]
+        while self.kept_bytes > MAX_KEPT_BYTES and self.kept:
+            self._drop(next(iter(self.kept)))
+
+    def _drop(self, key):
+        self.kept_bytes -= self.kept.pop(key, 0)
+        (self.instances if key[0] == "g" else self.caches).pop(key[1], None)
+
+
+def _array_bytes(obj, depth=4) -> int:
+    """The bytes of the arrays ``obj`` holds: in tuples, lists, dicts and an object's attributes, ``depth``
+    levels down (a reference's cache or gate instance; a view counts as its own size)."""
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes
+    if depth == 0:
+        return 0
+    if isinstance(obj, dict):
+        items = obj.values()
+    elif isinstance(obj, (list, tuple)):
+        items = obj
+    else:
+        items = getattr(obj, "__dict__", {}).values()
+    return sum(_array_bytes(v, depth - 1) for v in items)
+
+
+# Note [Stand-ins and numpy's global generator]
+# A reference may draw from numpy's global generator (dropout's mask without a "seed" in its
+# dropout_param). Run as it is, a stand-in call would draw from the grader process's generator, whose
+# state depends on the submissions and calls that process handled before: the same submission would get
+# another report under another --jobs or order (tests/hostile/rt21_unseeded_dropout). So each call
+# first seeds the generator from the call's id (chosen by the worker, the same on every run of the same
+# code): what it draws depends only on the call. (Seeding costs ~3 us; saving and restoring the state
+# ~200 us, 0.5 s of a submission's ~2300 calls, so the state is not put back: the grader itself never
+# draws from that generator unseeded, and checks/models.py keeps it around the reference's constructor.)

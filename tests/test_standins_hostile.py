@@ -1,0 +1,132 @@
+"""Stand-ins attacked (a red-team review of gradcheck/standins.py and the worker's stand-ins: tests/hostile/rt21_*).
+
+Each fixture's layers.py fails its own checks (so the session that grades TwoLayerNet computes the layers
+on the grader's side) and its fc_net.py, or its layers.py, uses that channel against the grader: to keep
+the grader's memory, to make a report depend on the grading order, to make the grader allocate what the
+student chooses, or to have the layers graded with the grader's values. Graded once as a class (seed 3,
+two jobs), like tests/test_layers_hostile.py; what is known to be open is a strict xfail, so that a fix
+shows. The trusted side's half of each fix is also tested directly (fast)."""
+
+import functools
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gradcheck import standins as standins_module
+from gradcheck.assignment import load_assignment
+from gradcheck.assignment.reference import reference_module
+from gradcheck.standins import StandIns
+
+HERE = Path(__file__).resolve().parent
+LAYERS_TOML = HERE.parent / "gradcheck" / "assignments" / "layers" / "assignment.toml"
+LAYERS = load_assignment("layers")
+FIXTURES = ("rt21_standin_memory", "rt21_unseeded_dropout", "rt21_standin_amplify", "rt21_channel_in_own")
+COPIES = ("rt21_unseeded_dropout", "rt21_unseeded_dropout_2", "rt21_unseeded_dropout_3")
+MODEL_POINTS = 6.0  # TwoLayerNet's checks: a model built from stand-ins is the student's composition
+
+
+def standins():
+    return StandIns(LAYERS.units, {}, functools.partial(reference_module, LAYERS))
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    base = tmp_path_factory.mktemp("standins-hostile")
+    klass, out = base / "class", base / "reports"
+    klass.mkdir()
+    for case in FIXTURES:
+        shutil.copytree(HERE / "hostile" / case, klass / case, ignore=shutil.ignore_patterns("__pycache__"))
+    for copy in COPIES[1:]:  # three copies over two jobs: two of them are graded by the same process
+        shutil.copytree(klass / COPIES[0], klass / copy)
+    for folder in klass.iterdir():
+        if not (folder / "fc_net.py").exists():
+            shutil.copy(HERE.parent / "examples" / "layers" / "correct" / "fc_net.py", folder / "fc_net.py")
+    reference = f'reference = {{ path = "{LAYERS_TOML.parent / "reference"}" }}'
+    text = LAYERS_TOML.read_text().replace('reference = { path = "reference" }', reference)
+    (base / "layers.toml").write_text(text + "\n[limits]\ncall_seconds = 5\n")
+    from gradcheck.batch import grade_class
+
+    grade_class(klass, out, load_assignment(base / "layers.toml"), seed=3, jobs=2)
+    return {p.stem: json.loads(p.read_text()) for p in out.glob("*.json") if p.stem != "summary"}
+
+
+def _points(report, prefix):
+    return sum(c["score"] for c in report["checks"] if c["id"].startswith(prefix))
+
+
+@pytest.mark.system
+@pytest.mark.parametrize("case", FIXTURES)
+def test_the_layers_earn_nothing(graded, case):
+    """Every fixture's layers raise or ask the channel for the grader's values: no layer point."""
+    report = graded[case]
+    assert report["status"] == "graded", report.get("message")
+    assert _points(report, "layers.") == 0, [c["id"] for c in report["checks"] if c["score"] > 0]
+
+
+@pytest.mark.system
+@pytest.mark.parametrize("case", ["rt21_standin_memory", "rt21_channel_in_own", "rt21_standin_amplify"])
+def test_a_correct_model_keeps_its_points(graded, case):
+    """Their TwoLayerNet is correct: graded with stand-ins for the failing layers, it keeps its 6 points
+    (the network's points are for composing the layers, which the student did)."""
+    assert _points(graded[case], "fc_net.TwoLayerNet.") == MODEL_POINTS, graded[case]["output"]["text"]
+
+
+@pytest.mark.system
+def test_the_memory_kept_for_stand_ins_is_bounded(graded):
+    """rt21_standin_memory makes the grader keep 8 caches of 32 MB: the oldest are dropped."""
+    text = graded["rt21_standin_memory"]["output"]["text"]
+    assert "FIRST CACHE DROPPED" in text and "FIRST CACHE KEPT" not in text, text
+
+
+@pytest.mark.system
+def test_a_stand_in_that_draws_random_numbers_is_reproducible(graded):
+    """Three copies of rt21_unseeded_dropout (a dropout stand-in without a seed) get the same checks."""
+    checks = [
+        [{k: c.get(k) for k in ("id", "status", "score", "message", "details")} for c in graded[n]["checks"]]
+        for n in COPIES
+    ]
+    assert checks[0] == checks[1] == checks[2]
+    assert _points(graded[COPIES[0]], "fc_net.TwoLayerNet.") < MODEL_POINTS  # it is not the contract's network
+
+
+@pytest.mark.system
+@pytest.mark.xfail(
+    strict=True, reason="open: a stand-in call's reference work is chosen by the student (see the fixture)"
+)
+def test_the_grader_does_not_allocate_what_the_student_chooses(graded):
+    text = graded["rt21_standin_amplify"]["output"]["text"]
+    assert "PAD 1000 answered" in text or "refused" in text, text  # the stand-in was reached
+    assert "PAD 2000 answered" not in text, text
+
+
+@pytest.mark.system
+def test_no_grader_fault(graded):
+    for name, report in graded.items():
+        assert not any(c.get("details", {}).get("grader_fault") for c in report["checks"]), name
+
+
+def test_an_unseeded_dropout_stand_in_does_not_depend_on_the_graders_generator():
+    x = np.ones((4, 6))
+    request = {"id": 5, "unit": "layers.dropout", "step": "f", "values": 1, "param": {"mode": "train", "p": 0.5}}
+    masks = []
+    for state in (0, 1):
+        np.random.seed(state)  # what the grader's process happened to do before
+        head, out = standins().handle({**request, "param_arrays": []}, [x])
+        assert "error" not in head, head
+        masks.append(out[0])
+    assert np.array_equal(masks[0], masks[1]) and 0 < masks[0].sum() < x.size * 2
+
+
+def test_what_stand_ins_keep_is_bounded_in_bytes(monkeypatch):
+    monkeypatch.setattr(standins_module, "MAX_KEPT_BYTES", 3 * 8000 + 100)
+    s, x, w, b = standins(), np.ones((1, 500)), np.ones((500, 1)), np.ones(1)  # a cache of x and w: 8000 bytes
+    for ident in range(1, 6):
+        assert "error" not in s.handle({"id": ident, "unit": "layers.affine", "step": "f", "values": 3}, [x, w, b])[0]
+    assert s.kept_bytes <= standins_module.MAX_KEPT_BYTES and sorted(s.caches) == [3, 4, 5]
+    head, _ = s.handle({"id": 1, "unit": "layers.affine", "step": "b", "values": 1}, [np.ones((1, 1))])
+    assert "cache" in head["error"]  # dropped: its backward is refused
+    head, grads = s.handle({"id": 5, "unit": "layers.affine", "step": "b", "values": 1}, [np.ones((1, 1))])
+    assert "error" not in head and grads[1].shape == (500, 1)
