@@ -135,11 +135,17 @@ def run_checks(
     return results
 
 
-def _standins(assignment, results, everyone=False) -> StandIns:
+def _standins(assignment, results, wanted, everyone=False) -> StandIns:
     """Stand-ins for the assignment's gates, function pairs and loss functions (one replaces a unit its
-    student got wrong, or every one with ``everyone``), computed by the assignment's reference."""
+    student got wrong, or every one with ``everyone``), computed by the assignment's reference; while the
+    ``wanted`` checks are visible ones, none for a unit with a withheld check (Note [Stand-ins and
+    withheld checks] in gradcheck.standins)."""
     units = getattr(assignment, "units", ()) or contract.UNITS
-    return StandIns(units, results, functools.partial(reference_module, assignment), everyone=everyone)
+    visibility = {c.id: c.visibility for c in getattr(assignment, "checks", ())}
+    shown = all(visibility.get(i, "visible") == "visible" for i in wanted)
+    withheld = {i.rsplit(".", 1)[0] for i, v in visibility.items() if v != "visible"} if shown else set()
+    reference = functools.partial(reference_module, assignment)
+    return StandIns(units, results, reference, everyone=everyone, withheld=withheld)
 
 
 def _grade_in_fresh_sessions(root, assignment, seed, sandbox, budget, missing, wanted, results, first):
@@ -151,7 +157,7 @@ def _grade_in_fresh_sessions(root, assignment, seed, sandbox, budget, missing, w
     with contextlib.ExitStack() as stack:
         own = stack.enter_context(sandbox.session(root, budget=budget))
         with_standins = stack.enter_context(
-            sandbox.session(root, standins=_standins(assignment, results), budget=budget)
+            sandbox.session(root, standins=_standins(assignment, results, wanted), budget=budget)
         )
         made = []
 
@@ -159,7 +165,9 @@ def _grade_in_fresh_sessions(root, assignment, seed, sandbox, budget, missing, w
             if not made:
                 made.append(
                     stack.enter_context(
-                        sandbox.session(root, standins=_standins(assignment, results, everyone=True), budget=budget)
+                        sandbox.session(
+                            root, standins=_standins(assignment, results, wanted, everyone=True), budget=budget
+                        )
                     )
                 )
             return made[0]

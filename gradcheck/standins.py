@@ -49,10 +49,10 @@ class StandIns:
 
     units: the assignment's units (those of a differentiable style can be replaced); reference: a
     callable giving the reference module of a module name; everyone: every such unit, whatever its
-    checks said."""
+    checks said; withheld: the ids of units never replaced (Note [Stand-ins and withheld checks])."""
 
-    def __init__(self, units, results, reference, everyone=False):
-        self.all = [u for u in units if u.style in DIFFERENTIABLE]
+    def __init__(self, units, results, reference, everyone=False, withheld=()):
+        self.all = [u for u in units if u.style in DIFFERENTIABLE and u.id not in set(withheld)]
         self.results = results  # check id -> CheckResult, filled as the parts are judged
         self.reference = reference
         self.everyone = everyone
@@ -212,3 +212,14 @@ def _array_bytes(obj, depth=4) -> int:
 # code): what it draws depends only on the call. (Seeding costs ~3 us; saving and restoring the state
 # ~200 us, 0.5 s of a submission's ~2300 calls, so the state is not put back: the grader itself never
 # draws from that generator unseeded, and checks/models.py keeps it around the reference's constructor.)
+
+
+# Note [Stand-ins and withheld checks]
+# Whatever a stand-in answers, the student's code can put in a message (an exception's text in a model
+# check's message): the channel is an oracle of the reference, on arguments of the student's choosing.
+# For a unit whose checks the student sees, that tells nothing the visible checks do not (expected values
+# included). For a unit with a check withheld from students (hidden, after the due date, after
+# publishing), it would hand out the model solution's values for what is meant to stay unseen
+# (tests/hostile/rt21_oracle_hidden_unit). So in the sessions of the visible checks such a unit is never
+# a stand-in: the student's own runs there (a wrong one then also costs the visible checks of what is
+# built from it; the withheld round's sessions, whose messages students do not see, replace it as usual).

@@ -18,6 +18,7 @@ import pytest
 from gradcheck import standins as standins_module
 from gradcheck.assignment import load_assignment
 from gradcheck.assignment.reference import reference_module
+from gradcheck.report.student import student_view
 from gradcheck.standins import StandIns
 
 HERE = Path(__file__).resolve().parent
@@ -108,6 +109,39 @@ def test_no_grader_fault(graded):
         assert not any(c.get("details", {}).get("grader_fault") for c in report["checks"]), name
 
 
+@pytest.fixture(scope="module")
+def withheld_affine(tmp_path_factory):
+    """rt21_oracle_hidden_unit graded with layers.affine's checks withheld until the due date."""
+    base = tmp_path_factory.mktemp("standins-withheld")
+    klass, out = base / "class", base / "reports"
+    shutil.copytree(HERE / "hostile" / "rt21_oracle_hidden_unit", klass / "rt21_oracle_hidden_unit")
+    checks = "".join(
+        f'\n[[checks]]\nid = "{c.id}"\npoints = {c.points}\n'
+        f'visibility = "{"after_due_date" if c.id.startswith("layers.affine.") else "visible"}"\n'
+        for c in LAYERS.checks
+    )
+    reference = f'reference = {{ path = "{LAYERS_TOML.parent / "reference"}" }}'
+    text = LAYERS_TOML.read_text().replace('reference = { path = "reference" }', reference)
+    (base / "layers.toml").write_text(text + checks)
+    from gradcheck.batch import grade_class
+
+    assignment = load_assignment(base / "layers.toml")
+    grade_class(klass, out, assignment, seed=3, jobs=1)
+    return assignment, json.loads((out / "rt21_oracle_hidden_unit.json").read_text())
+
+
+@pytest.mark.system
+def test_a_withheld_unit_has_no_stand_in_in_the_visible_checks(withheld_affine):
+    """The visible TwoLayerNet messages do not carry the reference's affine (its checks are withheld)."""
+    assignment, report = withheld_affine
+    assert report["status"] == "graded", report.get("message")
+    assert any(c.visibility == "after_due_date" for c in assignment.checks)
+    shown = student_view(report)
+    messages = [c.get("message", "") for c in shown["checks"] if c["id"].startswith("fc_net.")]
+    assert messages and not any("ORACLE 3.5" in m for m in messages), messages
+    assert any("NO ORACLE NotImplementedError" in m for m in messages), messages  # its own affine ran
+
+
 def test_an_unseeded_dropout_stand_in_does_not_depend_on_the_graders_generator():
     x = np.ones((4, 6))
     request = {"id": 5, "unit": "layers.dropout", "step": "f", "values": 1, "param": {"mode": "train", "p": 0.5}}
@@ -130,3 +164,10 @@ def test_what_stand_ins_keep_is_bounded_in_bytes(monkeypatch):
     assert "cache" in head["error"]  # dropped: its backward is refused
     head, grads = s.handle({"id": 5, "unit": "layers.affine", "step": "b", "values": 1}, [np.ones((1, 1))])
     assert "error" not in head and grads[1].shape == (500, 1)
+
+
+def test_a_withheld_unit_is_never_replaced_nor_answered():
+    s = StandIns(LAYERS.units, {}, functools.partial(reference_module, LAYERS), withheld={"layers.affine"})
+    assert "layers.affine" not in s.names() and "layers.relu" in s.names()
+    head, out = s.handle({"id": 1, "unit": "layers.affine", "step": "f", "values": 3}, [np.ones((2, 3))] * 3)
+    assert "malformed" in head["error"] and out == []
