@@ -24,7 +24,8 @@ from gradcheck.standins import StandIns
 HERE = Path(__file__).resolve().parent
 LAYERS_TOML = HERE.parent / "gradcheck" / "assignments" / "layers" / "assignment.toml"
 LAYERS = load_assignment("layers")
-FIXTURES = ("rt21_standin_memory", "rt21_unseeded_dropout", "rt21_standin_amplify", "rt21_channel_in_own")
+RAISING = ("rt21_standin_memory", "rt21_unseeded_dropout", "rt21_standin_amplify", "rt21_channel_in_own")
+FIXTURES = (*RAISING, "rt21_affine_3d_only")
 COPIES = ("rt21_unseeded_dropout", "rt21_unseeded_dropout_2", "rt21_unseeded_dropout_3")
 MODEL_POINTS = 6.0  # TwoLayerNet's checks: a model built from stand-ins is the student's composition
 
@@ -47,7 +48,7 @@ def graded(tmp_path_factory):
             shutil.copy(HERE.parent / "examples" / "layers" / "correct" / "fc_net.py", folder / "fc_net.py")
     reference = f'reference = {{ path = "{LAYERS_TOML.parent / "reference"}" }}'
     text = LAYERS_TOML.read_text().replace('reference = { path = "reference" }', reference)
-    (base / "layers.toml").write_text(text + "\n[limits]\ncall_seconds = 5\n")
+    (base / "layers.toml").write_text(text)  # the default limits: a model on stand-ins makes ~2,000 round trips
     from gradcheck.batch import grade_class
 
     grade_class(klass, out, load_assignment(base / "layers.toml"), seed=3, jobs=2)
@@ -59,7 +60,7 @@ def _points(report, prefix):
 
 
 @pytest.mark.system
-@pytest.mark.parametrize("case", FIXTURES)
+@pytest.mark.parametrize("case", RAISING)
 def test_the_layers_earn_nothing(graded, case):
     """Every fixture's layers raise or ask the channel for the grader's values: no layer point."""
     report = graded[case]
@@ -73,6 +74,16 @@ def test_a_correct_model_keeps_its_points(graded, case):
     """Their TwoLayerNet is correct: graded with stand-ins for the failing layers, it keeps its 6 points
     (the network's points are for composing the layers, which the student did)."""
     assert _points(graded[case], "fc_net.TwoLayerNet.") == MODEL_POINTS, graded[case]["output"]["text"]
+
+
+@pytest.mark.system
+def test_a_model_that_raises_with_the_students_own_layers_is_not_credited(graded):
+    """rt21_affine_3d_only's TwoLayerNet raises with its own affine (3-D x only): re-judging it with
+    stand-ins must not turn those errors into passes."""
+    report = graded["rt21_affine_3d_only"]
+    earned = {c["id"]: c["status"] for c in report["checks"] if c["id"].startswith("fc_net.") and c["score"] > 0}
+    assert set(earned) <= {"fc_net.TwoLayerNet.params"}, earned  # its constructor is right
+    assert _points(report, "layers.relu.") == 5  # the rest of its layers are the correct example's
 
 
 @pytest.mark.system
