@@ -218,10 +218,30 @@ def die_with_parent(parent_pid):
     threading.Thread(target=watch, name="gradcheck-parent-watch", daemon=True).start()
 
 
+#: The data a grader process may hold (RLIMIT_DATA, soft): about 10 times what grading needs (160 MB
+#: measured after grading a layers submission). What a stand-in computes on a student's arguments runs
+#: here (gradcheck.standins): a convolution asked for with pad 20,000 would ask for tens of GB; under
+#: this limit it is a MemoryError, the stand-in's error, not a machine out of memory. Its time is the
+#: hung-grader timeout's. GRADCHECK_GRADER_MEMORY_MB sets another value.
+GRADER_MEMORY_MB = 2048
+
+
+def limit_grader_memory():
+    """Hold this (grader) process's data to GRADER_MEMORY_MB (or GRADCHECK_GRADER_MEMORY_MB), never
+    above a hard limit already set. The sandbox's workers set their own, lower, limits."""
+    import resource
+
+    mb = int(os.environ.get("GRADCHECK_GRADER_MEMORY_MB") or GRADER_MEMORY_MB)
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    limit = mb << 20 if hard == resource.RLIM_INFINITY else min(mb << 20, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+
+
 def _worker_init(grade, sandbox_factory, assignment, hide, parent_pid=None):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     if parent_pid is not None:
         die_with_parent(parent_pid)
+    limit_grader_memory()
     private_hypothesis_storage()
     _WORKER.clear()
     _WORKER["assignment"] = assignment

@@ -7,8 +7,10 @@ student chooses, or to have the layers graded with the grader's values. Graded o
 two jobs), like tests/test_layers_hostile.py; what is known to be open is a strict xfail, so that a fix
 shows. The trusted side's half of each fix is also tested directly (fast)."""
 
+import contextlib
 import functools
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -51,8 +53,25 @@ def graded(tmp_path_factory):
     (base / "layers.toml").write_text(text)  # the default limits: a model on stand-ins makes ~2,000 round trips
     from gradcheck.batch import grade_class
 
-    grade_class(klass, out, load_assignment(base / "layers.toml"), seed=3, jobs=2)
+    # the grader processes' data limit (gradcheck.batch.limit_grader_memory) at 512 MB, so that
+    # rt21_standin_amplify's second call (a 512 MB padded input) exceeds it
+    with _environ(GRADCHECK_GRADER_MEMORY_MB="512"):
+        grade_class(klass, out, load_assignment(base / "layers.toml"), seed=3, jobs=2)
     return {p.stem: json.loads(p.read_text()) for p in out.glob("*.json") if p.stem != "summary"}
+
+
+@contextlib.contextmanager
+def _environ(**values):
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _points(report, prefix):
@@ -105,13 +124,12 @@ def test_a_stand_in_that_draws_random_numbers_is_reproducible(graded):
 
 
 @pytest.mark.system
-@pytest.mark.xfail(
-    strict=True, reason="open: a stand-in call's reference work is chosen by the student (see the fixture)"
-)
 def test_the_grader_does_not_allocate_what_the_student_chooses(graded):
+    """The grader process's data limit turns rt21_standin_amplify's large padding into the stand-in's
+    error (its time is bounded by the hung-grader timeout: not tested here)."""
     text = graded["rt21_standin_amplify"]["output"]["text"]
-    assert "PAD 1000 answered" in text or "refused" in text, text  # the stand-in was reached
-    assert "PAD 2000 answered" not in text, text
+    assert "PAD 1000 answered" in text, text  # the stand-in was reached
+    assert "PAD 4000 refused RuntimeError" in text, text
 
 
 @pytest.mark.system

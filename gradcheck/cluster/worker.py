@@ -115,6 +115,7 @@ class SandboxPlugin(WorkerPlugin):
         self.init_error = None
         try:
             drop_working_directory()
+            batch.limit_grader_memory()  # the stand-ins' work on a student's arguments runs here
             batch.private_hypothesis_storage()
             mine = environment()
             differences = [

@@ -1,19 +1,21 @@
-"""HOSTILE (stand-ins; resources of the trusted side, OPEN): every layer of layers.py raises, so in the
+"""HOSTILE (stand-ins; resources of the trusted side): every layer of layers.py raises, so in the
 session that grades TwoLayerNet conv_forward_naive is a stand-in, computed by the reference in the
 grader's own process on arguments the student chooses. At import this fc_net.py sends x, w, b of one
-element each and conv_param {"stride": P, "pad": P} for P = 1000, 2000: 24 bytes of arrays make the
-grader allocate the padded input, (2P + 1)^2 floats (128 MB at P = 2000, more while np.pad runs; the
-output is 3 x 3), and print "PAD P answered" or "PAD P refused". Nothing bounds it: P = 20,000 asks for
-tens of GB (the grader's process is not under the worker's memory limit), and a kernel w of shape
+element each and conv_param {"stride": P, "pad": P} for P = 1000, 4000: 24 bytes of arrays make the
+grader allocate the padded input, (2P + 1)^2 floats (512 MB at P = 4000, more while np.pad runs; the
+output is 3 x 3), and print "PAD P answered" or "PAD P refused". Before, nothing bounded it: P = 20,000
+asks for tens of GB (the grader's process is not under the worker's memory limit); now a grader
+process's data is limited (gradcheck.batch.limit_grader_memory; the test sets 512 MB), and a kernel w of shape
 (1, 1, K, K) with pad K costs K^4 work in the reference's loop over taps (measured: K = 200, 2 s; so
 K = 1000, about 8 MB sent, is hours in one call, not interrupted by the call's time limit, which is
 checked only when the grader reads or writes the worker's socket). max_pool's windows (pool sizes
 and stride from the student) are the same class: memory quadratic in the input's size.
 
 A safe grader bounds the time and memory of the reference's work for a stand-in call independently of
-what the student sends (refuses what exceeds it, or computes under limits it can enforce, e.g. in a
-process of its own). The TwoLayerNet below is correct and keeps its points. Bounded: two calls, at
-most about 300 MB and 1 s of the grader's time, in the session with stand-ins only."""
+what the student sends: memory by the grader process's data limit (a MemoryError is the stand-in's
+error), time by the hung-grader timeout of the batch (the submission gets an error report). The
+TwoLayerNet below is correct and keeps its points. Bounded: two calls, at most about 1 GB (if the
+limit failed) and 1 s of the grader's time, in the session with stand-ins only."""
 
 import numpy as np
 
@@ -23,7 +25,7 @@ from layers import *  # noqa: F403
 
 def _amplify():
     one = np.ones((1, 1, 1, 1))
-    for pad in (1000, 2000):
+    for pad in (1000, 4000):
         try:
             out, _ = layers.conv_forward_naive(one, one, np.ones(1), {"stride": pad, "pad": pad})
             print(f"PAD {pad} answered {out.shape}")
