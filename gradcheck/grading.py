@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import contract
 from .assignment.reference import reference_module
-from .checks import gates, graph, mlp, models
+from .checks import gates, graph, mlp, models, scalar, scalar_nn
 from .checks.common import CheckResult
 from .checks.context import Context
 from .errors import AssignmentError
@@ -42,7 +42,7 @@ __all__ = [
     "staging_notes",
 ]
 
-PARTS = (gates, graph, mlp, models)
+PARTS = (gates, graph, mlp, models, scalar, scalar_nn)
 
 
 def staging_notes(staged) -> list[str]:
@@ -93,6 +93,8 @@ def run_checks(
     by_unit = {
         gates: {u.id for u in ctx.units if u.style in DIFFERENTIABLE},
         models: {u.id for u in ctx.units if u.is_model},
+        scalar: {u.id for u in ctx.units if u.style == "scalar_engine"},
+        scalar_nn: {u.id for u in ctx.units if u.style == "scalar_nn"},
     }
     claimed = {i for i in wanted if any(i.rsplit(".", 1)[0] in prefixes for prefixes in by_unit.values())}
     has_standins = any(u.style in DIFFERENTIABLE for u in ctx.units)

@@ -11,7 +11,12 @@ A unit is one thing a student writes, in one API style:
 - ``model``: a class with a ``params`` dict and ``loss(X, y) -> (loss, grads)`` (``loss(X)`` ->
   scores), made with declared keyword arguments (CS231n's ``TwoLayerNet``): a unit that declares
   ``params``. Without them, the lecture's MLP (id ``mlp``, its checks the grader's);
-- ``graph``: the lecture's ComputationalGraph (its checks are the grader's).
+- ``graph``: the lecture's ComputationalGraph (its checks are the grader's);
+- ``scalar_engine``: an operator-overloading scalar autograd class (micrograd's ``Value``): ``data``,
+  ``grad``, the declared ``operators`` (with Values and numbers on either side) and ``methods``,
+  ``backward()``; checked on programs of operations the grader draws (``gradcheck.scalar``);
+- ``scalar_nn``: the ``Neuron``, ``Layer`` and ``MLP`` classes built on such a Value (micrograd's
+  ``nn.py``): ``parameters()``, ``zero_grad()``, calls on lists of numbers.
 
 Each input has a symbolic shape (names bound by each case: ``x: [N, D]``) and a value domain; the
 cases say which sizes to draw. The grader draws every value from the seed (``gradcheck.checks``);
@@ -22,15 +27,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Constant", "Domain", "Input", "ModelParam", "Param", "STYLES", "Unit", "parse_units"]
+__all__ = ["Constant", "Domain", "Input", "ModelParam", "Param", "STYLES", "ScalarSpec", "Unit", "parse_units"]
 
 #: The API styles a unit may have; the first three are graded by the same checks (``DIFFERENTIABLE``).
-STYLES = ("gate", "function_pair", "loss_function", "graph", "model")
+STYLES = ("gate", "function_pair", "loss_function", "graph", "model", "scalar_engine", "scalar_nn")
 DIFFERENTIABLE = ("gate", "function_pair", "loss_function")
 #: The checks of a differentiable unit, by aspect, in report order: ``<prefix>.<aspect>``.
 ASPECTS = ("forward", "backward", "numerical", "shapes", "no_mutation")
 #: The checks of a model unit (one that declares ``params``), by aspect, in report order.
 MODEL_ASPECTS = ("params", "scores", "loss", "gradients", "numerical", "no_mutation")
+#: What a scalar engine may declare: its operators (each also with a number on either side, where that
+#: means something) and methods; each is one check, ``<unit id>.<name>``, in this order.
+SCALAR_OPERATORS = ("add", "sub", "mul", "div", "pow", "neg")
+SCALAR_METHODS = ("exp", "tanh", "relu", "sigmoid", "log")
+#: The checks of a scalar engine after its operators' and methods', in report order.
+SCALAR_ASPECTS = ("accumulation", "dag", "deep_chain", "rerun", "random_expressions")
+#: The checks of a scalar engine's nn classes, in report order.
+SCALAR_NN_ASPECTS = ("parameters", "forward", "gradients", "zero_grad", "train")
+#: The points key of an aspect that is not itself a key of ``[points]``: each operator or method's check.
+POINTS_KEYS = {a: "operator" for a in SCALAR_OPERATORS + SCALAR_METHODS}
 
 
 @dataclass(frozen=True)
@@ -98,6 +113,41 @@ class ModelParam:
     init: tuple | None = None
 
 
+@dataclass(frozen=True)
+class ScalarSpec:
+    """What a ``scalar_engine`` or ``scalar_nn`` unit declares beyond a name, module and inputs.
+
+    An engine: ``operators`` (among SCALAR_OPERATORS) and ``methods`` (among SCALAR_METHODS) students
+    implement; ``exponents``: the numbers ``**`` is checked with; ``depth``: the deep chain's length
+    (the default stays below Python's recursion limit: a recursive topological sort is correct);
+    ``examples``: random expressions drawn by Hypothesis.
+
+    An nn: ``engine``: the name of the engine unit whose Values it is built from; ``classes``: the
+    class names (keys module, neuron, layer, mlp); ``weights``: the domain of the parameter values the
+    grader sets through ``parameters()``; ``relu_margin``: every ReLU pre-activation at least this far
+    from 0 (drawn again until the reference says so); ``train``: steps, lr and examples of the
+    training check. Cases (``Unit.cases``): ``{"nin": 3, "nouts": [4, 4, 1]}``, each an MLP."""
+
+    operators: tuple = ()
+    methods: tuple = ()
+    exponents: tuple = (2, 3, -1, 0.5)
+    depth: int = 300
+    examples: int = 30
+    engine: str = ""
+    classes: tuple = (("module", "Module"), ("neuron", "Neuron"), ("layer", "Layer"), ("mlp", "MLP"))
+    weights: Domain = field(default_factory=lambda: Domain("uniform", (-1.0, 1.0)))
+    relu_margin: float = 0.05
+    train: tuple = (("steps", 20), ("lr", 0.05), ("examples", 6))
+
+    def cls(self, role: str) -> str:
+        """The declared class name of ``role`` (module, neuron, layer, mlp)."""
+        return dict(self.classes)[role]
+
+    @property
+    def training(self) -> dict:
+        return dict(self.train)
+
+
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: the grader caches its plans by unit
 class Unit:
     """One unit of the assignment (see the module docstring).
@@ -131,11 +181,14 @@ class Unit:
     functions: tuple = ()  #: a function pair's or loss function's own names, when not the default
     #: classic bugs to name: (says, function): the reference module's ``function(dout, *inputs[, param])``
     #: gives the gradients that bug would; a backward that returns them is told ``says``. A model's are
-    #: (says, args): the reference made with these constructor arguments instead gives what the bug gives
+    #: (says, args): the reference made with these constructor arguments instead gives what the bug gives.
+    #: A scalar engine's are (says, model): a bug of the grader's library (``gradcheck.scalar.bugs``)
     bugs: tuple = ()
     params: tuple = ()  #: a model's ModelParams, in declaration order (none: the lecture's MLP)
     args: dict = field(default_factory=dict)  #: a model's fixed constructor keyword arguments
     size_args: dict = field(default_factory=dict)  #: a model's constructor keyword arguments -> size names
+    #: a scalar engine's or its nn's declaration (``ScalarSpec``); None for the other styles
+    scalar: ScalarSpec | None = None
 
     @property
     def is_model(self) -> bool:
@@ -197,6 +250,11 @@ class Unit:
             return tuple(f"{self.id}.{a}" for a in ASPECTS)
         if self.is_model:
             return tuple(f"{self.id}.{a}" for a in MODEL_ASPECTS)
+        if self.style == "scalar_engine":
+            own = self.scalar.operators + self.scalar.methods
+            return tuple(f"{self.id}.{a}" for a in own + SCALAR_ASPECTS)
+        if self.style == "scalar_nn":
+            return tuple(f"{self.id}.{a}" for a in SCALAR_NN_ASPECTS)
         return ()
 
 
@@ -233,7 +291,7 @@ def _unit(u: dict) -> Unit:
         style=style,
         module=u["module"],
         id=u.get("id", f"{u['module']}.{u['name']}"),
-        inputs=inputs if style in DIFFERENTIABLE or "params" in u else (),
+        inputs=inputs if style in DIFFERENTIABLE + ("scalar_engine", "scalar_nn") or "params" in u else (),
         constant=constant,
         param=param,
         output=u.get("output", default_output),
@@ -243,11 +301,29 @@ def _unit(u: dict) -> Unit:
         batch_mean=bool(u.get("batch_mean", False)),
         functions=tuple(u.get("functions", ())),
         bugs=tuple(
-            (b["says"], b["gradients"] if "gradients" in b else dict(b.get("args", {}))) for b in u.get("bugs", ())
+            (b["says"], b.get("gradients") or b.get("model") or dict(b.get("args", {}))) for b in u.get("bugs", ())
         ),
         params=tuple(_model_param(name, p) for name, p in u.get("params", {}).items()),
         args=dict(u.get("args", {})),
         size_args=dict(u.get("size_args", {})),
+        scalar=_scalar(u) if style in ("scalar_engine", "scalar_nn") else None,
+    )
+
+
+def _scalar(u: dict) -> ScalarSpec:
+    """A scalar engine's or nn's ScalarSpec from its (validated) TOML entry; defaults for what it leaves out."""
+    default = ScalarSpec()
+    return ScalarSpec(
+        operators=tuple(u.get("operators", ())),
+        methods=tuple(u.get("methods", ())),
+        exponents=tuple(u.get("exponents", default.exponents)),
+        depth=int(u.get("depth", default.depth)),
+        examples=int(u.get("examples", default.examples)),
+        engine=str(u.get("engine", "")),
+        classes=tuple({**dict(default.classes), **u.get("classes", {})}.items()),
+        weights=_domain(u["weights"]) if "weights" in u else default.weights,
+        relu_margin=float(u.get("accept", {}).get("relu_margin", default.relu_margin)),
+        train=tuple({**dict(default.train), **u.get("train", {})}.items()),
     )
 
 

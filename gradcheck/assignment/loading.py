@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .. import schemas
 from ..errors import AssignmentError
-from ..units import parse_units
+from ..units import POINTS_KEYS, parse_units
 from .known import GRAPH_CHECKS, MLP_CHECKS
 from .messages import id_problems, problem, unit_problems
 from .model import Assignment, CheckSpec
@@ -57,6 +57,17 @@ DEFAULT_POINTS = {
     "scores": 1,
     "loss": 1,
     "gradients": 2,
+    # a scalar engine's (gradcheck.units.SCALAR_ASPECTS; "operator": each operator's and method's check)
+    "operator": 1,
+    "accumulation": 2,
+    "dag": 2,
+    "deep_chain": 1,
+    "rerun": 1,
+    "random_expressions": 2,
+    # its nn classes' (gradcheck.units.SCALAR_NN_ASPECTS; forward and gradients as above)
+    "parameters": 1,
+    "zero_grad": 1,
+    "train": 1,
 }
 _SCHEMA = (__package__, "assignment.schema.json")
 
@@ -126,6 +137,12 @@ def known_checks(units) -> tuple:
     return tuple(ids)
 
 
+def _points_key(check_id: str) -> str:
+    """The ``[points]`` key of a check: its aspect, or the group it belongs to (an operator's check)."""
+    aspect = check_id.rsplit(".", 1)[1]
+    return POINTS_KEYS.get(aspect, aspect)
+
+
 def load_assignment(path=None) -> Assignment:
     """Load and validate an assignment (None: the packaged default). Raises AssignmentError.
 
@@ -154,7 +171,7 @@ def load_assignment(path=None) -> Assignment:
         listed = data["checks"]
     else:
         points = {**DEFAULT_POINTS, **data.get("points", {})}
-        listed = [{"id": cid, "points": points[cid.rsplit(".", 1)[1]], "visibility": "visible"} for cid in known]
+        listed = [{"id": cid, "points": points[_points_key(cid)], "visibility": "visible"} for cid in known]
     specs = sorted(
         (
             CheckSpec(

@@ -170,6 +170,21 @@ def unit_problems(data: dict) -> list:
                 )
             )
         prefixes.setdefault(prefix, i)
+        if u["style"].startswith("scalar_"):
+            problems += _scalar_problems(u, where, units, modules)
+        else:
+            problems += [
+                (f"{where}.{k}", "only a scalar_engine or scalar_nn unit has this field")
+                for k in SCALAR_ENGINE_FIELDS + SCALAR_NN_FIELDS
+                if k in u
+            ]
+            if "relu_margin" in u.get("accept", {}):
+                problems.append((f"{where}.accept.relu_margin", "only a scalar_nn unit has this field"))
+            problems += [
+                (f"{where}.cases[{c}].nouts", "only a scalar_nn's cases have this field")
+                for c, case in enumerate(u.get("cases", []))
+                if "nouts" in case
+            ]
         problems += _model_problems(u, where, prefix)
         if u["style"] == "graph" and prefix != "graph":
             problems.append((f"{where}.id", 'the graph style\'s checks are graph.*: expected id "graph"'))
@@ -223,7 +238,13 @@ def _model_problems(u: dict, where: str, prefix: str) -> list:
         else [(f"{where}.{k}", 'only a model (style = "model") has this field') for k in MODEL_FIELDS if k in u]
     )
     for b, bug in enumerate(u.get("bugs", [])):
-        if model and ("args" not in bug or "gradients" in bug):
+        if u["style"].startswith("scalar_"):
+            continue  # _scalar_problems
+        if "model" in bug:
+            problems.append(
+                (f"{where}.bugs[{b}].model", "only a scalar engine's bugs are models of the grader's library")
+            )
+        elif model and ("args" not in bug or "gradients" in bug):
             problems.append(
                 (f"{where}.bugs[{b}]", "expected args (a model's bug: the reference made with other arguments)")
             )
@@ -276,6 +297,75 @@ def _model_problems(u: dict, where: str, prefix: str) -> list:
         if unknown:
             problems.append((field, f"expected keys among the unit's args ({', '.join(args)}); got {unknown[0]!r}"))
     return problems
+
+
+#: What only the scalar styles have; what only a scalar engine has; what only a scalar nn has.
+SCALAR_ENGINE_FIELDS = ("operators", "methods", "exponents", "depth", "examples")
+SCALAR_NN_FIELDS = ("engine", "classes", "weights", "train")
+NOT_FOR_SCALAR = ("constant", "param", "output", "extra_grads", "batch_mean", "functions")
+
+
+def _scalar_problems(u: dict, where: str, units: list, modules: list) -> list:
+    """A scalar engine's or nn's own needs: an engine declares operators or methods (and its bugs are
+    models of the grader's library); an nn names an engine unit of the file, in a module imported
+    before its own, and its cases say nin and nouts."""
+    style, problems = u["style"], []
+    own, other = (
+        (SCALAR_ENGINE_FIELDS, SCALAR_NN_FIELDS)
+        if style == "scalar_engine"
+        else (SCALAR_NN_FIELDS, SCALAR_ENGINE_FIELDS)
+    )
+    problems += [(f"{where}.{k}", f"not for a {style} unit (only a {_other(style)} has it)") for k in other if k in u]
+    problems += [(f"{where}.{k}", f"not for a {style} unit") for k in NOT_FOR_SCALAR if k in u]
+    for b, bug in enumerate(u.get("bugs", [])):
+        if style != "scalar_engine" or "model" not in bug:
+            problems.append(
+                (f"{where}.bugs[{b}]", "expected model (a bug of the grader's library), for a scalar engine")
+            )
+        elif "gradients" in bug or "args" in bug:
+            problems.append((f"{where}.bugs[{b}]", "a scalar engine's bug is a model only (no gradients or args)"))
+    if style == "scalar_engine":
+        if not u.get("operators") and not u.get("methods"):
+            problems.append((f"{where}.operators", "missing; expected the operators (or methods) students implement"))
+        if "relu_margin" in u.get("accept", {}):
+            problems.append((f"{where}.accept.relu_margin", "only a scalar_nn's cases have ReLU pre-activations"))
+        if u.get("cases"):
+            problems.append((f"{where}.cases", "not for a scalar engine: the grader draws its programs"))
+        return problems
+    engines = {x["name"]: x for x in units if x.get("style") == "scalar_engine"}
+    engine = u.get("engine")
+    if engine not in engines:
+        problems.append(
+            (
+                f"{where}.engine",
+                f"expected the name of a scalar_engine unit of this file ({', '.join(engines) or 'there is none'}); "
+                f"got {_got_short(engine) if engine is not None else 'nothing'}",
+            )
+        )
+    elif engines[engine]["module"] in modules and u["module"] in modules:
+        if modules.index(engines[engine]["module"]) > modules.index(u["module"]):
+            problems.append(
+                (f"{where}.engine", f"expected module {engines[engine]['module']} before {u['module']} in modules")
+            )
+    if not u.get("cases"):
+        problems.append((f"{where}.cases", "missing; expected each MLP's sizes ({ nin = 3, nouts = [4, 4, 1] })"))
+    for c, case in enumerate(u.get("cases", [])):
+        missing = [k for k in ("nin", "nouts") if k not in case]
+        if missing:
+            problems.append((f"{where}.cases[{c}]", f"expected {' and '.join(missing)} (an MLP's sizes)"))
+        extra = sorted(set(case) - {"nin", "nouts", "label"})
+        if extra:
+            problems.append(
+                (f"{where}.cases[{c}].{extra[0]}", "expected only nin, nouts and label in a scalar_nn case")
+            )
+    bad = set(u.get("accept", {})) - {"relu_margin"}
+    if bad:
+        problems.append((f"{where}.accept.{sorted(bad)[0]}", "a scalar_nn's accept has relu_margin only"))
+    return problems
+
+
+def _other(style: str) -> str:
+    return "scalar_nn" if style == "scalar_engine" else "scalar_engine"
 
 
 def _is_number(x) -> bool:

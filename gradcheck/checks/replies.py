@@ -269,7 +269,89 @@ def model(request, reply, n):
     return {"nets": [_entry(_model_net, e, net, n) for e, net in zip(_list(reply, "nets", len(nets)), nets)]}
 
 
-VALIDATORS = {"gates": gates, "functions": gates, "graph": graph, "mlp": mlp, "model": model}  # a function: a gate's
+def _scalar_run(entry, program, n):
+    err = error_entry(entry)
+    if err and "data" not in entry:
+        return err
+    out = {"data": value(entry["data"], n)}
+    if program.get("backward") is not None:
+        for key in ("grads", "rerun") if program.get("rerun") else ("grads",):
+            if key in entry:
+                out[key] = value(entry[key], n)
+    if err:
+        out.update(err)
+    return out
+
+
+def _scalar_program(entry, program, n):
+    err = error_entry(entry)
+    if err and "runs" not in entry:
+        return err
+    runs = int(program.get("runs", 1))
+    return {"runs": [_entry(_scalar_run, e, program, n) for e in _list(entry, "runs", runs)]}
+
+
+def scalar(request, reply, n):
+    """A scalar engine's programs (ops.op_scalar): one entry per program, one run per run asked for,
+    each with the values the program reads (data; grads and rerun only when it calls backward)."""
+    programs = request["programs"]
+    return {
+        "programs": [
+            _entry(_scalar_program, e, p, n) for e, p in zip(_list(reply, "programs", len(programs)), programs)
+        ]
+    }
+
+
+#: what each kind of scalar_nn script item answers (ops.op_scalar_nn)
+SCALAR_NN_VALUES = {"parameters": ("data",), "call": ("out", "grads"), "zero_grad": ("grads",), "train": ("losses",)}
+
+
+def _scalar_nn_result(entry, item, n):
+    err = error_entry(entry)
+    key = next(iter(item))
+    if err and not any(k in entry for k in ("ok", "data", "out", "grads", "losses")):
+        return err
+    if key == "set":
+        if entry.get("ok") is not True:
+            raise ReplyMismatch
+        return {"ok": True}
+    if key not in SCALAR_NN_VALUES:
+        raise ReplyMismatch
+    out = {k: value(entry[k], n) for k in SCALAR_NN_VALUES[key]}
+    if key == "parameters":
+        if type(entry.get("count")) is not int or entry["count"] < 0:
+            raise ReplyMismatch
+        out["count"] = entry["count"]
+    return out
+
+
+def _scalar_net(entry, net, n):
+    err = error_entry(entry)
+    if err and "results" not in entry:
+        return err
+    script = net["script"]
+    return {
+        "results": [
+            _entry(_scalar_nn_result, e, item, n) for e, item in zip(_list(entry, "results", len(script)), script)
+        ]
+    }
+
+
+def scalar_nn(request, reply, n):
+    nets = request["nets"]
+    return {"nets": [_entry(_scalar_net, e, net, n) for e, net in zip(_list(reply, "nets", len(nets)), nets)]}
+
+
+# (a function's calls are a gate's)
+VALIDATORS = {
+    "gates": gates,
+    "functions": gates,
+    "graph": graph,
+    "mlp": mlp,
+    "model": model,
+    "scalar": scalar,
+    "scalar_nn": scalar_nn,
+}
 
 
 def validated(request: dict, reply, n_arrays: int) -> dict:

@@ -135,7 +135,44 @@ def _model(header, arrays, b):
                 b.add(0)
 
 
-_OPS = {"gates": _gates, "functions": _gates, "graph": _graph, "mlp": _mlp, "model": _model}  # a function: a gate's
+def _scalar(header, arrays, b):
+    """A scalar engine's programs (ops.op_scalar): per run, the data of the slots it reads and the grads
+    of those it reads (twice with a rerun)."""
+    for program in header["programs"]:
+        grads = len(program.get("grads", [])) * (2 if program.get("rerun") else 1)
+        for _ in range(int(program.get("runs", 1))):
+            b.add(len(program.get("out", [])) + grads, 3)
+
+
+def _scalar_nn(header, arrays, b):
+    """A scalar nn's networks (ops.op_scalar_nn): as many parameters as the largest array its script
+    sets (or, before any, what its sizes allow: every int argument's square, summed), outputs one per
+    row and weight, a loss per training step."""
+    for net in header["nets"]:
+        script = net["script"]
+        sets = [_size(_shape(item["set"], arrays)) for item in script if "set" in item]
+        sizes = [a for a in net.get("args", []) if isinstance(a, int)]
+        sizes += [x for a in net.get("args", []) if isinstance(a, list) for x in a if isinstance(x, int)]
+        params = max(sets + [(sum(sizes) + 1) ** 2])
+        for item in script:
+            if "call" in item:
+                b.add(_size(_shape(item["weights"], arrays)) + params, 2)
+            elif "train" in item:
+                b.add(int(item["train"]["steps"]))
+            else:
+                b.add(params)
+
+
+_OPS = {
+    "gates": _gates,
+    "functions": _gates,
+    "graph": _graph,
+    "mlp": _mlp,
+    "model": _model,
+    "scalar": _scalar,
+    "scalar_nn": _scalar_nn,
+}
+# (a function's calls are bounded as a gate's)
 
 
 def reply_cap(header, arrays) -> int | None:

@@ -692,6 +692,231 @@ def _named(reply, mapping, what):
     return out
 
 
+# ------------------------------------------------------------------------------- scalar engines
+
+# Note [Scalar programs]
+# ~~~~~~~~~~~~~~~~~~~~~~
+# A scalar autograd engine (micrograd's ``Value``) is checked on programs: plain data the trusted side
+# draws and judges. A program holds ``leaves`` (numbers: each becomes ``Value(number)``), ``code``
+# (instructions, each making one new slot after the leaves: ``[name, a]`` or ``[name, a, b]``, where
+# an operand is a slot's index or ``{"c": number}``, a plain number on that side of the operator), the
+# slots whose ``data`` to read (``out``), the slot to call ``backward()`` on (or none: a forward only)
+# and the slots whose ``grad`` to read (``grads``). The worker only builds the program through the
+# student's own class and reads numbers back: it knows no derivative and computes no answer.
+# ``runs``: how many times it is built and run, each time from fresh leaves made in another order
+# and at other addresses (an engine whose result depends on the iteration order of a set of Values
+# shows it); ``rerun``: after the first run, every leaf's grad is set to 0 and the program is built
+# again from the same leaves and run again (a fresh forward and backward after zeroing).
+
+_perf = __import__("time").perf_counter  # kept before student code can patch time
+SCALAR_BINARY = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "pow": lambda a, b: a**b,
+}
+SCALAR_UNARY = {"neg": lambda a: -a}
+SCALAR_METHODS = ("exp", "tanh", "relu", "sigmoid", "log")
+MAX_SCALAR_SLOTS = 200_000  # slots of one program (leaves and instructions)
+
+
+def _scalar_number(x):
+    """A student Value's ``data`` or ``grad`` (or any number) as a float: the student's own conversion."""
+    return float(x)
+
+
+def _build(cls, leaves, code):
+    """The program's slots: its leaves (Values) and one new Value per instruction."""
+    slots = list(leaves)
+    for ins in code:
+        name = ins[0]
+        args = [a["c"] if isinstance(a, dict) else slots[a] for a in ins[1:]]
+        if name in SCALAR_BINARY:
+            v = SCALAR_BINARY[name](*args)
+        elif name in SCALAR_UNARY:
+            v = SCALAR_UNARY[name](*args)
+        elif name in SCALAR_METHODS:
+            v = getattr(args[0], name)()
+        else:
+            raise ValueError(f"unknown instruction {name!r}")
+        if not isinstance(v, cls):
+            raise TypeError(f"{_shown(ins)} returned {type(v).__name__}, expected a {cls.__name__}")
+        slots.append(v)
+    return slots
+
+
+def _shown(ins):
+    """An instruction as a student reads it (``Value + 2``), for messages."""
+    name = ins[0]
+    side = ["2" if isinstance(a, dict) else "Value" for a in ins[1:]]
+    ops = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
+    if name in ops:
+        return f"{side[0]} {ops[name]} {side[1]}"
+    return "-Value" if name == "neg" else f"Value.{name}()"
+
+
+def _scalar_run(cls, program, reply, order):
+    """One run of a program from fresh leaves; its entry {"data": V, "grads": V} (or an error)."""
+    leaves = [None] * len(program["leaves"])
+    for i in order:  # made in this order (another on each run): other addresses, other set orders
+        leaves[i] = cls(program["leaves"][i])
+    where = f"{cls.__name__}(...)"
+    try:
+        where = "building the expression"
+        slots = _build(cls, leaves, program.get("code", []))
+        entry = {"data": reply.value([_scalar_number(slots[i].data) for i in program.get("out", [])])}
+        if program.get("backward") is not None:
+            where = "backward()"
+            slots[program["backward"]].backward()
+            where = "reading .grad"
+            entry["grads"] = reply.value([_scalar_number(slots[i].grad) for i in program.get("grads", [])])
+            if program.get("rerun"):
+                where = "setting .grad = 0 on the leaves"
+                for leaf in leaves:
+                    leaf.grad = 0.0
+                where = "building the expression again"
+                again = _build(cls, leaves, program.get("code", []))
+                where = "backward() on the expression built again"
+                again[program["backward"]].backward()
+                entry["rerun"] = reply.value([_scalar_number(again[i].grad) for i in program.get("grads", [])])
+        return entry
+    except RecursionError as exc:
+        return _error(exc, where)
+    except BaseException as exc:  # noqa: BLE001
+        return _error(exc, where)
+
+
+def op_scalar(state, header, arrays, reply):
+    """Programs run through the student's scalar Value class (Note [Scalar programs]).
+
+    ``{"module", "cls", "programs": [...], "budget": seconds | absent}``: a program's runs stop the
+    request once it has taken more than ``budget`` seconds since the request started; the programs
+    left are answered ``{"error": ..., "where": "budget"}`` (an engine whose backward takes
+    exponential time on a DAG is stopped there, not at the sandbox's call limit). Reply
+    ``{"programs": [{"runs": [{"data": V, "grads": V, "rerun": V} | {"error", "where"}, ...]} | {"error"}]}``."""
+    cls = getattr(state.modules.get(header["module"]), header["cls"], None)
+    if not isinstance(cls, type):
+        return {"error": f"{header['module']}.py has no class {header['cls']}"}
+    budget, started = header.get("budget"), _perf()
+    out = []
+    for program in header["programs"]:
+        if budget is not None and _perf() - started > budget:
+            out.append({"error": f"not run: the request took more than {budget:g} s", "where": "budget"})
+            continue
+        if len(program["leaves"]) + len(program.get("code", [])) > MAX_SCALAR_SLOTS:
+            out.append({"error": "a program too large", "where": "program"})
+            continue
+        runs, keep = [], []
+        n = len(program["leaves"])
+        for r in range(int(program.get("runs", 1))):
+            keep.append([object() for _ in range(7 * r)])  # other addresses for this run's Values
+            order = range(n) if r % 2 == 0 else range(n - 1, -1, -1)
+            runs.append(_scalar_run(cls, program, reply, order))
+        out.append({"runs": runs})
+        keep.clear()
+    return {"programs": out}
+
+
+def _outputs(result):
+    """A model's call result as a list of Values: a list or tuple as it is, a single Value as one."""
+    return list(result) if isinstance(result, (list, tuple)) else [result]
+
+
+def _linear(values, weights):
+    """sum_k weights[k] * values[k], made with the student's own ``*`` (by a number) and ``+``."""
+    total = None
+    for v, w in zip(values, weights):
+        term = v * float(w)
+        total = term if total is None else total + term
+    return total
+
+
+def op_scalar_nn(state, header, arrays, reply):
+    """Networks of a scalar engine's nn classes (micrograd's Neuron, Layer, MLP), each running a script.
+
+    ``{"module", "nets": [{"cls", "args": [...], "kwargs": {...}, "script": [...]}]}``. Script items:
+    ``{"parameters": true}`` -> ``{"count": n, "data": V}`` (each parameter's data, in order);
+    ``{"set": ref}`` -> ``{"ok": true}``: ``p.data = `` the array's values, in ``parameters()`` order;
+    ``{"call": ref, "weights": ref}`` -> ``{"out": V, "grads": V}``: the network called on each row
+    of the array (a list of floats), its outputs' data, then ``backward()`` on sum(weights * outputs)
+    (made with the student's own operators) and every parameter's grad;
+    ``{"zero_grad": true}`` -> ``{"grads": V}``: ``zero_grad()``, then every parameter's grad;
+    ``{"train": {"X": ref, "y": ref, "steps", "lr"}}`` -> ``{"losses": V}``: SGD on the mean squared
+    error, the harness's own loop (``p.data -= lr * p.grad``), each step's loss before its update."""
+    module = state.modules.get(header["module"])
+    return {"nets": [_run_scalar_net(module, net, arrays, reply) for net in header["nets"]]}
+
+
+def _run_scalar_net(module, header, arrays, reply):
+    cls = header["cls"]
+    try:
+        net = getattr(module, cls)(*header.get("args", []), **dict(header.get("kwargs", {})))
+    except BaseException as exc:  # noqa: BLE001
+        return {"error": _error(exc, f"{cls}(...)")["error"]}
+    results = []
+    for item in header["script"]:
+        key = next(iter(item), "?")
+        try:
+            results.append(_scalar_nn_item(net, key, item, arrays, reply))
+        except BaseException as exc:  # noqa: BLE001
+            results.append(_error(exc, f"{cls}: {key}"))
+    return {"results": results}
+
+
+def _parameters(net):
+    params = list(net.parameters())
+    if len(params) > MAX_SCALAR_SLOTS:
+        raise ValueError(f"parameters() returned {len(params)} values")
+    return params
+
+
+def _scalar_nn_item(net, key, item, arrays, reply):
+    if key == "parameters":
+        params = _parameters(net)
+        return {"count": len(params), "data": reply.value([_scalar_number(p.data) for p in params])}
+    if key == "set":
+        values = arrays[item["set"]["$a"]].tolist()
+        params = _parameters(net)
+        if len(params) != len(values):
+            raise ValueError(f"parameters() returned {len(params)} values, expected {len(values)}")
+        for p, v in zip(params, values):
+            p.data = v
+        return {"ok": True}
+    if key == "call":
+        rows = arrays[item["call"]["$a"]].tolist()
+        weights = arrays[item["weights"]["$a"]].tolist()
+        outs = [_outputs(net(list(x))) for x in rows]
+        data = [_scalar_number(v.data) for row in outs for v in row]
+        entry = {"out": reply.value(data)}
+        flat = [v for row in outs for v in row]
+        if len(flat) != len(weights):
+            raise ValueError(f"the calls returned {len(flat)} outputs in all, expected {len(weights)}")
+        _linear(flat, weights).backward()
+        entry["grads"] = reply.value([_scalar_number(p.grad) for p in _parameters(net)])
+        return entry
+    if key == "zero_grad":
+        net.zero_grad()
+        return {"grads": reply.value([_scalar_number(p.grad) for p in _parameters(net)])}
+    if key == "train":
+        spec = item["train"]
+        X, y = arrays[spec["X"]["$a"]].tolist(), arrays[spec["y"]["$a"]].tolist()
+        losses = []
+        for _ in range(int(spec["steps"])):
+            outs = [_outputs(net(list(x)))[0] for x in X]
+            errors = [o - t for o, t in zip(outs, y)]
+            loss = _linear([e * e for e in errors], [1.0 / len(X)] * len(X))
+            losses.append(_scalar_number(loss.data))
+            params = _parameters(net)
+            for p in params:
+                p.grad = 0.0
+            loss.backward()
+            for p in params:
+                p.data = _scalar_number(p.data) - float(spec["lr"]) * _scalar_number(p.grad)
+        return {"losses": reply.value(losses)}
+    raise ValueError(f"unknown scalar_nn request {key!r}")
+
+
 OPS = {
     "load": op_load,
     "gates": op_gates,
@@ -699,6 +924,8 @@ OPS = {
     "graph": op_graph,
     "mlp": op_mlp,
     "model": op_model,
+    "scalar": op_scalar,
+    "scalar_nn": op_scalar_nn,
 }
 
 
