@@ -184,9 +184,11 @@ def deep_chain(unit: Unit, rng) -> Program:
 
 def rerun_programs(unit: Unit, rng) -> list:
     """Programs built again from the same leaves, their grads set to 0 first: the first of each
-    operator's, and the DAGs."""
+    operator's, and the accumulation's. None has an intermediate Value reached by paths of different
+    lengths, so that an engine whose order of work depends on a set (the dag check's failure) gives
+    the same numbers on every run here."""
     out = [operator_programs(unit, op, rng)[0] for op in unit.scalar.operators + unit.scalar.methods]
-    return out + dag_programs(unit, rng)[:2]
+    return out + accumulation_programs(unit, rng)
 
 
 # ------------------------------------------------------------------------------- the plan
@@ -251,6 +253,10 @@ class Outcome:
     details: dict = field(default_factory=dict)
 
 
+#: A rerun program whose first backward is already wrong: not judged here (the other checks say so).
+SKIPPED = Outcome("skipped", "")
+
+
 def _floats(entry, arrays, key):
     return value(entry[key], arrays)[0].reshape(-1)
 
@@ -261,14 +267,16 @@ def judge_program(unit: Unit, item: Item, reply, arrays, tolerances) -> Outcome 
     program = item.program
     if "error" in reply and "runs" not in reply:
         return Outcome("error", f"{program.shown()}: {reply['error']}")
-    first, results = None, []
+    first, results, skipped = None, [], 0
     for r, run in enumerate(reply["runs"]):
         got = _judge_run(unit, item, run, arrays, tolerances)
         results.append(got[1])
-        if got[0] is not None and first is None:
+        if got[0] is SKIPPED:
+            skipped += 1
+        elif got[0] is not None and first is None:
             first = (r, got[0])
     if first is None:
-        return None
+        return SKIPPED if skipped else None
     r, outcome = first
     seen = [x for x in results if x is not None]
     if len(seen) > 1 and any(not _same(seen[0], x) for x in seen[1:]):
@@ -320,6 +328,8 @@ def _judge_run(unit: Unit, item: Item, run, arrays, tolerances):
         numbers.append(grads)
         expected = np.array(truth.grads)
         bad = compare(grads, expected, tolerances)
+        if bad and item.rerun and key == "grads":
+            return SKIPPED, numbers  # the first backward is wrong already: the other checks' failure
         if bad:
             return _wrong_grads(unit, program, grads, expected, bad, again=key == "rerun"), numbers
     return None, numbers
@@ -360,16 +370,19 @@ def diagnose_program(unit: Unit, program: Program, grads, expected, again=False)
     return text
 
 
-def _verdict(check_id, outcomes, compared, passed) -> CheckResult:
+def _verdict(check_id, outcomes, compared, passed, left_out=0, failing=()) -> CheckResult:
     bad = [o for o in outcomes if o is not None]
     if bad:
-        first = next((o for o in bad if o.status == "fail"), bad[0])
+        first = next((o for o in bad if o.status == "timeout"), None) or next(
+            (o for o in bad if o.status == "fail"), bad[0]
+        )
         details = dict(first.details)
         if len(bad) > 1:
             details["failures"] = len(bad)
         return CheckResult(check_id, first.status, first.message, details)
     if not compared:
-        return CheckResult(check_id, "error", "could not be checked: nothing was compared")
+        why = f": {_left_out_text(left_out, failing)}" if left_out else ": nothing was compared"
+        return CheckResult(check_id, "error", f"could not be checked{why}")
     return CheckResult(check_id, "pass", passed)
 
 
@@ -432,27 +445,64 @@ def _run_unit(ctx: Context, unit: Unit, aspects: set) -> dict[str, CheckResult]:
     except UnitProblem as exc:
         index = ctx.units.index(unit)
         raise AssignmentError(ctx.assignment_file, [(f"units[{index}].{exc.field}", f"{unit.name}: {exc}")]) from None
-    out = {}
-    items = [i for i in plan.items if i.aspect in aspects]
+    own = set(unit.scalar.operators + unit.scalar.methods)
+    # every operator's programs run, wanted or not: what fails there is left out of the other checks
+    items = [i for i in plan.items if i.aspect in aspects or i.aspect in own]
     outcomes = {a: [] for a in aspects}
-    for item, outcome in _judged(ctx, unit, items):
+    judged = _judged(ctx, unit, items)
+    failing = {item.program.form() for item, outcome in judged if item.aspect in own and outcome is not None}
+    left_out = {a: 0 for a in aspects}
+    wrong_first = {a: 0 for a in aspects}
+    for item, outcome in judged:
+        if item.aspect not in aspects:
+            continue
+        if item.aspect not in own and item.program.forms() & failing:
+            left_out[item.aspect] += 1  # one bug, one deduction: that operator's own check says so
+            continue
+        if outcome is SKIPPED:
+            wrong_first[item.aspect] += 1
+            continue
         outcomes[item.aspect].append(outcome)
     if "deep_chain" in aspects:
-        outcomes["deep_chain"] = [o for _, o in _judged(ctx, unit, [plan.chain])]
-    if "dag" in aspects and plan.dags:
+        if plan.chain.program.forms() & failing:
+            left_out["deep_chain"] += 1
+        else:
+            outcomes["deep_chain"] = [o for _, o in _judged(ctx, unit, [plan.chain])]
+    if "dag" in aspects and plan.dags and not plan.dags[0][1].program.forms() & failing:
         outcomes["dag"].append(_judge_doubling(ctx, unit, plan))
-    for a in aspects:
-        if a == "random_expressions":
-            continue
-        count = sum(1 for i in items if i.aspect == a) or 1
+    out = {}
+    for a in aspects - {"random_expressions"}:
+        count = len(outcomes[a])
         if a in SCALAR_ASPECTS:
             passed = PASSED[a].format(n=count, label=plan.chain.program.label)
         else:
             passed = _operator_passed(a, count)
-        out[ids[a]] = _verdict(ids[a], outcomes[a], bool(outcomes[a]), passed)
+        if left_out[a]:
+            passed += "; " + _left_out_text(left_out[a], failing)
+        if wrong_first[a]:
+            passed += f"; {wrong_first[a]} left out: their first backward is already wrong (the other checks say so)"
+        out[ids[a]] = _verdict(ids[a], outcomes[a], bool(outcomes[a]), passed, left_out[a], failing)
     if "random_expressions" in aspects:
-        out[ids["random_expressions"]] = random_expressions(ctx, unit)
+        out[ids["random_expressions"]] = random_expressions(ctx, unit, failing)
     return out
+
+
+def _form_text(form) -> str:
+    if form[0] == "pow":
+        return f"x ** {form[1]:g}"
+    if len(form) == 2:
+        return "-x" if form[0] == "neg" else f"x.{form[0]}()"
+    names = iter("xy")
+    sides = [next(names) if k == "V" else "2" for k in form[1:]]
+    return f"{sides[0]} {BINARY_SIGNS[form[0]]} {sides[1]}"
+
+
+BINARY_SIGNS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+
+
+def _left_out_text(n, failing) -> str:
+    forms = ", ".join(sorted(_form_text(f) for f in failing))
+    return f"{n} expression{'s' if n > 1 else ''} using {forms} left out (their own checks fail)"
 
 
 def _judged(ctx: Context, unit: Unit, items) -> list:
@@ -476,7 +526,8 @@ def _judged(ctx: Context, unit: Unit, items) -> list:
 
 def _judge_doubling(ctx: Context, unit: Unit, plan: ScalarPlan) -> Outcome | None:
     """The doubling DAGs, deeper and deeper within DAG_BUDGET: a topological sort without a visited
-    set is stopped there (a timeout, with that hint); the DAGs that ran must give the reference's numbers."""
+    set is stopped there (a timeout, with that hint, whatever the gradients of the shallower ones
+    were); else the DAGs must give the reference's numbers."""
     items = [item for _, item in plan.dags]
     request = {**_request(unit, items), "budget": DAG_BUDGET}
     for p in request["programs"]:
@@ -485,7 +536,7 @@ def _judge_doubling(ctx: Context, unit: Unit, plan: ScalarPlan) -> Outcome | Non
         reply, arrays = call(ctx.own, request)
     except CallFailed as exc:
         return Outcome(exc.status, f"backward() on {items[0].program.label} and deeper ones: {exc}")
-    for (levels, item), rep in zip(plan.dags, reply["programs"]):
+    for (levels, _), rep in zip(plan.dags, reply["programs"]):
         if rep.get("where") == "budget":
             return Outcome(
                 "timeout",
@@ -497,8 +548,8 @@ def _judge_doubling(ctx: Context, unit: Unit, plan: ScalarPlan) -> Outcome | Non
                     "levels": levels,
                 },
             )
-        single = Item(item.aspect, item.program, item.truth)
-        outcome = judge_program(unit, single, rep, arrays, ctx.tolerances)
+    for (_, item), rep in zip(plan.dags, reply["programs"]):
+        outcome = judge_program(unit, Item(item.aspect, item.program, item.truth), rep, arrays, ctx.tolerances)
         if outcome is not None:
             return outcome
     return None
@@ -603,17 +654,21 @@ def _remote_forward(ctx: Context, unit: Unit, program: Program):
     return f_batch
 
 
-def random_expressions(ctx: Context, unit: Unit) -> CheckResult:
+def random_expressions(ctx: Context, unit: Unit, failing=frozenset()) -> CheckResult:
     check_id = f"{unit.id}.random_expressions"
-    drawn = generated_programs(ctx.seed, unit)
-    if not drawn:
+    generated = generated_programs(ctx.seed, unit)
+    if not generated:
         return CheckResult(check_id, "error", "could not be checked: no random expression was generated")
+    drawn = tuple(p for p in generated if not p.forms() & failing)
+    note = "; " + _left_out_text(len(generated) - len(drawn), failing) if len(drawn) < len(generated) else ""
+    if not drawn:
+        return CheckResult(check_id, "error", f"could not be checked{note}")
     cls = getattr(ctx.reference(unit.module), unit.name)
     failures = _batch(ctx, unit, cls, list(drawn))
     if failures:
         outcome = failures[0][1]
         if ctx.shrink and outcome.status == "fail":
-            outcome = _shrink(ctx, unit, cls, outcome)
+            outcome = _shrink(ctx, unit, cls, outcome, failing)
         details = {k: v for k, v in outcome.details.items() if k != "program"}
         return CheckResult(check_id, outcome.status, f"minimal failing expression: {outcome.message}", details)
     numerical = _numerical_failure(ctx, unit, cls, drawn)
@@ -623,15 +678,15 @@ def random_expressions(ctx: Context, unit: Unit) -> CheckResult:
         check_id,
         "pass",
         f"{len(drawn)} random expressions give the reference's values and gradients, and their gradients agree "
-        "with centered differences of your forward",
+        f"with centered differences of your forward{note}",
     )
 
 
-def _shrink(ctx: Context, unit: Unit, cls, failure: Outcome) -> Outcome:
+def _shrink(ctx: Context, unit: Unit, cls, failure: Outcome, failing=frozenset()) -> Outcome:
     """A failing program made as simple as it stays failing (one request per round, every one-step
     simplification in it)."""
     for _ in range(MAX_SHRINK_ROUNDS):
-        candidates = simpler(failure.details["program"])
+        candidates = [p for p in simpler(failure.details["program"]) if not p.forms() & failing]
         if not candidates:
             break
         try:

@@ -301,6 +301,12 @@ def _judge_net(net: Net, rep, arrays, tol, found: _Found):
                 f"{net.label}.parameters() returned {first['count']} Values, expected {n} "
                 f"({' + '.join(f'({a} + 1) x {b}' for a, b in _shapes(net.sizes))}: every weight and bias)"
             )
+            for a in ("forward", "gradients", "zero_grad"):
+                found.errors[a].append(
+                    f"could not be checked on {net.label}: the grader sets its parameters through parameters(), "
+                    f"which returned {first['count']} Values, not {n} (see parameters)"
+                )
+            return
         else:
             _entry(rep, 1, "ok")
             again = value(_entry(rep, 2, "data")["data"], arrays)[0]

@@ -62,9 +62,11 @@ def _locals(name, a, out, model=None, variant=0):
     raise ValueError(f"unknown instruction {name!r}")
 
 
-def _reflected(ins) -> bool:
-    """``2 + x`` or ``2 * x``: a number on the left of + or *, served by __radd__ / __rmul__."""
-    return ins[0] in ("add", "mul") and isinstance(ins[1], Const) and not isinstance(ins[2], Const)
+def _reflected(ins, variant=0) -> bool:
+    """``2 + x`` or ``2 * x``: a number on the left of + or *, served by __radd__ / __rmul__ (variant 1:
+    of - and / too, which an engine may build on them)."""
+    ops = ("add", "mul") if variant == 0 else ("add", "mul", "sub", "div")
+    return ins[0] in ops and isinstance(ins[1], Const) and not isinstance(ins[2], Const)
 
 
 def _backprop(program: Program, values, model=None, variant=0) -> list:
@@ -79,7 +81,7 @@ def _backprop(program: Program, values, model=None, variant=0) -> list:
             continue
         ins = program.code[k]
         a = [x.value if isinstance(x, Const) else values[x] for x in ins[1:]]
-        if model == "reflected_no_grad" and _reflected(ins):
+        if model == "reflected_no_grad" and _reflected(ins, variant):
             continue
         for pos, local in _locals(ins[0], a, values[slot], model, variant):
             target = ins[1 + pos]
@@ -135,6 +137,8 @@ def bug_gradients(program: Program, model: str) -> list:
     try:
         if model == "pow_wrong_exponent":
             return [_backprop(program, values, model, v) for v in range(4)]
+        if model == "reflected_no_grad":
+            return [_backprop(program, values, model, v) for v in range(2)]
         if model == "topo_no_visited":
             n = len(program.leaves)
             forks = [

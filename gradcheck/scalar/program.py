@@ -19,6 +19,7 @@ __all__ = ["Const", "Program", "domain_problem", "in_domain", "reference_run", "
 BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
 UNARY = ("neg",)
 METHODS = ("exp", "tanh", "relu", "sigmoid", "log")
+MAX_SHOWN = 40  #: instructions of a program shown whole in a message; a longer one by its label
 #: Precedence of the operators, for the fewest parentheses in a formula.
 _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
 
@@ -112,8 +113,23 @@ class Program:
         return ", ".join(f"{n}={_num(v)}" for n, v in zip(self.names, self.leaves))
 
     def shown(self) -> str:
-        """The formula and the leaves' values: what a message shows."""
+        """The formula and the leaves' values: what a message shows (a long program by its label and
+        its first instructions)."""
+        if len(self.code) > MAX_SHOWN and self.label:
+            head = Program(self.names, self.leaves, self.code[:4], backward=None)
+            return f"{self.label} ({head.formula()}, ...) at {self.values_text()}"
         return f"{self.formula()} at {self.values_text()}"
+
+    def form(self, k: int = 0) -> tuple:
+        """Instruction k's form: its name and the kind of each operand ("V" a Value, "c" a number; a
+        power's exponent itself): what an operator's own check judged (``x + 2`` is ("add", "V", "c"))."""
+        ins = self.code[k]
+        if ins[0] == "pow":
+            return ("pow", ins[2].value)
+        return (ins[0], *("c" if isinstance(a, Const) else "V" for a in ins[1:]))
+
+    def forms(self) -> set:
+        return {self.form(k) for k in range(len(self.code))}
 
 
 def _operand(a):
