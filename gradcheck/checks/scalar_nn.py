@@ -4,8 +4,7 @@ Check ids ``<unit id>.<aspect>``, on the unit's MLP cases and on a Neuron (with 
 nonlinearity) and two Layers (several outputs, and one: a single Value) of the first case's sizes:
 
 - ``parameters``: ``parameters()`` has one Value per weight and bias (``nin + 1`` per neuron), in the
-  contract's order (a value the grader sets through it is read back from it), and every one of them
-  gets a gradient where the reference's is not zero (each parameter is in the graph);
+  contract's order (a value the grader sets through it is read back from it);
 - ``forward``: the outputs, with the grader's parameter values (set through ``parameters()``, drawn so
   that every ReLU pre-activation stays ``relu_margin`` away from its kink), against the reference's;
 - ``gradients``: every parameter's grad after ``backward()`` on a random weighted sum of the outputs;
@@ -222,7 +221,7 @@ def nn_plan(seed: int, unit: Unit, ref) -> NNPlan:
 def _script(net: Net, payload: Payload) -> list:
     params = payload.ref(net.params)
     call_ = {"call": payload.ref(net.X), "weights": payload.ref(net.weights)}
-    return [{"parameters": True}, {"set": params}, {"parameters": True}, call_, {"zero_grad": True}, dict(call_)]
+    return [{"parameters": True}, {"set": params}, {"parameters": True}, call_, {"zero_grad": True}]
 
 
 def run(ctx: Context, wanted: set[str]) -> dict[str, CheckResult]:
@@ -343,37 +342,30 @@ def _judge_net(net: Net, rep, arrays, tol, found: _Found):
     found.compared["gradients"] += 1
     bad = compare(grads, net.grads, tol)
     if bad:
-        unreached = [k for k in range(n) if grads.shape == net.grads.shape and grads[k] == 0 and net.grads[k] != 0]
         k = int(bad.index[0]) if bad.index else 0
         text = f"{where}: the gradient of parameter {k} ({_param_name(net, bad.index)}) is {bad.message}"
-        if unreached and len(unreached) == int(np.sum(np.abs(grads - net.grads) > 0)):
-            found.problems["parameters"].append(
-                f"{where}: parameters {_names(net, unreached)} get no gradient: the Values parameters() returns are "
-                "not the ones the network computes with"
+        unreached = [k for k in range(n) if grads.shape == net.grads.shape and grads[k] == 0 and net.grads[k] != 0]
+        if unreached and len(unreached) == int(np.sum(grads != net.grads)):
+            text += (
+                f"; parameters {_names(net, unreached)} get no gradient: are the Values parameters() returns the "
+                "ones the network computes with?"
             )
-        else:
-            found.problems["gradients"].append(text)
-    else:
-        found.compared["parameters"] += 1
-    # zero_grad, then the same call again
+        found.problems["gradients"].append(text)
+    # zero_grad: every parameter's grad 0 after it (a fresh forward and backward after zeroing is the
+    # engine's rerun check: judged here, it would depend on the engine's own gradients)
     try:
         zeroed = value(_entry(rep, 4, "grads")["grads"], arrays)[0]
-        again = value(_entry(rep, 5, "grads")["grads"], arrays)[0]
     except StudentError as exc:
         found.errors["zero_grad"].append(f"{exc} ({where})")
         return
     found.compared["zero_grad"] += 1
-    if np.any(zeroed != 0):
+    if zeroed.shape != (n,):
+        found.problems["zero_grad"].append(f"{where}: after zero_grad(), {zeroed.size} grads read, expected {n}")
+    elif np.any(zeroed != 0):
         k = int(np.flatnonzero(zeroed)[0])
         found.problems["zero_grad"].append(
             f"{where}: after zero_grad(), parameter {k} ({_param_name(net, (k,))}) has grad {zeroed[k]:.6g}, expected 0"
         )
-    elif not bad:
-        bad_again = compare(again, net.grads, tol)
-        if bad_again:
-            found.problems["zero_grad"].append(
-                f"{where}: after zero_grad(), a fresh forward and backward give other gradients: {bad_again.message}"
-            )
 
 
 def _rows(X) -> str:
@@ -438,10 +430,10 @@ def _judge_train(ctx: Context, unit: Unit, plan: NNPlan, found: _Found):
 
 
 PASSED = {
-    "parameters": "parameters() holds every weight and bias, in order, each in the graph ({n} networks)",
+    "parameters": "parameters() holds every weight and bias, in order ({n} networks)",
     "forward": "the outputs match the reference's ({n} networks)",
     "gradients": "every parameter's gradient matches the reference's ({n} networks)",
-    "zero_grad": "zero_grad() resets every gradient, and a fresh forward and backward give the same ({n} networks)",
+    "zero_grad": "zero_grad() resets every gradient to 0 ({n} networks)",
     "train": "SGD with your classes lowers the loss as the reference's does",
 }
 

@@ -177,13 +177,21 @@ class _Function:
     path: tuple
     cls: ast.ClassDef | None
     cls_path: tuple | None
+    outer: _Function | None = None  #: the function a closure is defined in (None: not a closure)
 
     @property
     def name(self) -> str:
         return self.node.name
 
     @property
+    def closure_backward(self) -> bool:
+        """A scalar engine's ``_backward`` closure (Note [Closures of a scalar engine])."""
+        return self.outer is not None and "backward" in self.name.strip("_").split("_")
+
+    @property
     def is_method(self) -> bool:
+        if self.outer is not None:
+            return False
         decorators = {d.id for d in self.node.decorator_list if isinstance(d, ast.Name)}
         return self.cls is not None and "staticmethod" not in decorators
 
@@ -209,6 +217,17 @@ class _Function:
 
     def own(self):
         return _own(self.node, self.path)
+
+    def own_with_defs(self):
+        """(node, path) of the function's own code and of the functions it defines (not their bodies)."""
+        stack = list(_children(self.node, self.path))[::-1]
+        while stack:
+            child, p = stack.pop()
+            if isinstance(child, ast.Lambda | ast.ClassDef | ast.AsyncFunctionDef):
+                continue
+            yield child, p
+            if not isinstance(child, ast.FunctionDef):
+                stack.extend(list(_children(child, p))[::-1])
 
     def returns(self):
         return [(n, p) for n, p in self.own() if isinstance(n, ast.Return)]
@@ -242,11 +261,20 @@ def _functions(tree):
         for i, node in enumerate(body):
             p = (*path, ("body", i))
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                yield _Function(prefix + node.name, node, p, cls, cls_path)
+                fn = _Function(prefix + node.name, node, p, cls, cls_path)
+                yield fn
+                yield from _closures(fn)
             elif isinstance(node, ast.ClassDef):
                 yield from visit(node.body, p, prefix + node.name + ".", node, p)
 
     return list(visit(tree.body, (), "", None, None))
+
+
+def _closures(fn):
+    """The functions defined in ``fn``'s own code whose name says backward (``_backward``), in source order."""
+    for n, p in fn.own_with_defs():
+        if isinstance(n, ast.FunctionDef) and "backward" in n.name.strip("_").split("_"):
+            yield _Function(f"{fn.qual}.{n.name}", n, p, fn.cls, fn.cls_path, outer=fn)
 
 
 def _numpy_name(tree):
@@ -371,7 +399,41 @@ def _dict_valued(fn, node) -> bool:
 # --- the operators: each yields (description, edit) per site; edit(tree, np_name) changes a fresh tree -
 
 
+# Note [Closures of a scalar engine]
+# A scalar engine (micrograd's ``Value``) keeps each operation's local derivatives in a closure made
+# by the operator's method: ``def _backward(): self.grad += other.data * out.grad``. Its gradient
+# terms are the values its ``X.grad += e`` (and ``X.grad -= e``) statements add: negate, double and
+# zero change one term, overwrite turns one ``+=`` into ``=`` (``-=`` into ``= -(...)``), and
+# at_input reads the operation's input where the closure reads its output (``out.data``, or the
+# local the output was made from: ``t`` of ``out = Value(t, ...)``).
+
+
+def _grad_terms(fn):
+    """(statement, path, sign) of every ``X.grad += e`` / ``X.grad -= e`` in a _backward closure."""
+    if not fn.closure_backward:
+        return []
+    out = []
+    for n, p in fn.own():
+        if (
+            isinstance(n, ast.AugAssign)
+            and isinstance(n.op, ast.Add | ast.Sub)
+            and isinstance(n.target, ast.Attribute)
+            and n.target.attr == "grad"
+        ):
+            out.append((n, p, "+" if isinstance(n.op, ast.Add) else "-"))
+    return out
+
+
+def _term_sites(fn, what, wrap):
+    for n, p, sign in _grad_terms(fn):
+        yield (
+            f"{fn.qual}: the term of `{_snippet(n.target)} {sign}= ...` {what}",
+            _replacer((*p, ("value", None)), wrap),
+        )
+
+
 def _op_negate(fn):
+    yield from _term_sites(fn, "negated", lambda n: ast.UnaryOp(ast.USub(), n))
     arrays, entries, _ = _gradients(fn)
     for _, path, label in arrays:
         yield f"{fn.qual}: returned gradient {label} negated", _replacer(path, lambda n: ast.UnaryOp(ast.USub(), n))
@@ -380,6 +442,7 @@ def _op_negate(fn):
 
 
 def _op_double(fn):
+    yield from _term_sites(fn, "doubled", lambda n: ast.BinOp(ast.Constant(2), ast.Mult(), n))
     arrays, _, _ = _gradients(fn)
     for _, path, label in arrays:
         yield (
@@ -389,6 +452,7 @@ def _op_double(fn):
 
 
 def _op_zero(fn):
+    yield from _term_sites(fn, "replaced by 0", lambda n: ast.Constant(0.0))
     arrays, entries, _ = _gradients(fn)
     for _, path, label in arrays:
         yield f"{fn.qual}: returned gradient {label} replaced by zeros", _np_replacer(path, "zeros_like")
@@ -464,6 +528,14 @@ def _op_inplace(fn):
 
 
 def _op_overwrite(fn):
+    for n, p, sign in _grad_terms(fn):
+
+        def edit(tree, np_name, p=p, sign=sign):
+            old = _get(tree, p)
+            new = old.value if sign == "+" else ast.UnaryOp(ast.USub(), old.value)
+            _put(tree, p, ast.Assign([old.target], new))
+
+        yield f"{fn.qual}: `{_snippet(n.target)} {sign}= ...` overwrites instead of adding", edit
     if not (fn.backward_like or fn.loss_returns()):
         return
     for n, p in fn.own():
@@ -619,6 +691,48 @@ def _class_at_input(functions):
             )
 
 
+def _closure_at_input(functions):
+    """(function, description, edit) for each _backward closure that reads its operation's output
+    (``out.data``, or the local ``out = Value(t, ...)`` was made from): it reads the input instead
+    (the enclosing method's ``self.data``) (Note [Closures of a scalar engine])."""
+    for fn in functions:
+        if not fn.closure_backward or not fn.outer.node.args.args:
+            continue
+        me = fn.outer.node.args.args[0].arg
+        returned = {r.value.id for r, _ in fn.outer.returns() if isinstance(r.value, ast.Name)}
+        made_from = set()
+        for n, _ in fn.outer.own():
+            if (
+                isinstance(n, ast.Assign)
+                and len(n.targets) == 1
+                and isinstance(n.targets[0], ast.Name)
+                and n.targets[0].id in returned
+                and isinstance(n.value, ast.Call)
+                and n.value.args
+                and isinstance(n.value.args[0], ast.Name)
+            ):
+                made_from.add(n.value.args[0].id)
+        reads = []
+        for n, p in fn.own():
+            if (
+                isinstance(n, ast.Attribute)
+                and n.attr == "data"
+                and isinstance(n.value, ast.Name)
+                and n.value.id in returned
+                and isinstance(n.ctx, ast.Load)
+            ) or (isinstance(n, ast.Name) and n.id in made_from and isinstance(n.ctx, ast.Load)):
+                reads.append(p)
+        if not reads:
+            continue
+
+        def edit(tree, np_name, reads=reads, me=me):
+            for p in reads:
+                _put(tree, p, ast.Attribute(ast.Name(me, ast.Load()), "data", ast.Load()))
+
+        shown = ", ".join(sorted({f"{r}.data" for r in returned} | made_from))
+        yield fn, f"{fn.qual}: reads {me}.data (the input) where it read {shown} (the output)", edit
+
+
 def _cache_layout(fwd):
     """(output name, {position: name}) of a function pair's forward returning ``out, cache`` with a
     tuple or dict display as cache (or a name assigned one); positions are indices or dict keys."""
@@ -726,7 +840,7 @@ def _sites(tree, operators, names):
     functions = [fn for fn in _functions(tree) if names is None or fn.qual.split(".")[0] in names]
     at_input = {}
     if "at_input" in operators:
-        for fn, desc, edit in [*_class_at_input(functions), *_pair_at_input(functions)]:
+        for fn, desc, edit in [*_class_at_input(functions), *_pair_at_input(functions), *_closure_at_input(functions)]:
             at_input.setdefault(fn.path, []).append((desc, edit))
     for fn in functions:
         for op in OPERATORS:

@@ -108,8 +108,10 @@ def unit_names(assignment):
         return None
     names = {}
     for u in units:
-        if u.style in ("graph", "model"):  # the grader's own checks drive the whole module's API
+        if u.style in ("graph", "model", "scalar_nn"):  # the grader's own checks drive the whole module's API
             names[u.module] = None
+        elif u.style == "scalar_engine":  # the Value class, its closures included
+            names[u.module] = names.get(u.module, set()) | {u.name} if names.get(u.module, ()) is not None else None
         elif names.get(u.module, ()) is not None:
             own = {u.name} if u.style == "gate" else {u.forward_name, u.backward_name} - {None}
             names[u.module] = names.get(u.module, set()) | own
