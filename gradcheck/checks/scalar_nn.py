@@ -290,6 +290,7 @@ def _entry(rep, k, key=None):
 
 def _judge_net(net: Net, rep, arrays, tol, found: _Found):
     where = f"on {net.label}"
+    _judge_zero_grad(net, rep, arrays, found)
     n = len(net.params)
     # parameters: the count, then the values set through parameters() read back from it
     try:
@@ -300,39 +301,36 @@ def _judge_net(net: Net, rep, arrays, tol, found: _Found):
                 f"{net.label}.parameters() returned {first['count']} Values, expected {n} "
                 f"({' + '.join(f'({a} + 1) x {b}' for a, b in _shapes(net.sizes))}: every weight and bias)"
             )
-            for a in ("forward", "gradients", "zero_grad"):
+            for a in ("forward", "gradients"):
                 found.errors[a].append(
                     f"could not be checked on {net.label}: the grader sets its parameters through parameters(), "
                     f"which returned {first['count']} Values, not {n} (see parameters)"
                 )
             return
-        else:
-            _entry(rep, 1, "ok")
-            again = value(_entry(rep, 2, "data")["data"], arrays)[0]
-            if again.shape != net.params.shape or not np.array_equal(again, net.params):
-                found.problems["parameters"].append(
-                    f"{where}: the values set through parameters() are not what parameters() returns next "
-                    "(a new list of new Values each call?)"
-                )
+        _entry(rep, 1, "ok")
+        again = value(_entry(rep, 2, "data")["data"], arrays)[0]
+        if again.shape != net.params.shape or not np.array_equal(again, net.params):
+            found.problems["parameters"].append(
+                f"{where}: the values set through parameters() are not what parameters() returns next "
+                "(a new list of new Values each call?)"
+            )
     except StudentError as exc:
         found.errors["parameters"].append(f"{exc} ({where})")
-        for a in ("forward", "gradients", "zero_grad"):
+        for a in ("forward", "gradients"):
             found.errors[a].append(f"could not be checked: {exc} ({where})")
         return
     # forward, gradients
     try:
-        entry = _entry(rep, 3, "out")
-        out = value(entry["out"], arrays)[0]
+        out = value(_entry(rep, 3, "out")["out"], arrays)[0]
     except StudentError as exc:
-        for a in ("forward", "gradients", "zero_grad"):
+        for a in ("forward", "gradients"):
             found.errors[a].append(f"calling it: {exc} ({where})")
         return
     found.compared["forward"] += 1
     bad = compare(out, net.out, tol)
     if bad:
         found.problems["forward"].append(f"{where} at x = {_rows(net.X)}: the outputs are {bad.message}")
-        for a in ("gradients", "zero_grad"):
-            found.errors[a].append(f"could not be checked: the outputs {where} are wrong (see forward)")
+        found.errors["gradients"].append(f"could not be checked: the outputs {where} are wrong (see forward)")
         return
     try:
         grads = value(_entry(rep, 3, "grads")["grads"], arrays)[0]
@@ -351,16 +349,26 @@ def _judge_net(net: Net, rep, arrays, tol, found: _Found):
                 "ones the network computes with?"
             )
         found.problems["gradients"].append(text)
-    # zero_grad: every parameter's grad 0 after it (a fresh forward and backward after zeroing is the
-    # engine's rerun check: judged here, it would depend on the engine's own gradients)
+
+
+def _judge_zero_grad(net: Net, rep, arrays, found: _Found):
+    """Every grad that parameters() returns is 0 after zero_grad(), judged where the backward before it
+    left some grad that is not (whatever the parameters, outputs and gradients were: a fresh forward
+    and backward after zeroing is the engine's rerun check)."""
+    where = f"on {net.label}"
     try:
+        before = value(_entry(rep, 3, "grads")["grads"], arrays)[0]
         zeroed = value(_entry(rep, 4, "grads")["grads"], arrays)[0]
     except StudentError as exc:
-        found.errors["zero_grad"].append(f"{exc} ({where})")
+        found.errors["zero_grad"].append(f"could not be checked: {exc} ({where})")
         return
+    if not np.any(before != 0):
+        return  # nothing to reset on this network (its ReLUs all off): another one says (a pass needs one)
     found.compared["zero_grad"] += 1
-    if zeroed.shape != (n,):
-        found.problems["zero_grad"].append(f"{where}: after zero_grad(), {zeroed.size} grads read, expected {n}")
+    if zeroed.shape != before.shape:
+        found.problems["zero_grad"].append(
+            f"{where}: after zero_grad(), {zeroed.size} grads read, before it {before.size}"
+        )
     elif np.any(zeroed != 0):
         k = int(np.flatnonzero(zeroed)[0])
         found.problems["zero_grad"].append(
