@@ -44,6 +44,7 @@ from ..scalar import bugs as scalar_bugs
 from ..scalar.program import Const, Program, domain_problem, reference_run
 from ..scalar.strategies import complexity, programs, simpler
 from ..units import SCALAR_ASPECTS, Unit
+from . import messages
 from .common import CallFailed, CheckResult, StudentError, call, compare, numerical_verdict, seeded_rng, value
 from .context import Context
 from .gates import CASE_TRIES, UnitProblem, _draw
@@ -165,21 +166,18 @@ def doubling_dag(levels: int, x: float) -> Program:
 
 
 def deep_chain(unit: Unit, rng) -> Program:
-    """A chain of ``depth`` instructions: s = y, then alternately s = s * 0.98 and s = s + x (x used at
-    every other level): backward must reach y through the whole chain and sum x's contributions.
-    Without add and mul, the first declared method, over and over."""
+    """A chain of ``depth`` instructions from one leaf, no Value used twice (the accumulation check's
+    business): s = y, then in turn s = s * 1.25, s = s * 0.8, s = s + 0.1, so that the gradient stays 1
+    however long the chain. Without add and mul, the first declared method, over and over."""
     depth = unit.scalar.depth
-    x, y = 0.5 + round(float(rng.uniform(0, 1)), 3), round(float(rng.uniform(-1, 1)), 3)
+    y = round(float(rng.uniform(-1, 1)), 3)
     label = f"a chain of {depth} operations"
     if _has(unit, "add", "mul"):
-        code, s = [], 1
-        for k in range(depth):
-            code.append(("mul", s, Const(0.98)) if k % 2 == 0 else ("add", s, 0))
-            s = 2 + k
-        return Program(("x", "y"), (x, y), tuple(code), label=label)
+        steps = (("mul", Const(1.25)), ("mul", Const(0.8)), ("add", Const(0.1)))
+        code = tuple((steps[k % 3][0], k, steps[k % 3][1]) for k in range(depth))
+        return Program(("y",), (y,), code, label=label)
     m = unit.scalar.methods[0] if unit.scalar.methods else "neg"
-    code = [(m, k) for k in range(depth)]
-    return Program(("x",), (0.3,), tuple(code), label=label)
+    return Program(("x",), (0.3,), tuple((m, k) for k in range(depth)), label=label)
 
 
 def rerun_programs(unit: Unit, rng) -> list:
@@ -614,7 +612,7 @@ def _numerical_failure(ctx: Context, unit: Unit, cls, drawn) -> Outcome | None:
         reply, arrays = call(ctx.own, {"op": "scalar", "module": unit.module, "cls": unit.name, "programs": reqs})
     except CallFailed as exc:
         return Outcome(exc.status, f"evaluating your expressions near their values for centered differences: {exc}")
-    replies, at = reply["programs"], 0
+    replies, at, judged = reply["programs"], 0, 0
     for k, (program, plan) in enumerate(zip(drawn, plans)):
         mine = replies[at : at + len(plan.points)]
         at += len(plan.points)
@@ -637,9 +635,24 @@ def _numerical_failure(ctx: Context, unit: Unit, cls, drawn) -> Outcome | None:
             tolerances=ctx.tolerances,
             rng=lambda salt, k=k: ctx.rng(f"{unit.id}.random.numerical.redo.{k}.{salt}"),
         )
+        if failed and failed[0].startswith(INCONCLUSIVE):
+            continue  # Note [Inconclusive differences of a scalar program]
         if failed:
             return Outcome("fail", f"{program.shown()}: {failed[0]}", failed[1])
+        judged += 1
+    if not judged:
+        return Outcome("error", "could not be checked: centered differences were inconclusive on every expression")
     return None
+
+
+# Note [Inconclusive differences of a scalar program]
+# ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+# A random program may sit where its value and first derivatives vanish together (``(x*x + x + x) ** 3``
+# at x = -2, ``x.tanh() ** 3`` at 0): the differences of any forward, the reference's too, cannot tell
+# a slope there from roundoff, and numerics calls the point inconclusive (seeds 10 and 28 of 100 failed
+# the reference that way). Such a program is left out of the differences (its values and gradients were
+# compared with the reference's already); the check needs at least one program they judged.
+INCONCLUSIVE = messages.not_smooth("forward", "")[:40]
 
 
 def _remote_forward(ctx: Context, unit: Unit, program: Program):
