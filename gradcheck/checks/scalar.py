@@ -128,6 +128,8 @@ def accumulation_programs(unit: Unit, rng) -> list:
     for m in unit.scalar.methods:
         if _has(unit, "mul"):
             makers.append(_p("x", [(m, 0), ("mul", 1, 0)]))  # x.m() * x
+    if _has(unit, "pow", "add") and unit.scalar.exponents:
+        makers.append(_p("x", [("pow", 0, Const(unit.scalar.exponents[0])), ("add", 1, 0)]))  # x ** n + x
     return [_fair(rng, unit, m, f"{unit.name}'s accumulation case {k}") for k, m in enumerate(makers)]
 
 
@@ -348,7 +350,20 @@ def _wrong_grads(unit: Unit, program: Program, grads, expected, bad, again=False
     diagnosis = diagnose_program(unit, program, grads, expected, again)
     if diagnosis:
         details["diagnosis"] = diagnosis
-    return Outcome("fail", f"{program.shown()}{when}: df/d{names[k]} is {bad.message}", details)
+    outcome = Outcome("fail", f"{program.shown()}{when}: df/d{names[k]} is {bad.message}", details)
+    outcome.grads = (grads, expected)
+    return outcome
+
+
+def _pooled_diagnosis(outcomes) -> str | None:
+    """A generic pattern (wrong sign, a factor 2, zero) that explains every failing program of one
+    check at once: one program's gradient is often a single number, which no pattern may be named from."""
+    pairs = [o.grads for o in outcomes if o is not None and getattr(o, "grads", None) is not None]
+    if len(pairs) < 2 or len(pairs) != sum(o is not None for o in outcomes):
+        return None
+    got = np.concatenate([g for g, _ in pairs])
+    expected = np.concatenate([e for _, e in pairs])
+    return diagnose([got], [expected], {})
 
 
 def diagnose_program(unit: Unit, program: Program, grads, expected, again=False) -> str | None:
@@ -375,6 +390,9 @@ def _verdict(check_id, outcomes, compared, passed, left_out=0, failing=()) -> Ch
             (o for o in bad if o.status == "fail"), bad[0]
         )
         details = dict(first.details)
+        pooled = None if "diagnosis" in details else _pooled_diagnosis(bad)
+        if pooled:
+            details["diagnosis"] = f"{pooled} (in every expression that fails)"
         if len(bad) > 1:
             details["failures"] = len(bad)
         return CheckResult(check_id, first.status, first.message, details)
