@@ -502,6 +502,7 @@ def test_usage_errors_exit_2_and_name_the_culprit(tmp_path, monkeypatch):
 # expression, so the mutant is the reference).
 # layers: 89 graded, 85 caught (TwoLayerNet.loss's 9 among them); the survivors transpose a 1-D gradient,
 # which is itself.
+# micrograd: 43 graded (the terms of the reference Value's _backward closures), 43 caught.
 ONE_D = "a 1-D gradient: its transpose is itself (an equivalent mutant)"
 MEASURED = {
     "lecture": (107, {}),
@@ -514,6 +515,7 @@ MEASURED = {
             "layers.py:conv_backward_naive:transpose#2": ONE_D + " (db)",
         },
     ),
+    "micrograd": (43, {}),
 }
 
 
@@ -548,6 +550,11 @@ def test_bundled_assignments_keep_their_measured_mutation_score(name, tmp_path, 
         overwrite = by_id["graph.py:ComputationalGraph.backward:overwrite#0"]["diagnoses"]
         assert "overwritten instead of added" in " ".join(overwrite)
         assert by_id["gates.py:MultiplyGate.backward:swap#0"]["diagnoses"] == ["the two inputs' gradients are swapped"]
+    elif name == "micrograd":  # the terms of the Value's closures; = for += named where a Value is reused
+        assert all(m["function"].startswith("Value.") and m["function"].endswith("._backward") for m in data["mutants"])
+        overwrite = [m for m in data["mutants"] if m["operator"] == "overwrite"]
+        named = [m for m in overwrite if any("overwritten (=) instead of accumulated" in d for d in m["diagnoses"])]
+        assert len(named) >= len(overwrite) - 2, [m["id"] for m in overwrite if m not in named]
     else:  # the grader-facing helpers of the reference module (bug gradients, kink distances) are not mutated
         assert {m["function"] for m in data["mutants"]} == {
             f for u in assignment.units if not u.is_model for f in (u.forward_name, u.backward_name) if f
