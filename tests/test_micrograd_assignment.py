@@ -3,6 +3,8 @@ intended, in the sandbox: the honest variations full marks, each classic bug cau
 with its diagnosis (examples/micrograd/README.md)."""
 
 import json
+import shutil
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -36,11 +38,13 @@ BUGS = {
         "engine.Value.dag": ("timeout", "visited"),
         "engine.Value.random_expressions": ("fail", None),
         "nn.gradients": ("fail", None),
+        "nn.train": ("fail", None),
     },
     "set-order-children": {
-        "engine.Value.dag": ("fail", "order in which Values are visited"),
+        "engine.Value.dag": ("fail", None),  # whether some runs differ (and say so) depends on addresses
         "engine.Value.random_expressions": ("fail", None),
         "nn.gradients": ("fail", None),
+        "nn.train": ("fail", None),
     },
     "parameters-miss-bias": {  # the grader sets parameters through parameters(): the rest cannot be checked
         "nn.parameters": ("fail", None),
@@ -52,11 +56,56 @@ BUGS = {
 }
 
 
+# Submissions that try to score without the work (each writes its engine.py over a copy of `correct`):
+# name -> (its engine.py's extra code, the checks it must not pass)
+ENGINE_CHECKS = {f"engine.Value.{a}" for a in ("add", "sub", "mul", "div", "pow", "neg", "exp", "tanh", "relu")}
+ENGINE_CHECKS |= {f"engine.Value.{a}" for a in ("accumulation", "dag", "deep_chain", "rerun", "random_expressions")}
+HOSTILE = {
+    # right values, backward() does nothing: only the forward-only checks (nn.parameters, nn.forward) are earned
+    "cheat_backward_noop": (
+        """
+        def _backward(self):
+            self.grad = 1.0
+
+        Value.backward = _backward
+        """,
+        ENGINE_CHECKS | {"nn.gradients", "nn.zero_grad", "nn.train"},
+    ),
+    # replaces the worker's scalar ops with ones that answer with made-up numbers
+    "cheat_forged_replies": (
+        """
+        import sys
+        _ops = sys.modules.get("ops")
+        if _ops is not None:
+            def _forged(state, header, arrays, reply):
+                if "programs" in header:
+                    return {"programs": [{"runs": [{"data": reply.value([1.0]), "grads": reply.value([1.0] * 3),
+                             "rerun": reply.value([1.0] * 3)}] * int(p.get("runs", 1))} for p in header["programs"]]}
+                return {"nets": [{"results": [{"ok": True} for _ in n["script"]]} for n in header["nets"]]}
+            _ops.OPS["scalar"] = _ops.OPS["scalar_nn"] = _forged
+        """,
+        ENGINE_CHECKS | {"nn.parameters", "nn.forward", "nn.gradients", "nn.zero_grad", "nn.train"},
+    ),
+}
+
+
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory):
-    out = tmp_path_factory.mktemp("micrograd-out")
-    grade_class(EXAMPLES, out, load_assignment("micrograd"), seed=11, jobs=2)
+    root = tmp_path_factory.mktemp("micrograd")
+    shutil.copytree(EXAMPLES, root / "class", ignore=shutil.ignore_patterns("*.md", "__pycache__"))
+    for name, (extra, _) in HOSTILE.items():
+        shutil.copytree(EXAMPLES / "correct", root / "class" / name, ignore=shutil.ignore_patterns("__pycache__"))
+        engine = root / "class" / name / "engine.py"
+        engine.write_text(engine.read_text() + "\n" + textwrap.dedent(extra))
+    out = root / "out"
+    grade_class(root / "class", out, load_assignment("micrograd"), seed=11, jobs=2)
     return {p.stem: json.loads(p.read_text()) for p in out.glob("*.json") if p.stem != "summary"}
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_a_submission_that_does_not_do_the_work_earns_nothing_for_it(reports, name):
+    earned = {c["id"] for c in reports[name]["checks"] if c["status"] == "pass"}
+    assert not earned & HOSTILE[name][1], earned & HOSTILE[name][1]
 
 
 def test_every_example_is_listed():

@@ -390,6 +390,9 @@ def _verdict(check_id, outcomes, compared, passed, left_out=0, failing=()) -> Ch
             (o for o in bad if o.status == "fail"), bad[0]
         )
         details = dict(first.details)
+        varied = next((o for o in bad if o.details.get("varies_between_runs")), None)
+        if varied is not None and "diagnosis" not in details:
+            details["diagnosis"] = varied.details["diagnosis"]
         pooled = None if "diagnosis" in details else _pooled_diagnosis(bad)
         if pooled:
             details["diagnosis"] = f"{pooled} (in every expression that fails)"

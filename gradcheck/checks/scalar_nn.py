@@ -11,8 +11,8 @@ nonlinearity) and two Layers (several outputs, and one: a single Value) of the f
 - ``zero_grad``: ``zero_grad()`` leaves every parameter's grad 0, and a fresh forward and backward
   then gives the same gradients;
 - ``train``: a few steps of SGD on the mean squared error, run by the worker's harness (it sets
-  ``p.data`` itself) with the student's classes: the first loss is the reference's and the loss falls
-  at least half as far as the reference's does in as many steps.
+  ``p.data`` itself) with the student's classes: every step's loss is the reference's (made-up losses
+  would need the true gradients), and the loss falls at least half as far as the reference's does.
 
 The networks run on the student's own engine (there is no stand-in Value: a wrong engine also costs
 these checks; see docs/assignments.md). The reference's numbers come from the assignment's reference
@@ -425,9 +425,13 @@ def _judge_train(ctx: Context, unit: Unit, plan: NNPlan, found: _Found):
     if losses.shape != ref_losses.shape or not np.all(np.isfinite(losses)):
         found.problems["train"].append(f"{where}: the losses are not {steps} finite numbers")
         return
-    bad = compare(losses[0], ref_losses[0], ctx.tolerances)
-    if bad:
-        found.problems["train"].append(f"{where}: the first loss is {bad.message}")
+    bad = compare(losses, ref_losses, ctx.tolerances)
+    if bad:  # every step's loss is the reference's: a made-up trajectory needs the true gradients
+        step = int(bad.index[0]) if bad.index else 0
+        found.problems["train"].append(
+            f"{where}: the loss before step {step + 1} is {bad.message.split(' at ')[0]}, expected "
+            f"{ref_losses[step]:.6g} (the reference's losses go from {ref_losses[0]:.4g} to {ref_losses[-1]:.4g})"
+        )
         return
     need = losses[0] - TRAIN_SHARE * (ref_losses[0] - ref_losses[-1])
     if not losses[-1] <= need:
@@ -442,7 +446,7 @@ PASSED = {
     "forward": "the outputs match the reference's ({n} networks)",
     "gradients": "every parameter's gradient matches the reference's ({n} networks)",
     "zero_grad": "zero_grad() resets every gradient to 0 ({n} networks)",
-    "train": "SGD with your classes lowers the loss as the reference's does",
+    "train": "SGD with your classes lowers the loss step by step as the reference's does",
 }
 
 
