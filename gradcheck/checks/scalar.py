@@ -555,18 +555,18 @@ def _judge_doubling(ctx: Context, unit: Unit, plan: ScalarPlan) -> Outcome | Non
         reply, arrays = call(ctx.own, request)
     except CallFailed as exc:
         return Outcome(exc.status, f"backward() on {items[0].program.label} and deeper ones: {exc}")
-    for (levels, _), rep in zip(plan.dags, reply["programs"]):
-        if rep.get("where") == "budget":
-            return Outcome(
-                "timeout",
-                f"backward() on DAGs whose every level reads the level before twice did not finish within "
-                f"{DAG_BUDGET:g} s by {levels} levels ({3 * levels} nodes): a correct engine takes milliseconds",
-                {
-                    "diagnosis": "the time doubles with every level: a Value reached by several paths is visited "
-                    "once per path (does the topological sort keep a set of visited Values?)",
-                    "levels": levels,
-                },
-            )
+    if any(rep.get("where") == "budget" for rep in reply["programs"]):
+        # how deep it got depends on the machine's load: the message does not say (reports stay reproducible)
+        return Outcome(
+            "timeout",
+            f"backward() on DAGs whose every level reads the level before twice ({DAG_LEVELS[0]} to "
+            f"{DAG_LEVELS[-1]} levels, 3 nodes each) did not finish within {DAG_BUDGET:g} s: a correct engine "
+            "takes milliseconds",
+            {
+                "diagnosis": "the time doubles with every level: a Value reached by several paths is visited "
+                "once per path (does the topological sort keep a set of visited Values?)"
+            },
+        )
     for (_, item), rep in zip(plan.dags, reply["programs"]):
         outcome = judge_program(unit, Item(item.aspect, item.program, item.truth), rep, arrays, ctx.tolerances)
         if outcome is not None:
