@@ -759,10 +759,10 @@ def _shown(ins):
 def _scalar_run(cls, program, reply, order):
     """One run of a program from fresh leaves; its entry {"data": V, "grads": V} (or an error)."""
     leaves = [None] * len(program["leaves"])
-    for i in order:  # made in this order (another on each run): other addresses, other set orders
-        leaves[i] = cls(program["leaves"][i])
     where = f"{cls.__name__}(...)"
     try:
+        for i in order:  # made in this order (another on each run): other addresses, other set orders
+            leaves[i] = cls(program["leaves"][i])
         where = "building the expression"
         slots = _build(cls, leaves, program.get("code", []))
         entry = {"data": reply.value([_scalar_number(slots[i].data) for i in program.get("out", [])])}
@@ -781,9 +781,7 @@ def _scalar_run(cls, program, reply, order):
                 again[program["backward"]].backward()
                 entry["rerun"] = reply.value([_scalar_number(again[i].grad) for i in program.get("grads", [])])
         return entry
-    except RecursionError as exc:
-        return _error(exc, where)
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:  # noqa: BLE001 - RecursionError too (a recursive sort on a deep graph)
         return _error(exc, where)
 
 
