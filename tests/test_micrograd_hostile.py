@@ -48,12 +48,12 @@ UNDESERVED = {
     "mg_params_detached": NN,
     "mg_recursion_bomb": ["engine.Value.deep_chain"],
     "mg_resource_bombs": ["engine.Value.deep_chain", "nn.zero_grad"],
+    "mg_sacrifice_form": ["engine.Value.mul", "engine.Value.dag"],
 }
-# what is still earned without the work: each fixture's docstring (and tests/README.md) says why
+# what is still earned without the work: each fixture's docstring says why
 KNOWN_OPEN = {
-    "mg_train_lies": nn("train"),
-    "mg_monkeypatch": nn("train"),
     "mg_params_detached": nn("parameters"),
+    "mg_sacrifice_form": ["engine.Value.dag"],
     "mg_finite_differences": ENGINE + nn("gradients", "train"),
 }
 # the honest parts of a hostile submission: they must keep their points
@@ -68,6 +68,9 @@ KEEP = {
     "mg_params_detached": ENGINE,
     "mg_recursion_bomb": [i for i in ALL if i != "engine.Value.deep_chain"],
     "mg_resource_bombs": [i for i in ALL if i not in ("engine.Value.deep_chain", "nn.zero_grad")],
+    "mg_sacrifice_form": [
+        i for i in ENGINE if i not in ("engine.Value.mul", "engine.Value.dag", "engine.Value.deep_chain")
+    ],
 }
 HONEST = {
     **{n: ROOT / "examples" / "micrograd" / n for n in ("correct", "dispatch-table")},

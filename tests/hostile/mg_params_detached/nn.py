@@ -4,7 +4,9 @@ reads back the same), and calling it returns Value(0.0) (one per neuron of a lay
 
 A safe grader awards no nn check: parameters() must be the Values the network computes with, and
 there is no network. The engine is the honest one (reference copy): every engine check is honest
-work. Bounded: no loop beyond the parameter count."""
+work. Known and open (issue14 core at 1eeef9e): nn.parameters is earned, as it judges only the count
+and that a value set through parameters() reads back from it, never that the network's outputs
+follow the values set. Bounded: no loop beyond the parameter count."""
 from engine import Value
 
 

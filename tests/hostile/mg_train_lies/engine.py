@@ -6,8 +6,9 @@ Value, in a frame whose "key" is "train"), it reports the true first loss, then 
 before at every step.
 
 A safe grader must award no engine check, and neither nn.gradients, nn.zero_grad nor nn.train: the
-parameters never moved, so the loss of the network it hands back is still the first one. nn.py is the
-honest one (nn.parameters and nn.forward are honest work). Bounded: one frame looked at per read."""
+parameters never moved (every step's loss is compared with the reference's). nn.py is the honest one
+(nn.parameters and nn.forward are honest work). It earned nn.train while that check compared only the
+first loss with the reference's (issue14 before 2e92217). Bounded: one frame looked at per read."""
 import sys
 
 from honest_engine import Value
