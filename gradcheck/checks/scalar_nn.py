@@ -4,7 +4,9 @@ Check ids ``<unit id>.<aspect>``, on the unit's MLP cases and on a Neuron (with 
 nonlinearity) and two Layers (several outputs, and one: a single Value) of the first case's sizes:
 
 - ``parameters``: ``parameters()`` has one Value per weight and bias (``nin + 1`` per neuron), in the
-  contract's order (a value the grader sets through it is read back from it);
+  contract's order (a value the grader sets through it is read back from it), and they are the ones
+  the network computes with: judged on the networks whose outputs, with the values set, are the
+  reference's (a list of Values that is not the network's passes nothing);
 - ``forward``: the outputs, with the grader's parameter values (set through ``parameters()``, drawn so
   that every ReLU pre-activation stays ``relu_margin`` away from its kink), against the reference's;
 - ``gradients``: every parameter's grad after ``backward()`` on a random weighted sum of the outputs;
@@ -295,8 +297,8 @@ def _judge_net(net: Net, rep, arrays, tol, found: _Found):
     # parameters: the count, then the values set through parameters() read back from it
     try:
         first = _entry(rep, 0, "count")
-        found.compared["parameters"] += 1
         if first["count"] != n:
+            found.compared["parameters"] += 1
             found.problems["parameters"].append(
                 f"{net.label}.parameters() returned {first['count']} Values, expected {n} "
                 f"({' + '.join(f'({a} + 1) x {b}' for a, b in _shapes(net.sizes))}: every weight and bias)"
@@ -328,6 +330,8 @@ def _judge_net(net: Net, rep, arrays, tol, found: _Found):
         return
     found.compared["forward"] += 1
     bad = compare(out, net.out, tol)
+    if not bad:  # the Values set through parameters() are the ones the network computes with
+        found.compared["parameters"] += 1
     if bad:
         found.problems["forward"].append(f"{where} at x = {_rows(net.X)}: the outputs are {bad.message}")
         found.errors["gradients"].append(f"could not be checked: the outputs {where} are wrong (see forward)")
@@ -442,7 +446,7 @@ def _judge_train(ctx: Context, unit: Unit, plan: NNPlan, found: _Found):
 
 
 PASSED = {
-    "parameters": "parameters() holds every weight and bias, in order ({n} networks)",
+    "parameters": "parameters() holds every weight and bias the network computes with, in order ({n} networks)",
     "forward": "the outputs match the reference's ({n} networks)",
     "gradients": "every parameter's gradient matches the reference's ({n} networks)",
     "zero_grad": "zero_grad() resets every gradient to 0 ({n} networks)",

@@ -4,9 +4,9 @@ reads back the same), and calling it returns Value(0.0) (one per neuron of a lay
 
 A safe grader awards no nn check: parameters() must be the Values the network computes with, and there
 is no network. The engine is the honest one (reference copy): every engine check is honest work. Known
-and open (issue14's core at 1eeef9e and d385ef3): nn.parameters is earned, as it judges only the count
-and that a value set through parameters() reads back from it, never that the network's outputs follow
-the values set. Bounded: no loop beyond the parameter count."""
+and open at issue14's core at 1eeef9e and d385ef3 (nn.parameters was earned: it judged only the count
+and that a value set through parameters() reads back from it); fixed after: parameters is judged only on
+networks whose outputs, with the values set, are the reference's. Bounded: no loop beyond the parameter count."""
 from engine import Value
 
 

@@ -9,7 +9,8 @@ number), so they are left out, and the dag check passes on its small DAGs.
 A safe grader awards engine.Value.dag only on the time proof it asked for: here it must not. Measured
 with issue14's core at 1eeef9e and d385ef3: dag passes ("deep doubling DAGs in linear time", though
 they were not run), for the price of mul and deep_chain (left out): 21 of 23, as many as the honest
-exponential engine, which loses only dag. Known and open. Bounded: a sort that lists more than 2
+exponential engine, which loses only dag. Fixed after: the doubling DAGs' time is judged whatever the
+operators' checks said (only their gradients are left out), so dag is a timeout here. Bounded: a sort that lists more than 2
 million nodes raises instead."""
 import math
 
