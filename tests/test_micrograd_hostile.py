@@ -39,7 +39,7 @@ NO_GRADIENT = ENGINE + nn("gradients", "zero_grad", "train")  # an engine that c
 UNDESERVED = {
     "mg_borrow_reference": NO_GRADIENT,
     "mg_request_sniffer": NO_GRADIENT,
-    "mg_probe_detect": ENGINE + nn("gradients"),
+    "mg_probe_detect": ENGINE + nn("gradients", "train"),
     "mg_train_lies": NO_GRADIENT,
     "mg_monkeypatch": NO_GRADIENT,
     "mg_nasty_numbers": ENGINE + nn("forward", "gradients", "zero_grad", "train"),
@@ -52,7 +52,7 @@ UNDESERVED = {
 }
 # what is still earned without the work: each fixture's docstring says why
 KNOWN_OPEN = {
-    "mg_finite_differences": ENGINE + nn("gradients", "train"),
+    "mg_finite_differences": ENGINE + nn("gradients"),
 }
 # the honest parts of a hostile submission: they must keep their points
 KEEP = {

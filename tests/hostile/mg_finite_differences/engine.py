@@ -3,12 +3,14 @@ from its inputs, and backward() knows no derivative: it recomputes the output fr
 plain floats and takes each leaf's gradient as a centered difference (Richardson-extrapolated:
 about 1e-10 relative), and sets only the leaves' grads.
 
-What a safe grader can do about it: nothing by comparing numbers. Every gradient it reads (leaves'
-and parameters') agrees with the reference to well within the tolerance, and backward on the doubling
-DAGs is linear (each re-evaluation visits each node once). It earns the engine checks and the nn
-checks; only reading the code or asking for an intermediate Value's grad tells. Known and open (as
-rt13_finite_differences for layers). Bounded: 4 evaluations of the graph per leaf and per
-backward(), each linear in the graph's size."""
+What a safe grader can do about it: nothing by comparing numbers. Every gradient it reads (leaves' and
+parameters') agrees with the reference to well within the tolerance, and backward on the doubling DAGs
+is linear (each re-evaluation visits each node once). Measured with issue14's core at d385ef3, seed 3:
+22 of 23, every engine check and nn.gradients; only nn.train failed (its loss before step 20 off by
+1e-3 relative: a difference across a ReLU's kink during training). Only reading the code, asking for
+an intermediate Value's grad, or timing backward on a graph with many leaves (each costs four
+evaluations of the whole graph) tells. Known and open (as rt13_finite_differences for layers).
+Bounded: 4 evaluations of the graph per leaf and per backward(), each linear in the graph's size."""
 import math
 
 _OPS = {

@@ -5,10 +5,10 @@ differences), it reports twice the value, so that the differences of what it rep
 doubled gradients; everywhere else it reports the true value.
 
 A safe grader must award no engine check (every gradient is compared with the reference's, and the
-differences of the student's forward only after that) and no nn.gradients. nn.py is the honest one:
-nn.parameters, nn.forward and nn.zero_grad are honest work, and nn.train may pass (SGD on doubled
-gradients is SGD with twice the learning rate; the check asks that the loss falls). Bounded: no loop
-beyond the honest engine's, four frames looked at per read."""
+differences of the student's forward only after that), no nn.gradients and no nn.train (SGD on doubled
+gradients is SGD with twice the learning rate: every step's loss leaves the reference's). nn.py is the
+honest one: nn.parameters, nn.forward and nn.zero_grad are honest work. Bounded: no loop beyond the
+honest engine's, four frames looked at per read."""
 import os
 import sys
 
