@@ -24,6 +24,14 @@ from ..diagnosis import common, diagnose, gate_bugs
 from ..errors import AssignmentError
 from ..units import DIFFERENTIABLE, Unit
 from . import messages
+from .cases import (
+    CASE_TRIES,
+    UnitProblem,
+    draw,
+    draw_inputs,
+    fair_labels,
+    label_probabilities,
+)
 from .common import (
     CallFailed,
     CheckResult,
@@ -62,42 +70,12 @@ class Case:
         return [k for k, x in enumerate(self.inputs) if x.dtype.kind == "f"]
 
 
-def _draw(rng, domain, shape, drawn):
-    """One input's values: ``domain`` (``gradcheck.units.Domain``) at ``shape``; ``drawn``: the case's
-    inputs drawn so far, by name, and its sizes (for labels: the number of classes)."""
-    kind, args = domain.kind, domain.args
-    if kind == "uniform":
-        return rng.uniform(args[0], args[1], shape)
-    if kind == "normal":
-        return rng.normal(0, args[0], shape) if args[0] != 1 else rng.normal(size=shape)
-    if kind == "away_from_zero":  # |x| in [lo, hi] with a random sign: a kink or pole at 0 stays out of reach
-        return rng.choice([-1.0, 1.0], shape) * rng.uniform(args[0], args[1], shape)
-    if kind == "near":  # another input plus or minus a gap: no pair is a near-tie
-        return drawn[args[0]] + rng.choice([-1.0, 1.0], shape) * rng.uniform(args[1], args[2], shape)
-    if kind == "labels":
-        return rng.integers(0, drawn[args[0]], shape)
-    raise ValueError(f"unknown domain {kind!r}")
-
-
-def _draw_inputs(unit: Unit, rng, sizes, elementwise=None):
-    """Every input of one case, in input order: float64 arrays (labels int64)."""
-    drawn = dict(sizes)
-    out = []
-    for inp in unit.inputs:
-        shape = elementwise if inp.shape is None else tuple(sizes[d] if isinstance(d, str) else d for d in inp.shape)
-        x = _draw(rng, inp.domain, shape, drawn)
-        x = np.asarray(x, dtype=np.int64 if not inp.differentiable else float)
-        drawn[inp.name] = x
-        out.append(x)
-    return out
-
-
 def _constant(unit: Unit, rng) -> tuple:
     """The constructor arguments of one case: the unit's constant drawn and rounded, or none."""
     c = unit.constant
     if c is None:
         return ()
-    return (round(float(_draw(rng, c.domain, (), {})), c.digits),)
+    return (round(float(draw(rng, c.domain, (), {})), c.digits),)
 
 
 def _elementwise_cases(unit: Unit, rng) -> list[Case]:
@@ -105,7 +83,7 @@ def _elementwise_cases(unit: Unit, rng) -> list[Case]:
     for shape in ELEMENTWISE_SHAPES:
         floats = shape == "float"
         shape = () if floats else shape
-        inputs = _draw_inputs(unit, rng, {}, elementwise=shape)
+        inputs = draw_inputs(unit, rng, {}, elementwise=shape)
         douts = [rng.normal(size=shape) for _ in range(2)]
         label = "Python floats" if floats else f"shape {shape_text(shape)}"
         args = _constant(unit, rng)
@@ -113,35 +91,6 @@ def _elementwise_cases(unit: Unit, rng) -> list[Case]:
             label += f" ({unit.name}({', '.join(f'{a:g}' for a in args)}))"
         cases.append(Case(label, inputs, douts, floats, args=args))
     return cases
-
-
-# Textbook losses add an epsilon (1e-7) inside the log: -log(p + eps) differs from -log p by eps / p in
-# value and slope. An assignment keeps every label's probability at least MIN (``accept =
-# {label_probability = [0.02, 0.98]}``), so that a correct textbook formulation is within the tolerance
-# (eps / p <= 5e-6, 20x inside rtol 1e-4), and at most MAX: a loss near 0 (p near 1) computed in float32
-# cannot resolve the centered differences of its slope.
-MIN_LABEL_PROBABILITY = 0.02
-MAX_LABEL_PROBABILITY = 0.98
-CASE_TRIES = 200  # draws of a case until it meets the unit's ``accept`` condition
-
-
-def fair_labels(scores, labels, lo=MIN_LABEL_PROBABILITY, hi=MAX_LABEL_PROBABILITY):
-    p = label_probabilities(scores, labels)
-    return p.min() >= lo and p.max() <= hi
-
-
-def label_probabilities(scores, labels):
-    e = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return (e / e.sum(axis=1, keepdims=True))[np.arange(len(labels)), labels]
-
-
-class UnitProblem(ValueError):
-    """What the assignment asks of a unit cannot be done (the instructor's mistake, not a student's):
-    ``field`` of the unit's entry in the file (``accept``), and why."""
-
-    def __init__(self, field, why):
-        super().__init__(why)
-        self.field = field
 
 
 def _kink_distance(unit: Unit, ref, inputs, param=None) -> float:
@@ -205,7 +154,7 @@ def _sized_cases(unit: Unit, rng, ref) -> list[Case]:
             continue
         sizes = {k: v for k, v in spec.items() if isinstance(v, int)}
         for _ in range(CASE_TRIES):  # until the case meets the unit's accept condition
-            inputs = _draw_inputs(unit, rng, sizes)
+            inputs = draw_inputs(unit, rng, sizes)
             if _accepted(unit, ref, inputs, param):
                 break
         else:  # a condition no draw meets: grading on a case near a kink would fail honest code

@@ -9,6 +9,7 @@ import numpy as np
 from .. import numerics
 from ..diagnosis import common, diagnose, mlp_bugs
 from ..reference import mlp as reference
+from .cases import fair_labels
 from .common import (
     CallFailed,
     CheckResult,
@@ -20,7 +21,6 @@ from .common import (
     numerical_verdict,
     value,
 )
-from .gates import fair_labels
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 # (sizes, batch size): non-square layers, a deeper net with batch size 1, and a linear classifier

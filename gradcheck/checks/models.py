@@ -34,6 +34,7 @@ from ..diagnosis import common, diagnose
 from ..errors import AssignmentError
 from ..units import MODEL_ASPECTS, Unit
 from . import messages
+from .cases import CASE_TRIES, UnitProblem, draw, draw_inputs, fair_labels
 from .common import (
     CallFailed,
     CheckResult,
@@ -48,7 +49,6 @@ from .common import (
     value,
 )
 from .context import Context
-from .gates import CASE_TRIES, UnitProblem, _draw, _draw_inputs, fair_labels
 
 ASPECTS = MODEL_ASPECTS
 # The numerical check's probes of each parameter tensor: random directions (each checks all of it) and
@@ -149,11 +149,11 @@ def _draw_case(unit: Unit, ref, spec: dict, rng, k: int) -> Case:
     kwargs = {**{k: sizes[v] for k, v in unit.size_args.items()}, **unit.args, **spec.get("args", {})}
     what = f"the reference's {made(unit, kwargs)} on case {k}"
     for _ in range(CASE_TRIES):  # until the case meets the unit's accept condition
-        inputs = _draw_inputs(unit, rng, sizes)
+        inputs = draw_inputs(unit, rng, sizes)
         drawn = dict(sizes)
         for p in unit.params:
             shape = tuple(sizes[d] if isinstance(d, str) else d for d in p.shape)
-            drawn[p.name] = np.asarray(_draw(rng, p.domain, shape, drawn), dtype=float)
+            drawn[p.name] = np.asarray(draw(rng, p.domain, shape, drawn), dtype=float)
         params = {p.name: drawn[p.name] for p in unit.params}
         if _instructors("cases", what, _accepted, unit, ref, kwargs, params, inputs):
             break

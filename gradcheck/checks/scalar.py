@@ -45,9 +45,9 @@ from ..scalar.program import Const, Program, domain_problem, reference_run
 from ..scalar.strategies import complexity, programs, simpler
 from ..units import SCALAR_ASPECTS, Unit
 from . import messages
+from .cases import CASE_TRIES, UnitProblem, draw
 from .common import CallFailed, CheckResult, StudentError, call, compare, numerical_verdict, seeded_rng, value
 from .context import Context
-from .gates import CASE_TRIES, UnitProblem, _draw
 from .graph import _no_local_constants, _settings
 
 RUNS = 3  #: runs of every program (fresh leaves, other orders and addresses): any wrong one fails
@@ -64,7 +64,7 @@ def _leaf(rng, unit: Unit) -> float:
     domain = unit.inputs[0].domain if unit.inputs else None
     if domain is None:
         return round(float(rng.uniform(-2.0, 2.0)), 3)
-    return round(float(_draw(rng, domain, (), {})), 3)
+    return round(float(draw(rng, domain, (), {})), 3)
 
 
 def _fair(rng, unit: Unit, make, what: str) -> Program:

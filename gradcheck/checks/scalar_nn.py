@@ -32,9 +32,9 @@ import numpy as np
 
 from ..errors import AssignmentError
 from ..units import SCALAR_NN_ASPECTS, Unit
+from .cases import CASE_TRIES, UnitProblem, draw
 from .common import CallFailed, CheckResult, Payload, StudentError, call, compare, seeded_rng, value
 from .context import Context
-from .gates import CASE_TRIES, UnitProblem, _draw
 
 ASPECTS = SCALAR_NN_ASPECTS
 ROWS = 3  # inputs each network is called on
@@ -170,10 +170,10 @@ def _draw_net(unit: Unit, ref, rng, made) -> Net:
     spec = unit.scalar
     domain = unit.inputs[0].domain if unit.inputs else None
     for _ in range(CASE_TRIES):
-        params = np.array([float(_draw(rng, spec.weights, (), {})) for _ in range(count_params(sizes))])
+        params = np.array([float(draw(rng, spec.weights, (), {})) for _ in range(count_params(sizes))])
         X = np.round(
             [
-                [float(_draw(rng, domain, (), {})) if domain else float(rng.uniform(-1, 1)) for _ in range(sizes[0])]
+                [float(draw(rng, domain, (), {})) if domain else float(rng.uniform(-1, 1)) for _ in range(sizes[0])]
                 for _ in range(ROWS)
             ],
             3,
