@@ -4,9 +4,12 @@ the honest ones give the reference's outputs and gradients, each bug example dif
 where its bug is."""
 
 import copy
+import functools
 import importlib.util
 import math
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -381,9 +384,10 @@ BUGS = {
 
 
 def load_example(name):
-    """An example's layers and fc_net modules, loaded from their files under private module names
-    (examples are student code: never put on sys.path). fc_net's ``from layers import *`` finds the
-    example's own layers through sys.modules["layers"], set only while fc_net is imported."""
+    """An example's layers and fc_net modules, loaded from their files under private module names.
+    Called only in the child process of ``example_outputs``: examples are student code, never imported
+    by the test process itself. fc_net's ``from layers import *`` finds the example's own layers through
+    sys.modules["layers"], set only while fc_net is imported."""
     modules, saved = {}, sys.modules.get("layers")
     try:
         for stem in ("layers", "fc_net"):
@@ -400,6 +404,28 @@ def load_example(name):
         else:
             sys.modules["layers"] = saved
     return modules["layers"], modules["fc_net"]
+
+
+_CHILD = """
+import sys
+import numpy as np
+sys.path.insert(0, {tests!r})
+import test_layers_reference as t
+np.savez({out!r}, **{{k: np.asarray(v, dtype=np.float64) for k, v in t.outputs(*t.load_example({name!r})).items()}})
+"""
+
+
+@functools.cache
+def example_outputs(name):
+    """``outputs`` of an example, computed in a child process of its own (examples are student code:
+    the test process never imports them), read back as plain arrays (no pickle)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "outputs.npz"
+        code = _CHILD.format(tests=str(Path(__file__).parent), out=str(out), name=name)
+        done = subprocess.run([sys.executable, "-c", code], cwd=tmp, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        with np.load(out, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
 
 
 def _draw_inputs():
@@ -526,7 +552,7 @@ def test_the_examples_are_the_documented_ones():
 
 @pytest.mark.parametrize("name", [*HONEST, *BUGS])
 def test_example_differs_from_the_reference_exactly_where_its_bug_is(name, reference_outputs):
-    got = outputs(*load_example(name))
+    got = example_outputs(name)
     assert got.keys() == reference_outputs.keys()
     differ = {k for k, want in reference_outputs.items() if not close(got[k], want, 1e-6)}
     assert differ == BUGS.get(name, set())
@@ -562,7 +588,7 @@ BUG_VALUES = {
 
 @pytest.mark.parametrize("name", BUGS)
 def test_each_bug_example_has_the_bug_its_name_says(name, reference_outputs):
-    got = outputs(*load_example(name))
+    got = example_outputs(name)
     for key, want in BUG_VALUES[name](reference_outputs).items():
         assert close(got[key], want, 1e-12), key
 
@@ -570,7 +596,7 @@ def test_each_bug_example_has_the_bug_its_name_says(name, reference_outputs):
 def test_the_references_bug_gradients_are_the_bug_examples():
     """The reference's functions that give a classic bug's gradients (for the grader's diagnoses)
     return what the example with that bug returns."""
-    bug = {name: outputs(*load_example(name)) for name in BUGS}
+    bug = {name: example_outputs(name) for name in BUGS}
     x, gamma, beta = INPUTS["batchnorm"]
     dx, dgamma, dbeta = L.batchnorm_backward_without_mean_terms(INPUTS["batchnorm.dout"], x, gamma, beta, {})
     got = bug["batchnorm-missing-mean-terms"]
