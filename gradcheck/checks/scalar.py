@@ -31,7 +31,7 @@ the generic ones (wrong sign, a factor 2).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from hypothesis import assume, given
@@ -154,7 +154,9 @@ def dag_programs(unit: Unit, rng) -> list:
     ]
     if m:  # a method on a shared node: s = m(x*y); f = s*x + s*y + s
         makers.append(_p("xy", [("mul", 0, 1), (m, 2), ("mul", 3, 0), ("mul", 3, 1), ("add", 4, 5), ("add", 6, 3)]))
-    return [_fair(rng, unit, mk, f"{unit.name}'s DAG case {k}") for k, mk in enumerate(makers)]
+    # every shared node's grad is read too: gradients taken from the leaves alone (finite differences
+    # of the leaves, tests/hostile/mg_finite_differences) leave them 0
+    return [replace(_fair(rng, unit, mk, f"{unit.name}'s DAG case {k}"), inner=True) for k, mk in enumerate(makers)]
 
 
 def doubling_dag(levels: int, x: float) -> Program:
@@ -327,12 +329,31 @@ def _judge_run(unit: Unit, item: Item, run, arrays, tolerances):
             return Outcome("error", f"a leaf's grad: {exc} ({where})"), numbers
         numbers.append(grads)
         expected = np.array(truth.grads)
-        bad = compare(grads, expected, tolerances)
+        if grads.shape != expected.shape:
+            return _wrong_grads(unit, program, grads, expected, True), numbers
+        n = len(program.leaves)  # the leaves' grads first (their diagnosis), then the inner slots'
+        bad = compare(grads[:n], expected[:n], tolerances)
         if bad and item.rerun and key == "grads":
             return SKIPPED, numbers  # the first backward is wrong already: the other checks' failure
         if bad:
-            return _wrong_grads(unit, program, grads, expected, bad, again=key == "rerun"), numbers
+            return _wrong_grads(unit, program, grads[:n], expected[:n], bad, again=key == "rerun"), numbers
+        bad = compare(grads[n:], expected[n:], tolerances)
+        if bad:
+            return _wrong_inner_grad(program, grads[n:], expected[n:], bad), numbers
     return None, numbers
+
+
+def _wrong_inner_grad(program: Program, grads, expected, bad) -> Outcome:
+    k = int(bad.index[0]) if bad.index else 0
+    node = program.slot_text(len(program.leaves) + k)
+    example = f"{program.shown()}: the grad of {node} expected {expected[k]:.6g}, got {grads[k]:.6g}"
+    details = {
+        "counterexample": example,
+        "worst": bad.as_details(f"d({node})"),
+        "diagnosis": "backward() did not set the grad of every Value f depends on (only the leaves'?): "
+        "the contract asks for d f/d v in v.grad for every v, intermediate ones too",
+    }
+    return Outcome("fail", f"{program.shown()}: the grad of the intermediate Value {node} is {bad.message}", details)
 
 
 def _first(values) -> str:

@@ -48,6 +48,9 @@ class Program:
     backward: int | None = None
     label: str = ""
     out: tuple | None = None  #: the slots whose data is read (default: the one backward is called on)
+    #: the grads of every slot are read, not only the leaves': backward() sets the grad of every Value
+    #: the root depends on (the contract), which gradients taken from the leaves alone do not
+    inner: bool = False
 
     @property
     def n_slots(self) -> int:
@@ -66,14 +69,15 @@ class Program:
         return replace(self, leaves=tuple(float(v) for v in leaves))
 
     def request(self, *, runs=1, backward=True, rerun=False) -> dict:
-        """What the worker runs (ops.op_scalar): with ``backward``, the leaves' grads are read."""
+        """What the worker runs (ops.op_scalar): with ``backward``, the leaves' grads are read (every
+        slot's, with ``inner``)."""
         out = {
             "leaves": [float(v) for v in self.leaves],
             "code": [[ins[0], *(_operand(a) for a in ins[1:])] for ins in self.code],
             "out": list(self.outputs),
         }
         if backward:
-            out.update(backward=self.root, grads=list(range(len(self.leaves))))
+            out.update(backward=self.root, grads=list(range(self.n_slots if self.inner else len(self.leaves))))
         if runs > 1:
             out["runs"] = runs
         if rerun:
@@ -92,6 +96,13 @@ class Program:
     def formula(self) -> str:
         """The program as a student reads it: ``f(x, y) = (x*y + x) + y``; a slot used more than once
         (a shared subexpression) is named: ``t1 = x*y; f(x, y) = t1*t1 + x``."""
+        return self._texts()[1]
+
+    def slot_text(self, slot: int) -> str:
+        """How ``formula`` writes slot ``slot``: a leaf's name, a shared node's t<k>, else its expression."""
+        return self._texts()[0][slot]
+
+    def _texts(self):
         uses = self.uses()
         text, lines, k = list(self.names), [], 0
         prec = [9] * len(self.names)
@@ -107,7 +118,7 @@ class Program:
                 text.append(body)
                 prec.append(p)
         lines.append(f"f({', '.join(self.names)}) = {text[self.root]}")
-        return "; ".join(lines)
+        return text, "; ".join(lines)
 
     def values_text(self) -> str:
         return ", ".join(f"{n}={_num(v)}" for n, v in zip(self.names, self.leaves))
@@ -201,7 +212,8 @@ def build(cls, program: Program, leaves=None):
 @dataclass(frozen=True)
 class Truth:
     """The reference's numbers for a program: the data of its outputs, every leaf's grad (after
-    ``backward()`` on its root), and every slot's data (for the domain rules)."""
+    ``backward()`` on its root; every slot's, leaves first, for a program with ``inner``), and every
+    slot's data (for the domain rules)."""
 
     data: tuple
     grads: tuple
@@ -215,7 +227,7 @@ def reference_run(cls, program: Program) -> Truth:
         slots[program.root].backward()
     return Truth(
         tuple(float(slots[i].data) for i in program.outputs),
-        tuple(float(s.grad) for s in slots[: len(program.leaves)]),
+        tuple(float(s.grad) for s in (slots if program.inner else slots[: len(program.leaves)])),
         tuple(float(s.data) for s in slots),
     )
 
