@@ -550,6 +550,7 @@ def test_the_examples_are_the_documented_ones():
     )
 
 
+@pytest.mark.system  # the examples run in child processes (example_outputs)
 @pytest.mark.parametrize("name", [*HONEST, *BUGS])
 def test_example_differs_from_the_reference_exactly_where_its_bug_is(name, reference_outputs):
     got = example_outputs(name)
@@ -586,6 +587,7 @@ BUG_VALUES = {
 }
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("name", BUGS)
 def test_each_bug_example_has_the_bug_its_name_says(name, reference_outputs):
     got = example_outputs(name)
@@ -593,6 +595,7 @@ def test_each_bug_example_has_the_bug_its_name_says(name, reference_outputs):
         assert close(got[key], want, 1e-12), key
 
 
+@pytest.mark.system
 def test_the_references_bug_gradients_are_the_bug_examples():
     """The reference's functions that give a classic bug's gradients (for the grader's diagnoses)
     return what the example with that bug returns."""
