@@ -37,10 +37,15 @@ def statuses(report):
     return {c["id"].rsplit(".", 1)[1]: c["status"] for c in report["checks"] if c["status"] != "pass"}
 
 
-@pytest.mark.parametrize("example", ["correct", "dict-caches", "float32-inside", "loops-everywhere"])
-def test_honest_examples_get_full_marks_on_ten_seeds(model_only, example):
+# float32-inside on ten seeds (a float32 network next to float64 stand-in layers failed numerical on seed 0:
+# numerics' Note [A failure is confirmed at float32 steps]); the others on three (100 seeds: outside the suite)
+SEEDS = {"correct": 3, "dict-caches": 3, "float32-inside": 10, "loops-everywhere": 3}
+
+
+@pytest.mark.parametrize("example", list(SEEDS))
+def test_honest_examples_get_full_marks_on_several_seeds(model_only, example):
     assignment, sandbox = model_only
-    for seed in range(10):
+    for seed in range(SEEDS[example]):
         report = grade_submission(EXAMPLES / example, assignment, seed, sandbox)
         assert statuses(report) == {}, (seed, [c for c in report["checks"] if c["status"] != "pass"])
         assert report["score"] == report["max_score"] == len(IDS)
