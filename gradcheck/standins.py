@@ -10,15 +10,17 @@ functions whose cache is an opaque token (the reference's cache stays here); a l
 function. The worker never holds a correct unit, so there is nothing there to read, copy or print. A
 unit the student got right stays the student's own.
 
-Only the units chosen (``units()``) are answered: the channel cannot compute a unit whose own checks
-the student passed, or one outside the assignment, nor, while students see what the session's code
-does, a unit with a check withheld from them (Note [Stand-ins and withheld checks]).
+Only the units chosen (``units()``, as the load request installed them) are answered: the channel
+cannot compute a unit whose own checks the student passed, or one outside the assignment, nor, while
+students see what the session's code does, a unit with a check withheld from them (Note [Stand-ins and
+withheld checks]).
 
 The student chooses a stand-in call's arguments, and the reference runs on them in the grader's process:
 what it keeps between calls (gate instances, function-pair caches) is bounded in bytes, the oldest
 dropped first (``MAX_KEPT_BYTES``: a backward of a dropped one is refused), and it runs with numpy's
 global generator seeded from the call (Note [Stand-ins and numpy's global generator]). What one call's
-reference computes is not bounded beyond its arrays' sizes (tests/hostile/rt21_standin_amplify, open).
+reference allocates is bounded by the grader process's data limit (``batch.limit_grader_memory``), its
+time by the hung-grader timeout (tests/hostile/rt21_standin_amplify).
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ class StandIns:
     checks said; withheld: the ids of units never replaced (Note [Stand-ins and withheld checks])."""
 
     def __init__(self, units, results, reference, everyone=False, withheld=()):
-        self.all = [u for u in units if u.style in DIFFERENTIABLE and u.id not in set(withheld)]
+        withheld = set(withheld)
+        self.all = [u for u in units if u.style in DIFFERENTIABLE and u.id not in withheld]
         self.results = results  # check id -> CheckResult, filled as the parts are judged
         self.reference = reference
         self.everyone = everyone
@@ -61,6 +64,7 @@ class StandIns:
         self.made = 0
         self.kept = OrderedDict()  # ("g" | "p", id) -> the array bytes it holds, oldest first
         self.kept_bytes = 0
+        self._answered = None  # unit id -> unit: those the last load request installed (see answered)
 
     def units(self) -> list:
         if self.everyone:
@@ -74,8 +78,17 @@ class StandIns:
         """The ids of the units replaced (none: the with-stand-ins session is the student's own)."""
         return [u.id for u in self.units()]
 
+    @property
+    def answered(self) -> dict:
+        """The units a call may ask for: those ``request()`` last installed (computed once, not per call:
+        a session makes thousands of calls)."""
+        if self._answered is None:
+            self._answered = {u.id: u for u in self.units()}
+        return self._answered
+
     def request(self) -> dict:
         """The load request's ``standins``: per unit, its id, style, module and the names to replace."""
+        self._answered = None
         return {
             "units": [
                 {
@@ -84,7 +97,7 @@ class StandIns:
                     "module": u.module,
                     "names": [u.name] if u.style == "gate" else [n for n in (u.forward_name, u.backward_name) if n],
                 }
-                for u in self.units()
+                for u in self.answered.values()
             ]
         }
 
@@ -98,7 +111,7 @@ class StandIns:
         if not isinstance(request, dict):
             raise ValueError("malformed stand-in request")
         unit_id, ident, step = request.get("unit"), request.get("id"), request.get("step")
-        unit = next((u for u in self.units() if u.id == unit_id), None)
+        unit = self.answered.get(unit_id) if isinstance(unit_id, str) else None
         if unit is None or type(ident) is not int or step not in ("f", "b"):
             raise ValueError("malformed stand-in request")
         if len(arrays) > MAX_VALUES or any(np.asarray(a).size > MAX_ELEMENTS for a in arrays):

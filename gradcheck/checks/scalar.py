@@ -330,7 +330,7 @@ def _judge_run(unit: Unit, item: Item, run, arrays, tolerances):
         numbers.append(grads)
         expected = np.array(truth.grads)
         if grads.shape != expected.shape:
-            return _wrong_grads(unit, program, grads, expected, True), numbers
+            return _wrong_grads(unit, program, grads, expected, None), numbers  # says how many were read
         n = len(program.leaves)  # the leaves' grads first (their diagnosis), then the inner slots'
         bad = compare(grads[:n], expected[:n], tolerances)
         if bad and item.rerun and key == "grads":

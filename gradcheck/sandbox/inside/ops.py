@@ -157,7 +157,8 @@ def _install_standin(module, unit, remote):
     """Replace one unit in ``module`` by its stand-in (a gate's class, a pair's two functions, a loss)."""
     names, ident = unit["names"], unit["id"]
     if unit["style"] == "gate":
-        setattr(module, names[0], _standin_class(names[0], getattr(module, names[0], None), remote, ident))
+        cls = _standin_class(names[0], getattr(module, names[0], None), remote, ident, unit["module"])
+        setattr(module, names[0], cls)
     elif unit["style"] == "loss_function":
         setattr(module, names[0], _standin_loss(names[0], remote, ident, unit["module"]))
     else:
@@ -186,7 +187,7 @@ def _public_names(module, name):
 
 
 class _Remote:
-    """Stand-in gates computed on the trusted side: each call sends ``{"_standin": {...}}`` with the
+    """Stand-ins computed on the trusted side: each call sends ``{"_standin": {...}}`` with the
     arguments as float64 arrays (int64 for labels) and waits for the values (``send_and_wait``, set by
     the worker loop: one frame out, one frame back, within the current request)."""
 
@@ -214,7 +215,7 @@ class _Remote:
         return header, [o[()] if o.ndim == 0 else o for o in out]
 
 
-def _standin_class(name, base, remote, unit):
+def _standin_class(name, base, remote, unit, module):
     """A class named ``name`` whose instances compute on the trusted side; a subclass of the student's
     own class of that name where it can be (so ``isinstance`` checks in their graph hold)."""
 
@@ -229,7 +230,7 @@ def _standin_class(name, base, remote, unit):
         ident, args = self.__dict__["_gradcheck_standin"]
         return remote.call(unit, name, ident, "b", dout, args=args)[1]
 
-    namespace = {"__init__": __init__, "forward": forward, "backward": backward, "__module__": "gates"}
+    namespace = {"__init__": __init__, "forward": forward, "backward": backward, "__module__": module}
     if isinstance(base, type):
         try:
             return type(base)(name, (base,), namespace)
